@@ -1,0 +1,1 @@
+"""The advertiser's side of the HTTP interface: portal and API."""

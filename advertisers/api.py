@@ -1,0 +1,54 @@
+"""Advertiser API: create and pause offers, decide pending leads."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from exchange.accounts.auth import actor, api_key_required, caller
+from exchange.db import commit
+from exchange.leads.decisions import advertiser_lead, approve_lead, reject_lead
+from exchange.leads.schemas import AdvertiserLeadSchema, LeadDecisionSchema
+from exchange.offers.schemas import OfferCreateSchema, OfferSchema, OfferStatusSchema
+from exchange.offers.services import create_offer, set_offer_status
+
+blp = Blueprint("advertiser_api", __name__, url_prefix="/api/v1", description="Advertiser actions")
+
+
+@blp.route("/offers", methods=["POST"])
+@api_key_required("advertiser")
+@blp.arguments(OfferCreateSchema)
+@blp.response(201, OfferSchema)
+def post_offer(data: dict):
+    offer = create_offer(caller().id, data)
+    commit()
+    return offer
+
+
+@blp.route("/offers/<int:offer_id>", methods=["PATCH"])
+@api_key_required("advertiser")
+@blp.arguments(OfferStatusSchema)
+@blp.response(200, OfferSchema)
+def patch_offer(data: dict, offer_id: int):
+    offer = set_offer_status(caller().id, offer_id, data["status"])
+    commit()
+    return offer
+
+
+@blp.route("/leads/<int:lead_id>/approve", methods=["POST"])
+@api_key_required("advertiser")
+@blp.arguments(LeadDecisionSchema)
+@blp.response(200, AdvertiserLeadSchema)
+def approve(data: dict, lead_id: int):
+    lead = approve_lead(advertiser_lead(caller().id, lead_id), actor(), note=data["reason"])
+    commit()
+    return lead
+
+
+@blp.route("/leads/<int:lead_id>/reject", methods=["POST"])
+@api_key_required("advertiser")
+@blp.arguments(LeadDecisionSchema)
+@blp.response(200, AdvertiserLeadSchema)
+def reject(data: dict, lead_id: int):
+    lead = reject_lead(advertiser_lead(caller().id, lead_id), actor(), note=data["reason"])
+    commit()
+    return lead

@@ -1,0 +1,79 @@
+"""Money over the API: own balances and transfers, payouts; admin credits and settlements."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from billing.models import Payout
+from billing.schemas import (
+    BalanceSchema,
+    CreditSchema,
+    PayoutSchema,
+    SettleSchema,
+    TransferSchema,
+)
+from billing.services import balances_of, credit_advertiser, settle_payout, transfers_of
+from exchange.accounts.auth import api_key_required, caller
+from exchange.accounts.models import User
+from exchange.db import commit
+from exchange.errors import Invalid
+from exchange.extensions import db
+from exchange.leads.funding import enqueue_funding
+from exchange.pagination import PageQuerySchema, page_schema, paginate
+
+blp = Blueprint("billing", __name__, url_prefix="/api/v1", description="Money")
+
+
+@blp.route("/balance", methods=["GET"])
+@api_key_required()
+@blp.response(200, BalanceSchema(many=True))
+def balance():
+    return balances_of(caller().id)
+
+
+@blp.route("/transfers", methods=["GET"])
+@api_key_required()
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, page_schema(TransferSchema))
+def transfers(args: dict):
+    per_page, page = args["per_page"], args["page"]
+    rows, total = transfers_of(caller().id, limit=per_page, offset=(page - 1) * per_page)
+    return {"items": rows, "page": page, "per_page": per_page, "total": total}
+
+
+@blp.route("/payouts", methods=["GET"])
+@api_key_required("webmaster", "admin")
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, page_schema(PayoutSchema))
+def payouts(args: dict):
+    query = select(Payout).order_by(Payout.id.desc())
+    if caller().role == "webmaster":
+        query = query.where(Payout.webmaster_id == caller().id)
+    return paginate(query, args["page"], args["per_page"])
+
+
+@blp.route("/admin/credits", methods=["POST"])
+@api_key_required("admin")
+@blp.arguments(CreditSchema)
+@blp.response(201, TransferSchema)
+def admin_credit(data: dict):
+    advertiser = db.session.get(User, data["advertiser_id"])
+    if advertiser is None or advertiser.role != "advertiser":
+        raise Invalid("No such advertiser.", fields={"advertiser_id": ["Unknown advertiser."]})
+    transfer = credit_advertiser(advertiser.id, data["currency"], data["amount_minor"], data["reference"])
+    enqueue_funding(advertiser.id, data["currency"])
+    commit()
+    return transfer
+
+
+@blp.route("/admin/payouts/<int:payout_id>/settle", methods=["POST"])
+@api_key_required("admin")
+@blp.arguments(SettleSchema)
+@blp.response(200, PayoutSchema)
+def admin_settle(data: dict, payout_id: int):
+    payout = settle_payout(
+        payout_id, paid=data["outcome"] == "paid", settled_by_id=caller().id, note=data["note"]
+    )
+    commit()
+    return payout

@@ -1,0 +1,137 @@
+"""Which transfers each money event makes (DESIGN §5, "The flows"). Pure.
+
+Every transfer id is derived from the event, so doing an event twice plans
+the same transfers and the ledger records them once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from billing.domain import (
+    PENDING,
+    PlannedTransfer,
+    advertiser_available,
+    platform,
+    resolution_of,
+    webmaster_available,
+    webmaster_hold,
+)
+
+
+@dataclass(frozen=True)
+class LeadPrice:
+    """What a lead costs, fixed when it is accepted."""
+
+    lead_id: int
+    advertiser_id: int
+    webmaster_id: int
+    currency: str
+    rate_minor: int  # the advertiser pays
+    payout_minor: int  # the webmaster earns
+
+    def __post_init__(self) -> None:
+        if self.payout_minor <= 0 or self.rate_minor < self.payout_minor:
+            raise ValueError("a lead needs 0 < payout <= rate")
+
+    @property
+    def margin_minor(self) -> int:
+        return self.rate_minor - self.payout_minor
+
+
+def topup(reference: str, advertiser_id: int, currency: str, amount_minor: int) -> list[PlannedTransfer]:
+    return [
+        PlannedTransfer(
+            id=f"topup:{reference}",
+            debit=platform("cash_in", currency),
+            credit=advertiser_available(advertiser_id, currency),
+            amount_minor=amount_minor,
+        )
+    ]
+
+
+def lead_reservation(price: LeadPrice) -> list[PlannedTransfer]:
+    """Pending transfers that reserve the lead's price on acceptance."""
+    source = advertiser_available(price.advertiser_id, price.currency)
+    legs = [
+        PlannedTransfer(
+            id=f"lead:{price.lead_id}:reserve:payout",
+            debit=source,
+            credit=webmaster_hold(price.webmaster_id, price.currency),
+            amount_minor=price.payout_minor,
+            kind=PENDING,
+        )
+    ]
+    if price.margin_minor:
+        legs.append(
+            PlannedTransfer(
+                id=f"lead:{price.lead_id}:reserve:margin",
+                debit=source,
+                credit=platform("revenue", price.currency),
+                amount_minor=price.margin_minor,
+                kind=PENDING,
+            )
+        )
+    return legs
+
+
+def lead_approval(price: LeadPrice) -> list[PlannedTransfer]:
+    return [_resolve(leg, "approve", post=True) for leg in lead_reservation(price)]
+
+
+def lead_release(price: LeadPrice) -> list[PlannedTransfer]:
+    """Reservation voided: the lead was rejected while pending."""
+    return [_resolve(leg, "void", post=False) for leg in lead_reservation(price)]
+
+
+def hold_release(price: LeadPrice) -> list[PlannedTransfer]:
+    return [
+        PlannedTransfer(
+            id=f"lead:{price.lead_id}:hold-release",
+            debit=webmaster_hold(price.webmaster_id, price.currency),
+            credit=webmaster_available(price.webmaster_id, price.currency),
+            amount_minor=price.payout_minor,
+        )
+    ]
+
+
+def lead_return(price: LeadPrice) -> list[PlannedTransfer]:
+    """Reverse an approved lead's charge while its payout is still on hold."""
+    advertiser = advertiser_available(price.advertiser_id, price.currency)
+    legs = [
+        PlannedTransfer(
+            id=f"lead:{price.lead_id}:return:payout",
+            debit=webmaster_hold(price.webmaster_id, price.currency),
+            credit=advertiser,
+            amount_minor=price.payout_minor,
+        )
+    ]
+    if price.margin_minor:
+        legs.append(
+            PlannedTransfer(
+                id=f"lead:{price.lead_id}:return:margin",
+                debit=platform("revenue", price.currency),
+                credit=advertiser,
+                amount_minor=price.margin_minor,
+            )
+        )
+    return legs
+
+
+def payout_request(payout_id: int, webmaster_id: int, currency: str, amount_minor: int) -> PlannedTransfer:
+    return PlannedTransfer(
+        id=f"payout:{payout_id}",
+        debit=webmaster_available(webmaster_id, currency),
+        credit=platform("cash_out", currency),
+        amount_minor=amount_minor,
+        kind=PENDING,
+    )
+
+
+def payout_settlement(pending: PlannedTransfer, *, paid: bool) -> PlannedTransfer:
+    return resolution_of(pending, f"{pending.id}:{'paid' if paid else 'failed'}", post=paid)
+
+
+def _resolve(pending: PlannedTransfer, verb: str, *, post: bool) -> PlannedTransfer:
+    lead_part, _, leg = pending.id.rpartition(":reserve:")
+    return resolution_of(pending, f"{lead_part}:{verb}:{leg}", post=post)

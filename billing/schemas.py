@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class PayoutSchema(Schema):
+    id = fields.Integer()
+    currency = fields.String()
+    amount_minor = fields.Integer()
+    status = fields.String()
+    created_at = fields.DateTime()
+    settled_at = fields.DateTime()
+    note = fields.String()
+
+
+class BalanceSchema(Schema):
+    purpose = fields.String()
+    currency = fields.String()
+    posted_minor = fields.Integer()
+    available_minor = fields.Integer()
+    pending_in_minor = fields.Integer()
+    pending_out_minor = fields.Integer()
+
+
+class TransferSchema(Schema):
+    id = fields.String()
+    kind = fields.String()
+    amount_minor = fields.Integer()
+    currency = fields.String()
+    debit = fields.String(attribute="debit_account.code")
+    credit = fields.String(attribute="credit_account.code")
+    pending_id = fields.String()
+    lead_id = fields.Integer()
+    payout_id = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class CreditSchema(Schema):
+    advertiser_id = fields.Integer(required=True, strict=True)
+    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
+    amount_minor = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=80))
+
+
+class SettleSchema(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(["paid", "failed"]))
+    note = fields.String(load_default="", validate=validate.Length(max=500))

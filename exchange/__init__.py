@@ -1,0 +1,80 @@
+"""The lead exchange: ``create_app()`` wires configuration, extensions,
+blueprints, error handlers and commands. Nothing else happens at import."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+from exchange.config import load_config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.environ.get("EXCHANGE_INSTANCE_PATH") or None)
+    app.config.from_mapping(load_config(app.instance_path, overrides))
+    _configure_logging(app)
+    _register_extensions(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_cli(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _register_extensions(app: Flask) -> None:
+    from exchange import models  # noqa: F401  (register every table)
+    from exchange.db import configure_sqlite
+    from exchange.extensions import api, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    migrate.init_app(
+        app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    csrf.init_app(app)
+    api.init_app(app)
+    api.spec.components.security_scheme("apiKey", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"apiKey": []}]
+
+
+def _register_blueprints(app: Flask) -> None:
+    from advertisers.api import blp as advertiser_api
+    from advertisers.views import bp as advertiser_portal
+    from billing.api import blp as billing_api
+    from exchange.accounts.api import blp as keys_api
+    from exchange.accounts.views import bp as accounts_views
+    from exchange.extensions import api, csrf
+    from exchange.leads.api import blp as leads_api
+    from exchange.offers.api import blp as offers_api
+    from exchange.staff_views import bp as staff_portal
+    from exchange.tracking.views import bp as tracking
+    from webmasters.api import blp as webmaster_api
+    from webmasters.views import bp as webmaster_portal
+
+    for blueprint in (offers_api, leads_api, keys_api, billing_api, advertiser_api, webmaster_api):
+        csrf.exempt(blueprint)  # API calls carry a key, not a session cookie
+        api.register_blueprint(blueprint)
+    for blueprint in (accounts_views, advertiser_portal, webmaster_portal, staff_portal, tracking):
+        app.register_blueprint(blueprint)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from exchange.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from exchange.cli import register_cli
+
+    register_cli(app)

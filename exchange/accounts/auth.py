@@ -1,0 +1,55 @@
+"""Who is calling: API keys for the API, sessions for the web."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import g, request
+
+from exchange.accounts.models import User
+from exchange.accounts.services import user_for_api_key
+from exchange.actors import Actor
+from exchange.errors import Forbidden, Unauthorized
+from exchange.extensions import db, login_manager
+
+
+def api_key_required(*roles: str) -> Callable:
+    """Authenticate ``Authorization: Bearer <key>``; restrict to ``roles`` if given."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthorized(
+                    "Send your API key as 'Authorization: Bearer <key>'.", code="missing_api_key"
+                )
+            user, key = user_for_api_key(token.strip())
+            if roles and user.role not in roles:
+                raise Forbidden(
+                    f"This endpoint is for {' or '.join(roles)} accounts.", code="wrong_role"
+                )
+            g.caller = user
+            g.actor = Actor(kind="api_key", user_id=user.id, api_key_id=key.id, label=key.prefix)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def caller() -> User:
+    return g.caller
+
+
+def actor() -> Actor:
+    return g.actor
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.is_active_user else None

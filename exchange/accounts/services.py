@@ -1,0 +1,80 @@
+"""Users and API keys. Services flush; the caller commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from exchange import clock
+from exchange.accounts.domain import ROLES, generate_key, key_matches, split_key
+from exchange.accounts.models import ApiKey, User
+from exchange.errors import Conflict, Invalid, NotFound, Unauthorized
+from exchange.extensions import db
+
+
+def create_user(email: str, name: str, role: str, password: str) -> User:
+    email = email.strip().lower()
+    problems = {}
+    if role not in ROLES:
+        problems["role"] = [f"Must be one of {', '.join(ROLES)}."]
+    if "@" not in email:
+        problems["email"] = ["Not a valid email address."]
+    if len(password) < 8:
+        problems["password"] = ["At least 8 characters."]
+    if problems:
+        raise Invalid("The user is not valid.", fields=problems)
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise Conflict(f"A user with email {email} exists.", code="user_exists")
+    user = User(email=email, name=name or email, role=role, password_hash=generate_password_hash(password))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate_password(email: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.is_active_user:
+        return None
+    if not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key: ApiKey
+    secret: str  # shown once, never stored
+
+
+def create_api_key(user_id: int, name: str) -> IssuedKey:
+    if db.session.get(User, user_id) is None:
+        raise NotFound("No such user.")
+    new = generate_key()
+    key = ApiKey(user_id=user_id, name=name or "API key", prefix=new.prefix, key_hash=new.digest)
+    db.session.add(key)
+    db.session.flush()
+    return IssuedKey(key=key, secret=new.full)
+
+
+def revoke_api_key(user_id: int, key_id: int) -> ApiKey:
+    key = db.session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.user_id == user_id))
+    if key is None:
+        raise NotFound("No such API key.")
+    if key.revoked_at is None:
+        key.revoked_at = clock.now()
+        db.session.flush()
+    return key
+
+
+def user_for_api_key(full_key: str) -> tuple[User, ApiKey]:
+    prefix = split_key(full_key)
+    key = db.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix)) if prefix else None
+    if key is None or not key_matches(full_key, key.key_hash):
+        raise Unauthorized("The API key is not valid.", code="invalid_api_key")
+    if key.revoked_at is not None:
+        raise Unauthorized("The API key was revoked.", code="revoked_api_key")
+    if not key.user.is_active_user:
+        raise Unauthorized("The account is disabled.", code="account_disabled")
+    return key.user, key

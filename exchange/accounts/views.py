@@ -1,0 +1,60 @@
+"""Web sign-in and the landing redirect to each role's page."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from exchange.accounts.services import authenticate_password
+
+bp = Blueprint("accounts", __name__)
+
+PORTALS = {
+    "advertiser": "advertiser_portal.home",
+    "webmaster": "webmaster_portal.home",
+    "moderator": "staff_portal.moderator",
+    "admin": "staff_portal.admin",
+}
+
+
+def role_required(*roles: str) -> Callable:
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        @login_required
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+@bp.get("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for(PORTALS[current_user.role]))
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "POST":
+        user = authenticate_password(request.form.get("email", ""), request.form.get("password", ""))
+        if user is not None:
+            login_user(user)
+            return redirect(url_for(PORTALS[user.role]))
+        flash("Wrong email or password.")
+        return render_template("login.html"), 401
+    return render_template("login.html")
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    return redirect(url_for("accounts.login"))

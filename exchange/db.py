@@ -1,0 +1,56 @@
+"""Database helpers: the single commit point and SQLite tuning.
+
+``commit()`` is how views, jobs and commands end their unit of work: it
+commits, then dispatches the jobs that services asked for during it, so a
+job never runs before the rows it needs are visible.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from exchange.extensions import db
+
+
+def commit() -> None:
+    db.session.commit()
+    from exchange import jobs
+
+    jobs.dispatch_after_commit()
+
+
+def rollback() -> None:
+    db.session.rollback()
+    from exchange import jobs
+
+    jobs.discard_after_rollback()
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, and BEGIN IMMEDIATE so that writers queue up.
+
+    pysqlite's own transaction handling is switched off (it breaks
+    SAVEPOINT); every transaction starts with BEGIN IMMEDIATE, which takes
+    the write lock at once, so two transactions never deadlock on a lock
+    upgrade and the balance checks behave as if rows were locked.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"

@@ -1,0 +1,98 @@
+"""Errors that services raise and the JSON shape the API answers with.
+
+Every API error is ``{"error": {"code": ..., "message": ..., "fields": {...}}}``
+with a stable ``code``; clients branch on the code, people read the message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+
+class AppError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.fields = fields or {}
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "forbidden"
+
+
+class Unauthorized(AppError):
+    status = 401
+    code = "unauthorized"
+
+
+class Conflict(AppError):
+    status = 409
+    code = "conflict"
+
+
+class Invalid(AppError):
+    status = 422
+    code = "validation_error"
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or not request.accept_mimetypes.accept_html
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(AppError)
+    def _app_error(error: AppError):
+        return jsonify(error_body(error.code, error.message, error.fields)), error.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        if not _wants_json():
+            return error
+        fields = None
+        data = getattr(error, "data", None) or {}
+        if "messages" in data:
+            fields = _flatten_webargs(data["messages"])
+        code = "validation_error" if error.code == 422 else _code_for(error)
+        message = "Some fields are invalid." if fields else (error.description or error.name)
+        return jsonify(error_body(code, message, fields)), error.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if not _wants_json():
+            return "Internal error", 500
+        return jsonify(error_body("internal_error", "Something went wrong on our side.")), 500
+
+
+def _code_for(error: HTTPException) -> str:
+    return (error.name or "error").lower().replace(" ", "_")
+
+
+def _flatten_webargs(messages: dict) -> dict:
+    """webargs nests messages under the location (``json``, ``query``)."""
+    flat: dict = {}
+    for location_messages in messages.values():
+        if isinstance(location_messages, dict):
+            flat.update(location_messages)
+    return flat or messages

@@ -1,0 +1,121 @@
+"""The queue adapter: one way to ask for background work, two ways to run it.
+
+Services call ``enqueue_after_commit(func, *args, queue=..., job_id=...)``.
+Nothing leaves before the transaction commits (``exchange.db.commit``); then
+each job goes to rq on Redis when ``REDIS_URL`` is set, or runs right here,
+in-process, when it is not. Jobs take ids, never objects, and are wrapped
+with ``@task`` so that an rq worker gets an application context.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, has_app_context
+
+from exchange.extensions import db
+
+log = logging.getLogger(__name__)
+
+QUEUES = ("validation", "delivery", "postbacks", "billing", "periodic")
+_PENDING_KEY = "exchange.pending_jobs"
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    func: Callable[..., Any]
+    args: tuple
+    queue: str
+    job_id: str | None
+
+
+def enqueue_after_commit(
+    func: Callable[..., Any], *args: Any, queue: str, job_id: str | None = None
+) -> None:
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}")
+    db.session.info.setdefault(_PENDING_KEY, []).append(JobRequest(func, args, queue, job_id))
+
+
+def dispatch_after_commit() -> None:
+    pending = db.session.info.pop(_PENDING_KEY, [])
+    for request in pending:
+        dispatch(request)
+
+
+def discard_after_rollback() -> None:
+    db.session.info.pop(_PENDING_KEY, None)
+
+
+def dispatch(request: JobRequest) -> None:
+    redis_url = current_app.config.get("REDIS_URL")
+    if redis_url:
+        _enqueue_rq(redis_url, request)
+    else:
+        _run_in_process(request)
+
+
+def _enqueue_rq(redis_url: str, request: JobRequest) -> None:
+    from rq import Queue, Retry
+
+    queue = Queue(request.queue, connection=redis_connection(redis_url))
+    queue.enqueue_call(
+        func=f"{request.func.__module__}.{request.func.__name__}",
+        args=request.args,
+        job_id=request.job_id,
+        retry=Retry(max=3, interval=[10, 60, 300]),
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+    )
+
+
+def _run_in_process(request: JobRequest) -> None:
+    """Run the job now, in its own unit of work, after the caller's commit."""
+    try:
+        request.func(*request.args)
+    except Exception:
+        db.session.rollback()
+        if current_app.config.get("JOBS_RAISE_ERRORS"):
+            raise
+        log.exception("in-process job %s failed; the sweep will retry", request.job_id)
+
+
+@functools.cache
+def _redis_pool(url: str):
+    import redis
+
+    return redis.ConnectionPool.from_url(url)
+
+
+def redis_connection(url: str):
+    import redis
+
+    return redis.Redis(connection_pool=_redis_pool(url))
+
+
+def task(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a job an application context when a worker runs it."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any) -> Any:
+        if has_app_context():
+            return func(*args)
+        app = worker_app()
+        with app.app_context():
+            try:
+                return func(*args)
+            finally:
+                db.session.remove()
+
+    return wrapper
+
+
+@functools.cache
+def worker_app():
+    from exchange import create_app
+
+    return create_app()

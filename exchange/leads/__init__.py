@@ -1,0 +1,1 @@
+"""Leads: intake, the state machine, validation, decisions."""

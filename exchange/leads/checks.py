@@ -1,0 +1,120 @@
+"""Validation checks: pure functions from a lead's facts to findings.
+
+Every check sees the same ``LeadFacts`` (gathered by the validation job) and
+returns findings; all of them are stored on the lead so that the decision
+can be explained to the webmaster, the advertiser and a moderator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+REJECT = "reject"
+FLAG = "flag"
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str
+    detail: str = ""
+    points: int = 0
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "severity": self.severity, "detail": self.detail, "points": self.points}
+
+
+@dataclass(frozen=True)
+class LeadFacts:
+    fields: dict
+    field_specs: list[dict]
+    offer_status: str
+    allowed_countries: list[str] = field(default_factory=list)
+    country: str | None = None
+    earlier_duplicates: int = 0
+
+
+_FIELD_FACTORIES = {
+    "string": lambda: fields.String(validate=validate.Length(max=500)),
+    "email": lambda: fields.Email(),
+    "phone": lambda: fields.String(
+        validate=validate.Regexp(r"^\+?[0-9 ()\-.]{7,20}$", error="Not a phone number.")
+    ),
+    "country": lambda: fields.String(
+        validate=validate.Regexp(r"^[A-Za-z]{2}$", error="A two-letter country code.")
+    ),
+    "integer": lambda: fields.Integer(strict=True),
+    "boolean": lambda: fields.Boolean(),
+}
+
+
+def lead_fields_schema(field_specs: list[dict]) -> Schema:
+    """A marshmallow schema for an offer's field list; unknown keys are errors."""
+    declared = {}
+    for spec in field_specs:
+        declared[spec["name"]] = _FIELD_FACTORIES[spec["type"]]()
+        declared[spec["name"]].required = bool(spec.get("required"))
+    return Schema.from_dict(declared, name="LeadFields")()
+
+
+def field_errors(field_specs: list[dict], values: dict) -> dict:
+    try:
+        lead_fields_schema(field_specs).load(values)
+    except ValidationError as error:
+        return error.normalized_messages()
+    return {}
+
+
+def check_schema(facts: LeadFacts) -> list[Finding]:
+    errors = field_errors(facts.field_specs, facts.fields)
+    if not errors:
+        return []
+    detail = "; ".join(f"{name}: {' '.join(map(str, msgs))}" for name, msgs in sorted(errors.items()))
+    return [Finding("schema_invalid", REJECT, detail)]
+
+
+def check_offer_active(facts: LeadFacts) -> list[Finding]:
+    if facts.offer_status != "active":
+        return [Finding("offer_paused", REJECT, f"offer is {facts.offer_status}")]
+    return []
+
+
+def check_duplicate(facts: LeadFacts) -> list[Finding]:
+    if facts.earlier_duplicates:
+        return [Finding("duplicate", REJECT, f"{facts.earlier_duplicates} earlier lead(s)")]
+    return []
+
+
+def check_country(facts: LeadFacts) -> list[Finding]:
+    if not facts.allowed_countries:
+        return []
+    if (facts.country or "").upper() not in facts.allowed_countries:
+        allowed = ", ".join(facts.allowed_countries)
+        return [Finding("geo_mismatch", REJECT, f"{facts.country or 'unknown'} not in {allowed}")]
+    return []
+
+
+CHECKS = (check_offer_active, check_schema, check_duplicate, check_country)
+
+
+def evaluate(facts: LeadFacts) -> list[Finding]:
+    return [finding for check in CHECKS for finding in check(facts)]
+
+
+def rejection_codes(findings: list[Finding]) -> list[str]:
+    return sorted({f.code for f in findings if f.severity == REJECT})
+
+
+def normalise_email(value: object) -> str | None:
+    text = str(value or "").strip().lower()
+    return text or None
+
+
+def normalise_phone(value: object) -> str | None:
+    text = str(value or "").strip()
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if not digits:
+        return None
+    return ("+" if text.startswith("+") else "") + digits

@@ -1,0 +1,43 @@
+"""The lead's states and the moves between them (DESIGN §4). Pure.
+
+    received ──validate──> rejected
+    received ──validate──> pending ──approve / deadline──> approved ──return──> returned
+    received ──no funds──> awaiting_funds ──funds arrive──> pending
+    pending ──reject──> rejected
+"""
+
+from __future__ import annotations
+
+RECEIVED = "received"
+PENDING = "pending"
+AWAITING_FUNDS = "awaiting_funds"
+REJECTED = "rejected"
+APPROVED = "approved"
+RETURNED = "returned"
+STATES = (RECEIVED, PENDING, AWAITING_FUNDS, REJECTED, APPROVED, RETURNED)
+
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (RECEIVED, "reject_invalid"): REJECTED,
+    (RECEIVED, "accept"): PENDING,
+    (RECEIVED, "wait_for_funds"): AWAITING_FUNDS,
+    (AWAITING_FUNDS, "fund"): PENDING,
+    (PENDING, "approve"): APPROVED,
+    (PENDING, "auto_approve"): APPROVED,
+    (PENDING, "reject"): REJECTED,
+    (APPROVED, "return"): RETURNED,
+}
+ACTIONS = tuple(sorted({action for _, action in TRANSITIONS}))
+
+
+class IllegalTransition(Exception):
+    def __init__(self, state: str, action: str):
+        super().__init__(f"a lead that is {state} cannot be moved by {action}")
+        self.state = state
+        self.action = action
+
+
+def next_state(state: str, action: str) -> str:
+    try:
+        return TRANSITIONS[(state, action)]
+    except KeyError:
+        raise IllegalTransition(state, action) from None

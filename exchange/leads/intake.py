@@ -1,0 +1,132 @@
+"""Taking a lead in: attribute it, check its shape, store it as received.
+
+Validation proper happens in the job; intake refuses at once only what a
+webmaster must fix before resending (unknown click or offer, fields that do
+not match the offer), so that such requests leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from exchange.actors import Actor
+from exchange.errors import Conflict, Invalid
+from exchange.extensions import db
+from exchange.jobs import enqueue_after_commit
+from exchange.leads.checks import field_errors, normalise_email, normalise_phone
+from exchange.leads.models import Lead
+from exchange.leads.transitions import record_submission
+from exchange.offers.models import Participation
+from exchange.tracking.models import Click
+from exchange.tracking.services import SUB_KEYS, click_by_id
+
+
+@dataclass(frozen=True)
+class Submission:
+    lead: Lead
+    replayed: bool
+
+
+def request_fingerprint(payload: dict) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def submit_lead(
+    webmaster_id: int, payload: dict, actor: Actor, idempotency_key: str | None = None
+) -> Submission:
+    """``payload`` was loaded through ``LeadSubmitSchema``."""
+    fingerprint = request_fingerprint(payload)
+    if idempotency_key:
+        earlier = _by_idempotency_key(webmaster_id, idempotency_key)
+        if earlier is not None:
+            return _replay(earlier, fingerprint)
+    click, participation = _attribute(webmaster_id, payload)
+    offer = participation.offer
+    errors = field_errors(offer.fields, payload["fields"])
+    if errors:
+        raise Invalid("The lead's fields do not match the offer.", fields={"fields": errors})
+    subs = {key: getattr(click, key) if click else payload.get(key) for key in SUB_KEYS}
+    lead = Lead(
+        offer_id=offer.id,
+        advertiser_id=offer.advertiser_id,
+        webmaster_id=webmaster_id,
+        click_id=click.id if click else None,
+        fields=payload["fields"],
+        email_key=normalise_email(_field_of_type(offer.fields, payload["fields"], "email")),
+        phone_key=normalise_phone(_field_of_type(offer.fields, payload["fields"], "phone")),
+        country=(_field_of_type(offer.fields, payload["fields"], "country") or "").upper() or None,
+        status="received",
+        reason_codes=[],
+        findings=[],
+        idempotency_key=idempotency_key,
+        request_hash=fingerprint,
+        **subs,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(lead)
+    except IntegrityError:  # the same key arrived concurrently
+        earlier = _by_idempotency_key(webmaster_id, idempotency_key)
+        if earlier is None:
+            raise
+        return _replay(earlier, fingerprint)
+    record_submission(lead, actor)
+    enqueue_validation(lead.id)
+    return Submission(lead=lead, replayed=False)
+
+
+def enqueue_validation(lead_id: int) -> None:
+    from exchange.leads.tasks import validate_lead_job
+
+    enqueue_after_commit(validate_lead_job, lead_id, queue="validation", job_id=f"validate-lead-{lead_id}")
+
+
+def _attribute(webmaster_id: int, payload: dict) -> tuple[Click | None, Participation]:
+    if payload.get("click_id"):
+        click = click_by_id(payload["click_id"])
+        if click is None or click.webmaster_id != webmaster_id:
+            raise Invalid(
+                "No click with this id belongs to you.",
+                code="click_not_found",
+                fields={"click_id": ["Unknown click id."]},
+            )
+        participation = db.session.get(Participation, click.participation_id)
+        return click, participation
+    participation = db.session.scalar(
+        select(Participation).where(
+            Participation.webmaster_id == webmaster_id,
+            Participation.offer_id == payload.get("offer_id"),
+        )
+    )
+    if participation is None:
+        raise Invalid(
+            "You have not joined an offer with this id.",
+            code="offer_not_found",
+            fields={"offer_id": ["Unknown offer, or not joined."]},
+        )
+    return None, participation
+
+
+def _replay(earlier: Lead, fingerprint: str) -> Submission:
+    if earlier.request_hash != fingerprint:
+        raise Conflict(
+            "This Idempotency-Key was used with another request body.", code="idempotency_key_reused"
+        )
+    return Submission(lead=earlier, replayed=True)
+
+
+def _by_idempotency_key(webmaster_id: int, key: str) -> Lead | None:
+    return db.session.scalar(
+        select(Lead).where(Lead.webmaster_id == webmaster_id, Lead.idempotency_key == key)
+    )
+
+
+def _field_of_type(specs: list[dict], values: dict, field_type: str) -> object:
+    name = next((spec["name"] for spec in specs if spec["type"] == field_type), None)
+    return values.get(name) if name else None

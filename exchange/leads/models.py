@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from exchange import clock
+from exchange.extensions import db
+from exchange.leads.domain import STATES
+
+_states_sql = ", ".join(f"'{state}'" for state in STATES)
+
+
+class Lead(db.Model):
+    __tablename__ = "leads"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_states_sql})", name="status"),
+        UniqueConstraint("webmaster_id", "idempotency_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
+    advertiser_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    webmaster_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    click_id: Mapped[int | None] = mapped_column(ForeignKey("clicks.id"))
+    sub1: Mapped[str | None] = mapped_column(String(255))
+    sub2: Mapped[str | None] = mapped_column(String(255))
+    sub3: Mapped[str | None] = mapped_column(String(255))
+    sub4: Mapped[str | None] = mapped_column(String(255))
+    sub5: Mapped[str | None] = mapped_column(String(255))
+    fields: Mapped[dict] = mapped_column(JSON)
+    email_key: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    country: Mapped[str | None] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    reason_codes: Mapped[list] = mapped_column(JSON, default=list)
+    findings: Mapped[list] = mapped_column(JSON, default=list)
+    decision_note: Mapped[str | None] = mapped_column(String(500))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    rate_minor: Mapped[int | None] = mapped_column(BigInteger)
+    payout_minor: Mapped[int | None] = mapped_column(BigInteger)
+    review_deadline: Mapped[datetime | None] = mapped_column(index=True)
+    approved_at: Mapped[datetime | None]
+    hold_until: Mapped[datetime | None] = mapped_column(index=True)
+    hold_released_at: Mapped[datetime | None]
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class LeadEvent(db.Model):
+    """The audit log of lead transitions. Append-only."""
+
+    __tablename__ = "lead_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor_kind: Mapped[str] = mapped_column(String(12))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+    actor_label: Mapped[str] = mapped_column(String(80), default="")
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)

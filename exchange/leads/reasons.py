@@ -1,0 +1,9 @@
+"""The fixed list of reason codes a lead can carry (docs/reason-codes.md)."""
+
+REASONS = {
+    "schema_invalid": "A field is missing or not of the offer's type.",
+    "duplicate": "The same phone or email reached this offer within its duplicate window.",
+    "geo_mismatch": "The lead's country is not one the offer accepts.",
+    "offer_paused": "The offer was not taking leads when the lead was validated.",
+    "advertiser_rejected": "The advertiser rejected the lead during its review window.",
+}

@@ -1,0 +1,56 @@
+"""What the API accepts and shows for leads."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, validate, validates_schema
+from marshmallow import fields as ma
+
+from exchange.leads.domain import STATES
+from exchange.pagination import PageQuerySchema
+
+SUB = ma.String(validate=validate.Length(max=255), load_default=None)
+
+
+class LeadSubmitSchema(Schema):
+    click_id = ma.String(validate=validate.Length(min=1, max=40), load_default=None)
+    offer_id = ma.Integer(strict=True, load_default=None)
+    sub1, sub2, sub3, sub4, sub5 = SUB, SUB, SUB, SUB, SUB
+    fields = ma.Dict(keys=ma.String(), required=True)
+
+    @validates_schema
+    def _source(self, data: dict, **_kwargs) -> None:
+        if not data.get("click_id") and not data.get("offer_id"):
+            raise ValidationError("Send a click_id, or an offer_id with your sub ids.", "click_id")
+
+
+class LeadDecisionSchema(Schema):
+    reason = ma.String(validate=validate.Length(max=500), load_default=None)
+
+
+class LeadQuerySchema(PageQuerySchema):
+    status = ma.String(validate=validate.OneOf(STATES), load_default=None)
+    offer_id = ma.Integer(load_default=None)
+
+
+class WebmasterLeadSchema(Schema):
+    """The webmaster's view: its payout, never the advertiser's rate."""
+
+    id = ma.Integer()
+    status = ma.String()
+    reason_codes = ma.List(ma.String())
+    offer_id = ma.Integer()
+    sub1, sub2, sub3, sub4, sub5 = (ma.String() for _ in range(5))
+    currency = ma.String()
+    payout_minor = ma.Integer()
+    created_at = ma.DateTime()
+    hold_until = ma.DateTime()
+
+
+class AdvertiserLeadSchema(WebmasterLeadSchema):
+    webmaster_id = ma.Integer()
+    fields = ma.Dict()
+    findings = ma.List(ma.Dict())
+    rate_minor = ma.Integer()
+    review_deadline = ma.DateTime()
+    approved_at = ma.DateTime()
+    decision_note = ma.String()

@@ -1,0 +1,94 @@
+"""The sweep: the work that time makes due. Safe to run at any moment, twice.
+
+Each step takes the ids that are due, then handles each one in its own
+small transaction, so one bad row cannot hold up the rest and a crash
+loses nothing (the next sweep finds what is still due).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from exchange import clock
+from exchange.actors import Actor
+from exchange.db import commit, rollback
+from exchange.errors import Conflict
+from exchange.extensions import db
+from exchange.leads.decisions import approve_lead, fund_waiting_leads, release_hold
+from exchange.leads.domain import APPROVED, AWAITING_FUNDS, PENDING, RECEIVED
+from exchange.leads.intake import enqueue_validation
+from exchange.leads.models import Lead
+from exchange.leads.validation import lock_lead
+
+log = logging.getLogger(__name__)
+SWEEPER = Actor.system("sweep")
+
+
+@dataclass
+class SweepReport:
+    auto_approved: int = 0
+    holds_released: int = 0
+    funded: int = 0
+    requeued: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"auto_approved={self.auto_approved} holds_released={self.holds_released} "
+            f"funded={self.funded} requeued={self.requeued}"
+        )
+
+
+def sweep() -> SweepReport:
+    report = SweepReport()
+    now = clock.now()
+    for lead_id in _ids(select(Lead.id).where(Lead.status == PENDING, Lead.review_deadline <= now)):
+        report.auto_approved += _each(lead_id, _auto_approve)
+    for lead_id in _ids(
+        select(Lead.id).where(Lead.status == APPROVED, Lead.hold_released_at.is_(None), Lead.hold_until <= now)
+    ):
+        report.holds_released += _each(lead_id, release_hold)
+    waiting = db.session.execute(
+        select(Lead.advertiser_id, Lead.currency).where(Lead.status == AWAITING_FUNDS).distinct()
+    ).all()
+    for advertiser_id, currency in waiting:
+        report.funded += _each((advertiser_id, currency), lambda key: fund_waiting_leads(*key))
+    stuck_since = now - timedelta(seconds=current_app.config["STUCK_RECEIVED_SECONDS"])
+    for lead_id in _ids(select(Lead.id).where(Lead.status == RECEIVED, Lead.updated_at <= stuck_since)):
+        enqueue_validation(lead_id)
+        report.requeued += 1
+    commit()
+    return report
+
+
+def _auto_approve(lead_id: int) -> bool:
+    lead = lock_lead(lead_id)
+    if lead.status != PENDING or lead.review_deadline > clock.now():
+        return False
+    approve_lead(lead, SWEEPER, action="auto_approve", note="review window ended")
+    return True
+
+
+def _each(key, step) -> int:
+    """Run one step in its own transaction; log and go on if it fails."""
+    try:
+        done = step(key)
+        commit()
+        return int(done)
+    except Conflict:
+        rollback()
+        return 0
+    except Exception:
+        rollback()
+        if current_app.config.get("JOBS_RAISE_ERRORS"):
+            raise
+        log.exception("sweep step failed for %s", key)
+        return 0
+
+
+def _ids(query) -> list:
+    return list(db.session.scalars(query.order_by(Lead.id)))

@@ -1,0 +1,33 @@
+"""Jobs about leads. They take ids, do one unit of work, and commit."""
+
+from __future__ import annotations
+
+import logging
+
+from exchange.db import commit
+from exchange.jobs import task
+from exchange.leads.decisions import fund_waiting_leads
+from exchange.leads.sweep import sweep
+from exchange.leads.validation import validate
+
+log = logging.getLogger(__name__)
+
+
+@task
+def validate_lead_job(lead_id: int) -> str:
+    status = validate(lead_id)
+    commit()
+    log.info("validate-lead-%s: %s", lead_id, status)
+    return status
+
+
+@task
+def fund_waiting_leads_job(advertiser_id: int, currency: str) -> int:
+    funded = fund_waiting_leads(advertiser_id, currency)
+    commit()
+    return funded
+
+
+@task
+def sweep_job() -> str:
+    return str(sweep())

@@ -1,0 +1,60 @@
+"""Moving a lead between states in the database, exactly once.
+
+Each move is a conditional update (``WHERE id = :id AND status = :from``)
+plus a row in the append-only ``lead_events`` log. A zero row count means
+another actor moved the lead first; the caller decides whether that is
+"already done" or a conflict, and never applies a second effect.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+
+from exchange import clock
+from exchange.actors import Actor
+from exchange.extensions import db
+from exchange.leads.domain import next_state
+from exchange.leads.models import Lead, LeadEvent
+
+
+def move(lead: Lead, action: str, actor: Actor, reason: str | None = None, **changes: Any) -> bool:
+    """Apply ``action`` to ``lead`` if it is still in the state we loaded."""
+    expected = lead.status
+    target = next_state(expected, action)
+    result = db.session.execute(
+        update(Lead)
+        .where(Lead.id == lead.id, Lead.status == expected)
+        .values(status=target, updated_at=clock.now(), **changes)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(lead)
+        return False
+    _log(lead.id, action, expected, target, actor, reason)
+    db.session.flush()
+    db.session.refresh(lead)
+    return True
+
+
+def record_submission(lead: Lead, actor: Actor) -> None:
+    _log(lead.id, "submit", None, lead.status, actor, None)
+
+
+def _log(
+    lead_id: int, action: str, from_status: str | None, to_status: str, actor: Actor, reason: str | None
+) -> None:
+    db.session.add(
+        LeadEvent(
+            lead_id=lead_id,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            actor_kind=actor.kind,
+            actor_user_id=actor.user_id,
+            actor_api_key_id=actor.api_key_id,
+            actor_label=actor.label[:80],
+            reason=reason[:500] if reason else None,
+        )
+    )

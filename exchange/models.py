@@ -1,0 +1,20 @@
+"""Every model, imported in one place so that metadata and migrations see them all."""
+
+from billing.models import Account, Payout, Transfer
+from exchange.accounts.models import ApiKey, User
+from exchange.leads.models import Lead, LeadEvent
+from exchange.offers.models import Offer, Participation
+from exchange.tracking.models import Click
+
+__all__ = [
+    "Account",
+    "ApiKey",
+    "Click",
+    "Lead",
+    "LeadEvent",
+    "Offer",
+    "Participation",
+    "Payout",
+    "Transfer",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Offers and participation (which webmaster may send traffic where)."""

@@ -1,0 +1,43 @@
+"""Reading offers: advertisers see their own, webmasters the catalog."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_smorest import Blueprint
+
+from exchange.accounts.auth import api_key_required, caller
+from exchange.offers.models import Participation
+from exchange.offers.schemas import CatalogOfferSchema, OfferSchema
+from exchange.offers.services import offer_visible_to, offers_visible_to
+
+blp = Blueprint("offers", __name__, url_prefix="/api/v1", description="Offers")
+
+
+def offer_schema_for(role: str, many: bool = False):
+    return (CatalogOfferSchema if role == "webmaster" else OfferSchema)(many=many)
+
+
+def participation_view(participation: Participation) -> dict:
+    return {
+        "id": participation.id,
+        "offer_id": participation.offer_id,
+        "status": participation.status,
+        "created_at": participation.created_at,
+        "tracking_link": url_for("tracking.click", token=participation.token, _external=True),
+    }
+
+
+@blp.route("/offers", methods=["GET"])
+@api_key_required()
+@blp.response(200, OfferSchema(many=True))
+def list_offers():
+    user = caller()
+    return offer_schema_for(user.role, many=True).dump(offers_visible_to(user))
+
+
+@blp.route("/offers/<int:offer_id>", methods=["GET"])
+@api_key_required()
+@blp.response(200, OfferSchema)
+def get_offer(offer_id: int):
+    user = caller()
+    return offer_schema_for(user.role).dump(offer_visible_to(user, offer_id))

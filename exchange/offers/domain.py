@@ -1,0 +1,49 @@
+"""Offer rules, as plain Python: field lists, prices, landing URLs."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+FIELD_TYPES = ("string", "email", "phone", "country", "integer", "boolean")
+STATUSES = ("active", "paused")
+MODELS = ("cpl",)
+LANDING_MACROS = ("click_id", "sub1", "sub2", "sub3", "sub4", "sub5", "offer_id", "webmaster_id")
+
+
+def field_list_problems(fields: list[dict]) -> list[str]:
+    problems = []
+    seen = set()
+    for index, spec in enumerate(fields):
+        name = spec.get("name", "")
+        if not name or not name.replace("_", "").isalnum() or len(name) > 40:
+            problems.append(f"field {index}: a name of letters, digits and _ (up to 40)")
+        if name in seen:
+            problems.append(f"field {index}: {name!r} appears twice")
+        seen.add(name)
+        if spec.get("type") not in FIELD_TYPES:
+            problems.append(f"field {index}: type must be one of {', '.join(FIELD_TYPES)}")
+    return problems
+
+
+def landing_url_problem(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "an absolute http(s) URL"
+    if any(ch in url for ch in "\r\n\t "):
+        return "a URL without spaces or line breaks"
+    return None
+
+
+def fill_landing_url(template: str, values: dict[str, str | int | None]) -> str:
+    """Substitute ``{macro}`` placeholders, URL-encoding each value.
+
+    Unknown placeholders are left as they are; missing values become empty.
+    Only the offer's stored template decides where the visitor goes.
+    """
+    url = template
+    for macro in LANDING_MACROS:
+        token = "{" + macro + "}"
+        if token in url:
+            value = values.get(macro)
+            url = url.replace(token, quote("" if value is None else str(value), safe=""))
+    return url

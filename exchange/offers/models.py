@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from exchange import clock
+from exchange.extensions import db
+
+
+class Offer(db.Model):
+    __tablename__ = "offers"
+    __table_args__ = (
+        CheckConstraint("payout_minor > 0 AND rate_minor >= payout_minor", name="prices"),
+        CheckConstraint("status IN ('active', 'paused')", name="status"),
+        CheckConstraint("model IN ('cpl')", name="model"),
+        CheckConstraint(
+            "duplicate_window_seconds >= 0 AND review_window_seconds >= 0 AND hold_seconds >= 0",
+            name="windows",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    advertiser_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(String(8), default="cpl")
+    currency: Mapped[str] = mapped_column(String(3))
+    rate_minor: Mapped[int] = mapped_column(BigInteger)
+    payout_minor: Mapped[int] = mapped_column(BigInteger)
+    allowed_countries: Mapped[list] = mapped_column(JSON, default=list)
+    fields: Mapped[list] = mapped_column(JSON, default=list)
+    landing_url: Mapped[str] = mapped_column(String(2000))
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    duplicate_window_seconds: Mapped[int] = mapped_column(default=30 * 86400)
+    review_window_seconds: Mapped[int] = mapped_column(default=3 * 86400)
+    hold_seconds: Mapped[int] = mapped_column(default=14 * 86400)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    def field_of_type(self, field_type: str) -> str | None:
+        return next((f["name"] for f in self.fields if f["type"] == field_type), None)
+
+
+class Participation(db.Model):
+    """A webmaster's permission to send traffic to an offer, with its link token."""
+
+    __tablename__ = "participations"
+    __table_args__ = (UniqueConstraint("offer_id", "webmaster_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"))
+    webmaster_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    offer: Mapped[Offer] = db.relationship()

@@ -1,0 +1,87 @@
+"""What the API accepts and shows for offers. Webmasters never see rates."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, validate, validates_schema
+from marshmallow import fields as ma
+
+from exchange.offers.domain import FIELD_TYPES, STATUSES, field_list_problems, landing_url_problem
+
+COUNTRY = ma.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="ISO 3166 alpha-2, upper case."))
+
+
+class LeadFieldSchema(Schema):
+    name = ma.String(required=True, validate=validate.Length(min=1, max=40))
+    type = ma.String(required=True, validate=validate.OneOf(FIELD_TYPES))
+    required = ma.Boolean(load_default=False)
+
+
+class OfferCreateSchema(Schema):
+    name = ma.String(required=True, validate=validate.Length(min=1, max=200))
+    model = ma.String(load_default="cpl", validate=validate.OneOf(["cpl"]))
+    currency = ma.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
+    rate_minor = ma.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    payout_minor = ma.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    allowed_countries = ma.List(COUNTRY, load_default=list)
+    fields = ma.List(ma.Nested(LeadFieldSchema), required=True, validate=validate.Length(min=1))
+    landing_url = ma.String(required=True, validate=validate.Length(max=2000))
+    status = ma.String(load_default="active", validate=validate.OneOf(STATUSES))
+    duplicate_window_seconds = ma.Integer(strict=True, load_default=30 * 86400, validate=validate.Range(min=0))
+    review_window_seconds = ma.Integer(strict=True, load_default=3 * 86400, validate=validate.Range(min=0))
+    hold_seconds = ma.Integer(strict=True, load_default=14 * 86400, validate=validate.Range(min=0))
+
+    @validates_schema
+    def _consistent(self, data: dict, **_kwargs) -> None:
+        if data.get("payout_minor", 0) > data.get("rate_minor", 0):
+            raise ValidationError("The payout may not exceed the rate.", "payout_minor")
+        problem = landing_url_problem(data.get("landing_url", ""))
+        if problem:
+            raise ValidationError(f"Must be {problem}.", "landing_url")
+        problems = field_list_problems(data.get("fields", []))
+        if problems:
+            raise ValidationError(problems, "fields")
+        if data.get("allowed_countries") and not any(
+            f["type"] == "country" for f in data.get("fields", [])
+        ):
+            raise ValidationError(
+                "An offer limited to countries needs a lead field of type country.",
+                "allowed_countries",
+            )
+
+
+class OfferStatusSchema(Schema):
+    status = ma.String(required=True, validate=validate.OneOf(STATUSES))
+
+
+class _OfferPublicFields(Schema):
+    id = ma.Integer()
+    name = ma.String()
+    model = ma.String()
+    currency = ma.String()
+    payout_minor = ma.Integer()
+    allowed_countries = ma.List(ma.String())
+    fields = ma.List(ma.Nested(LeadFieldSchema))
+    status = ma.String()
+    hold_seconds = ma.Integer()
+    review_window_seconds = ma.Integer()
+
+
+class CatalogOfferSchema(_OfferPublicFields):
+    """The webmaster's view: the payout, never the rate or the margin."""
+
+
+class OfferSchema(_OfferPublicFields):
+    """The advertiser's own view."""
+
+    rate_minor = ma.Integer()
+    landing_url = ma.String()
+    duplicate_window_seconds = ma.Integer()
+    created_at = ma.DateTime()
+
+
+class ParticipationSchema(Schema):
+    id = ma.Integer()
+    offer_id = ma.Integer()
+    status = ma.String()
+    tracking_link = ma.String()
+    created_at = ma.DateTime()

@@ -1,0 +1,104 @@
+"""Offers and participation. Services flush; the caller commits."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from exchange.accounts.models import User
+from exchange.errors import NotFound
+from exchange.extensions import db
+from exchange.offers.models import Offer, Participation
+
+
+def create_offer(advertiser_id: int, data: dict) -> Offer:
+    """``data`` has been loaded through ``OfferCreateSchema``."""
+    offer = Offer(advertiser_id=advertiser_id, **data)
+    db.session.add(offer)
+    db.session.flush()
+    return offer
+
+
+def own_offer(advertiser_id: int, offer_id: int) -> Offer:
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or offer.advertiser_id != advertiser_id:
+        raise NotFound("No such offer.")
+    return offer
+
+
+def set_offer_status(advertiser_id: int, offer_id: int, status: str) -> Offer:
+    offer = own_offer(advertiser_id, offer_id)
+    offer.status = status
+    db.session.flush()
+    return offer
+
+
+def offers_visible_to(user: User) -> list[Offer]:
+    query = select(Offer).order_by(Offer.id)
+    if user.role == "advertiser":
+        query = query.where(Offer.advertiser_id == user.id)
+    elif user.role == "webmaster":
+        query = query.where(Offer.status == "active")
+    return list(db.session.scalars(query))
+
+
+def offer_visible_to(user: User, offer_id: int) -> Offer:
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or not _may_see(user, offer):
+        raise NotFound("No such offer.")
+    return offer
+
+
+def _may_see(user: User, offer: Offer) -> bool:
+    if user.role == "advertiser":
+        return offer.advertiser_id == user.id
+    if user.role == "webmaster":
+        return offer.status == "active" or _joined(user.id, offer.id)
+    return True
+
+
+def join_offer(webmaster_id: int, offer_id: int) -> Participation:
+    """Join a public offer; joining twice answers the same participation."""
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or offer.status != "active":
+        raise NotFound("No such offer.")
+    existing = _participation(webmaster_id, offer_id)
+    if existing:
+        return existing
+    try:
+        with db.session.begin_nested():
+            participation = Participation(
+                offer_id=offer_id, webmaster_id=webmaster_id, token=secrets.token_urlsafe(12)
+            )
+            db.session.add(participation)
+    except IntegrityError:  # joined concurrently
+        return _participation(webmaster_id, offer_id)
+    return participation
+
+
+def participations_of(webmaster_id: int) -> list[Participation]:
+    return list(
+        db.session.scalars(
+            select(Participation)
+            .where(Participation.webmaster_id == webmaster_id)
+            .order_by(Participation.id)
+        )
+    )
+
+
+def participation_by_token(token: str) -> Participation | None:
+    return db.session.scalar(select(Participation).where(Participation.token == token))
+
+
+def _participation(webmaster_id: int, offer_id: int) -> Participation | None:
+    return db.session.scalar(
+        select(Participation).where(
+            Participation.webmaster_id == webmaster_id, Participation.offer_id == offer_id
+        )
+    )
+
+
+def _joined(webmaster_id: int, offer_id: int) -> bool:
+    return _participation(webmaster_id, offer_id) is not None

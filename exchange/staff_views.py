@@ -1,0 +1,30 @@
+"""Pages for moderators (the lead audit log) and admins (users, payouts, ledger)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from sqlalchemy import select
+
+from billing.check import run_checks
+from billing.models import Payout
+from exchange.accounts.models import User
+from exchange.accounts.views import role_required
+from exchange.extensions import db
+from exchange.leads.models import LeadEvent
+
+bp = Blueprint("staff_portal", __name__)
+
+
+@bp.get("/moderator/")
+@role_required("moderator", "admin")
+def moderator():
+    events = db.session.scalars(select(LeadEvent).order_by(LeadEvent.id.desc()).limit(200)).all()
+    return render_template("moderator.html", events=events)
+
+
+@bp.get("/admin/")
+@role_required("admin")
+def admin():
+    users = db.session.scalars(select(User).order_by(User.id)).all()
+    payouts = db.session.scalars(select(Payout).where(Payout.status == "requested").order_by(Payout.id)).all()
+    return render_template("admin.html", users=users, payouts=payouts, checks=run_checks())

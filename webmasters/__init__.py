@@ -1,0 +1,1 @@
+"""The webmaster's side of the HTTP interface: portal and API."""

@@ -1,0 +1,66 @@
+"""Webmaster API: join offers, submit leads, request payouts."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from billing.schemas import PayoutSchema
+from billing.services import request_payout
+from exchange.accounts.auth import actor, api_key_required, caller
+from exchange.db import commit
+from exchange.errors import Invalid
+from exchange.leads.intake import submit_lead
+from exchange.leads.schemas import LeadSubmitSchema, WebmasterLeadSchema
+from exchange.offers.api import participation_view
+from exchange.offers.schemas import ParticipationSchema
+from exchange.offers.services import join_offer, participations_of
+
+blp = Blueprint("webmaster_api", __name__, url_prefix="/api/v1", description="Webmaster actions")
+
+
+class PayoutRequestSchema(Schema):
+    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
+    amount_minor = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
+@blp.route("/offers/<int:offer_id>/join", methods=["POST"])
+@api_key_required("webmaster")
+@blp.response(200, ParticipationSchema)
+def join(offer_id: int):
+    participation = join_offer(caller().id, offer_id)
+    commit()
+    return participation_view(participation)
+
+
+@blp.route("/participations", methods=["GET"])
+@api_key_required("webmaster")
+@blp.response(200, ParticipationSchema(many=True))
+def list_participations():
+    return [participation_view(p) for p in participations_of(caller().id)]
+
+
+@blp.route("/leads", methods=["POST"])
+@api_key_required("webmaster")
+@blp.arguments(LeadSubmitSchema)
+@blp.response(202, WebmasterLeadSchema)
+@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
+def submit(payload: dict):
+    key = request.headers.get("Idempotency-Key", "").strip() or None
+    if key and len(key) > 255:
+        raise Invalid("The Idempotency-Key is too long.", fields={"Idempotency-Key": ["At most 255 characters."]})
+    submission = submit_lead(caller().id, payload, actor(), idempotency_key=key)
+    commit()  # validation is dispatched now, after the lead is visible
+    headers = {"Idempotent-Replayed": "true"} if submission.replayed else {}
+    return submission.lead, 202, headers
+
+
+@blp.route("/payouts", methods=["POST"])
+@api_key_required("webmaster")
+@blp.arguments(PayoutRequestSchema)
+@blp.response(201, PayoutSchema)
+def post_payout(data: dict):
+    payout = request_payout(caller().id, data["currency"], data["amount_minor"])
+    commit()
+    return payout
