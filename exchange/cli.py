@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 exchange_cli = AppGroup("exchange", help="The marketplace's periodic work.")
@@ -32,3 +32,22 @@ def register_cli(app: Flask) -> None:
 
     for group in (users_cli, billing_cli, exchange_cli, demo_cli):
         app.cli.add_command(group)
+
+
+@demo_cli.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve_command(host: str, port: int) -> None:
+    """Serve the app for a demo, with the sweep on a timer thread."""
+    from werkzeug.serving import run_simple
+
+    from exchange.demo import credentials_path
+    from exchange.periodic import start_sweep_timer
+
+    app = current_app._get_current_object()
+    path = credentials_path()
+    click.echo(f"\nLead exchange running at http://{host}:{port}/  (Ctrl+C to stop)")
+    if path.exists():
+        click.echo(path.read_text())
+    start_sweep_timer(app)
+    run_simple(host, port, app, threaded=True, use_reloader=False)

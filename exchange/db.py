@@ -26,7 +26,7 @@ def rollback() -> None:
     db.session.rollback()
     from exchange import jobs
 
-    jobs.discard_after_rollback()
+    jobs.discard_pending()
 
 
 def configure_sqlite(engine: Engine) -> None:

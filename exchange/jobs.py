@@ -47,7 +47,7 @@ def dispatch_after_commit() -> None:
         dispatch(request)
 
 
-def discard_after_rollback() -> None:
+def discard_pending() -> None:
     db.session.info.pop(_PENDING_KEY, None)
 
 

@@ -1,0 +1,42 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi.py
+
+.PHONY: run test worker scheduler bench lint clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## run: set everything up (venv, database, demo data) and serve http://127.0.0.1:5000
+run: $(BIN)/.installed
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo seed > /dev/null
+	$(BIN)/flask demo serve
+
+## test: set up and run the whole suite (fast suite, then the services suite when reachable)
+test: $(BIN)/.installed
+	bash scripts/run-tests.sh
+
+## worker: an rq worker on every queue (needs REDIS_URL and DATABASE_URL)
+worker: $(BIN)/.installed
+	$(BIN)/python -m exchange.worker
+
+## scheduler: enqueue the periodic jobs on their intervals (needs REDIS_URL)
+scheduler: $(BIN)/.installed
+	$(BIN)/rq cron exchange.rq_cron_config --url "$$REDIS_URL"
+
+## bench: benchmarks, each against its baseline in the same run
+bench: $(BIN)/.installed
+	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b || exit 1; done || echo "no benchmarks yet"
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-output

@@ -1,0 +1,138 @@
+"""``flask demo seed``: a small, believable marketplace to click through.
+
+Everything goes through the same services as real traffic, so the demo
+also shows that the loop works: an advertiser with a balance and two
+offers (one in a currency it has no money in), a webmaster who joined
+both, clicks, and leads in every state, plus a payout waiting to be paid.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from billing.services import credit_advertiser, request_payout
+from exchange import clock, jobs
+from exchange.accounts.models import User
+from exchange.accounts.services import create_api_key, create_user
+from exchange.actors import Actor
+from exchange.db import commit
+from exchange.extensions import db
+from exchange.leads.decisions import approve_lead, reject_lead, return_lead
+from exchange.leads.intake import submit_lead
+from exchange.leads.models import Lead
+from exchange.leads.sweep import sweep
+from exchange.offers.services import create_offer, join_offer
+from exchange.tracking.services import record_click
+
+PEOPLE = (
+    ("advertiser", "advertiser@demo.test", "Solar & Sons (advertiser)"),
+    ("webmaster", "webmaster@demo.test", "Traffic Garden (webmaster)"),
+    ("moderator", "moderator@demo.test", "Mo Derator"),
+    ("admin", "admin@demo.test", "Ada Admin"),
+)
+PASSWORD = "demo-password"  # a demo database only; never a real account
+CONTACT_FIELDS = [
+    {"name": "name", "type": "string", "required": True},
+    {"name": "phone", "type": "phone", "required": True},
+    {"name": "email", "type": "email", "required": True},
+    {"name": "country", "type": "country", "required": True},
+]
+
+
+def credentials_path() -> Path:
+    return Path(current_app.instance_path) / "demo-credentials.txt"
+
+
+def seed() -> str:
+    if db.session.scalar(select(func.count()).select_from(User)):
+        path = credentials_path()
+        saved = path.read_text() if path.exists() else "(the demo credentials file is missing)\n"
+        return "The database already has users; nothing seeded.\n" + saved
+    users = {role: create_user(email, name, role, PASSWORD) for role, email, name in PEOPLE}
+    keys = {role: create_api_key(user.id, "demo key").secret for role, user in users.items()}
+    commit()
+    advertiser, webmaster = users["advertiser"], users["webmaster"]
+    as_webmaster = Actor(kind="user", user_id=webmaster.id, label="demo")
+    as_advertiser = Actor(kind="user", user_id=advertiser.id, label="demo")
+
+    credit_advertiser(advertiser.id, "USD", 50_000, "demo-wire-001")
+    solar = create_offer(advertiser.id, _offer("Solar panel quotes (US, CA)", "USD", 1500, 1000, ["US", "CA"]))
+    insurance = create_offer(advertiser.id, _offer("Car insurance (DE, AT)", "EUR", 2000, 1500, ["DE", "AT"]))
+    solar_link = join_offer(webmaster.id, solar.id)
+    insurance_link = join_offer(webmaster.id, insurance.id)
+    commit()
+
+    def lead(participation, n: int, country: str, **extra):
+        click = record_click(participation, {"sub1": "summer", "sub2": f"ad{n % 3}"}, "203.0.113.7", "Mozilla/5.0").click
+        fields = {
+            "name": f"Visitor {n}",
+            "phone": f"+1 555 010 {n:04d}",
+            "email": f"visitor{n}@example.com",
+            "country": country,
+        } | extra
+        submitted = submit_lead(webmaster.id, {"click_id": click.click_id, "fields": fields}, as_webmaster).lead
+        commit()  # validation runs now (in-process) or on a worker
+        return db.session.get(Lead, submitted.id)
+
+    # Three weeks ago: leads that were approved, one returned, holds now over.
+    clock.freeze(clock.now() - timedelta(days=21))
+    try:
+        old = [lead(solar_link, n, "US") for n in range(1, 5)]
+        for item in old:
+            approve_lead(item, as_advertiser, note="good contact")
+        return_lead(old[3], as_advertiser, note="customer never asked for a quote")
+        commit()
+    finally:
+        clock.freeze(None)
+    sweep()  # releases the holds that ended
+    request_payout(webmaster.id, "USD", 2000)
+    commit()
+
+    # Today: leads waiting for review, rejected ones, one not yet validated.
+    lead(solar_link, 5, "US")
+    lead(solar_link, 6, "CA")
+    reject_lead(lead(solar_link, 7, "US"), as_advertiser, note="phone disconnected")
+    commit()
+    lead(solar_link, 5, "US")  # the same person again: duplicate
+    lead(solar_link, 8, "FR")  # outside the offer's countries
+    lead(insurance_link, 9, "DE")  # no EUR balance: awaiting funds
+    lead(insurance_link, 10, "AT")
+    click = record_click(solar_link, {"sub1": "late"}, "203.0.113.9", "Mozilla/5.0").click
+    fields = {"name": "Visitor 11", "phone": "+1 555 010 0011", "email": "v11@example.com", "country": "US"}
+    submit_lead(webmaster.id, {"click_id": click.click_id, "fields": fields}, as_webmaster)
+    db.session.commit()
+    jobs.discard_pending()  # leave this one `received`, as if no worker had run yet
+
+    text = _credentials_text(keys)
+    credentials_path().parent.mkdir(parents=True, exist_ok=True)
+    credentials_path().write_text(text)
+    return "Seeded the demo.\n" + text
+
+
+def _offer(name: str, currency: str, rate: int, payout: int, countries: list[str]) -> dict:
+    return {
+        "name": name,
+        "model": "cpl",
+        "currency": currency,
+        "rate_minor": rate,
+        "payout_minor": payout,
+        "allowed_countries": countries,
+        "fields": CONTACT_FIELDS,
+        "landing_url": "https://landing.example.com/quote?cid={click_id}&s1={sub1}",
+        "status": "active",
+        "duplicate_window_seconds": 30 * 86400,
+        "review_window_seconds": 3 * 86400,
+        "hold_seconds": 14 * 86400,
+    }
+
+
+def _credentials_text(keys: dict[str, str]) -> str:
+    lines = [f"Demo logins (password for all: {PASSWORD}):"]
+    lines += [f"  {role:<10} {email}" for role, email, _ in PEOPLE]
+    lines.append("Demo API keys (send as 'Authorization: Bearer <key>'):")
+    lines += [f"  {role:<10} {keys[role]}" for role, _, _ in PEOPLE]
+    return "\n".join(lines) + "\n"

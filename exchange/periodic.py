@@ -1,0 +1,49 @@
+"""Periodic work, declared once, with stable ids.
+
+On real services ``rq cron exchange.rq_cron_config`` enqueues each job on its
+interval (``make scheduler``); in the embedded demo a timer thread runs the
+same jobs in-process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+
+from exchange.leads.tasks import sweep_job
+
+log = logging.getLogger(__name__)
+
+PERIODIC_JOBS = (
+    # (stable name, job, queue, seconds between runs)
+    ("sweep", sweep_job, "periodic", 60),
+)
+
+
+def register_with_rq_cron() -> None:
+    from rq import cron
+
+    for name, job, queue, seconds in PERIODIC_JOBS:
+        cron.register(job, queue, interval=seconds, name=name)
+
+
+def start_sweep_timer(app: Flask) -> threading.Thread:
+    interval = app.config["SWEEP_INTERVAL_SECONDS"]
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            with app.app_context():
+                for name, job, _queue, _seconds in PERIODIC_JOBS:
+                    try:
+                        log.info("%s: %s", name, job())
+                    except Exception:
+                        log.exception("periodic job %s failed", name)
+
+    thread = threading.Thread(target=loop, name="periodic", daemon=True)
+    thread.start()
+    return thread
+
+

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, the fast suite on SQLite with in-process jobs,
+# then the services suite on PostgreSQL + Redis + real rq workers.
+# EXCHANGE_SERVICES=required turns unreachable services into a failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+mkdir -p test-output
+
+fail() { echo "FAILED: $*"; exit 1; }
+
+# pytest exit code 5 means "no tests collected": that is a failure here too.
+run_pytest() {
+  "$BIN/pytest" "$@"
+  local code=$?
+  [ "$code" -eq 5 ] && echo "pytest collected no tests"
+  return "$code"
+}
+
+echo "== lint"
+"$BIN/ruff" check . || fail "ruff"
+
+echo "== fast suite (SQLite, jobs in-process)"
+EXCHANGE_TEST_BACKEND=sqlite run_pytest tests/unit tests/integration tests/api tests/e2e \
+  --junitxml=test-output/fast.xml || fail "fast suite"
+
+reason=$("$BIN/python" scripts/services_probe.py)
+if [ -z "$reason" ]; then
+  echo "== services suite (PostgreSQL, Redis, rq workers)"
+  EXCHANGE_TEST_BACKEND=services run_pytest tests/integration tests/api tests/e2e tests/services \
+    --junitxml=test-output/services.xml || fail "services suite"
+  echo "services suite: ran against PostgreSQL and Redis"
+else
+  echo "services suite: NOT RUN ($reason)"
+  if [ "${EXCHANGE_SERVICES:-}" = "required" ]; then
+    fail "EXCHANGE_SERVICES=required but the services are not reachable"
+  fi
+fi

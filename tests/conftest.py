@@ -1,0 +1,156 @@
+"""Test fixtures for both backends.
+
+``EXCHANGE_TEST_BACKEND=sqlite`` (the fast suite) or ``services``
+(PostgreSQL + Redis). The schema is built once per session by running the
+migrations; each test then runs inside an outer transaction that is rolled
+back, with application commits turned into savepoints.
+Tests that need data really committed (other processes, threads) use
+``live_app`` instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime
+
+import pytest
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy import text
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from exchange import clock, create_app
+from exchange.extensions import db
+from tests.services_config import TEST_DATABASE_URL, TEST_REDIS_URL
+
+BACKEND = os.environ.get("EXCHANGE_TEST_BACKEND", "sqlite")
+LIVE_TABLES = (
+    "lead_events, transfers, payouts, leads, clicks, participations, offers, accounts, api_keys, users"
+)
+
+
+def pytest_report_header(config):
+    return f"exchange backend: {BACKEND}"
+
+
+def _build_app(database_url: str, instance_path: str, **extra):
+    config = {
+        "EXCHANGE_ENV": "testing",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": None,
+        "SERVER_NAME": "exchange.test",
+    }
+    config.update(extra)
+    os.environ["EXCHANGE_INSTANCE_PATH"] = instance_path
+    return create_app(config)
+
+
+def _migrate(app) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    if BACKEND == "services":
+        return TEST_DATABASE_URL
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "template.sqlite")
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    application = _build_app(database_url, str(tmp_path_factory.mktemp("instance")))
+    _migrate(application)
+    return application
+
+
+@pytest.fixture
+def db_session(app):
+    """A session whose commits are savepoints inside a transaction rolled back after the test."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"), scopefunc=_app_ctx_id
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, db_session):
+    return app.test_client()
+
+
+@pytest.fixture
+def ctx(app, db_session):
+    """An application context on the rolled-back session, for service-level tests."""
+    with app.test_request_context():
+        yield db_session
+
+
+@pytest.fixture
+def frozen_clock():
+    """Control time: ``frozen_clock.set(dt)`` and ``frozen_clock.advance(**timedelta_kwargs)``."""
+
+    class Clock:
+        def __init__(self) -> None:
+            self.now = datetime(2026, 1, 15, 12, 0, 0)
+            clock.freeze(self.now)
+
+        def set(self, at: datetime) -> None:
+            self.now = at
+            clock.freeze(at)
+
+        def advance(self, **delta) -> datetime:
+            from datetime import timedelta
+
+            self.set(self.now + timedelta(**delta))
+            return self.now
+
+    yield Clock()
+    clock.freeze(None)
+
+
+@pytest.fixture
+def live_app(app, database_url, tmp_path):
+    """An app on a database whose commits are real (emptied before each test).
+
+    On SQLite each test gets a copy of the migrated template file; on
+    PostgreSQL the tables are truncated (TRUNCATE does not fire the
+    append-only triggers that refuse DELETE).
+    """
+    if BACKEND == "services":
+        with app.app_context():
+            with db.engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {LIVE_TABLES} RESTART IDENTITY CASCADE"))
+        url = database_url
+    else:
+        path = tmp_path / "live.sqlite"
+        shutil.copy(database_url.removeprefix("sqlite:///"), path)
+        url = f"sqlite:///{path}"
+    live = _build_app(url, str(tmp_path / "instance"))
+    yield live
+    with live.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def redis_url():
+    assert BACKEND == "services", "Redis belongs to the services suite (tests/services)"
+    import redis
+
+    redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+    return TEST_REDIS_URL
