@@ -46,6 +46,16 @@ def _register_extensions(app: Flask) -> None:
     api.init_app(app)
     api.spec.components.security_scheme("apiKey", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"apiKey": []}]
+    _document_role_views(api)
+
+
+def _document_role_views(api) -> None:
+    """Views chosen by the caller's role are dumped by hand; list their schemas."""
+    from exchange.leads.schemas import AdvertiserLeadSchema, WebmasterLeadSchema
+    from exchange.offers.schemas import CatalogOfferSchema, OfferSchema
+
+    for schema in (AdvertiserLeadSchema, WebmasterLeadSchema, OfferSchema, CatalogOfferSchema):
+        api.spec.components.schema(schema.__name__.removesuffix("Schema"), schema=schema)
 
 
 def _register_blueprints(app: Flask) -> None:

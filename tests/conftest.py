@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
+from contextlib import closing
 from datetime import datetime
 
 import pytest
@@ -49,25 +51,38 @@ def _migrate(app) -> None:
     from flask_migrate import upgrade
 
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
         upgrade()
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    if BACKEND == "services":
-        return TEST_DATABASE_URL
-    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "template.sqlite")
+def database_url(tmp_path_factory):
+    """SQLite: a file. PostgreSQL: a database of this test run's own, created
+    beside EXCHANGE_TEST_DATABASE_URL and dropped at the end, so that two
+    runs on one server never share tables."""
+    if BACKEND != "services":
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "template.sqlite")
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    server = make_url(TEST_DATABASE_URL)
+    name = f"lx_test_{os.getpid()}"
+    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        connection.execute(f"CREATE DATABASE {name}")
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     application = _build_app(database_url, str(tmp_path_factory.mktemp("instance")))
     _migrate(application)
-    return application
+    yield application
+    with application.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -125,8 +140,8 @@ def frozen_clock():
 
 
 @pytest.fixture
-def live_app(app, database_url, tmp_path):
-    """An app on a database whose commits are real (emptied before each test).
+def live_database_url(app, database_url, tmp_path) -> str:
+    """A database whose commits are real, emptied for this test.
 
     On SQLite each test gets a copy of the migrated template file; on
     PostgreSQL the tables are truncated (TRUNCATE does not fire the
@@ -136,15 +151,35 @@ def live_app(app, database_url, tmp_path):
         with app.app_context():
             with db.engine.begin() as connection:
                 connection.execute(text(f"TRUNCATE {LIVE_TABLES} RESTART IDENTITY CASCADE"))
-        url = database_url
-    else:
-        path = tmp_path / "live.sqlite"
-        shutil.copy(database_url.removeprefix("sqlite:///"), path)
-        url = f"sqlite:///{path}"
-    live = _build_app(url, str(tmp_path / "instance"))
-    yield live
-    with live.app_context():
-        db.engine.dispose()
+        return database_url
+    template = database_url.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(template)) as connection:  # fold the WAL into the file
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    path = tmp_path / "live.sqlite"
+    shutil.copy(template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def live_app_factory(live_database_url, tmp_path):
+    """Build apps on the live database; ``extra`` overrides config keys."""
+    built = []
+
+    def build(**extra):
+        live = _build_app(live_database_url, str(tmp_path / "instance"), **extra)
+        built.append(live)
+        return live
+
+    yield build
+    for live in built:
+        with live.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def live_app(live_app_factory):
+    """An app on a database whose commits are real (jobs in-process)."""
+    return live_app_factory()
 
 
 @pytest.fixture

@@ -11,9 +11,13 @@ from exchange.errors import NotFound
 from exchange.extensions import db
 from exchange.leads.models import Lead
 from exchange.leads.schemas import AdvertiserLeadSchema, LeadQuerySchema, WebmasterLeadSchema
-from exchange.pagination import page_schema, paginate
+from exchange.pagination import paginate
 
 blp = Blueprint("leads", __name__, url_prefix="/api/v1", description="Leads")
+ROLE_VIEW = (
+    "Advertisers get AdvertiserLead (fields, findings, rate); "
+    "webmasters get WebmasterLead (payout only, never the rate)."
+)
 
 
 def leads_of(user: User):
@@ -33,7 +37,7 @@ def lead_schema_for(user: User, many: bool = False):
 @blp.route("/leads", methods=["GET"])
 @api_key_required()
 @blp.arguments(LeadQuerySchema, location="query")
-@blp.response(200, page_schema(AdvertiserLeadSchema))
+@blp.response(200, description=ROLE_VIEW)
 def list_leads(args: dict):
     user = caller()
     query = leads_of(user).order_by(Lead.id.desc())
@@ -48,7 +52,7 @@ def list_leads(args: dict):
 
 @blp.route("/leads/<int:lead_id>", methods=["GET"])
 @api_key_required()
-@blp.response(200, AdvertiserLeadSchema)
+@blp.response(200, description=ROLE_VIEW)
 def get_lead(lead_id: int):
     user = caller()
     lead = db.session.scalar(leads_of(user).where(Lead.id == lead_id))

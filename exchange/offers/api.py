@@ -11,6 +11,7 @@ from exchange.offers.schemas import CatalogOfferSchema, OfferSchema
 from exchange.offers.services import offer_visible_to, offers_visible_to
 
 blp = Blueprint("offers", __name__, url_prefix="/api/v1", description="Offers")
+ROLE_VIEW = "Advertisers get Offer (with the rate); webmasters get CatalogOffer (payout only)."
 
 
 def offer_schema_for(role: str, many: bool = False):
@@ -29,7 +30,7 @@ def participation_view(participation: Participation) -> dict:
 
 @blp.route("/offers", methods=["GET"])
 @api_key_required()
-@blp.response(200, OfferSchema(many=True))
+@blp.response(200, description=ROLE_VIEW)
 def list_offers():
     user = caller()
     return offer_schema_for(user.role, many=True).dump(offers_visible_to(user))
@@ -37,7 +38,7 @@ def list_offers():
 
 @blp.route("/offers/<int:offer_id>", methods=["GET"])
 @api_key_required()
-@blp.response(200, OfferSchema)
+@blp.response(200, description=ROLE_VIEW)
 def get_offer(offer_id: int):
     user = caller()
     return offer_schema_for(user.role).dump(offer_visible_to(user, offer_id))
