@@ -47,7 +47,12 @@ def cached_balances_match_transfers() -> list[str]:
     problems = []
     expected = _balances_from_transfers()
     for account in db.session.scalars(select(Account).order_by(Account.id)):
-        cached = (account.debits_pending, account.debits_posted, account.credits_pending, account.credits_posted)
+        cached = (
+            account.debits_pending,
+            account.debits_posted,
+            account.credits_pending,
+            account.credits_posted,
+        )
         derived = expected.get(account.id, (0, 0, 0, 0))
         if cached != derived:
             problems.append(f"{account.code} caches {cached}, its transfers give {derived}")

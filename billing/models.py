@@ -17,9 +17,7 @@ class Account(db.Model):
     __table_args__ = (
         CheckConstraint("debits_pending >= 0", name="debits_pending"),
         CheckConstraint("credits_pending >= 0", name="credits_pending"),
-        CheckConstraint(
-            "NOT bounded OR debits_posted + debits_pending <= credits_posted", name="bounded"
-        ),
+        CheckConstraint("NOT bounded OR debits_posted + debits_pending <= credits_posted", name="bounded"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,9 +60,7 @@ class Transfer(db.Model):
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint("debit_account_id <> credit_account_id", name="two_accounts"),
-        CheckConstraint(
-            "kind IN ('posted', 'pending', 'post_pending', 'void_pending')", name="kind"
-        ),
+        CheckConstraint("kind IN ('posted', 'pending', 'post_pending', 'void_pending')", name="kind"),
         CheckConstraint(
             "(kind IN ('post_pending', 'void_pending')) = (pending_id IS NOT NULL)",
             name="resolution_names_pending",

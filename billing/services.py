@@ -141,6 +141,10 @@ def transfers_of(user_id: int, *, limit: int, offset: int) -> tuple[list[Transfe
     where = Transfer.debit_account_id.in_(account_ids) | Transfer.credit_account_id.in_(account_ids)
     total = db.session.scalar(select(db.func.count()).select_from(Transfer).where(where))
     rows = db.session.scalars(
-        select(Transfer).where(where).order_by(Transfer.created_at.desc(), Transfer.id).limit(limit).offset(offset)
+        select(Transfer)
+        .where(where)
+        .order_by(Transfer.created_at.desc(), Transfer.id)
+        .limit(limit)
+        .offset(offset)
     )
     return list(rows), total

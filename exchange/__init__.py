@@ -17,6 +17,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     _configure_logging(app)
     _register_extensions(app)
     _register_blueprints(app)
+    _register_template_filters(app)
     _register_error_handlers(app)
     _register_cli(app)
     return app
@@ -77,6 +78,12 @@ def _register_blueprints(app: Flask) -> None:
         api.register_blueprint(blueprint)
     for blueprint in (accounts_views, advertiser_portal, webmaster_portal, staff_portal, tracking):
         app.register_blueprint(blueprint)
+
+
+def _register_template_filters(app: Flask) -> None:
+    @app.template_filter("when")
+    def when(value) -> str:
+        return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -67,9 +67,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     base = MODES[mode]
     config = {key: getattr(base, key) for key in dir(base) if key.isupper()}
     config["EXCHANGE_ENV"] = mode
-    config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL") or _sqlite_url(
-        instance_path
-    )
+    config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL") or _sqlite_url(instance_path)
     config["REDIS_URL"] = os.environ.get("REDIS_URL") or None
     config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or None
     config.update(overrides)

@@ -60,21 +60,27 @@ def seed() -> str:
     as_advertiser = Actor(kind="user", user_id=advertiser.id, label="demo")
 
     credit_advertiser(advertiser.id, "USD", 50_000, "demo-wire-001")
-    solar = create_offer(advertiser.id, _offer("Solar panel quotes (US, CA)", "USD", 1500, 1000, ["US", "CA"]))
+    solar = create_offer(
+        advertiser.id, _offer("Solar panel quotes (US, CA)", "USD", 1500, 1000, ["US", "CA"])
+    )
     insurance = create_offer(advertiser.id, _offer("Car insurance (DE, AT)", "EUR", 2000, 1500, ["DE", "AT"]))
     solar_link = join_offer(webmaster.id, solar.id)
     insurance_link = join_offer(webmaster.id, insurance.id)
     commit()
 
     def lead(participation, n: int, country: str, **extra):
-        click = record_click(participation, {"sub1": "summer", "sub2": f"ad{n % 3}"}, "203.0.113.7", "Mozilla/5.0").click
+        click = record_click(
+            participation, {"sub1": "summer", "sub2": f"ad{n % 3}"}, "203.0.113.7", "Mozilla/5.0"
+        ).click
         fields = {
             "name": f"Visitor {n}",
             "phone": f"+1 555 010 {n:04d}",
             "email": f"visitor{n}@example.com",
             "country": country,
         } | extra
-        submitted = submit_lead(webmaster.id, {"click_id": click.click_id, "fields": fields}, as_webmaster).lead
+        submitted = submit_lead(
+            webmaster.id, {"click_id": click.click_id, "fields": fields}, as_webmaster
+        ).lead
         commit()  # validation runs now (in-process) or on a worker
         return db.session.get(Lead, submitted.id)
 

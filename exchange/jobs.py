@@ -33,9 +33,7 @@ class JobRequest:
     job_id: str | None
 
 
-def enqueue_after_commit(
-    func: Callable[..., Any], *args: Any, queue: str, job_id: str | None = None
-) -> None:
+def enqueue_after_commit(func: Callable[..., Any], *args: Any, queue: str, job_id: str | None = None) -> None:
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
     db.session.info.setdefault(_PENDING_KEY, []).append(JobRequest(func, args, queue, job_id))

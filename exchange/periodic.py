@@ -45,5 +45,3 @@ def start_sweep_timer(app: Flask) -> threading.Thread:
     thread = threading.Thread(target=loop, name="periodic", daemon=True)
     thread.start()
     return thread
-
-

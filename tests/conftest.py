@@ -148,9 +148,8 @@ def live_database_url(app, database_url, tmp_path) -> str:
     append-only triggers that refuse DELETE).
     """
     if BACKEND == "services":
-        with app.app_context():
-            with db.engine.begin() as connection:
-                connection.execute(text(f"TRUNCATE {LIVE_TABLES} RESTART IDENTITY CASCADE"))
+        with app.app_context(), db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {LIVE_TABLES} RESTART IDENTITY CASCADE"))
         return database_url
     template = database_url.removeprefix("sqlite:///")
     with closing(sqlite3.connect(template)) as connection:  # fold the WAL into the file

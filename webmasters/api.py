@@ -49,7 +49,9 @@ def list_participations():
 def submit(payload: dict):
     key = request.headers.get("Idempotency-Key", "").strip() or None
     if key and len(key) > 255:
-        raise Invalid("The Idempotency-Key is too long.", fields={"Idempotency-Key": ["At most 255 characters."]})
+        raise Invalid(
+            "The Idempotency-Key is too long.", fields={"Idempotency-Key": ["At most 255 characters."]}
+        )
     submission = submit_lead(caller().id, payload, actor(), idempotency_key=key)
     commit()  # validation is dispatched now, after the lead is visible
     headers = {"Idempotent-Replayed": "true"} if submission.replayed else {}

@@ -29,9 +29,7 @@ def api_key_required(*roles: str) -> Callable:
                 )
             user, key = user_for_api_key(token.strip())
             if roles and user.role not in roles:
-                raise Forbidden(
-                    f"This endpoint is for {' or '.join(roles)} accounts.", code="wrong_role"
-                )
+                raise Forbidden(f"This endpoint is for {' or '.join(roles)} accounts.", code="wrong_role")
             g.caller = user
             g.actor = Actor(kind="api_key", user_id=user.id, api_key_id=key.id, label=key.prefix)
             return view(*args, **kwargs)

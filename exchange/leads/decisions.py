@@ -35,7 +35,9 @@ def approve_lead(lead: Lead, actor: Actor, *, action: str = "approve", note: str
     if lead.status == APPROVED:
         return lead
     if lead.status != PENDING:
-        raise Conflict(f"Only a pending lead can be approved; this one is {lead.status}.", code="lead_not_pending")
+        raise Conflict(
+            f"Only a pending lead can be approved; this one is {lead.status}.", code="lead_not_pending"
+        )
     offer = db.session.get(Offer, lead.offer_id)
     now = clock.now()
     if not move(
@@ -57,7 +59,9 @@ def reject_lead(lead: Lead, actor: Actor, note: str | None = None) -> Lead:
     if lead.status == REJECTED:
         return lead
     if lead.status != PENDING:
-        raise Conflict(f"Only a pending lead can be rejected; this one is {lead.status}.", code="lead_not_pending")
+        raise Conflict(
+            f"Only a pending lead can be rejected; this one is {lead.status}.", code="lead_not_pending"
+        )
     codes = ["advertiser_rejected"]
     if not move(lead, "reject", actor, note, reason_codes=codes, decision_note=note):
         return _already(lead, REJECTED)

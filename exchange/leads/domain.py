@@ -1,9 +1,9 @@
 """The lead's states and the moves between them (DESIGN §4). Pure.
 
-    received ──validate──> rejected
-    received ──validate──> pending ──approve / deadline──> approved ──return──> returned
-    received ──no funds──> awaiting_funds ──funds arrive──> pending
-    pending ──reject──> rejected
+received ──validate──> rejected
+received ──validate──> pending ──approve / deadline──> approved ──return──> returned
+received ──no funds──> awaiting_funds ──funds arrive──> pending
+pending ──reject──> rejected
 """
 
 from __future__ import annotations

@@ -49,7 +49,9 @@ def sweep() -> SweepReport:
     for lead_id in _ids(select(Lead.id).where(Lead.status == PENDING, Lead.review_deadline <= now)):
         report.auto_approved += _each(lead_id, _auto_approve)
     for lead_id in _ids(
-        select(Lead.id).where(Lead.status == APPROVED, Lead.hold_released_at.is_(None), Lead.hold_until <= now)
+        select(Lead.id).where(
+            Lead.status == APPROVED, Lead.hold_released_at.is_(None), Lead.hold_until <= now
+        )
     ):
         report.holds_released += _each(lead_id, release_hold)
     waiting = db.session.execute(

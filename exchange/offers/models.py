@@ -37,9 +37,6 @@ class Offer(db.Model):
     hold_seconds: Mapped[int] = mapped_column(default=14 * 86400)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
-    def field_of_type(self, field_type: str) -> str | None:
-        return next((f["name"] for f in self.fields if f["type"] == field_type), None)
-
 
 class Participation(db.Model):
     """A webmaster's permission to send traffic to an offer, with its link token."""

@@ -26,7 +26,9 @@ class OfferCreateSchema(Schema):
     fields = ma.List(ma.Nested(LeadFieldSchema), required=True, validate=validate.Length(min=1))
     landing_url = ma.String(required=True, validate=validate.Length(max=2000))
     status = ma.String(load_default="active", validate=validate.OneOf(STATUSES))
-    duplicate_window_seconds = ma.Integer(strict=True, load_default=30 * 86400, validate=validate.Range(min=0))
+    duplicate_window_seconds = ma.Integer(
+        strict=True, load_default=30 * 86400, validate=validate.Range(min=0)
+    )
     review_window_seconds = ma.Integer(strict=True, load_default=3 * 86400, validate=validate.Range(min=0))
     hold_seconds = ma.Integer(strict=True, load_default=14 * 86400, validate=validate.Range(min=0))
 
@@ -40,9 +42,7 @@ class OfferCreateSchema(Schema):
         problems = field_list_problems(data.get("fields", []))
         if problems:
             raise ValidationError(problems, "fields")
-        if data.get("allowed_countries") and not any(
-            f["type"] == "country" for f in data.get("fields", [])
-        ):
+        if data.get("allowed_countries") and not any(f["type"] == "country" for f in data.get("fields", [])):
             raise ValidationError(
                 "An offer limited to countries needs a lead field of type country.",
                 "allowed_countries",

@@ -81,9 +81,7 @@ def join_offer(webmaster_id: int, offer_id: int) -> Participation:
 def participations_of(webmaster_id: int) -> list[Participation]:
     return list(
         db.session.scalars(
-            select(Participation)
-            .where(Participation.webmaster_id == webmaster_id)
-            .order_by(Participation.id)
+            select(Participation).where(Participation.webmaster_id == webmaster_id).order_by(Participation.id)
         )
     )
 

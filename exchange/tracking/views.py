@@ -17,9 +17,7 @@ def click(token: str):
     if participation is None:
         abort(404)
     subs = {key: request.args.get(key, "") for key in SUB_KEYS}
-    outcome = record_click(
-        participation, subs, request.remote_addr, request.headers.get("User-Agent")
-    )
+    outcome = record_click(participation, subs, request.remote_addr, request.headers.get("User-Agent"))
     commit()
     if outcome.redirect_to is None:
         return "This offer is not taking traffic right now.", 200, {"Content-Type": "text/plain"}

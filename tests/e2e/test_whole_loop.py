@@ -51,9 +51,15 @@ def balance(port, key, purpose, currency="USD"):
 def test_click_to_payout_over_http(loop_env):
     app, env = loop_env
     for role in ("advertiser", "webmaster", "admin"):
-        cli_ok(env, "users", "create", "--email", f"{role}@e2e.test", "--role", role, "--password", "pass-word-1")
-    advertiser_key = cli_ok(env, "users", "create-key", "--email", "advertiser@e2e.test").strip().splitlines()[-1]
-    webmaster_key = cli_ok(env, "users", "create-key", "--email", "webmaster@e2e.test").strip().splitlines()[-1]
+        cli_ok(
+            env, "users", "create", "--email", f"{role}@e2e.test", "--role", role, "--password", "pass-word-1"
+        )
+    advertiser_key = (
+        cli_ok(env, "users", "create-key", "--email", "advertiser@e2e.test").strip().splitlines()[-1]
+    )
+    webmaster_key = (
+        cli_ok(env, "users", "create-key", "--email", "webmaster@e2e.test").strip().splitlines()[-1]
+    )
     assert advertiser_key.startswith("lx_") and webmaster_key.startswith("lx_")
 
     with LiveServer(app) as server:
@@ -75,8 +81,19 @@ def test_click_to_payout_over_http(loop_env):
             },
         )
         assert offer.status == 201, offer.body
-        cli_ok(env, "billing", "credit", "--email", "advertiser@e2e.test", "--amount-minor", "5000",
-               "--currency", "USD", "--reference", "e2e-wire-1")
+        cli_ok(
+            env,
+            "billing",
+            "credit",
+            "--email",
+            "advertiser@e2e.test",
+            "--amount-minor",
+            "5000",
+            "--currency",
+            "USD",
+            "--reference",
+            "e2e-wire-1",
+        )
         assert balance(port, advertiser_key, "available")["available_minor"] == 5000
 
         joined = call(port, "POST", f"/api/v1/offers/{offer.body['id']}/join", webmaster_key)
@@ -90,7 +107,9 @@ def test_click_to_payout_over_http(loop_env):
         click_id = query["cid"][0]
 
         fields = {"name": "Ann Lee", "phone": "+1 202 555 0101", "email": "ann@example.com", "country": "US"}
-        submitted = call(port, "POST", "/api/v1/leads", webmaster_key, {"click_id": click_id, "fields": fields})
+        submitted = call(
+            port, "POST", "/api/v1/leads", webmaster_key, {"click_id": click_id, "fields": fields}
+        )
         assert submitted.status == 202, submitted.body
         lead_id = submitted.body["id"]
         assert submitted.body["sub1"] == "fb feed"
@@ -122,7 +141,9 @@ def test_click_to_payout_over_http(loop_env):
         assert balance(port, webmaster_key, "hold")["posted_minor"] == 0
         assert balance(port, webmaster_key, "available")["available_minor"] == PAYOUT
 
-        payout = call(port, "POST", "/api/v1/payouts", webmaster_key, {"currency": "USD", "amount_minor": PAYOUT})
+        payout = call(
+            port, "POST", "/api/v1/payouts", webmaster_key, {"currency": "USD", "amount_minor": PAYOUT}
+        )
         assert payout.status == 201 and payout.body["status"] == "requested", payout.body
         assert balance(port, webmaster_key, "available")["available_minor"] == 0
 

@@ -87,10 +87,14 @@ def test_twenty_threads_approving_one_lead_charge_it_once(live_app_factory):
         )
         assert charges == 2  # the payout leg and the margin leg, once each
         approvals = db.session.scalar(
-            select(func.count()).select_from(LeadEvent).where(LeadEvent.lead_id == lead_id, LeadEvent.action == "approve")
+            select(func.count())
+            .select_from(LeadEvent)
+            .where(LeadEvent.lead_id == lead_id, LeadEvent.action == "approve")
         )
         assert approvals == 1
-        account = db.session.scalar(select(Account).where(Account.code == f"advertiser:{advertiser_id}:available:USD"))
+        account = db.session.scalar(
+            select(Account).where(Account.code == f"advertiser:{advertiser_id}:available:USD")
+        )
         assert account.debits_posted == RATE
         assert not any(run_checks().values()), run_checks()
 
@@ -107,11 +111,11 @@ def test_twenty_leads_racing_for_a_balance_that_covers_ten(live_app_factory):
 
     assert sorted(outcomes) == sorted([("ok", "pending")] * 10 + [("ok", "awaiting_funds")] * 10), outcomes
     with app.app_context():
-        statuses = dict(
-            db.session.execute(select(Lead.status, func.count()).group_by(Lead.status)).all()
-        )
+        statuses = dict(db.session.execute(select(Lead.status, func.count()).group_by(Lead.status)).all())
         assert statuses == {"pending": 10, "awaiting_funds": 10}
-        account = db.session.scalar(select(Account).where(Account.code == f"advertiser:{advertiser_id}:available:USD"))
+        account = db.session.scalar(
+            select(Account).where(Account.code == f"advertiser:{advertiser_id}:available:USD")
+        )
         assert account.balance.available == 0
         assert not any(run_checks().values()), run_checks()
 
@@ -132,6 +136,8 @@ def test_one_lead_validated_by_many_workers_at_once_is_decided_once(live_app_fac
         )
         assert reservations == 2
         decisions = db.session.scalar(
-            select(func.count()).select_from(LeadEvent).where(LeadEvent.lead_id == lead_id, LeadEvent.action == "accept")
+            select(func.count())
+            .select_from(LeadEvent)
+            .where(LeadEvent.lead_id == lead_id, LeadEvent.action == "accept")
         )
         assert decisions == 1
