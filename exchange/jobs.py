@@ -51,10 +51,15 @@ def discard_pending() -> None:
 
 def dispatch(request: JobRequest) -> None:
     redis_url = current_app.config.get("REDIS_URL")
-    if redis_url:
-        _enqueue_rq(redis_url, request)
-    else:
+    if not redis_url:
         _run_in_process(request)
+        return
+    try:
+        _enqueue_rq(redis_url, request)
+    except Exception:
+        # The rows are committed; the sweep finds work that never reached
+        # the queue (leads still received) and enqueues it again.
+        log.exception("could not enqueue %s on %s; the sweep will retry", request.job_id, request.queue)
 
 
 def _enqueue_rq(redis_url: str, request: JobRequest) -> None:
