@@ -24,7 +24,7 @@ def post_offer(data: dict):
     return offer
 
 
-@blp.route("/offers/<int:offer_id>", methods=["PATCH"])
+@blp.route("/offers/<id:offer_id>", methods=["PATCH"])
 @api_key_required("advertiser")
 @blp.arguments(OfferStatusSchema)
 @blp.response(200, OfferSchema)
@@ -34,7 +34,7 @@ def patch_offer(data: dict, offer_id: int):
     return offer
 
 
-@blp.route("/leads/<int:lead_id>/approve", methods=["POST"])
+@blp.route("/leads/<id:lead_id>/approve", methods=["POST"])
 @api_key_required("advertiser")
 @blp.arguments(LeadDecisionSchema)
 @blp.response(200, AdvertiserLeadSchema)
@@ -44,7 +44,7 @@ def approve(data: dict, lead_id: int):
     return lead
 
 
-@blp.route("/leads/<int:lead_id>/reject", methods=["POST"])
+@blp.route("/leads/<id:lead_id>/reject", methods=["POST"])
 @api_key_required("advertiser")
 @blp.arguments(LeadDecisionSchema)
 @blp.response(200, AdvertiserLeadSchema)

@@ -67,7 +67,7 @@ def admin_credit(data: dict):
     return transfer
 
 
-@blp.route("/admin/payouts/<int:payout_id>/settle", methods=["POST"])
+@blp.route("/admin/payouts/<id:payout_id>/settle", methods=["POST"])
 @api_key_required("admin")
 @blp.arguments(SettleSchema)
 @blp.response(200, PayoutSchema)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from exchange.limits import MAX_AMOUNT_MINOR, MAX_ID
+
 
 class PayoutSchema(Schema):
     id = fields.Integer()
@@ -36,9 +38,11 @@ class TransferSchema(Schema):
 
 
 class CreditSchema(Schema):
-    advertiser_id = fields.Integer(required=True, strict=True)
+    advertiser_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
     currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
-    amount_minor = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    amount_minor = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT_MINOR)
+    )
     reference = fields.String(required=True, validate=validate.Length(min=1, max=80))
 
 

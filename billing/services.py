@@ -62,11 +62,11 @@ def request_payout(webmaster_id: int, currency: str, amount_minor: int) -> Payou
             code="below_minimum",
             fields={"amount_minor": [f"At least {minimum}."]},
         )
-    payout = Payout(webmaster_id=webmaster_id, currency=currency, amount_minor=amount_minor)
-    db.session.add(payout)
-    db.session.flush()
     try:
-        with db.session.begin_nested():
+        with db.session.begin_nested():  # the payout and its transfer, or neither
+            payout = Payout(webmaster_id=webmaster_id, currency=currency, amount_minor=amount_minor)
+            db.session.add(payout)
+            db.session.flush()
             ledger.record(
                 [plans.payout_request(payout.id, webmaster_id, currency, amount_minor)],
                 payout_id=payout.id,

@@ -12,8 +12,11 @@ from exchange.config import load_config
 
 
 def create_app(overrides: dict | None = None) -> Flask:
+    from exchange.limits import IdConverter
+
     app = Flask(__name__, instance_path=os.environ.get("EXCHANGE_INSTANCE_PATH") or None)
     app.config.from_mapping(load_config(app.instance_path, overrides))
+    app.url_map.converters["id"] = IdConverter
     _configure_logging(app)
     _register_extensions(app)
     _register_blueprints(app)

@@ -11,6 +11,8 @@ from typing import Any
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from billing.domain import LedgerError
+
 
 class AppError(Exception):
     status = 400
@@ -64,6 +66,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AppError)
     def _app_error(error: AppError):
         return jsonify(error_body(error.code, error.message, error.fields)), error.status
+
+    @app.errorhandler(LedgerError)
+    def _ledger_error(error: LedgerError):
+        return jsonify(error_body(error.code, str(error))), 409
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

@@ -6,10 +6,11 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, func, select
 
 from exchange.extensions import db
+from exchange.limits import MAX_PAGE
 
 
 class PageQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 

@@ -13,6 +13,7 @@ from exchange.db import commit
 from exchange.errors import Invalid
 from exchange.leads.intake import submit_lead
 from exchange.leads.schemas import LeadSubmitSchema, WebmasterLeadSchema
+from exchange.limits import MAX_AMOUNT_MINOR
 from exchange.offers.api import participation_view
 from exchange.offers.schemas import ParticipationSchema
 from exchange.offers.services import join_offer, participations_of
@@ -22,10 +23,12 @@ blp = Blueprint("webmaster_api", __name__, url_prefix="/api/v1", description="We
 
 class PayoutRequestSchema(Schema):
     currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
-    amount_minor = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    amount_minor = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT_MINOR)
+    )
 
 
-@blp.route("/offers/<int:offer_id>/join", methods=["POST"])
+@blp.route("/offers/<id:offer_id>/join", methods=["POST"])
 @api_key_required("webmaster")
 @blp.response(200, ParticipationSchema)
 def join(offer_id: int):

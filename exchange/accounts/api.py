@@ -45,10 +45,17 @@ def list_keys():
 def post_key(data: dict):
     issued = create_api_key(caller().id, data["name"])
     commit()
-    return {**KeySchema().dump(issued.key), "secret": issued.secret}
+    key = issued.key
+    return {
+        "id": key.id,
+        "name": key.name,
+        "prefix": key.prefix,
+        "created_at": key.created_at,
+        "secret": issued.secret,
+    }
 
 
-@blp.route("/keys/<int:key_id>", methods=["DELETE"])
+@blp.route("/keys/<id:key_id>", methods=["DELETE"])
 @api_key_required()
 @blp.response(200, KeySchema)
 def delete_key(key_id: int):

@@ -50,7 +50,7 @@ def list_leads(args: dict):
     return page
 
 
-@blp.route("/leads/<int:lead_id>", methods=["GET"])
+@blp.route("/leads/<id:lead_id>", methods=["GET"])
 @api_key_required()
 @blp.response(200, description=ROLE_VIEW)
 def get_lead(lead_id: int):

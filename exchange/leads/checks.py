@@ -38,7 +38,7 @@ class LeadFacts:
 
 _FIELD_FACTORIES = {
     "string": lambda: fields.String(validate=validate.Length(max=500)),
-    "email": lambda: fields.Email(),
+    "email": lambda: fields.Email(validate=validate.Length(max=254)),
     "phone": lambda: fields.String(
         validate=validate.Regexp(r"^\+?[0-9 ()\-.]{7,20}$", error="Not a phone number.")
     ),

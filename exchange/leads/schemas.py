@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 
 from exchange.leads.domain import STATES
+from exchange.limits import MAX_ID
 from exchange.pagination import PageQuerySchema
 
 SUB = ma.String(validate=validate.Length(max=255), load_default=None)
@@ -13,7 +14,7 @@ SUB = ma.String(validate=validate.Length(max=255), load_default=None)
 
 class LeadSubmitSchema(Schema):
     click_id = ma.String(validate=validate.Length(min=1, max=40), load_default=None)
-    offer_id = ma.Integer(strict=True, load_default=None)
+    offer_id = ma.Integer(strict=True, load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     sub1, sub2, sub3, sub4, sub5 = SUB, SUB, SUB, SUB, SUB
     fields = ma.Dict(keys=ma.String(), required=True)
 
@@ -29,7 +30,7 @@ class LeadDecisionSchema(Schema):
 
 class LeadQuerySchema(PageQuerySchema):
     status = ma.String(validate=validate.OneOf(STATES), load_default=None)
-    offer_id = ma.Integer(load_default=None)
+    offer_id = ma.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
 
 
 class WebmasterLeadSchema(Schema):

@@ -36,7 +36,7 @@ def list_offers():
     return offer_schema_for(user.role, many=True).dump(offers_visible_to(user))
 
 
-@blp.route("/offers/<int:offer_id>", methods=["GET"])
+@blp.route("/offers/<id:offer_id>", methods=["GET"])
 @api_key_required()
 @blp.response(200, description=ROLE_VIEW)
 def get_offer(offer_id: int):

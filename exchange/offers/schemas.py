@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 
+from exchange.limits import MAX_AMOUNT_MINOR, MAX_WINDOW_SECONDS
 from exchange.offers.domain import FIELD_TYPES, STATUSES, field_list_problems, landing_url_problem
 
 COUNTRY = ma.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="ISO 3166 alpha-2, upper case."))
@@ -20,8 +21,10 @@ class OfferCreateSchema(Schema):
     name = ma.String(required=True, validate=validate.Length(min=1, max=200))
     model = ma.String(load_default="cpl", validate=validate.OneOf(["cpl"]))
     currency = ma.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
-    rate_minor = ma.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    payout_minor = ma.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    rate_minor = ma.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT_MINOR))
+    payout_minor = ma.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT_MINOR)
+    )
     allowed_countries = ma.List(COUNTRY, load_default=list)
     fields = ma.List(ma.Nested(LeadFieldSchema), required=True, validate=validate.Length(min=1))
     landing_url = ma.String(required=True, validate=validate.Length(max=2000))
@@ -29,8 +32,12 @@ class OfferCreateSchema(Schema):
     duplicate_window_seconds = ma.Integer(
         strict=True, load_default=30 * 86400, validate=validate.Range(min=0)
     )
-    review_window_seconds = ma.Integer(strict=True, load_default=3 * 86400, validate=validate.Range(min=0))
-    hold_seconds = ma.Integer(strict=True, load_default=14 * 86400, validate=validate.Range(min=0))
+    review_window_seconds = ma.Integer(
+        strict=True, load_default=3 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
+    )
+    hold_seconds = ma.Integer(
+        strict=True, load_default=14 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
+    )
 
     @validates_schema
     def _consistent(self, data: dict, **_kwargs) -> None:

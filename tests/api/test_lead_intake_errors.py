@@ -64,11 +64,15 @@ def without_field(w, name: str) -> dict:
 
 
 def revoked_key(client, w) -> str:
-    created = client.post("/api/v1/keys", json={"name": "to revoke"}, headers=auth(w.key))
-    assert created.status_code == 201, created.get_json()
-    revoked = client.delete(f"/api/v1/keys/{created.get_json()['id']}", headers=auth(w.key))
+    """A second key of the webmaster, revoked over the API (DELETE /api/v1/keys/<id>)."""
+    secret = make_key(w.webmaster)
+    prefix = secret.split("_")[1]
+    listed = client.get("/api/v1/keys", headers=auth(w.key))
+    assert listed.status_code == 200, listed.get_json()
+    (key_id,) = [k["id"] for k in listed.get_json() if k["prefix"] == prefix]
+    revoked = client.delete(f"/api/v1/keys/{key_id}", headers=auth(w.key))
     assert revoked.status_code == 200, revoked.get_json()
-    return created.get_json()["secret"]
+    return secret
 
 
 def tampered(secret: str) -> str:
@@ -135,7 +139,10 @@ CASES = {
     ),
     "unknown_offer_id": (
         lambda c, w: {
-            "json": {"offer_id": db.session.scalar(select(func.max(Offer.id))) + 1000, "fields": lead_fields()},
+            "json": {
+                "offer_id": db.session.scalar(select(func.max(Offer.id))) + 1000,
+                "fields": lead_fields(),
+            },
             "headers": auth(w.key),
         },
         422,
@@ -143,19 +150,28 @@ CASES = {
         ("offer_id",),
     ),
     "offer_not_joined": (
-        lambda c, w: {"json": {"offer_id": w.not_joined_offer_id, "fields": lead_fields()}, "headers": auth(w.key)},
+        lambda c, w: {
+            "json": {"offer_id": w.not_joined_offer_id, "fields": lead_fields()},
+            "headers": auth(w.key),
+        },
         422,
         "offer_not_found",
         ("offer_id",),
     ),
     "another_webmasters_click": (
-        lambda c, w: {"json": {"click_id": w.foreign_click_id, "fields": lead_fields()}, "headers": auth(w.key)},
+        lambda c, w: {
+            "json": {"click_id": w.foreign_click_id, "fields": lead_fields()},
+            "headers": auth(w.key),
+        },
         422,
         "click_not_found",
         ("click_id",),
     ),
     "click_that_does_not_exist": (
-        lambda c, w: {"json": {"click_id": "no-such-click-0000", "fields": lead_fields()}, "headers": auth(w.key)},
+        lambda c, w: {
+            "json": {"click_id": "no-such-click-0000", "fields": lead_fields()},
+            "headers": auth(w.key),
+        },
         422,
         "click_not_found",
         ("click_id",),
