@@ -53,8 +53,14 @@ class Book:
         return True
 
     def record_all(self, transfers: list[PlannedTransfer]) -> None:
-        for transfer in transfers:
-            self.record(transfer)
+        """All of them or, if one is refused, none (as a database transaction)."""
+        saved = (dict(self.balances), dict(self.transfers), set(self.resolved))
+        try:
+            for transfer in transfers:
+                self.record(transfer)
+        except Exception:
+            self.balances, self.transfers, self.resolved = saved
+            raise
 
     def violations(self) -> list[str]:
         """Every broken invariant, named; empty when the book is sound."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import uuid
 
@@ -10,6 +11,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from billing.check import run_checks
+from billing.domain import LedgerError
 from billing.services import credit_advertiser, settle_payout
 from exchange.accounts.models import User
 from exchange.db import commit
@@ -30,14 +32,17 @@ def credit_command(email: str, amount_minor: int, currency: str, reference: str 
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or user.role != "advertiser":
         raise click.ClickException(f"no advertiser {email}")
+    currency = currency.upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise click.ClickException(f"{currency!r} is not a three-letter currency code")
     reference = reference or f"manual-{uuid.uuid4().hex}"
     try:
-        transfer = credit_advertiser(user.id, currency.upper(), amount_minor, reference)
-    except AppError as error:
-        raise click.ClickException(error.message) from None
-    enqueue_funding(user.id, currency.upper())
+        transfer = credit_advertiser(user.id, currency, amount_minor, reference)
+    except (AppError, LedgerError) as error:
+        raise click.ClickException(getattr(error, "message", str(error))) from None
+    enqueue_funding(user.id, currency)
     commit()
-    click.echo(f"credited {amount_minor} {currency.upper()} to {user.email} ({transfer.id})")
+    click.echo(f"credited {amount_minor} {currency} to {user.email} ({transfer.id})")
 
 
 @billing_cli.command("settle-payout")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from exchange.limits import MAX_AMOUNT_MINOR, MAX_ID
+from exchange.schema_fields import currency
 
 
 class PayoutSchema(Schema):
@@ -39,7 +40,7 @@ class TransferSchema(Schema):
 
 class CreditSchema(Schema):
     advertiser_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
-    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
+    currency = currency(required=True)
     amount_minor = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT_MINOR)
     )

@@ -17,12 +17,13 @@ from exchange.limits import MAX_AMOUNT_MINOR
 from exchange.offers.api import participation_view
 from exchange.offers.schemas import ParticipationSchema
 from exchange.offers.services import join_offer, participations_of
+from exchange.schema_fields import currency
 
 blp = Blueprint("webmaster_api", __name__, url_prefix="/api/v1", description="Webmaster actions")
 
 
 class PayoutRequestSchema(Schema):
-    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
+    currency = currency(required=True)
     amount_minor = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT_MINOR)
     )

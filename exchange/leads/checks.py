@@ -7,6 +7,7 @@ can be explained to the webmaster, the advertiser and a moderator.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -36,17 +37,21 @@ class LeadFacts:
     earlier_duplicates: int = 0
 
 
+def _phone_like(value: str) -> None:
+    digits = sum(ch.isdigit() for ch in value)
+    if not re.fullmatch(r"\+?[0-9 ()\-.]{7,20}", value) or digits < 7:
+        raise ValidationError("Not a phone number.")
+
+
 _FIELD_FACTORIES = {
-    "string": lambda: fields.String(validate=validate.Length(max=500)),
-    "email": lambda: fields.Email(validate=validate.Length(max=254)),
-    "phone": lambda: fields.String(
-        validate=validate.Regexp(r"^\+?[0-9 ()\-.]{7,20}$", error="Not a phone number.")
+    "string": lambda required: fields.String(validate=validate.Length(min=int(required), max=500)),
+    "email": lambda _required: fields.Email(validate=validate.Length(max=254)),
+    "phone": lambda _required: fields.String(validate=_phone_like),
+    "country": lambda _required: fields.String(
+        validate=validate.Regexp(r"\A[A-Za-z]{2}\Z", error="A two-letter country code.")
     ),
-    "country": lambda: fields.String(
-        validate=validate.Regexp(r"^[A-Za-z]{2}$", error="A two-letter country code.")
-    ),
-    "integer": lambda: fields.Integer(strict=True),
-    "boolean": lambda: fields.Boolean(),
+    "integer": lambda _required: fields.Integer(strict=True),
+    "boolean": lambda _required: fields.Boolean(),
 }
 
 
@@ -54,8 +59,9 @@ def lead_fields_schema(field_specs: list[dict]) -> Schema:
     """A marshmallow schema for an offer's field list; unknown keys are errors."""
     declared = {}
     for spec in field_specs:
-        declared[spec["name"]] = _FIELD_FACTORIES[spec["type"]]()
-        declared[spec["name"]].required = bool(spec.get("required"))
+        required = bool(spec.get("required"))
+        declared[spec["name"]] = _FIELD_FACTORIES[spec["type"]](required)
+        declared[spec["name"]].required = required
     return Schema.from_dict(declared, name="LeadFields")()
 
 

@@ -31,6 +31,8 @@ def landing_url_problem(url: str) -> str | None:
         return "an absolute http(s) URL"
     if any(ch in url for ch in "\r\n\t "):
         return "a URL without spaces or line breaks"
+    if "{" in parts.scheme + parts.netloc or "}" in parts.netloc:
+        return "a URL whose host is fixed (macros may go in the path or the query only)"
     return None
 
 

@@ -7,8 +7,7 @@ from marshmallow import fields as ma
 
 from exchange.limits import MAX_AMOUNT_MINOR, MAX_WINDOW_SECONDS
 from exchange.offers.domain import FIELD_TYPES, STATUSES, field_list_problems, landing_url_problem
-
-COUNTRY = ma.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="ISO 3166 alpha-2, upper case."))
+from exchange.schema_fields import country, currency
 
 
 class LeadFieldSchema(Schema):
@@ -20,12 +19,12 @@ class LeadFieldSchema(Schema):
 class OfferCreateSchema(Schema):
     name = ma.String(required=True, validate=validate.Length(min=1, max=200))
     model = ma.String(load_default="cpl", validate=validate.OneOf(["cpl"]))
-    currency = ma.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
+    currency = currency(required=True)
     rate_minor = ma.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT_MINOR))
     payout_minor = ma.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT_MINOR)
     )
-    allowed_countries = ma.List(COUNTRY, load_default=list)
+    allowed_countries = ma.List(country(), load_default=list)
     fields = ma.List(ma.Nested(LeadFieldSchema), required=True, validate=validate.Length(min=1))
     landing_url = ma.String(required=True, validate=validate.Length(max=2000))
     status = ma.String(load_default="active", validate=validate.OneOf(STATUSES))

@@ -64,7 +64,9 @@ def lead_transfers(lead_id: int) -> dict[str, Transfer]:
 
 
 def events(lead_id: int) -> list[LeadEvent]:
-    return list(db.session.scalars(select(LeadEvent).where(LeadEvent.lead_id == lead_id).order_by(LeadEvent.id)))
+    return list(
+        db.session.scalars(select(LeadEvent).where(LeadEvent.lead_id == lead_id).order_by(LeadEvent.id))
+    )
 
 
 def event_tuples(lead_id: int) -> list[tuple]:
@@ -80,8 +82,14 @@ def snapshot() -> dict:
     """Everything a sweep or a job could change, as plain values."""
     db.session.expire_all()
     leads = db.session.execute(
-        select(Lead.id, Lead.status, Lead.review_deadline, Lead.hold_until, Lead.hold_released_at, Lead.updated_at)
-        .order_by(Lead.id)
+        select(
+            Lead.id,
+            Lead.status,
+            Lead.review_deadline,
+            Lead.hold_until,
+            Lead.hold_released_at,
+            Lead.updated_at,
+        ).order_by(Lead.id)
     ).all()
     accounts = db.session.execute(
         select(
@@ -97,5 +105,7 @@ def snapshot() -> dict:
         "accounts": [tuple(row) for row in accounts],
         "transfers": sorted(db.session.scalars(select(Transfer.id))),
         "events": count(LeadEvent),
-        "payouts": [tuple(row) for row in db.session.execute(select(Payout.id, Payout.status).order_by(Payout.id))],
+        "payouts": [
+            tuple(row) for row in db.session.execute(select(Payout.id, Payout.status).order_by(Payout.id))
+        ],
     }

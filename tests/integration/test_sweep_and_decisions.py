@@ -31,7 +31,8 @@ HOLD = timedelta(days=14)
 
 @pytest.fixture
 def market(book, frozen_clock):
-    """An advertiser with 10 000, an offer (rate 1500, payout 1000, review 3 days, hold 14 days), a webmaster."""
+    """An advertiser with 10 000 and an offer (rate 1500, payout 1000, review 3 days,
+    hold 14 days) that a webmaster joined."""
     advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
     offer = make_offer(advertiser)
     fund(advertiser, 10_000)
@@ -43,7 +44,7 @@ def as_user(user) -> Actor:
     return Actor(kind="user", user_id=user.id, label="integration test")
 
 
-def approved_lead(market, frozen_clock, n: int = 1):
+def approved_lead(market, n: int = 1):
     """A lead accepted now and approved by its advertiser right away."""
     advertiser, webmaster, offer = market
     lead = submit_and_validate(webmaster, offer, lead_fields(n))
@@ -61,7 +62,10 @@ def test_the_sweep_leaves_a_pending_lead_alone_one_second_before_its_review_dead
 
     assert report.auto_approved == 0
     assert fresh_lead(lead.id).status == "pending"
-    assert set(lead_transfers(lead.id)) == {f"lead:{lead.id}:reserve:payout", f"lead:{lead.id}:reserve:margin"}
+    assert set(lead_transfers(lead.id)) == {
+        f"lead:{lead.id}:reserve:payout",
+        f"lead:{lead.id}:reserve:margin",
+    }
 
 
 def test_the_sweep_approves_a_pending_lead_one_second_after_its_review_deadline(market, frozen_clock):
@@ -95,7 +99,7 @@ def test_the_sweep_approves_a_pending_lead_one_second_after_its_review_deadline(
 
 def test_the_sweep_keeps_the_hold_one_second_before_it_ends(market, frozen_clock):
     _advertiser, webmaster, _offer = market
-    lead = approved_lead(market, frozen_clock)
+    lead = approved_lead(market)
     frozen_clock.set(lead.hold_until - timedelta(seconds=1))
 
     report = sweep()
@@ -110,7 +114,7 @@ def test_the_sweep_keeps_the_hold_one_second_before_it_ends(market, frozen_clock
 
 def test_the_sweep_releases_the_hold_one_second_after_it_ends(market, frozen_clock):
     _advertiser, webmaster, _offer = market
-    lead = approved_lead(market, frozen_clock)
+    lead = approved_lead(market)
     assert lead.hold_until == frozen_clock.now + HOLD
     frozen_clock.set(lead.hold_until + timedelta(seconds=1))
     wallet_before = available(webmaster_available(webmaster.id, "USD"))
@@ -149,8 +153,54 @@ def test_a_credit_funds_waiting_leads_in_arrival_order_until_the_balance_runs_sh
     for lead_id in waiting[:2]:
         assert event_tuples(lead_id)[-1] == ("fund", "awaiting_funds", "pending", "system", "validation")
         assert fresh_lead(lead_id).review_deadline == frozen_clock.now + REVIEW
-        assert set(lead_transfers(lead_id)) == {f"lead:{lead_id}:reserve:payout", f"lead:{lead_id}:reserve:margin"}
+        assert set(lead_transfers(lead_id)) == {
+            f"lead:{lead_id}:reserve:payout",
+            f"lead:{lead_id}:reserve:margin",
+        }
     assert lead_transfers(waiting[2]) == {}
+
+
+def test_a_cheaper_later_lead_does_not_jump_the_queue_of_waiting_leads(book, frozen_clock):
+    advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
+    dear, cheap = (
+        make_offer(advertiser),
+        make_offer(advertiser, name="Cheap", rate_minor=600, payout_minor=400),
+    )
+    make_join(webmaster, dear)
+    make_join(webmaster, cheap)
+    first = submit_and_validate(webmaster, dear, lead_fields(1)).id
+    frozen_clock.advance(seconds=1)
+    second = submit_and_validate(webmaster, cheap, lead_fields(2)).id
+    assert [fresh_lead(i).status for i in (first, second)] == ["awaiting_funds", "awaiting_funds"]
+
+    credit_advertiser(advertiser.id, "USD", 1000, "wire-short")
+    commit()
+    report = sweep()
+
+    assert report.funded == 0
+    assert [fresh_lead(i).status for i in (first, second)] == ["awaiting_funds", "awaiting_funds"]
+    assert available(advertiser_available(advertiser.id, "USD")) == 1000
+
+
+def test_a_waiting_lead_is_funded_at_the_price_fixed_when_it_was_validated(book, frozen_clock):
+    advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
+    offer = make_offer(advertiser)
+    make_join(webmaster, offer)
+    lead_id = submit_and_validate(webmaster, offer, lead_fields(1)).id
+    assert fresh_lead(lead_id).status == "awaiting_funds"
+    offer.rate_minor, offer.payout_minor = 3000, 2000
+    commit()
+
+    credit_advertiser(advertiser.id, "USD", 10_000, "wire-later")
+    commit()
+    sweep()
+
+    lead = fresh_lead(lead_id)
+    assert (lead.status, lead.rate_minor, lead.payout_minor) == ("pending", 1500, 1000)
+    transfers = lead_transfers(lead_id)
+    assert transfers[f"lead:{lead_id}:reserve:payout"].amount_minor == 1000
+    assert transfers[f"lead:{lead_id}:reserve:margin"].amount_minor == 500
+    assert available(advertiser_available(advertiser.id, "USD")) == 10_000 - 1500
 
 
 def test_the_sweep_leaves_a_fresh_received_lead_for_its_job(market, frozen_clock):
@@ -227,7 +277,7 @@ def test_rejecting_a_pending_lead_voids_its_reservation(market, frozen_clock):
 
 def test_returning_an_approved_lead_reverses_its_charge(market, frozen_clock):
     advertiser, webmaster, _offer = market
-    lead = approved_lead(market, frozen_clock)
+    lead = approved_lead(market)
     advertiser_before = available(advertiser_available(advertiser.id, "USD"))
     hold_before = posted(webmaster_hold(webmaster.id, "USD"))
     revenue_before = posted(platform("revenue", "USD"))
@@ -249,7 +299,7 @@ def test_returning_an_approved_lead_reverses_its_charge(market, frozen_clock):
 
 def test_a_lead_cannot_be_returned_once_its_hold_is_released(market, frozen_clock):
     advertiser, webmaster, _offer = market
-    lead = approved_lead(market, frozen_clock)
+    lead = approved_lead(market)
     frozen_clock.set(lead.hold_until + timedelta(seconds=1))
     assert sweep().holds_released == 1
     before = snapshot()
@@ -261,4 +311,3 @@ def test_a_lead_cannot_be_returned_once_its_hold_is_released(market, frozen_cloc
     assert snapshot() == before
     assert fresh_lead(lead.id).status == "approved"
     assert available(webmaster_available(webmaster.id, "USD")) == 1000
-

@@ -84,7 +84,11 @@ def test_every_transition_of_an_accepted_lead_is_in_the_audit_log(market):
     ]
     submitted, accepted = logged
     assert (submitted.actor_kind, submitted.actor_user_id) == ("user", webmaster.id)
-    assert (accepted.actor_kind, accepted.actor_label, accepted.actor_user_id) == ("system", "validation", None)
+    assert (accepted.actor_kind, accepted.actor_label, accepted.actor_user_id) == (
+        "system",
+        "validation",
+        None,
+    )
 
 
 def test_committing_a_submission_runs_the_validation_job_in_process(market):
@@ -200,7 +204,13 @@ def test_a_lead_the_balance_cannot_cover_waits_for_funds_without_a_transfer(ctx)
     assert lead_transfers(lead.id) == {}
     assert count(Transfer) == transfers_before
     assert available(advertiser_available(advertiser.id, "USD")) == 1499
-    assert event_tuples(lead.id)[-1] == ("wait_for_funds", "received", "awaiting_funds", "system", "validation")
+    assert event_tuples(lead.id)[-1] == (
+        "wait_for_funds",
+        "received",
+        "awaiting_funds",
+        "system",
+        "validation",
+    )
 
 
 def test_every_finding_is_stored_on_the_lead(market):
@@ -247,3 +257,16 @@ def test_validating_a_decided_lead_again_changes_nothing(ctx, fields, balance, s
     assert count(Transfer) == transfers
     assert count(LeadEvent) == logged
     assert available(advertiser_available(advertiser.id, "USD")) == balance_before
+
+
+def test_a_lead_without_margin_reserves_only_the_payout(ctx):
+    advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
+    offer = make_offer(advertiser, rate_minor=1000, payout_minor=1000)
+    fund(advertiser, 10_000)
+    make_join(webmaster, offer)
+
+    lead = submit_and_validate(webmaster, offer, contact(1))
+
+    assert lead.status == "pending"
+    assert set(lead_transfers(lead.id)) == {f"lead:{lead.id}:reserve:payout"}
+    assert available(advertiser_available(advertiser.id, "USD")) == 10_000 - 1000

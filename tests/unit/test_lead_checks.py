@@ -193,7 +193,9 @@ def test_integer_fields_accept_integers(value):
     assert field_errors(SPECS, dict(GOOD_FIELDS, age=value)) == {}
 
 
-@pytest.mark.parametrize("value", ["ann", "ann@", "@example.com", "ann@@example.com", "ann example@x.com", 12])
+@pytest.mark.parametrize(
+    "value", ["ann", "ann@", "@example.com", "ann@@example.com", "ann example@x.com", 12]
+)
 def test_email_fields_refuse_what_is_not_an_address(value):
     assert "email" in field_errors(SPECS, dict(GOOD_FIELDS, email=value))
 
@@ -201,6 +203,18 @@ def test_email_fields_refuse_what_is_not_an_address(value):
 @pytest.mark.parametrize("value", ["ann@example.com", "Ann.Lee+leads@Example.CO.UK"])
 def test_email_fields_accept_addresses(value):
     assert field_errors(SPECS, dict(GOOD_FIELDS, email=value)) == {}
+
+
+def test_email_fields_are_limited_to_254_characters():
+    # a 64-character local part and 63-character labels: well-formed, so only the length decides
+    local = "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "."
+    fits = local + "d" * 56 + ".com"
+    too_long = local + "d" * 60 + ".com"
+    assert (len(fits), len(too_long)) == (253, 257)
+    assert field_errors(SPECS, dict(GOOD_FIELDS, email=fits)) == {}
+    assert field_errors(SPECS, dict(GOOD_FIELDS, email=too_long)) == {
+        "email": ["Longer than maximum length 254."]
+    }
 
 
 @pytest.mark.parametrize(
@@ -224,7 +238,7 @@ def test_phone_fields_refuse_what_the_pattern_does_not_allow(value):
     assert field_errors(SPECS, dict(GOOD_FIELDS, phone=value)) == {"phone": ["Not a phone number."]}
 
 
-@pytest.mark.parametrize("value", ["-------", "( ) ( ) ( )", ".......", "+(((())))"])
+@pytest.mark.parametrize("value", ["-------", "+( ) ( ) ( )"])
 def test_phone_fields_refuse_values_without_a_single_digit(value):
     # "Not a phone number." is the pattern's own verdict; a value with no digit at all is not one, and
     # normalise_phone turns it into None, so such a lead would also escape the phone duplicate check.
@@ -246,7 +260,9 @@ def test_country_fields_accept_two_letters(value):
 
 @pytest.mark.parametrize("value", ["G", "GBR", "G1", "12", "", "Ü1"])
 def test_country_fields_refuse_anything_but_two_letters(value):
-    assert field_errors(SPECS, dict(GOOD_FIELDS, country=value)) == {"country": ["A two-letter country code."]}
+    assert field_errors(SPECS, dict(GOOD_FIELDS, country=value)) == {
+        "country": ["A two-letter country code."]
+    }
 
 
 def test_string_fields_are_limited_to_500_characters():
@@ -311,3 +327,9 @@ def test_normalise_phone(value, expected):
 
 def test_normalise_phone_keeps_the_plus_only_when_it_leads():
     assert normalise_phone("44+20") == "4420"
+
+
+def test_a_required_string_field_refuses_an_empty_value_but_an_optional_one_accepts_it():
+    specs = [{"name": "name", "type": "string", "required": True}, {"name": "note", "type": "string"}]
+    assert "name" in field_errors(specs, {"name": "", "note": ""})
+    assert field_errors(specs, {"name": "Ann", "note": ""}) == {}

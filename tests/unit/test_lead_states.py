@@ -44,7 +44,7 @@ def test_the_actions_are_exactly_those_of_the_documented_moves():
 
 
 def test_every_pair_is_covered_by_the_parametrisation():
-    assert len(ALL_PAIRS) == 6 * 7
+    assert len(ALL_PAIRS) == 6 * 8  # six states, eight actions
 
 
 @pytest.mark.parametrize(("state", "action"), ALL_PAIRS)

@@ -84,5 +84,22 @@ def test_violations_reports_unbalanced_posted_amounts_per_currency():
 
 
 def test_violations_reports_unbalanced_pending_amounts():
-    book = Book(balances={ADV: Balance(credits_posted=10, debits_pending=4), CASH_IN: Balance(debits_posted=10)})
+    book = Book(
+        balances={ADV: Balance(credits_posted=10, debits_pending=4), CASH_IN: Balance(debits_posted=10)}
+    )
     assert book.violations() == ["unbalanced: EUR debits 10/4 credits 10/0"]
+
+
+def test_record_all_writes_every_transfer_or_none():
+    book = Book()
+    book.record(PlannedTransfer("topup:a", CASH_IN, ADV, 1200))  # covers the payout leg, not both legs
+    price = plans.LeadPrice(
+        lead_id=9, advertiser_id=1, webmaster_id=2, currency="EUR", rate_minor=1500, payout_minor=1000
+    )
+    before = (dict(book.balances), dict(book.transfers))
+
+    with pytest.raises(InsufficientFunds):
+        book.record_all(plans.lead_reservation(price))
+
+    assert (book.balances, book.transfers) == before
+    assert book.balance(HOLD) == Balance()

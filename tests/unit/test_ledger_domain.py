@@ -166,13 +166,17 @@ def test_admit_is_a_no_op_for_an_identical_existing_transfer():
     transfer = PlannedTransfer("topup:pi_1", CASH_IN, ADV, 500)
     same = PlannedTransfer("topup:pi_1", CASH_IN, ADV, 500)
     # even when the balance would no longer allow it: nothing is going to move
-    assert admit(same, existing=transfer, pending=None, pending_resolved=False, debit_balance=Balance()) is False
+    assert (
+        admit(same, existing=transfer, pending=None, pending_resolved=False, debit_balance=Balance()) is False
+    )
 
 
 def test_admit_is_a_no_op_for_an_identical_existing_resolution():
     pending = reserve()
     post = resolution_of(pending, "lead:1:approve:payout", post=True)
-    assert admit(post, existing=post, pending=pending, pending_resolved=True, debit_balance=Balance()) is False
+    assert (
+        admit(post, existing=post, pending=pending, pending_resolved=True, debit_balance=Balance()) is False
+    )
 
 
 @pytest.mark.parametrize(
@@ -232,7 +236,13 @@ def test_admit_resolves_a_pending_transfer_without_looking_at_funds():
         # the reservation already took the funds: available is 0 and must stay enough
         fully_reserved = Balance(credits_posted=100, debits_pending=100)
         assert (
-            admit(resolution, existing=None, pending=pending, pending_resolved=False, debit_balance=fully_reserved)
+            admit(
+                resolution,
+                existing=None,
+                pending=pending,
+                pending_resolved=False,
+                debit_balance=fully_reserved,
+            )
             is True
         )
 
@@ -263,13 +273,21 @@ def test_admit_refuses_resolving_a_pending_transfer_twice(post):
     [
         PlannedTransfer("r", ADV, HOLD, 99, kind=POST_PENDING, pending_id="lead:1:reserve:payout"),
         PlannedTransfer("r", ADV, REVENUE, 100, kind=POST_PENDING, pending_id="lead:1:reserve:payout"),
-        PlannedTransfer("r", advertiser_available(7, "EUR"), HOLD, 100, kind=VOID_PENDING,
-                        pending_id="lead:1:reserve:payout"),
+        PlannedTransfer(
+            "r",
+            advertiser_available(7, "EUR"),
+            HOLD,
+            100,
+            kind=VOID_PENDING,
+            pending_id="lead:1:reserve:payout",
+        ),
     ],
 )
 def test_admit_refuses_a_resolution_that_does_not_match_its_pending_transfer(resolution):
     with pytest.raises(TransferConflict):
-        admit(resolution, existing=None, pending=reserve(100), pending_resolved=False, debit_balance=Balance())
+        admit(
+            resolution, existing=None, pending=reserve(100), pending_resolved=False, debit_balance=Balance()
+        )
 
 
 def test_resolution_of_copies_the_pending_transfer():

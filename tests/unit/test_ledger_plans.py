@@ -20,8 +20,12 @@ from billing.domain import (
 )
 from billing.plans import LeadPrice
 
-PRICE = LeadPrice(lead_id=42, advertiser_id=3, webmaster_id=5, currency="EUR", rate_minor=1000, payout_minor=700)
-FLAT = LeadPrice(lead_id=43, advertiser_id=3, webmaster_id=5, currency="EUR", rate_minor=700, payout_minor=700)
+PRICE = LeadPrice(
+    lead_id=42, advertiser_id=3, webmaster_id=5, currency="EUR", rate_minor=1000, payout_minor=700
+)
+FLAT = LeadPrice(
+    lead_id=43, advertiser_id=3, webmaster_id=5, currency="EUR", rate_minor=700, payout_minor=700
+)
 
 ADV = advertiser_available(3, "EUR")
 HOLD = webmaster_hold(5, "EUR")
@@ -29,6 +33,13 @@ WM = webmaster_available(5, "EUR")
 REVENUE = platform("revenue", "EUR")
 CASH_IN = platform("cash_in", "EUR")
 CASH_OUT = platform("cash_out", "EUR")
+LEAD_PLANS = (
+    plans.lead_reservation,
+    plans.lead_approval,
+    plans.lead_release,
+    plans.hold_release,
+    plans.lead_return,
+)
 
 
 def legs(transfers):
@@ -166,7 +177,8 @@ def test_payout_request_reserves_the_webmasters_available_for_cash_out():
 
 
 @pytest.mark.parametrize(
-    ("paid", "transfer_id", "kind"), [(True, "payout:7:paid", POST_PENDING), (False, "payout:7:failed", VOID_PENDING)]
+    ("paid", "transfer_id", "kind"),
+    [(True, "payout:7:paid", POST_PENDING), (False, "payout:7:failed", VOID_PENDING)],
 )
 def test_payout_settlement_posts_when_paid_and_voids_when_failed(paid, transfer_id, kind):
     request = plans.payout_request(7, 5, "EUR", 650)
@@ -176,22 +188,20 @@ def test_payout_settlement_posts_when_paid_and_voids_when_failed(paid, transfer_
 
 
 def test_transfer_ids_depend_on_the_event_only():
-    other = LeadPrice(lead_id=44, advertiser_id=3, webmaster_id=5, currency="EUR", rate_minor=1000, payout_minor=700)
-    for plan in (plans.lead_reservation, plans.lead_approval, plans.lead_release, plans.hold_release, plans.lead_return):
+    other = LeadPrice(
+        lead_id=44, advertiser_id=3, webmaster_id=5, currency="EUR", rate_minor=1000, payout_minor=700
+    )
+    for plan in LEAD_PLANS:
         assert plan(PRICE) == plan(PRICE)  # the same event plans the same transfers
         assert {t.id for t in plan(PRICE)}.isdisjoint({t.id for t in plan(other)})
 
 
 def test_every_transfer_id_of_a_lead_is_distinct():
-    every = [
-        t.id
-        for plan in (plans.lead_reservation, plans.lead_approval, plans.lead_release, plans.hold_release, plans.lead_return)
-        for t in plan(PRICE)
-    ]
+    every = [t.id for plan in LEAD_PLANS for t in plan(PRICE)]
     assert len(every) == len(set(every)) == 9
 
 
 def test_lead_plans_stay_in_the_leads_currency():
     usd = LeadPrice(lead_id=1, advertiser_id=3, webmaster_id=5, currency="USD", rate_minor=10, payout_minor=4)
-    for plan in (plans.lead_reservation, plans.lead_approval, plans.lead_release, plans.hold_release, plans.lead_return):
+    for plan in LEAD_PLANS:
         assert {t.currency for t in plan(usd)} == {"USD"}

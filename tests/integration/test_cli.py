@@ -1,0 +1,284 @@
+"""The ``flask`` commands, against a database whose commits are real."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from billing.check import INVARIANTS
+from billing.domain import advertiser_available, webmaster_available
+from billing.models import Account, Payout, Transfer
+from billing.services import request_payout
+from exchange.accounts.models import User
+from exchange.accounts.services import authenticate_password, user_for_api_key
+from exchange.actors import Actor
+from exchange.db import commit
+from exchange.extensions import db
+from exchange.leads.decisions import approve_lead, release_hold
+from exchange.leads.models import Lead
+from tests.factories import fund, lead_fields, make_join, make_offer, make_user
+from tests.integration.helpers import available, fresh_lead, submit_and_validate
+
+
+def run(app, *args: str, input: str | None = None):
+    return app.test_cli_runner().invoke(args=list(args), input=input)
+
+
+def create_user(app, email: str, role: str, password: str = "long-enough-pw"):
+    return run(app, "users", "create", "--email", email, "--role", role, "--password", password)
+
+
+def test_users_create_with_a_password_option(live):
+    result = create_user(live, "Ann@Example.test", "advertiser")
+
+    assert result.exit_code == 0, result.output
+    assert "<ann@example.test> as advertiser" in result.output
+    with live.app_context():
+        user = db.session.scalar(select(User).where(User.email == "ann@example.test"))
+        assert user.role == "advertiser"
+        assert authenticate_password("ann@example.test", "long-enough-pw") == user
+        assert authenticate_password("ann@example.test", "wrong-password") is None
+
+
+def test_users_create_prompts_for_the_password_twice(live):
+    result = run(
+        live, "users", "create", "--email", "bob@example.test", "--role", "webmaster",
+        input="prompted-password\nprompted-password\n",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    with live.app_context():
+        user = authenticate_password("bob@example.test", "prompted-password")
+        assert user is not None and user.role == "webmaster"
+
+
+def test_users_create_refuses_a_second_user_with_the_same_email(live):
+    assert create_user(live, "c@example.test", "admin").exit_code == 0
+
+    result = create_user(live, "c@example.test", "webmaster")
+
+    assert result.exit_code != 0
+    with live.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_users_create_key_prints_a_key_that_authenticates(live):
+    assert create_user(live, "k@example.test", "webmaster").exit_code == 0
+
+    result = run(live, "users", "create-key", "--email", "k@example.test")
+
+    assert result.exit_code == 0, result.output
+    secret = result.output.strip()
+    assert secret.startswith("lx_")
+    with live.app_context():
+        user, _key = user_for_api_key(secret)
+        assert user.email == "k@example.test"
+
+
+def test_billing_credit_with_the_same_reference_twice_credits_once(live):
+    with live.app_context():
+        advertiser_id = make_user("advertiser").id
+        email = db.session.get(User, advertiser_id).email
+    credit = ["billing", "credit", "--email", email, "--amount-minor", "5000", "--currency", "usd"]
+    credit += ["--reference", "wire-42"]
+
+    first, second = run(live, *credit), run(live, *credit)
+
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
+    assert "credited 5000 USD" in first.output
+    with live.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Transfer)) == 1
+        assert db.session.get(Transfer, "topup:wire-42").amount_minor == 5000
+        assert available(advertiser_available(advertiser_id, "USD")) == 5000
+
+
+def test_billing_credit_reusing_a_reference_for_another_amount_is_refused_with_a_message(live):
+    with live.app_context():
+        advertiser_id = make_user("advertiser").id
+        email = db.session.get(User, advertiser_id).email
+    credit = ["billing", "credit", "--email", email, "--currency", "USD", "--reference", "wire-42"]
+    assert run(live, *credit, "--amount-minor", "5000").exit_code == 0
+
+    result = run(live, *credit, "--amount-minor", "6000")
+
+    assert result.exit_code != 0
+    assert isinstance(result.exception, SystemExit), f"unhandled {result.exception!r}"
+    assert result.output.startswith("Error:") and "wire-42" in result.output, result.output
+    with live.app_context():
+        assert available(advertiser_available(advertiser_id, "USD")) == 5000
+
+
+def test_billing_credit_refuses_a_currency_that_is_not_three_letters(live):
+    with live.app_context():
+        email = make_user("advertiser").email
+
+    result = run(live, "billing", "credit", "--email", email, "--amount-minor", "5000", "--currency", "usdx")
+
+    assert result.exit_code != 0, result.output
+    assert isinstance(result.exception, SystemExit), f"unhandled {result.exception!r}"
+    assert result.output.startswith("Error:"), result.output
+    with live.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Transfer)) == 0
+
+
+def test_billing_credit_refuses_someone_who_is_not_an_advertiser(live):
+    with live.app_context():
+        email = make_user("webmaster").email
+
+    result = run(live, "billing", "credit", "--email", email, "--amount-minor", "5000", "--currency", "USD")
+
+    assert result.exit_code != 0
+    assert "no advertiser" in result.output
+    with live.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Transfer)) == 0
+
+
+def test_billing_credit_funds_the_leads_waiting_for_it(live, frozen_clock):
+    with live.app_context():
+        advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
+        offer = make_offer(advertiser)
+        make_join(webmaster, offer)
+        waiting = [submit_and_validate(webmaster, offer, lead_fields(n)).id for n in (1, 2)]
+        assert [fresh_lead(i).status for i in waiting] == ["awaiting_funds"] * 2
+        email = advertiser.email
+
+    credit = ["billing", "credit", "--email", email, "--amount-minor", "1500", "--currency", "USD"]
+    result = run(live, *credit, "--reference", "wire-7")
+
+    assert result.exit_code == 0, result.output
+    with live.app_context():
+        assert [fresh_lead(i).status for i in waiting] == ["pending", "awaiting_funds"]
+
+
+@pytest.fixture
+def requested_payout(live, frozen_clock):
+    """A webmaster with 1000 earned and released from hold, all of it requested as payout."""
+    with live.app_context():
+        advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
+        offer = make_offer(advertiser)
+        fund(advertiser, 10_000)
+        make_join(webmaster, offer)
+        lead = submit_and_validate(webmaster, offer, lead_fields(1))
+        approve_lead(lead, Actor(kind="user", user_id=advertiser.id, label="test"))
+        commit()
+        frozen_clock.advance(days=14, seconds=1)
+        assert release_hold(lead.id)
+        commit()
+        payout = request_payout(webmaster.id, "USD", 1000)
+        commit()
+        assert available(webmaster_available(webmaster.id, "USD")) == 0
+        return payout.id, webmaster.id
+
+
+@pytest.mark.parametrize(
+    ("outcome", "kind", "left_available"),
+    [("paid", "post_pending", 0), ("failed", "void_pending", 1000)],
+)
+def test_billing_settle_payout(live, requested_payout, outcome, kind, left_available):
+    payout_id, webmaster_id = requested_payout
+
+    result = run(live, "billing", "settle-payout", str(payout_id), "--outcome", outcome)
+
+    assert result.exit_code == 0, result.output
+    assert f"payout {payout_id}: {outcome}" in result.output
+    with live.app_context():
+        assert db.session.get(Payout, payout_id).status == outcome
+        settlement = db.session.get(Transfer, f"payout:{payout_id}:{outcome}")
+        assert (settlement.kind, settlement.pending_id, settlement.amount_minor) == (
+            kind,
+            f"payout:{payout_id}",
+            1000,
+        )
+        assert available(webmaster_available(webmaster_id, "USD")) == left_available
+
+
+def test_billing_settle_payout_again_is_idempotent_and_the_other_outcome_is_refused(live, requested_payout):
+    payout_id, _ = requested_payout
+    assert run(live, "billing", "settle-payout", str(payout_id), "--outcome", "paid").exit_code == 0
+
+    again = run(live, "billing", "settle-payout", str(payout_id), "--outcome", "paid")
+    other = run(live, "billing", "settle-payout", str(payout_id), "--outcome", "failed")
+
+    assert again.exit_code == 0, again.output
+    assert other.exit_code != 0
+    assert "already paid" in other.output
+    with live.app_context():
+        assert db.session.get(Payout, payout_id).status == "paid"
+        assert db.session.get(Transfer, f"payout:{payout_id}:failed") is None
+
+
+def test_exchange_sweep_approves_what_is_due(live, frozen_clock):
+    with live.app_context():
+        advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
+        offer = make_offer(advertiser)
+        fund(advertiser, 10_000)
+        make_join(webmaster, offer)
+        lead = submit_and_validate(webmaster, offer, lead_fields(1))
+        lead_id, deadline = lead.id, lead.review_deadline
+    frozen_clock.set(deadline - timedelta(seconds=1))
+    early = run(live, "exchange", "sweep")
+    with live.app_context():
+        assert fresh_lead(lead_id).status == "pending"
+    frozen_clock.set(deadline + timedelta(seconds=1))
+
+    result = run(live, "exchange", "sweep")
+
+    assert early.exit_code == 0 and "auto_approved=0" in early.output
+    assert result.exit_code == 0, result.output
+    assert "auto_approved=1" in result.output
+    with live.app_context():
+        assert fresh_lead(lead_id).status == "approved"
+        assert db.session.get(Transfer, f"lead:{lead_id}:approve:payout").kind == "post_pending"
+
+
+def test_demo_seed_leaves_a_book_that_passes_billing_check(live):
+    seeded = run(live, "demo", "seed")
+    assert seeded.exit_code == 0, seeded.output
+    assert "Seeded the demo." in seeded.output
+    assert "lx_" in seeded.output
+    with live.app_context():
+        statuses = set(db.session.scalars(select(Lead.status)))
+        assert statuses == {"received", "pending", "awaiting_funds", "rejected", "approved", "returned"}
+
+    result = run(live, "billing", "check")
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines == [f"ok   {name}" for name in INVARIANTS]
+
+
+def test_demo_seed_twice_seeds_once(live):
+    assert run(live, "demo", "seed").exit_code == 0
+    with live.app_context():
+        users, leads = (db.session.scalar(select(func.count()).select_from(m)) for m in (User, Lead))
+
+    again = run(live, "demo", "seed")
+
+    assert again.exit_code == 0, again.output
+    assert "nothing seeded" in again.output
+    with live.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == users
+        assert db.session.scalar(select(func.count()).select_from(Lead)) == leads
+
+
+def test_billing_check_fails_naming_a_tampered_cached_balance(live):
+    assert run(live, "demo", "seed").exit_code == 0
+    with live.app_context():
+        code = db.session.scalar(
+            select(Account.code).where(Account.owner == "advertiser", Account.currency == "USD")
+        )
+        db.session.execute(
+            text("UPDATE accounts SET credits_posted = credits_posted + 1 WHERE code = :code"), {"code": code}
+        )
+        db.session.commit()
+
+    result = run(live, "billing", "check")
+
+    assert result.exit_code != 0
+    assert "FAIL cached_balances_match_transfers" in result.output
+    assert "FAIL balanced_per_currency" in result.output
+    assert code in result.output
+    assert "ok   leads_charged_as_their_status_says" in result.output

@@ -1,0 +1,183 @@
+"""The ledger in the database: idempotent records, resolved-once pendings, append-only tables."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from billing import ledger
+from billing.domain import (
+    PendingAlreadyResolved,
+    PlannedTransfer,
+    TransferConflict,
+    advertiser_available,
+    platform,
+    resolution_of,
+    webmaster_hold,
+)
+from billing.models import Account, Transfer
+from billing.plans import topup
+from exchange.db import commit
+from exchange.extensions import db
+from exchange.leads.models import LeadEvent
+from tests.factories import fund, lead_fields, make_join, make_offer, make_user
+from tests.integration.helpers import account, available, count, submit_and_validate
+
+
+def rows_with_id(transfer_id: str) -> int:
+    return db.session.scalar(select(func.count()).select_from(Transfer).where(Transfer.id == transfer_id))
+
+
+@pytest.fixture
+def advertiser(ctx):
+    return make_user("advertiser")
+
+
+@pytest.fixture
+def reservation(advertiser) -> PlannedTransfer:
+    """A recorded pending transfer of 300 from a funded advertiser to a webmaster's hold."""
+    webmaster = make_user("webmaster")
+    ledger.record(topup("ledger-test", advertiser.id, "USD", 1000))
+    pending = PlannedTransfer(
+        id="test:reserve",
+        debit=advertiser_available(advertiser.id, "USD"),
+        credit=webmaster_hold(webmaster.id, "USD"),
+        amount_minor=300,
+        kind="pending",
+    )
+    ledger.record([pending])
+    commit()
+    return pending
+
+
+def test_recording_the_same_planned_transfer_twice_is_a_no_op(advertiser):
+    planned = topup("wire-1", advertiser.id, "USD", 2500)
+
+    first = ledger.record(planned)
+    second = ledger.record(planned)
+    commit()
+
+    assert rows_with_id("topup:wire-1") == 1
+    assert first[0].id == second[0].id == "topup:wire-1"
+    assert available(advertiser_available(advertiser.id, "USD")) == 2500
+    assert account(platform("cash_in", "USD")).balance.debits_posted >= 2500
+
+
+def test_recording_an_id_again_with_other_content_is_a_conflict(advertiser):
+    ledger.record(topup("wire-1", advertiser.id, "USD", 2500))
+    commit()
+
+    with pytest.raises(TransferConflict):
+        ledger.record(topup("wire-1", advertiser.id, "USD", 9999))
+
+    assert rows_with_id("topup:wire-1") == 1
+    assert db.session.get(Transfer, "topup:wire-1").amount_minor == 2500
+    assert available(advertiser_available(advertiser.id, "USD")) == 2500
+
+
+def test_a_pending_transfer_resolved_a_second_time_is_refused(reservation, advertiser):
+    ledger.record([resolution_of(reservation, "test:post", post=True)])
+    commit()
+
+    with pytest.raises(PendingAlreadyResolved):
+        ledger.record([resolution_of(reservation, "test:void", post=False)])
+    with pytest.raises(PendingAlreadyResolved):
+        ledger.record([resolution_of(reservation, "test:post-again", post=True)])
+
+    assert db.session.get(Transfer, "test:void") is None
+    assert db.session.get(Transfer, "test:post-again") is None
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Transfer).where(Transfer.pending_id == "test:reserve")
+        )
+        == 1
+    )
+    advertiser_account = account(advertiser_available(advertiser.id, "USD"))
+    assert (advertiser_account.debits_pending, advertiser_account.debits_posted) == (0, 300)
+
+
+def test_resolving_a_pending_transfer_with_the_same_resolution_again_is_a_no_op(reservation):
+    resolution = resolution_of(reservation, "test:post", post=True)
+    ledger.record([resolution])
+    ledger.record([resolution])
+    commit()
+
+    assert rows_with_id("test:post") == 1
+
+
+@pytest.fixture
+def lead_with_history(ctx):
+    """A lead accepted into pending: two transfers and two lead events."""
+    advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
+    offer = make_offer(advertiser)
+    fund(advertiser, 10_000)
+    make_join(webmaster, offer)
+    return submit_and_validate(webmaster, offer, lead_fields(1))
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE transfers SET amount_minor = amount_minor + 1 WHERE lead_id = :lead_id",
+        "DELETE FROM transfers WHERE lead_id = :lead_id",
+        "UPDATE lead_events SET reason = 'rewritten' WHERE lead_id = :lead_id",
+        "DELETE FROM lead_events WHERE lead_id = :lead_id",
+    ],
+    ids=["update-transfers", "delete-transfers", "update-lead-events", "delete-lead-events"],
+)
+def test_the_database_refuses_to_change_the_append_only_tables(lead_with_history, statement):
+    lead_id = lead_with_history.id
+    transfers_before = sorted(
+        db.session.execute(
+            select(Transfer.id, Transfer.amount_minor).where(Transfer.lead_id == lead_id)
+        ).all()
+    )
+    events_before = count(LeadEvent)
+    assert len(transfers_before) == 2 and events_before >= 2
+
+    with pytest.raises(DBAPIError, match="append-only"), db.session.begin_nested():
+        db.session.execute(text(statement), {"lead_id": lead_id})
+
+    db.session.expire_all()
+    assert (
+        sorted(
+            db.session.execute(
+                select(Transfer.id, Transfer.amount_minor).where(Transfer.lead_id == lead_id)
+            ).all()
+        )
+        == transfers_before
+    )
+    assert count(LeadEvent) == events_before
+    assert (
+        db.session.scalar(select(func.count()).select_from(LeadEvent).where(LeadEvent.reason == "rewritten"))
+        == 0
+    )
+
+
+def test_the_account_check_refuses_a_negative_bounded_balance_written_directly(advertiser):
+    fund(advertiser, 1000)
+    code = advertiser_available(advertiser.id, "USD").code
+
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.execute(
+            text("UPDATE accounts SET debits_posted = credits_posted + 1 WHERE code = :code"), {"code": code}
+        )
+
+    db.session.expire_all()
+    row = db.session.scalar(select(Account).where(Account.code == code))
+    assert (row.credits_posted, row.debits_posted) == (1000, 0)
+
+
+def test_the_unbounded_cash_in_account_may_go_below_zero(advertiser):
+    """The control for the test above: the CHECK is about bounded accounts only."""
+    fund(advertiser, 1000)
+    cash_in = account(platform("cash_in", "USD"))
+    assert cash_in.bounded is False
+    assert cash_in.balance.available < 0
+
+    with db.session.begin_nested():
+        db.session.execute(
+            text("UPDATE accounts SET debits_posted = debits_posted + 1 WHERE code = :code"),
+            {"code": cash_in.code},
+        )

@@ -1,0 +1,16 @@
+"""The migrations build exactly the schema the models describe."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from exchange.extensions import db
+
+
+def test_the_migrated_schema_matches_the_models(app):
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
+
+    assert differences == []
