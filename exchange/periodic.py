@@ -29,7 +29,8 @@ def register_with_rq_cron() -> None:
         cron.register(job, queue, interval=seconds, name=name)
 
 
-def start_sweep_timer(app: Flask) -> threading.Thread:
+def start_sweep_timer(app: Flask) -> threading.Event:
+    """Run the periodic jobs every SWEEP_INTERVAL_SECONDS; set the returned event to stop."""
     interval = app.config["SWEEP_INTERVAL_SECONDS"]
     stop = threading.Event()
 
@@ -42,6 +43,5 @@ def start_sweep_timer(app: Flask) -> threading.Thread:
                     except Exception:
                         log.exception("periodic job %s failed", name)
 
-    thread = threading.Thread(target=loop, name="periodic", daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=loop, name="periodic", daemon=True).start()
+    return stop

@@ -140,7 +140,7 @@ def frozen_clock():
 
 
 @pytest.fixture
-def live_database_url(app, database_url, tmp_path) -> str:
+def live_database_url(app, database_url, tmp_path):
     """A database whose commits are real, emptied for this test.
 
     On SQLite each test gets a copy of the migrated template file; on
@@ -148,15 +148,21 @@ def live_database_url(app, database_url, tmp_path) -> str:
     append-only triggers that refuse DELETE).
     """
     if BACKEND == "services":
-        with app.app_context(), db.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {LIVE_TABLES} RESTART IDENTITY CASCADE"))
-        return database_url
+        _truncate(app)
+        yield database_url
+        _truncate(app)  # leave nothing behind for the rolled-back tests that follow
+        return
     template = database_url.removeprefix("sqlite:///")
     with closing(sqlite3.connect(template)) as connection:  # fold the WAL into the file
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     path = tmp_path / "live.sqlite"
     shutil.copy(template, path)
-    return f"sqlite:///{path}"
+    yield f"sqlite:///{path}"
+
+
+def _truncate(app) -> None:
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {LIVE_TABLES} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture

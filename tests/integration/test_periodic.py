@@ -1,0 +1,52 @@
+"""Periodic work: declared once, run by the demo server's timer thread
+(embedded) or by rq's cron scheduler (services)."""
+
+from __future__ import annotations
+
+import time
+
+from exchange import jobs
+from exchange.extensions import db
+from exchange.leads.models import Lead
+from exchange.periodic import PERIODIC_JOBS, start_sweep_timer
+from tests.factories import fund, lead_fields, make_join, make_offer, make_user
+from tests.integration.helpers import submit_and_validate
+
+
+def test_the_demo_timer_thread_runs_the_sweep_until_stopped(live_app_factory):
+    app = live_app_factory(SWEEP_INTERVAL_SECONDS=0.05)
+    with app.app_context():
+        advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
+        offer = make_offer(advertiser, review_window_seconds=0)  # due for approval at once
+        fund(advertiser, 10_000)
+        make_join(webmaster, offer)
+        lead_id = submit_and_validate(webmaster, offer, lead_fields()).id
+        assert db.session.get(Lead, lead_id).status == "pending"
+
+    stop = start_sweep_timer(app)
+    try:
+        status = "pending"
+        for _ in range(200):  # bounded: at most ~10 s
+            with app.app_context():
+                status = db.session.get(Lead, lead_id).status
+            if status == "approved":
+                break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+    assert status == "approved"
+
+
+def test_rq_cron_config_registers_every_periodic_job_on_its_queue():
+    from rq import cron
+
+    cron._job_data_registry.clear()
+    import importlib
+
+    import exchange.rq_cron_config as config
+
+    importlib.reload(config)
+    registered = {(job["name"], job["queue_name"], job["interval"]) for job in cron._job_data_registry}
+    assert registered == {(name, queue, seconds) for name, _job, queue, seconds in PERIODIC_JOBS}
+    assert all(queue in jobs.QUEUES for _name, _job, queue, _seconds in PERIODIC_JOBS)
+    cron._job_data_registry.clear()

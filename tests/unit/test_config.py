@@ -1,0 +1,66 @@
+"""Configuration from the environment: modes, secrets, database URLs."""
+
+from __future__ import annotations
+
+import pytest
+
+from exchange.config import ConfigError, load_config, normalise_database_url
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in ("EXCHANGE_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_production_refuses_to_start_without_a_secret_key(clean_env, tmp_path):
+    clean_env.setenv("EXCHANGE_ENV", "production")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_config(str(tmp_path))
+    assert not (tmp_path / "secret_key").exists()  # no fallback was invented
+
+
+def test_production_takes_its_secret_and_services_from_the_environment(clean_env, tmp_path):
+    clean_env.setenv("EXCHANGE_ENV", "production")
+    clean_env.setenv("SECRET_KEY", "s3cret-from-env")
+    clean_env.setenv("DATABASE_URL", "postgresql://u@db/exchange")
+    clean_env.setenv("REDIS_URL", "redis://cache:6379/0")
+    config = load_config(str(tmp_path))
+    assert config["SECRET_KEY"] == "s3cret-from-env"
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/exchange"
+    assert config["REDIS_URL"] == "redis://cache:6379/0"
+    assert config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_development_defaults_to_sqlite_in_the_instance_folder_and_in_process_jobs(clean_env, tmp_path):
+    config = load_config(str(tmp_path))
+    assert config["EXCHANGE_ENV"] == "development"
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'exchange.sqlite'}"
+    assert config["REDIS_URL"] is None
+
+
+def test_development_keeps_one_random_secret_per_instance(clean_env, tmp_path):
+    first = load_config(str(tmp_path))["SECRET_KEY"]
+    second = load_config(str(tmp_path))["SECRET_KEY"]
+    assert first == second and len(first) >= 64
+    assert load_config(str(tmp_path / "other"))["SECRET_KEY"] != first
+
+
+def test_an_unknown_mode_is_refused(clean_env, tmp_path):
+    clean_env.setenv("EXCHANGE_ENV", "staging")
+    with pytest.raises(ConfigError, match="EXCHANGE_ENV"):
+        load_config(str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgres://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgresql://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_database_urls_use_psycopg_3(given, used):
+    assert normalise_database_url(given) == used
