@@ -31,6 +31,10 @@ if [ -z "$reason" ]; then
     --junitxml=test-output/services.xml || fail "services suite"
   echo "services suite: ran against PostgreSQL and Redis"
 else
+  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+  echo "!! The services suite (PostgreSQL, Redis, rq workers) did NOT run."
+  echo "!! Only the fast suite on SQLite was tested."
+  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
   echo "services suite: NOT RUN ($reason)"
   if [ "${EXCHANGE_SERVICES:-}" = "required" ]; then
     fail "EXCHANGE_SERVICES=required but the services are not reachable"
