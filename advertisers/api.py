@@ -39,7 +39,7 @@ def patch_offer(data: dict, offer_id: int):
 @blp.arguments(LeadDecisionSchema)
 @blp.response(200, AdvertiserLeadSchema)
 def approve(data: dict, lead_id: int):
-    lead = approve_lead(advertiser_lead(caller().id, lead_id), actor(), note=data["reason"])
+    lead = approve_lead(advertiser_lead(caller().id, lead_id).id, actor(), note=data["reason"])
     commit()
     return lead
 
@@ -49,6 +49,6 @@ def approve(data: dict, lead_id: int):
 @blp.arguments(LeadDecisionSchema)
 @blp.response(200, AdvertiserLeadSchema)
 def reject(data: dict, lead_id: int):
-    lead = reject_lead(advertiser_lead(caller().id, lead_id), actor(), note=data["reason"])
+    lead = reject_lead(advertiser_lead(caller().id, lead_id).id, actor(), note=data["reason"])
     commit()
     return lead

@@ -89,8 +89,8 @@ def seed() -> str:
     try:
         old = [lead(solar_link, n, "US") for n in range(1, 5)]
         for item in old:
-            approve_lead(item, as_advertiser, note="good contact")
-        return_lead(old[3], as_advertiser, note="customer never asked for a quote")
+            approve_lead(item.id, as_advertiser, note="good contact")
+        return_lead(old[3].id, as_advertiser, note="customer never asked for a quote")
         commit()
     finally:
         clock.freeze(None)
@@ -101,7 +101,7 @@ def seed() -> str:
     # Today: leads waiting for review, rejected ones, one not yet validated.
     lead(solar_link, 5, "US")
     lead(solar_link, 6, "CA")
-    reject_lead(lead(solar_link, 7, "US"), as_advertiser, note="phone disconnected")
+    reject_lead(lead(solar_link, 7, "US").id, as_advertiser, note="phone disconnected")
     commit()
     lead(solar_link, 5, "US")  # the same person again: duplicate
     lead(solar_link, 8, "FR")  # outside the offer's countries

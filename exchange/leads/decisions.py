@@ -1,4 +1,10 @@
-"""Decisions on accepted leads: approve, reject, return; funding waiting leads."""
+"""Decisions on accepted leads: approve, reject, return; funding waiting leads.
+
+Every decision locks the lead's row first and checks its state under that
+lock, then moves it: a decision racing the sweep or another request sees
+the other's result, never the state both started from. Locks are taken in
+one order everywhere: the lead's row, then the account rows by id.
+"""
 
 from __future__ import annotations
 
@@ -30,8 +36,9 @@ def advertiser_lead(advertiser_id: int, lead_id: int) -> Lead:
     return lead
 
 
-def approve_lead(lead: Lead, actor: Actor, *, action: str = "approve", note: str | None = None) -> Lead:
+def approve_lead(lead_id: int, actor: Actor, *, action: str = "approve", note: str | None = None) -> Lead:
     """Approve a pending lead: post its reserved price, start its hold. Once."""
+    lead = lock_lead(lead_id)
     if lead.status == APPROVED:
         return lead
     if lead.status != PENDING:
@@ -40,43 +47,39 @@ def approve_lead(lead: Lead, actor: Actor, *, action: str = "approve", note: str
         )
     offer = db.session.get(Offer, lead.offer_id)
     now = clock.now()
-    if not move(
-        lead,
-        action,
-        actor,
-        note,
-        approved_at=now,
-        hold_until=now + timedelta(seconds=offer.hold_seconds),
-        decision_note=note,
-    ):
-        return _already(lead, APPROVED)
+    hold_until = now + timedelta(seconds=offer.hold_seconds)
+    _moved(move(lead, action, actor, note, approved_at=now, hold_until=hold_until, decision_note=note))
     approve_lead_charge(price_of(lead))
     return lead
 
 
-def reject_lead(lead: Lead, actor: Actor, note: str | None = None) -> Lead:
-    """Reject a pending lead: void its reservation. Once."""
+def reject_lead(lead_id: int, actor: Actor, note: str | None = None) -> Lead:
+    """Reject a pending lead within its review window: void its reservation. Once."""
+    lead = lock_lead(lead_id)
     if lead.status == REJECTED:
         return lead
     if lead.status != PENDING:
         raise Conflict(
             f"Only a pending lead can be rejected; this one is {lead.status}.", code="lead_not_pending"
         )
-    codes = ["advertiser_rejected"]
-    if not move(lead, "reject", actor, note, reason_codes=codes, decision_note=note):
-        return _already(lead, REJECTED)
+    if lead.review_deadline is not None and lead.review_deadline <= clock.now():
+        raise Conflict(
+            "The review window has closed: silence meant approval.", code="review_window_closed"
+        )
+    _moved(move(lead, "reject", actor, note, reason_codes=["advertiser_rejected"], decision_note=note))
     void_lead_reservation(price_of(lead))
     return lead
 
 
-def return_lead(lead: Lead, actor: Actor, note: str | None = None) -> Lead:
+def return_lead(lead_id: int, actor: Actor, note: str | None = None) -> Lead:
     """Return an approved lead whose payout is still on hold."""
+    lead = lock_lead(lead_id)
     if lead.status == RETURNED:
         return lead
-    if lead.status != APPROVED or lead.hold_released_at is not None:
+    on_hold = lead.hold_released_at is None and lead.hold_until is not None and lead.hold_until > clock.now()
+    if lead.status != APPROVED or not on_hold:
         raise Conflict("Only an approved lead still on hold can be returned.", code="lead_not_returnable")
-    if not move(lead, "return", actor, note, decision_note=note):
-        return _already(lead, RETURNED)
+    _moved(move(lead, "return", actor, note, decision_note=note))
     reverse_lead_charge(price_of(lead))
     return lead
 
@@ -94,26 +97,35 @@ def release_hold(lead_id: int) -> bool:
     return True
 
 
-def fund_waiting_leads(advertiser_id: int, currency: str) -> int:
-    """Reserve waiting leads in arrival order until the balance runs short."""
-    funded = 0
-    waiting_ids = db.session.scalars(
-        select(Lead.id)
-        .where(Lead.advertiser_id == advertiser_id, Lead.currency == currency, Lead.status == AWAITING_FUNDS)
-        .order_by(Lead.id)
-    ).all()
-    for lead_id in waiting_ids:
-        lead = lock_lead(lead_id)
-        if lead.status != AWAITING_FUNDS:
-            continue
-        offer = db.session.get(Offer, lead.offer_id)
-        if accept_if_funded(lead, offer, action="fund") != PENDING:
-            break
-        funded += 1
-    return funded
+def _moved(done: bool) -> None:
+    """The row is locked, so the move cannot lose a race; if it ever does,
+    stop before any money moves."""
+    if not done:
+        raise Conflict("The lead changed meanwhile; try again.", code="lead_changed")
 
 
-def _already(lead: Lead, wanted: str) -> Lead:
-    if lead.status == wanted:
-        return lead
-    raise Conflict(f"The lead is {lead.status} now.", code="lead_changed")
+def waiting_lead_ids(advertiser_id: int, currency: str) -> list[int]:
+    """Leads waiting for this advertiser's money, in arrival order."""
+    return list(
+        db.session.scalars(
+            select(Lead.id)
+            .where(
+                Lead.advertiser_id == advertiser_id,
+                Lead.currency == currency,
+                Lead.status == AWAITING_FUNDS,
+            )
+            .order_by(Lead.id)
+        )
+    )
+
+
+def fund_waiting_lead(lead_id: int, actor: Actor) -> bool:
+    """Reserve one waiting lead's price; False when the balance falls short.
+
+    The caller commits after each lead, so no transaction ever holds the
+    locks of two leads (which would break the lock order)."""
+    lead = lock_lead(lead_id)
+    if lead.status != AWAITING_FUNDS:
+        return True  # someone else funded it: go on with the next one
+    offer = db.session.get(Offer, lead.offer_id)
+    return accept_if_funded(lead, offer, action="fund", actor=actor) == PENDING

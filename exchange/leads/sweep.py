@@ -19,7 +19,7 @@ from exchange.actors import Actor
 from exchange.db import commit, rollback
 from exchange.errors import Conflict
 from exchange.extensions import db
-from exchange.leads.decisions import approve_lead, fund_waiting_leads, release_hold
+from exchange.leads.decisions import approve_lead, fund_waiting_lead, release_hold, waiting_lead_ids
 from exchange.leads.domain import APPROVED, AWAITING_FUNDS, PENDING, RECEIVED
 from exchange.leads.intake import enqueue_validation
 from exchange.leads.models import Lead
@@ -58,7 +58,7 @@ def sweep() -> SweepReport:
         select(Lead.advertiser_id, Lead.currency).where(Lead.status == AWAITING_FUNDS).distinct()
     ).all()
     for advertiser_id, currency in waiting:
-        report.funded += _each((advertiser_id, currency), lambda key: fund_waiting_leads(*key))
+        report.funded += fund_in_arrival_order(advertiser_id, currency, SWEEPER)
     stuck_since = now - timedelta(seconds=current_app.config["STUCK_RECEIVED_SECONDS"])
     for lead_id in _ids(select(Lead.id).where(Lead.status == RECEIVED, Lead.updated_at <= stuck_since)):
         enqueue_validation(lead_id)
@@ -67,11 +67,21 @@ def sweep() -> SweepReport:
     return report
 
 
+def fund_in_arrival_order(advertiser_id: int, currency: str, actor: Actor) -> int:
+    """Fund waiting leads oldest first, one transaction each, until the money runs short."""
+    funded = 0
+    for lead_id in waiting_lead_ids(advertiser_id, currency):
+        if not _each(lead_id, lambda key: fund_waiting_lead(key, actor)):
+            break
+        funded += 1
+    return funded
+
+
 def _auto_approve(lead_id: int) -> bool:
     lead = lock_lead(lead_id)
     if lead.status != PENDING or lead.review_deadline > clock.now():
         return False
-    approve_lead(lead, SWEEPER, action="auto_approve", note="review window ended")
+    approve_lead(lead_id, SWEEPER, action="auto_approve", note="review window ended")
     return True
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from exchange.actors import Actor
 from exchange.db import commit
 from exchange.jobs import task
-from exchange.leads.decisions import fund_waiting_leads
-from exchange.leads.sweep import sweep
+from exchange.leads.sweep import fund_in_arrival_order, sweep
 from exchange.leads.validation import validate
 
 log = logging.getLogger(__name__)
@@ -23,9 +23,7 @@ def validate_lead_job(lead_id: int) -> str:
 
 @task
 def fund_waiting_leads_job(advertiser_id: int, currency: str) -> int:
-    funded = fund_waiting_leads(advertiser_id, currency)
-    commit()
-    return funded
+    return fund_in_arrival_order(advertiser_id, currency, Actor.system("funding"))
 
 
 @task

@@ -35,17 +35,18 @@ def validate(lead_id: int) -> str:
     lead.findings = stored
     lead.currency, lead.rate_minor, lead.payout_minor = offer.currency, offer.rate_minor, offer.payout_minor
     db.session.flush()
-    return accept_if_funded(lead, offer, action="accept")
+    return accept_if_funded(lead, offer, action="accept", actor=VALIDATOR)
 
 
-def accept_if_funded(lead: Lead, offer: Offer, *, action: str) -> str:
-    """Reserve the lead's price and make it pending, or let it wait for funds."""
+def accept_if_funded(lead: Lead, offer: Offer, *, action: str, actor: Actor) -> str:
+    """Reserve the lead's price and make it pending, or let it wait for funds.
+    The caller holds the lead's row lock."""
     if not reserve_lead_price(price_of(lead)):
         if lead.status == RECEIVED:
-            move(lead, "wait_for_funds", VALIDATOR, "advertiser balance too low")
+            move(lead, "wait_for_funds", actor, "advertiser balance too low")
         return AWAITING_FUNDS
     deadline = clock.now() + timedelta(seconds=offer.review_window_seconds)
-    move(lead, action, VALIDATOR, review_deadline=deadline)
+    move(lead, action, actor, review_deadline=deadline)
     return lead.status
 
 

@@ -29,7 +29,7 @@ class OfferCreateSchema(Schema):
     landing_url = ma.String(required=True, validate=validate.Length(max=2000))
     status = ma.String(load_default="active", validate=validate.OneOf(STATUSES))
     duplicate_window_seconds = ma.Integer(
-        strict=True, load_default=30 * 86400, validate=validate.Range(min=0)
+        strict=True, load_default=30 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
     )
     review_window_seconds = ma.Integer(
         strict=True, load_default=3 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)

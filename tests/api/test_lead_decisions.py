@@ -169,3 +169,29 @@ def test_a_decision_reason_that_is_too_long_is_refused(client, ctx):
     assert response.status_code == 422
     assert "reason" in response.get_json()["error"]["fields"]
     assert db.session.get(Lead, lead_id, populate_existing=True).status == "pending"
+
+
+def test_a_rejection_after_the_review_window_closed_is_refused_and_moves_no_money(client, ctx, frozen_clock):
+    from exchange.leads.models import Lead
+    from tests.factories import auth, fund, lead_fields, make_click, make_join, make_key, make_offer, make_user
+
+    advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
+    offer = make_offer(advertiser, review_window_seconds=3600)
+    fund(advertiser, 10_000)
+    click = make_click(make_join(webmaster, offer))
+    submitted = client.post(
+        "/api/v1/leads",
+        json={"click_id": click.click_id, "fields": lead_fields()},
+        headers=auth(make_key(webmaster)),
+    ).get_json()
+    advertiser_key = make_key(advertiser)
+
+    frozen_clock.advance(seconds=3600)  # the deadline itself: silence has meant approval
+    late = client.post(f"/api/v1/leads/{submitted['id']}/reject", json={}, headers=auth(advertiser_key))
+
+    assert late.status_code == 409
+    assert late.get_json()["error"]["code"] == "review_window_closed"
+    assert ctx.get(Lead, submitted["id"]).status == "pending"
+    frozen_clock.advance(seconds=-1)  # one second inside the window it is still the advertiser's call
+    in_time = client.post(f"/api/v1/leads/{submitted['id']}/reject", json={}, headers=auth(advertiser_key))
+    assert in_time.status_code == 200 and in_time.get_json()["status"] == "rejected"

@@ -35,11 +35,11 @@ def full_loop(book, frozen_clock):
     commit()
     approved = [submit_and_validate(webmaster, offer, lead_fields(n)).id for n in (1, 2, 3)]
     rejected = submit_and_validate(webmaster, offer, lead_fields(4))
-    reject_lead(rejected, as_advertiser)
+    reject_lead(rejected.id, as_advertiser)
     commit()
     frozen_clock.advance(days=3, seconds=1)
     assert sweep().auto_approved == 3
-    return_lead(fresh_lead(approved[2]), as_advertiser)
+    return_lead(approved[2], as_advertiser)
     commit()
     frozen_clock.advance(days=14, seconds=1)
     assert sweep().holds_released == 2

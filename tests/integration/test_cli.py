@@ -162,7 +162,7 @@ def requested_payout(live, frozen_clock):
         fund(advertiser, 10_000)
         make_join(webmaster, offer)
         lead = submit_and_validate(webmaster, offer, lead_fields(1))
-        approve_lead(lead, Actor(kind="user", user_id=advertiser.id, label="test"))
+        approve_lead(lead.id, Actor(kind="user", user_id=advertiser.id, label="test"))
         commit()
         frozen_clock.advance(days=14, seconds=1)
         assert release_hold(lead.id)

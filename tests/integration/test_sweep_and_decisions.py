@@ -48,7 +48,7 @@ def approved_lead(market, n: int = 1):
     """A lead accepted now and approved by its advertiser right away."""
     advertiser, webmaster, offer = market
     lead = submit_and_validate(webmaster, offer, lead_fields(n))
-    approve_lead(lead, as_user(advertiser))
+    approve_lead(lead.id, as_user(advertiser))
     commit()
     return fresh_lead(lead.id)
 
@@ -151,7 +151,7 @@ def test_a_credit_funds_waiting_leads_in_arrival_order_until_the_balance_runs_sh
     assert [fresh_lead(i).status for i in waiting] == ["pending", "pending", "awaiting_funds"]
     assert available(advertiser_available(advertiser.id, "USD")) == 1499
     for lead_id in waiting[:2]:
-        assert event_tuples(lead_id)[-1] == ("fund", "awaiting_funds", "pending", "system", "validation")
+        assert event_tuples(lead_id)[-1] == ("fund", "awaiting_funds", "pending", "system", "sweep")
         assert fresh_lead(lead_id).review_deadline == frozen_clock.now + REVIEW
         assert set(lead_transfers(lead_id)) == {
             f"lead:{lead_id}:reserve:payout",
@@ -234,7 +234,7 @@ def test_a_second_sweep_in_a_row_changes_nothing(book, frozen_clock):
     make_join(webmaster, offer)
     fund(advertiser, 3 * 1500)
     released = submit_and_validate(webmaster, offer, lead_fields(1))
-    approve_lead(released, as_user(advertiser))
+    approve_lead(released.id, as_user(advertiser))
     commit()
     frozen_clock.advance(days=10)
     due_for_approval = submit_and_validate(webmaster, offer, lead_fields(2))
@@ -263,7 +263,7 @@ def test_rejecting_a_pending_lead_voids_its_reservation(market, frozen_clock):
     advertiser, webmaster, offer = market
     lead = submit_and_validate(webmaster, offer, lead_fields(1))
 
-    reject_lead(lead, as_user(advertiser), note="wrong number")
+    reject_lead(lead.id, as_user(advertiser), note="wrong number")
     commit()
 
     lead = fresh_lead(lead.id)
@@ -283,7 +283,7 @@ def test_returning_an_approved_lead_reverses_its_charge(market, frozen_clock):
     revenue_before = posted(platform("revenue", "USD"))
     frozen_clock.advance(days=2)
 
-    return_lead(lead, as_user(advertiser), note="never asked for a quote")
+    return_lead(lead.id, as_user(advertiser), note="never asked for a quote")
     commit()
 
     lead = fresh_lead(lead.id)
@@ -305,9 +305,30 @@ def test_a_lead_cannot_be_returned_once_its_hold_is_released(market, frozen_cloc
     before = snapshot()
 
     with pytest.raises(Conflict) as refused:
-        return_lead(fresh_lead(lead.id), as_user(advertiser))
+        return_lead(lead.id, as_user(advertiser))
 
     assert refused.value.code == "lead_not_returnable"
     assert snapshot() == before
     assert fresh_lead(lead.id).status == "approved"
     assert available(webmaster_available(webmaster.id, "USD")) == 1000
+
+
+def test_a_lead_cannot_be_returned_once_its_hold_has_ended_even_before_the_sweep_releases_it(
+    market, frozen_clock
+):
+    """The hold's end, not the sweep's timing, closes the return window: a
+    return may never race the release of the same money."""
+    advertiser, _webmaster, _offer = market
+    lead = approved_lead(market)
+    frozen_clock.set(lead.hold_until - timedelta(seconds=1))
+    inside = lead.id
+    frozen_clock.set(lead.hold_until)
+    before = snapshot()
+
+    with pytest.raises(Conflict) as refused:
+        return_lead(inside, as_user(advertiser))
+
+    assert refused.value.code == "lead_not_returnable"
+    assert snapshot() == before
+    frozen_clock.set(lead.hold_until - timedelta(seconds=1))
+    assert return_lead(inside, as_user(advertiser)).status == "returned"

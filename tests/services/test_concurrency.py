@@ -76,7 +76,7 @@ def test_twenty_threads_approving_one_lead_charge_it_once(live_app_factory):
 
     def approve(_):
         lead = advertiser_lead(advertiser_id, lead_id)
-        return approve_lead(lead, Actor(kind="user", user_id=advertiser_id)).status
+        return approve_lead(lead.id, Actor(kind="user", user_id=advertiser_id)).status
 
     outcomes = race(app, approve, list(range(THREADS)))
 
@@ -141,3 +141,55 @@ def test_one_lead_validated_by_many_workers_at_once_is_decided_once(live_app_fac
             .where(LeadEvent.lead_id == lead_id, LeadEvent.action == "accept")
         )
         assert decisions == 1
+
+
+def test_two_advertisers_funding_waiting_leads_at_once_do_not_deadlock(live_app_factory, monkeypatch):
+    """Leads of two advertisers from the same two webmasters, funded at once,
+    each run meeting the webmasters in the opposite order. Each funding step
+    is its own transaction, so no run holds one webmaster's hold account
+    while it waits for the other's."""
+    import exchange.leads.decisions as decisions
+    from billing import ledger
+    from billing.domain import webmaster_hold
+    from exchange.leads.sweep import fund_in_arrival_order
+
+    app = racing_app(live_app_factory)
+    with app.app_context():
+        advertisers = [make_user("advertiser"), make_user("advertiser")]
+        webmasters = [make_user("webmaster"), make_user("webmaster")]
+        offers = [make_offer(a, rate_minor=1000, payout_minor=1000) for a in advertisers]  # no margin leg
+        for webmaster in webmasters:
+            for offer in offers:
+                make_join(webmaster, offer)
+        for n, (w, o) in enumerate([(0, 0), (1, 1), (1, 0), (0, 1)]):
+            actor = Actor(kind="user", user_id=webmasters[w].id)
+            submit_lead(webmasters[w].id, {"offer_id": offers[o].id, "fields": lead_fields(500 + n)}, actor)
+        commit()  # validated in-process: no money yet, all four wait
+        for webmaster in webmasters:
+            ledger.account_for(webmaster_hold(webmaster.id, "USD"))
+        for advertiser in advertisers:
+            fund(advertiser, 10_000)  # a credit alone funds nothing; the race below does
+        assert set(db.session.scalars(select(Lead.status))) == {"awaiting_funds"}
+        advertiser_ids = [a.id for a in advertisers]
+
+    real_lock = decisions.lock_lead
+    barrier = threading.Barrier(2, timeout=20)
+    calls = threading.local()
+
+    def lock_in_step(lead_id):
+        calls.n = getattr(calls, "n", 0) + 1
+        if calls.n == 2:  # both runs funded their first lead: take the second together
+            barrier.wait()
+        return real_lock(lead_id)
+
+    monkeypatch.setattr(decisions, "lock_lead", lock_in_step)
+    outcomes = race(
+        app,
+        lambda advertiser_id: fund_in_arrival_order(advertiser_id, "USD", Actor.system("test")),
+        advertiser_ids,
+    )
+
+    assert outcomes == [("ok", 2), ("ok", 2)], outcomes
+    with app.app_context():
+        assert set(db.session.scalars(select(Lead.status))) == {"pending"}
+        assert not any(run_checks().values()), run_checks()
