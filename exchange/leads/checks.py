@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import phonenumbers
 from marshmallow import Schema, ValidationError, fields, validate
 
 REJECT = "reject"
@@ -118,8 +119,17 @@ def normalise_email(value: object) -> str | None:
     return text or None
 
 
-def normalise_phone(value: object) -> str | None:
+def normalise_phone(value: object, region: str | None = None) -> str | None:
+    """E.164 (``+12025550101``) where the number parses, with ``region`` (the
+    lead's country) for numbers written without a country code; otherwise
+    the digits as written, so that a duplicate still matches itself."""
     text = str(value or "").strip()
+    try:
+        number = phonenumbers.parse(text, (region or "").upper() or None)
+        if phonenumbers.is_possible_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        pass
     digits = "".join(ch for ch in text if ch.isdigit())
     if not digits:
         return None

@@ -52,6 +52,7 @@ def submit_lead(
     if errors:
         raise Invalid("The lead's fields do not match the offer.", fields={"fields": errors})
     subs = {key: getattr(click, key) if click else payload.get(key) for key in SUB_KEYS}
+    country = (_field_of_type(offer.fields, payload["fields"], "country") or "").upper() or None
     lead = Lead(
         offer_id=offer.id,
         advertiser_id=offer.advertiser_id,
@@ -59,8 +60,8 @@ def submit_lead(
         click_id=click.id if click else None,
         fields=payload["fields"],
         email_key=normalise_email(_field_of_type(offer.fields, payload["fields"], "email")),
-        phone_key=normalise_phone(_field_of_type(offer.fields, payload["fields"], "phone")),
-        country=(_field_of_type(offer.fields, payload["fields"], "country") or "").upper() or None,
+        phone_key=normalise_phone(_field_of_type(offer.fields, payload["fields"], "phone"), country),
+        country=country,
         status="received",
         reason_codes=[],
         findings=[],

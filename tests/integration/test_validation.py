@@ -270,3 +270,17 @@ def test_a_lead_without_margin_reserves_only_the_payout(ctx):
     assert lead.status == "pending"
     assert set(lead_transfers(lead.id)) == {f"lead:{lead.id}:reserve:payout"}
     assert available(advertiser_available(advertiser.id, "USD")) == 10_000 - 1000
+
+
+@pytest.mark.parametrize("written_again", ["(202) 555-0001", "1 202 555 0001", "202.555.0001"])
+def test_a_phone_written_without_its_country_code_is_still_a_duplicate(market, written_again):
+    _advertiser, webmaster, offer = market
+    first = contact(1)
+    first["phone"] = "+1 202 555 0001"
+    submit_and_validate(webmaster, offer, first)
+    again = contact(2)
+    again["phone"] = written_again  # the lead's country (US) supplies the +1
+
+    lead = submit_and_validate(webmaster, offer, again)
+
+    assert lead.reason_codes == ["duplicate"]

@@ -333,3 +333,21 @@ def test_a_required_string_field_refuses_an_empty_value_but_an_optional_one_acce
     specs = [{"name": "name", "type": "string", "required": True}, {"name": "note", "type": "string"}]
     assert "name" in field_errors(specs, {"name": "", "note": ""})
     assert field_errors(specs, {"name": "Ann", "note": ""}) == {}
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["+1 202 555 0101", "(202) 555-0101", "1 202 555 0101", "202.555.0101", "+1-202-555-0101"],
+)
+def test_one_us_number_written_five_ways_normalises_to_one_e164_key(written):
+    assert normalise_phone(written, "US") == "+12025550101"
+
+
+def test_the_leads_country_is_the_region_for_numbers_without_a_country_code():
+    assert normalise_phone("020 7946 0958", "GB") == "+442079460958"
+    assert normalise_phone("+44 20 7946 0958", "US") == "+442079460958"  # an explicit code wins
+
+
+def test_a_number_that_does_not_parse_keeps_its_digits_so_it_still_matches_itself():
+    assert normalise_phone("12", None) == "12"
+    assert normalise_phone("12", None) == normalise_phone(" 12 ", None)
