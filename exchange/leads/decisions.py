@@ -63,9 +63,7 @@ def reject_lead(lead_id: int, actor: Actor, note: str | None = None) -> Lead:
             f"Only a pending lead can be rejected; this one is {lead.status}.", code="lead_not_pending"
         )
     if lead.review_deadline is not None and lead.review_deadline <= clock.now():
-        raise Conflict(
-            "The review window has closed: silence meant approval.", code="review_window_closed"
-        )
+        raise Conflict("The review window has closed: silence meant approval.", code="review_window_closed")
     _moved(move(lead, "reject", actor, note, reason_codes=["advertiser_rejected"], decision_note=note))
     void_lead_reservation(price_of(lead))
     return lead

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from billing.models import Transfer
 from exchange.extensions import db
 from exchange.leads.models import Lead
-from tests.factories import auth, fund, lead_fields, make_join, make_key, make_offer, make_user
+from tests.factories import auth, fund, lead_fields, make_click, make_join, make_key, make_offer, make_user
 
 RATE, PAYOUT, FUNDS = 1500, 1000, 10_000
 
@@ -172,9 +172,6 @@ def test_a_decision_reason_that_is_too_long_is_refused(client, ctx):
 
 
 def test_a_rejection_after_the_review_window_closed_is_refused_and_moves_no_money(client, ctx, frozen_clock):
-    from exchange.leads.models import Lead
-    from tests.factories import auth, fund, lead_fields, make_click, make_join, make_key, make_offer, make_user
-
     advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
     offer = make_offer(advertiser, review_window_seconds=3600)
     fund(advertiser, 10_000)

@@ -320,15 +320,13 @@ def test_a_lead_cannot_be_returned_once_its_hold_has_ended_even_before_the_sweep
     return may never race the release of the same money."""
     advertiser, _webmaster, _offer = market
     lead = approved_lead(market)
-    frozen_clock.set(lead.hold_until - timedelta(seconds=1))
-    inside = lead.id
     frozen_clock.set(lead.hold_until)
     before = snapshot()
 
     with pytest.raises(Conflict) as refused:
-        return_lead(inside, as_user(advertiser))
+        return_lead(lead.id, as_user(advertiser))
 
     assert refused.value.code == "lead_not_returnable"
     assert snapshot() == before
     frozen_clock.set(lead.hold_until - timedelta(seconds=1))
-    assert return_lead(inside, as_user(advertiser)).status == "returned"
+    assert return_lead(lead.id, as_user(advertiser)).status == "returned"
