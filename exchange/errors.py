@@ -12,6 +12,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from billing.domain import LedgerError
+from exchange.text import first_unstorable
 
 
 class AppError(Exception):
@@ -62,7 +63,32 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or not request.accept_mimetypes.accept_html
 
 
+def refuse_unstorable_input() -> None:
+    """Before each request: text no column can store is a 400 naming where it is.
+
+    The click endpoint is left out: it cleans what it records instead, so
+    that no click is lost to a stray byte."""
+    if request.endpoint == "tracking.click":
+        return
+    sources = {
+        "query": request.args.to_dict(flat=False),
+        "form": request.form.to_dict(flat=False) if request.mimetype != "application/json" else {},
+        "json": request.get_json(silent=True) if request.is_json else None,
+        "headers": {"Idempotency-Key": request.headers.get("Idempotency-Key", "")},
+    }
+    for source, data in sources.items():
+        where = first_unstorable(data)
+        if where:
+            raise AppError(
+                f"{source} {where}: NUL bytes and lone surrogates are not accepted.",
+                code="invalid_characters",
+                fields={where: ["Contains a character that cannot be stored."]},
+            )
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.before_request(refuse_unstorable_input)
+
     @app.errorhandler(AppError)
     def _app_error(error: AppError):
         return jsonify(error_body(error.code, error.message, error.fields)), error.status

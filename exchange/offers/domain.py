@@ -26,7 +26,11 @@ def field_list_problems(fields: list[dict]) -> list[str]:
 
 
 def landing_url_problem(url: str) -> str | None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises on a port that is not a number)
+    except ValueError:
+        return "a well-formed URL"
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return "an absolute http(s) URL"
     if any(ch in url for ch in "\r\n\t "):

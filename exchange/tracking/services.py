@@ -10,6 +10,7 @@ from sqlalchemy import select
 from exchange.extensions import db
 from exchange.offers.domain import fill_landing_url
 from exchange.offers.models import Participation
+from exchange.text import storable
 from exchange.tracking.models import Click
 
 SUB_KEYS = ("sub1", "sub2", "sub3", "sub4", "sub5")
@@ -32,9 +33,9 @@ def record_click(
         offer_id=offer.id,
         webmaster_id=participation.webmaster_id,
         participation_id=participation.id,
-        ip=(ip or "")[:45] or None,
-        user_agent=(user_agent or "")[:512] or None,
-        **{key: (subs.get(key) or "")[:255] or None for key in SUB_KEYS},
+        ip=storable(ip or "")[:45] or None,
+        user_agent=storable(user_agent or "")[:512] or None,
+        **{key: storable(subs.get(key) or "")[:255] or None for key in SUB_KEYS},
     )
     db.session.add(click)
     db.session.flush()
