@@ -17,6 +17,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("EXCHANGE_INSTANCE_PATH") or None)
     app.config.from_mapping(load_config(app.instance_path, overrides))
     app.url_map.converters["id"] = IdConverter
+    _trust_proxies(app)
     _configure_logging(app)
     _register_extensions(app)
     _register_blueprints(app)
@@ -24,6 +25,17 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_error_handlers(app)
     _register_cli(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind PROXY_HOPS reverse proxies, take the client's address, scheme
+    and host from their X-Forwarded-* headers (clicks record the visitor's
+    IP; tracking links use the public host)."""
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _configure_logging(app: Flask) -> None:

@@ -18,11 +18,17 @@ def sweep_command() -> None:
     click.echo(str(sweep()))
 
 
+def _refuse_in_production() -> None:
+    if current_app.config["EXCHANGE_ENV"] == "production":
+        raise click.ClickException("demo commands do not run in production (known demo passwords)")
+
+
 @demo_cli.command("seed")
 def seed_command() -> None:
     """Fill an empty database with a demo; prints logins and API keys."""
     from exchange.demo import seed
 
+    _refuse_in_production()
     click.echo(seed())
 
 
@@ -44,6 +50,7 @@ def serve_command(host: str, port: int) -> None:
     from exchange.demo import credentials_path
     from exchange.periodic import start_sweep_timer
 
+    _refuse_in_production()
     app = current_app._get_current_object()
     path = credentials_path()
     click.echo(f"\nLead exchange running at http://{host}:{port}/  (Ctrl+C to stop)")

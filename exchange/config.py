@@ -1,8 +1,9 @@
 """Configuration from the environment, one plain class per mode.
 
-A secret never has a fallback value: production refuses to start without
-``SECRET_KEY``. Development keeps a random key under ``instance/`` so that
-sessions survive a restart of the demo server.
+Production refuses to start without ``SECRET_KEY``, ``DATABASE_URL`` and
+``REDIS_URL``: none of them falls back to a default there. Development (the
+default mode, for ``make run``) keeps a random key under ``instance/`` so
+that sessions survive a restart of the demo server.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ class ConfigError(RuntimeError):
 
 class BaseConfig:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # Keep bound values (emails, phones) out of error messages and logs.
+    SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
+    # How many reverse proxies in front of the app set X-Forwarded-* (0: none).
+    PROXY_HOPS = 0
     REDIS_URL: str | None = None
     # Run in-process jobs' exceptions up to the caller (tests) or only log them.
     JOBS_RAISE_ERRORS = False
@@ -51,6 +56,13 @@ class ProductionConfig(BaseConfig):
     SESSION_COOKIE_SECURE = True
 
 
+# environment variable -> config key; production has no fallback for any of them
+PRODUCTION_REQUIRES = {
+    "SECRET_KEY": "SECRET_KEY",
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "REDIS_URL": "REDIS_URL",
+}
+
 MODES = {
     "development": DevelopmentConfig,
     "testing": TestingConfig,
@@ -59,7 +71,9 @@ MODES = {
 
 
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
-    """Build the configuration dict for ``EXCHANGE_ENV`` (default development)."""
+    """Build the configuration dict for ``EXCHANGE_ENV`` (default development).
+
+    ``overrides`` (tests, tools) take precedence over the environment."""
     overrides = overrides or {}
     mode = overrides.get("EXCHANGE_ENV") or os.environ.get("EXCHANGE_ENV", "development")
     if mode not in MODES:
@@ -67,14 +81,18 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     base = MODES[mode]
     config = {key: getattr(base, key) for key in dir(base) if key.isupper()}
     config["EXCHANGE_ENV"] = mode
-    config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL") or _sqlite_url(instance_path)
+    config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL") or None
     config["REDIS_URL"] = os.environ.get("REDIS_URL") or None
     config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or None
+    config["PROXY_HOPS"] = int(os.environ.get("PROXY_HOPS", "0"))
     config.update(overrides)
-    config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    if mode == "production":
+        missing = [name for name, key in PRODUCTION_REQUIRES.items() if not config[key]]
+        if missing:
+            raise ConfigError(f"production needs {', '.join(missing)} set in the environment")
+    database_url = config["SQLALCHEMY_DATABASE_URI"] or _sqlite_url(instance_path)
+    config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
     if not config["SECRET_KEY"]:
-        if mode == "production":
-            raise ConfigError("SECRET_KEY must be set in production")
         config["SECRET_KEY"] = _instance_secret(instance_path)
     return config
 
@@ -94,10 +112,11 @@ def _sqlite_url(instance_path: str) -> str:
 def _instance_secret(instance_path: str) -> str:
     """A random key kept in the instance folder (development and tests only)."""
     path = Path(instance_path) / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
+    try:  # created once, readable by its owner only, even with processes starting together
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return path.read_text().strip()

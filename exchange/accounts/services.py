@@ -33,11 +33,15 @@ def create_user(email: str, name: str, role: str, password: str) -> User:
     return user
 
 
+_NOBODY_HASH = generate_password_hash("no-such-user")
+
+
 def authenticate_password(email: str, password: str) -> User | None:
+    """The user for these credentials, or None. An unknown email costs the
+    same hash as a known one, so timing does not tell which emails exist."""
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.is_active_user:
-        return None
-    if not check_password_hash(user.password_hash, password):
+    matches = check_password_hash(user.password_hash if user else _NOBODY_HASH, password)
+    if user is None or not matches or not user.is_active_user:
         return None
     return user
 

@@ -282,3 +282,13 @@ def test_billing_check_fails_naming_a_tampered_cached_balance(live):
     assert "FAIL balanced_per_currency" in result.output
     assert code in result.output
     assert "ok   leads_charged_as_their_status_says" in result.output
+
+
+def test_demo_commands_refuse_to_run_in_production(live_app_factory):
+    app = live_app_factory(EXCHANGE_ENV="production", SECRET_KEY="k" * 64, REDIS_URL="redis://127.0.0.1:1/0")
+    for command in (["demo", "seed"], ["demo", "serve", "--port", "1"]):
+        result = app.test_cli_runner().invoke(args=command)
+        assert result.exit_code != 0
+        assert "production" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0

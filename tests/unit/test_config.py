@@ -64,3 +64,18 @@ def test_an_unknown_mode_is_refused(clean_env, tmp_path):
 )
 def test_database_urls_use_psycopg_3(given, used):
     assert normalise_database_url(given) == used
+
+
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL"])
+def test_production_refuses_to_fall_back_to_sqlite_or_in_process_jobs(clean_env, tmp_path, missing):
+    clean_env.setenv("EXCHANGE_ENV", "production")
+    for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
+        clean_env.setenv(name, "postgresql://u@h/d" if name == "DATABASE_URL" else "x")
+    clean_env.delenv(missing)
+    with pytest.raises(ConfigError, match=missing):
+        load_config(str(tmp_path))
+
+
+def test_the_development_secret_file_is_private_to_its_owner(clean_env, tmp_path):
+    load_config(str(tmp_path))
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
