@@ -62,10 +62,22 @@ def dispatch(request: JobRequest) -> None:
         log.exception("could not enqueue %s on %s; the sweep will retry", request.job_id, request.queue)
 
 
+WAITING = ("queued", "started", "scheduled", "deferred")
+
+
 def _enqueue_rq(redis_url: str, request: JobRequest) -> None:
     from rq import Queue, Retry
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
 
-    queue = Queue(request.queue, connection=redis_connection(redis_url))
+    connection = redis_connection(redis_url)
+    if request.job_id:
+        try:
+            if Job.fetch(request.job_id, connection=connection).get_status() in WAITING:
+                return  # the same work is already waiting or running: do not queue it twice
+        except NoSuchJobError:
+            pass
+    queue = Queue(request.queue, connection=connection)
     queue.enqueue_call(
         func=f"{request.func.__module__}.{request.func.__name__}",
         args=request.args,

@@ -12,12 +12,13 @@ from exchange import clock
 from exchange.actors import Actor
 from exchange.extensions import db
 from exchange.leads.checks import LeadFacts, evaluate, rejection_codes
-from exchange.leads.domain import AWAITING_FUNDS, RECEIVED, REJECTED
+from exchange.leads.domain import APPROVED, AWAITING_FUNDS, PENDING, RECEIVED, REJECTED, RETURNED
 from exchange.leads.models import Lead
 from exchange.leads.transitions import move
 from exchange.offers.models import Offer
 
 VALIDATOR = Actor.system("validation")
+ACCEPTED = (PENDING, AWAITING_FUNDS, APPROVED, RETURNED)
 
 
 def validate(lead_id: int) -> str:
@@ -26,6 +27,8 @@ def validate(lead_id: int) -> str:
     if lead is None or lead.status != RECEIVED:
         return lead.status if lead else "missing"
     offer = db.session.get(Offer, lead.offer_id)
+    if _earlier_with_same_contact(lead, offer, (RECEIVED,)):
+        return RECEIVED  # decide after the earlier lead; the sweep brings this one back
     findings = evaluate(gather_facts(lead, offer))
     codes = rejection_codes(findings)
     stored = [f.as_dict() for f in findings]
@@ -68,13 +71,14 @@ def gather_facts(lead: Lead, offer: Offer) -> LeadFacts:
         offer_status=offer.status,
         allowed_countries=list(offer.allowed_countries or []),
         country=lead.country,
-        earlier_duplicates=_earlier_duplicates(lead, offer),
+        earlier_duplicates=_earlier_with_same_contact(lead, offer, ACCEPTED),
     )
 
 
-def _earlier_duplicates(lead: Lead, offer: Offer) -> int:
+def _earlier_with_same_contact(lead: Lead, offer: Offer, statuses: tuple[str, ...]) -> int:
     """Earlier leads (lower id) on the offer with the same phone or email,
-    within the window, that were not rejected: the first one wins."""
+    within the duplicate window, in one of ``statuses``. The earliest lead
+    the advertiser accepted wins; a rejected one does not count."""
     keys = []
     if lead.email_key:
         keys.append(Lead.email_key == lead.email_key)
@@ -89,7 +93,7 @@ def _earlier_duplicates(lead: Lead, offer: Offer) -> int:
         .where(
             Lead.offer_id == offer.id,
             Lead.id < lead.id,
-            Lead.status != REJECTED,
+            Lead.status.in_(statuses),
             Lead.created_at >= since,
             or_(*keys),
         )

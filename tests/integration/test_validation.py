@@ -12,6 +12,7 @@ from exchange.db import commit
 from exchange.leads.intake import submit_lead
 from exchange.leads.models import LeadEvent
 from exchange.leads.schemas import LeadSubmitSchema
+from exchange.leads.sweep import sweep
 from exchange.leads.tasks import validate_lead_job
 from exchange.leads.validation import validate
 from exchange.offers.services import set_offer_status
@@ -284,3 +285,30 @@ def test_a_phone_written_without_its_country_code_is_still_a_duplicate(market, w
     lead = submit_and_validate(webmaster, offer, again)
 
     assert lead.reason_codes == ["duplicate"]
+
+
+def test_an_earlier_lead_that_was_rejected_does_not_make_a_later_one_a_duplicate(market):
+    _advertiser, webmaster, offer = market
+    outside = submit_and_validate(webmaster, offer, contact(1, country="FR"))  # geo_mismatch
+    assert outside.reason_codes == ["geo_mismatch"]
+
+    again = submit_and_validate(webmaster, offer, contact(2, phone_of=1))
+
+    assert again.status == "pending"
+
+
+def test_a_lead_waits_while_an_earlier_lead_with_its_contact_is_undecided(market, frozen_clock):
+    """Validated out of order (parallel workers, a lost job): the later lead is
+    decided only after the earlier one, so the earlier one is the original."""
+    _advertiser, webmaster, offer = market
+    first = submit(webmaster, offer, contact(1))
+    second = submit(webmaster, offer, contact(2, phone_of=1))
+
+    assert validate(second) == "received"
+    assert events(second)[-1].action == "submit"  # nothing decided, nothing logged
+    assert validate(first) == "pending"
+    commit()
+
+    frozen_clock.advance(seconds=301)
+    assert sweep().requeued == 1
+    assert fresh_lead(second).reason_codes == ["duplicate"]
