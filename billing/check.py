@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from billing.models import Account, Transfer
@@ -82,35 +82,44 @@ def pending_resolved_at_most_once() -> list[str]:
     ]
 
 
+def _count(pattern: str):
+    return func.sum(case((Transfer.id.like(pattern), 1), else_=0))
+
+
 def leads_charged_as_their_status_says() -> list[str]:
-    """Approved and returned leads carry one posted charge; pending leads an
-    open reservation; leads never approved carry no charge."""
-    approvals = func.sum(case((Transfer.id.like("lead:%:approve:payout"), 1), else_=0))
-    reservations = func.sum(case((Transfer.id.like("lead:%:reserve:payout"), 1), else_=0))
-    voids = func.sum(case((Transfer.id.like("lead:%:void:payout"), 1), else_=0))
+    """Each lead carries the money legs its status says, once: a pending lead
+    an open reservation; an approved lead one charge, and one hold release
+    once its hold was released; a returned lead one charge and one reversal,
+    and no release; a rejected lead no charge and every reservation voided."""
     rows = db.session.execute(
-        select(Lead.id, Lead.status, approvals, reservations, voids)
-        .outerjoin(Transfer, and_(Transfer.lead_id == Lead.id))
-        .group_by(Lead.id, Lead.status)
+        select(
+            Lead.id,
+            Lead.status,
+            Lead.hold_released_at.is_not(None),
+            _count("lead:%:reserve:payout"),
+            _count("lead:%:void:payout"),
+            _count("lead:%:approve:payout"),
+            _count("lead:%:hold-release"),
+            _count("lead:%:return:payout"),
+        )
+        .outerjoin(Transfer, Transfer.lead_id == Lead.id)
+        .group_by(Lead.id, Lead.status, Lead.hold_released_at)
     ).all()
     problems = []
-    for lead_id, status, approved, reserved, voided in rows:
-        approved, reserved, voided = approved or 0, reserved or 0, voided or 0
-        wanted = {
-            APPROVED: (1, 1, 0),
-            RETURNED: (1, 1, 0),
-            PENDING: (0, 1, 0),
-            RECEIVED: (0, 0, 0),
-            AWAITING_FUNDS: (0, 0, 0),
-        }.get(status)
-        if status == REJECTED:
-            ok = approved == 0 and reserved == voided
-        else:
-            ok = (approved, reserved, voided) == wanted
-        if not ok:
+    for lead_id, status, released, *counts in rows:
+        reserved, voided, charged, release, reversal = (n or 0 for n in counts)
+        expected = {
+            RECEIVED: (0, 0, 0, 0, 0),
+            AWAITING_FUNDS: (0, 0, 0, 0, 0),
+            PENDING: (1, 0, 0, 0, 0),
+            APPROVED: (1, 0, 1, int(released), 0),
+            RETURNED: (1, 0, 1, 0, 1),
+            REJECTED: (reserved, reserved, 0, 0, 0),
+        }[status]
+        if (reserved, voided, charged, release, reversal) != expected or reserved > 1:
             problems.append(
-                f"lead {lead_id} is {status} with {approved} charge(s), "
-                f"{reserved} reservation(s), {voided} void(s)"
+                f"lead {lead_id} is {status} with {reserved} reservation(s), {voided} void(s), "
+                f"{charged} charge(s), {release} hold release(s), {reversal} return(s)"
             )
     return problems
 

@@ -64,7 +64,7 @@ def full_loop(book, frozen_clock):
     assert [db.session.get(Payout, i).status for i in (paid, failed)] == ["paid", "failed"]
     assert available(advertiser_available(advertiser.id, "USD")) == 0
     assert available(webmaster_available(webmaster.id, "USD")) == 2000 - 1000
-    return {"advertiser": advertiser, "pending": later[0], "waiting": later[2]}
+    return {"advertiser": advertiser, "pending": later[0], "waiting": later[2], "released": approved[0]}
 
 
 def test_a_consistent_book_passes_every_check(full_loop):
@@ -97,7 +97,8 @@ def test_a_lead_approved_without_a_charge_is_named(full_loop):
 
     assert failing(results) == {"leads_charged_as_their_status_says"}
     assert results["leads_charged_as_their_status_says"] == [
-        f"lead {lead_id} is approved with 0 charge(s), 1 reservation(s), 0 void(s)"
+        f"lead {lead_id} is approved with 1 reservation(s), 0 void(s), 0 charge(s), "
+        "0 hold release(s), 0 return(s)"
     ]
 
 
@@ -112,3 +113,15 @@ def test_a_waiting_lead_marked_approved_is_named_too(full_loop):
     assert any(
         f"lead {lead_id} is approved" in problem for problem in results["leads_charged_as_their_status_says"]
     )
+
+
+def test_a_lead_returned_after_its_hold_was_released_is_named(full_loop):
+    """The state a return racing the hold release would leave: the payout both
+    released to the webmaster and (said to be) returned to the advertiser."""
+    lead_id = full_loop["released"]
+    db.session.execute(text("UPDATE leads SET status = 'returned' WHERE id = :id"), {"id": lead_id})
+    commit()
+
+    problems = run_checks()["leads_charged_as_their_status_says"]
+
+    assert any(f"lead {lead_id} is returned" in p and "1 hold release(s), 0 return(s)" in p for p in problems)
