@@ -9,11 +9,12 @@ from billing.models import Payout
 from billing.schemas import (
     BalanceSchema,
     CreditSchema,
+    OwnTransferSchema,
     PayoutSchema,
     SettleSchema,
     TransferSchema,
 )
-from billing.services import balances_of, credit_advertiser, settle_payout, transfers_of
+from billing.services import balances_of, credit_advertiser, own_side, settle_payout, transfers_of
 from exchange.accounts.auth import api_key_required, caller
 from exchange.accounts.models import User
 from exchange.db import commit
@@ -35,11 +36,17 @@ def balance():
 @blp.route("/transfers", methods=["GET"])
 @api_key_required()
 @blp.arguments(PageQuerySchema, location="query")
-@blp.response(200, page_schema(TransferSchema))
+@blp.response(200, page_schema(OwnTransferSchema))
 def transfers(args: dict):
     per_page, page = args["per_page"], args["page"]
-    rows, total = transfers_of(caller().id, limit=per_page, offset=(page - 1) * per_page)
-    return {"items": rows, "page": page, "per_page": per_page, "total": total}
+    user_id = caller().id
+    rows, total = transfers_of(user_id, limit=per_page, offset=(page - 1) * per_page)
+    return {
+        "items": [own_side(row, user_id) for row in rows],
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+    }
 
 
 @blp.route("/payouts", methods=["GET"])

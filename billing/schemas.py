@@ -38,6 +38,23 @@ class TransferSchema(Schema):
     created_at = fields.DateTime()
 
 
+class OwnTransferSchema(Schema):
+    """A transfer as one party sees it: its own account, which way the money
+    went, and what kind of party is on the other side (never who)."""
+
+    id = fields.String()
+    kind = fields.String()
+    amount_minor = fields.Integer()
+    currency = fields.String()
+    account = fields.String(metadata={"description": "Your account's purpose: available, hold, ..."})
+    direction = fields.String(metadata={"description": "in or out of your account"})
+    counterparty = fields.String(metadata={"description": "advertiser, webmaster or platform"})
+    pending_id = fields.String()
+    lead_id = fields.Integer()
+    payout_id = fields.Integer()
+    created_at = fields.DateTime()
+
+
 class CreditSchema(Schema):
     advertiser_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
     currency = currency(required=True)

@@ -136,6 +136,29 @@ def available_to_withdraw(webmaster_id: int, currency: str) -> int:
     return account.balance.available if account else 0
 
 
+def own_side(transfer: Transfer, user_id: int) -> dict:
+    """What ``user_id`` may see of a transfer it is a party to."""
+    outgoing = transfer.debit_account.owner_id == user_id
+    mine, other = (
+        (transfer.debit_account, transfer.credit_account)
+        if outgoing
+        else (transfer.credit_account, transfer.debit_account)
+    )
+    return {
+        "id": transfer.id,
+        "kind": transfer.kind,
+        "amount_minor": transfer.amount_minor,
+        "currency": transfer.currency,
+        "account": mine.purpose,
+        "direction": "out" if outgoing else "in",
+        "counterparty": other.owner,
+        "pending_id": transfer.pending_id,
+        "lead_id": transfer.lead_id,
+        "payout_id": transfer.payout_id,
+        "created_at": transfer.created_at,
+    }
+
+
 def transfers_of(user_id: int, *, limit: int, offset: int) -> tuple[list[Transfer], int]:
     account_ids = select(Account.id).where(Account.owner_id == user_id)
     where = Transfer.debit_account_id.in_(account_ids) | Transfer.credit_account_id.in_(account_ids)

@@ -329,23 +329,26 @@ def test_transfers_list_only_the_callers_own(client, ctx):
     lonely_key = make_key(lonely)
     fund(lonely, 7_000)
     callers = {
-        earner.wm_key: f"webmaster:{earner.webmaster_id}:",
-        earner.adv_key: f"advertiser:{earner.advertiser_id}:",
-        other.wm_key: f"webmaster:{other.webmaster_id}:",
-        other.adv_key: f"advertiser:{other.advertiser_id}:",
-        lonely_key: f"advertiser:{lonely.id}:",
+        earner.wm_key: earner.webmaster_id,
+        earner.adv_key: earner.advertiser_id,
+        other.wm_key: other.webmaster_id,
+        other.adv_key: other.advertiser_id,
+        lonely_key: lonely.id,
     }
 
-    for key, own_prefix in callers.items():
+    for key, user_id in callers.items():
         response = client.get("/api/v1/transfers", headers=auth(key))
         assert response.status_code == 200, response.get_json()
         page = response.get_json()
         assert page["items"], "everyone here has moved money"
         assert page["total"] == len(page["items"])
-        for transfer in page["items"]:
-            assert transfer["debit"].startswith(own_prefix) or transfer["credit"].startswith(own_prefix), (
-                transfer
-            )
+        for item in page["items"]:
+            row = db.session.get(Transfer, item["id"])
+            mine = row.debit_account if item["direction"] == "out" else row.credit_account
+            assert (mine.owner_id, mine.purpose) == (user_id, item["account"]), item
+            assert set(item) >= {"account", "direction", "counterparty"}
+            assert "debit" not in item and "credit" not in item  # no other party's account or id
+            assert item["counterparty"] in ("advertiser", "webmaster", "platform")
 
     lonely_ids = {
         t["id"] for t in client.get("/api/v1/transfers", headers=auth(lonely_key)).get_json()["items"]
