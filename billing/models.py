@@ -93,9 +93,6 @@ class Transfer(db.Model):
         )
 
 
-PAYOUT_STATUSES = ("requested", "paid", "failed")
-
-
 class Payout(db.Model):
     __tablename__ = "payouts"
     __table_args__ = (

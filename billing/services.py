@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from billing import ledger, plans
-from billing.domain import InsufficientFunds, webmaster_available
+from billing.domain import InsufficientFunds
 from billing.models import Account, Payout, Transfer
 from billing.plans import LeadPrice
 from exchange import clock
@@ -127,13 +127,6 @@ def balances_of(user_id: int) -> list[AccountView]:
         )
         for row in rows
     ]
-
-
-def available_to_withdraw(webmaster_id: int, currency: str) -> int:
-    account = db.session.scalar(
-        select(Account).where(Account.code == webmaster_available(webmaster_id, currency).code)
-    )
-    return account.balance.available if account else 0
 
 
 def own_side(transfer: Transfer, user_id: int) -> dict:

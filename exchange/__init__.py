@@ -96,6 +96,10 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_filters(app: Flask) -> None:
+    from exchange.money import format_minor
+
+    app.add_template_filter(format_minor, "minor")
+
     @app.template_filter("when")
     def when(value) -> str:
         return value.strftime("%Y-%m-%d %H:%M") if value else ""

@@ -50,7 +50,3 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def is_sqlite() -> bool:
-    return db.engine.dialect.name == "sqlite"

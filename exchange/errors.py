@@ -12,6 +12,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from billing.domain import LedgerError
+from exchange.leads.domain import IllegalTransition
 from exchange.text import first_unstorable
 
 
@@ -92,6 +93,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AppError)
     def _app_error(error: AppError):
         return jsonify(error_body(error.code, error.message, error.fields)), error.status
+
+    @app.errorhandler(IllegalTransition)
+    def _illegal_transition(error: IllegalTransition):
+        return jsonify(error_body("illegal_transition", str(error))), 409
 
     @app.errorhandler(LedgerError)
     def _ledger_error(error: LedgerError):

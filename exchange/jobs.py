@@ -94,6 +94,7 @@ def _run_in_process(request: JobRequest) -> None:
         request.func(*request.args)
     except Exception:
         db.session.rollback()
+        discard_pending()  # jobs the failed job asked for must not leave with the next commit
         if current_app.config.get("JOBS_RAISE_ERRORS"):
             raise
         log.exception("in-process job %s failed; the sweep will retry", request.job_id)

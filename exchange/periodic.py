@@ -1,8 +1,8 @@
 """Periodic work, declared once, with stable ids.
 
 On real services ``rq cron exchange.rq_cron_config`` enqueues each job on its
-interval (``make scheduler``); in the embedded demo a timer thread runs the
-same jobs in-process.
+own interval (``make scheduler``); in the embedded demo a timer thread runs
+the same jobs in-process, all of them every SWEEP_INTERVAL_SECONDS.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ run_pytest() {
 }
 
 echo "== lint"
-"$BIN/ruff" check . || fail "ruff"
+"$BIN/ruff" check . || fail "ruff check"
+"$BIN/ruff" format --check . || fail "ruff format (run: .venv/bin/ruff format .)"
 
 echo "== fast suite (SQLite, jobs in-process)"
 EXCHANGE_TEST_BACKEND=sqlite run_pytest tests/unit tests/integration tests/api tests/e2e \

@@ -1,4 +1,4 @@
-"""The fixed list of reason codes a lead can carry (docs/reason-codes.md)."""
+"""The fixed list of reason codes a lead can carry (documented in docs/leads.md)."""
 
 REASONS = {
     "schema_invalid": "A field is missing or not of the offer's type.",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, urlsplit
 
+FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 FIELD_TYPES = ("string", "email", "phone", "country", "integer", "boolean")
 STATUSES = ("active", "paused")
 MODELS = ("cpl",)
@@ -15,8 +17,8 @@ def field_list_problems(fields: list[dict]) -> list[str]:
     seen = set()
     for index, spec in enumerate(fields):
         name = spec.get("name", "")
-        if not name or not name.replace("_", "").isalnum() or len(name) > 40:
-            problems.append(f"field {index}: a name of letters, digits and _ (up to 40)")
+        if not FIELD_NAME.fullmatch(name):
+            problems.append(f"field {index}: a name of a-z, 0-9 and _, starting with a letter (up to 40)")
         if name in seen:
             problems.append(f"field {index}: {name!r} appears twice")
         seen.add(name)

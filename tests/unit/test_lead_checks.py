@@ -351,3 +351,18 @@ def test_the_leads_country_is_the_region_for_numbers_without_a_country_code():
 def test_a_number_that_does_not_parse_keeps_its_digits_so_it_still_matches_itself():
     assert normalise_phone("12", None) == "12"
     assert normalise_phone("12", None) == normalise_phone(" 12 ", None)
+
+
+def test_every_reason_code_a_lead_can_carry_is_in_the_documented_list():
+    from exchange.leads.reasons import REASONS
+
+    rejecting = LeadFacts(
+        fields={"phone": "x"},
+        field_specs=SPECS,
+        offer_status="paused",
+        allowed_countries=["US"],
+        country="FR",
+        earlier_duplicates=1,
+    )
+    produced = set(rejection_codes(evaluate(rejecting))) | {"advertiser_rejected"}
+    assert produced == set(REASONS)

@@ -1,0 +1,19 @@
+"""Showing amounts in minor units to people. Pure; integers only."""
+
+from __future__ import annotations
+
+# ISO 4217 currencies whose minor unit is not a hundredth.
+MINOR_DIGITS = {
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
+    "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+}  # fmt: skip
+
+
+def format_minor(amount_minor: int, currency: str) -> str:
+    """``format_minor(123456, "USD") == "1,234.56 USD"``; ``(500, "JPY") == "500 JPY"``."""
+    digits = MINOR_DIGITS.get(currency, 2)
+    sign = "-" if amount_minor < 0 else ""
+    whole, fraction = divmod(abs(amount_minor), 10**digits)
+    text = f"{whole:,}" + (f".{fraction:0{digits}d}" if digits else "")
+    return f"{sign}{text} {currency}"
