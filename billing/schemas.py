@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from exchange.limits import MAX_AMOUNT_MINOR, MAX_ID
+from exchange.bounds import MAX_AMOUNT_MINOR, MAX_ID
 from exchange.schema_fields import currency
 
 

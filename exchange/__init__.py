@@ -12,7 +12,7 @@ from exchange.config import load_config
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    from exchange.limits import IdConverter
+    from exchange.bounds import IdConverter
 
     app = Flask(__name__, instance_path=os.environ.get("EXCHANGE_INSTANCE_PATH") or None)
     app.config.from_mapping(load_config(app.instance_path, overrides))

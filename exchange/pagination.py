@@ -5,8 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, func, select
 
+from exchange.bounds import MAX_PAGE
 from exchange.extensions import db
-from exchange.limits import MAX_PAGE
 
 
 class PageQuerySchema(Schema):

@@ -9,11 +9,11 @@ from marshmallow import Schema, fields, validate
 from billing.schemas import PayoutSchema
 from billing.services import request_payout
 from exchange.accounts.auth import actor, api_key_required, caller
+from exchange.bounds import MAX_AMOUNT_MINOR
 from exchange.db import commit
 from exchange.errors import Invalid
 from exchange.leads.intake import submit_lead
 from exchange.leads.schemas import LeadSubmitSchema, WebmasterLeadSchema
-from exchange.limits import MAX_AMOUNT_MINOR
 from exchange.offers.api import participation_view
 from exchange.offers.schemas import ParticipationSchema
 from exchange.offers.services import join_offer, participations_of

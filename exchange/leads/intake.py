@@ -47,6 +47,8 @@ def submit_lead(
         if earlier is not None:
             return _replay(earlier, fingerprint)
     click, participation = _attribute(webmaster_id, payload)
+    if participation.status != "active":
+        raise Invalid("You may not send leads to this offer now.", code="participation_inactive")
     offer = participation.offer
     errors = field_errors(offer.fields, payload["fields"])
     if errors:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 
+from exchange.bounds import MAX_ID
 from exchange.leads.domain import STATES
-from exchange.limits import MAX_ID
 from exchange.pagination import PageQuerySchema
 
 SUB = ma.String(validate=validate.Length(max=255), load_default=None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 
-from exchange.limits import MAX_AMOUNT_MINOR, MAX_WINDOW_SECONDS
+from exchange.bounds import MAX_AMOUNT_MINOR, MAX_WINDOW_SECONDS
 from exchange.offers.domain import FIELD_TYPES, STATUSES, field_list_problems, landing_url_problem
 from exchange.schema_fields import country, currency
 
