@@ -35,8 +35,9 @@ def seed_command() -> None:
 def register_cli(app: Flask) -> None:
     from billing.cli import billing_cli
     from exchange.accounts.cli import users_cli
+    from exchange.tracking.cli import clicks_cli
 
-    for group in (users_cli, billing_cli, exchange_cli, demo_cli):
+    for group in (users_cli, billing_cli, exchange_cli, demo_cli, clicks_cli):
         app.cli.add_command(group)
 
 

@@ -30,6 +30,8 @@ class BaseConfig:
     PAYOUT_MINIMUM_MINOR = {"default": 1000}
     # A lead still `received` after this long is enqueued again by the sweep.
     STUCK_RECEIVED_SECONDS = 300
+    # How long each process may reuse a tracking link's target (0: read it every click).
+    LINK_CACHE_SECONDS = 5.0
     # Seconds between two runs of the periodic sweep in the demo server.
     SWEEP_INTERVAL_SECONDS = 30
     API_TITLE = "Lead exchange API"
@@ -48,6 +50,7 @@ class DevelopmentConfig(BaseConfig):
 
 class TestingConfig(BaseConfig):
     TESTING = True
+    LINK_CACHE_SECONDS = 0.0
     JOBS_RAISE_ERRORS = True
     WTF_CSRF_ENABLED = False
 

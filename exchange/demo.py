@@ -26,6 +26,7 @@ from exchange.leads.intake import submit_lead
 from exchange.leads.models import Lead
 from exchange.leads.sweep import sweep
 from exchange.offers.services import create_offer, join_offer
+from exchange.tracking.links import target_of
 from exchange.tracking.services import record_click
 
 PEOPLE = (
@@ -69,18 +70,16 @@ def seed() -> str:
     commit()
 
     def lead(participation, n: int, country: str, **extra):
-        click = record_click(
-            participation, {"sub1": "summer", "sub2": f"ad{n % 3}"}, "203.0.113.7", "Mozilla/5.0"
-        ).click
+        click_id = record_click(
+            target_of(participation), {"sub1": "summer", "sub2": f"ad{n % 3}"}, "203.0.113.7", "Mozilla/5.0"
+        ).click_id
         fields = {
             "name": f"Visitor {n}",
             "phone": f"+1 555 010 {n:04d}",
             "email": f"visitor{n}@example.com",
             "country": country,
         } | extra
-        submitted = submit_lead(
-            webmaster.id, {"click_id": click.click_id, "fields": fields}, as_webmaster
-        ).lead
+        submitted = submit_lead(webmaster.id, {"click_id": click_id, "fields": fields}, as_webmaster).lead
         commit()  # validation runs now (in-process) or on a worker
         return db.session.get(Lead, submitted.id)
 
@@ -107,9 +106,9 @@ def seed() -> str:
     lead(solar_link, 8, "FR")  # outside the offer's countries
     lead(insurance_link, 9, "DE")  # no EUR balance: awaiting funds
     lead(insurance_link, 10, "AT")
-    click = record_click(solar_link, {"sub1": "late"}, "203.0.113.9", "Mozilla/5.0").click
+    click_id = record_click(target_of(solar_link), {"sub1": "late"}, "203.0.113.9", "Mozilla/5.0").click_id
     fields = {"name": "Visitor 11", "phone": "+1 555 010 0011", "email": "v11@example.com", "country": "US"}
-    submit_lead(webmaster.id, {"click_id": click.click_id, "fields": fields}, as_webmaster)
+    submit_lead(webmaster.id, {"click_id": click_id, "fields": fields}, as_webmaster)
     db.session.commit()
     jobs.discard_pending()  # leave this one `received`, as if no worker had run yet
 

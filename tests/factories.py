@@ -10,8 +10,9 @@ from exchange.accounts.services import create_api_key, create_user
 from exchange.db import commit
 from exchange.offers.models import Offer, Participation
 from exchange.offers.services import create_offer, join_offer
+from exchange.tracking.links import target_of
 from exchange.tracking.models import Click
-from exchange.tracking.services import record_click
+from exchange.tracking.services import click_by_id, record_click
 
 _serial = itertools.count(1)
 
@@ -77,9 +78,9 @@ def make_join(webmaster: User, offer: Offer) -> Participation:
 
 
 def make_click(participation: Participation, **subs: str) -> Click:
-    click = record_click(participation, subs, "198.51.100.4", "Mozilla/5.0 (test)").click
+    outcome = record_click(target_of(participation), subs, "198.51.100.4", "Mozilla/5.0 (test)")
     commit()
-    return click
+    return click_by_id(outcome.click_id)
 
 
 def lead_fields(n: int | None = None, country: str = "US") -> dict:

@@ -22,8 +22,9 @@ from exchange.leads.checks import field_errors, normalise_email, normalise_phone
 from exchange.leads.models import Lead
 from exchange.leads.transitions import record_submission
 from exchange.offers.models import Participation
+from exchange.tracking import clickids
 from exchange.tracking.models import Click
-from exchange.tracking.services import SUB_KEYS, click_by_id
+from exchange.tracking.services import SUB_KEYS, click_by_id, click_key
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def submit_lead(
         earlier = _by_idempotency_key(webmaster_id, idempotency_key)
         if earlier is not None:
             return _replay(earlier, fingerprint)
-    click, participation = _attribute(webmaster_id, payload)
+    click_token, click, participation = _attribute(webmaster_id, payload)
     if participation.status != "active":
         raise Invalid("You may not send leads to this offer now.", code="participation_inactive")
     offer = participation.offer
@@ -59,7 +60,7 @@ def submit_lead(
         offer_id=offer.id,
         advertiser_id=offer.advertiser_id,
         webmaster_id=webmaster_id,
-        click_id=click.id if click else None,
+        click_token=click_token,
         fields=payload["fields"],
         email_key=normalise_email(_field_of_type(offer.fields, payload["fields"], "email")),
         phone_key=normalise_phone(_field_of_type(offer.fields, payload["fields"], "phone"), country),
@@ -90,17 +91,21 @@ def enqueue_validation(lead_id: int) -> None:
     enqueue_after_commit(validate_lead_job, lead_id, queue="validation", job_id=f"validate-lead-{lead_id}")
 
 
-def _attribute(webmaster_id: int, payload: dict) -> tuple[Click | None, Participation]:
+def _attribute(webmaster_id: int, payload: dict) -> tuple[str | None, Click | None, Participation]:
+    """The lead's click id (if any), its click row (if already written), and its participation.
+
+    A click id is trusted by its signature alone: its row may still be in
+    the click buffer."""
     if payload.get("click_id"):
-        click = click_by_id(payload["click_id"])
-        if click is None or click.webmaster_id != webmaster_id:
+        claims = clickids.verify(click_key(), payload["click_id"])
+        if claims is None or claims.webmaster_id != webmaster_id:
             raise Invalid(
                 "No click with this id belongs to you.",
                 code="click_not_found",
                 fields={"click_id": ["Unknown click id."]},
             )
-        participation = db.session.get(Participation, click.participation_id)
-        return click, participation
+        participation = db.session.get(Participation, claims.participation_id)
+        return payload["click_id"], click_by_id(payload["click_id"]), participation
     participation = db.session.scalar(
         select(Participation).where(
             Participation.webmaster_id == webmaster_id,
@@ -113,7 +118,7 @@ def _attribute(webmaster_id: int, payload: dict) -> tuple[Click | None, Particip
             code="offer_not_found",
             fields={"offer_id": ["Unknown offer, or not joined."]},
         )
-    return None, participation
+    return None, None, participation
 
 
 def _replay(earlier: Lead, fingerprint: str) -> Submission:

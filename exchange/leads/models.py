@@ -23,7 +23,8 @@ class Lead(db.Model):
     offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
     advertiser_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     webmaster_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    click_id: Mapped[int | None] = mapped_column(ForeignKey("clicks.id"))
+    # The signed click id the lead came with (the click's row may be written later).
+    click_token: Mapped[str | None] = mapped_column(String(64), index=True)
     sub1: Mapped[str | None] = mapped_column(String(255))
     sub2: Mapped[str | None] = mapped_column(String(255))
     sub3: Mapped[str | None] = mapped_column(String(255))

@@ -13,7 +13,7 @@ SUB = ma.String(validate=validate.Length(max=255), load_default=None)
 
 
 class LeadSubmitSchema(Schema):
-    click_id = ma.String(validate=validate.Length(min=1, max=40), load_default=None)
+    click_id = ma.String(validate=validate.Length(min=1, max=64), load_default=None)
     offer_id = ma.Integer(strict=True, load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     sub1, sub2, sub3, sub4, sub5 = SUB, SUB, SUB, SUB, SUB
     fields = ma.Dict(keys=ma.String(), required=True)

@@ -2,18 +2,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange import clock
 from exchange.extensions import db
 
+SUB_KEYS = ("sub1", "sub2", "sub3", "sub4", "sub5")
+
 
 class Click(db.Model):
     __tablename__ = "clicks"
+    __table_args__ = (Index("ix_clicks_offer_visitor", "offer_id", "ip", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    click_id: Mapped[str] = mapped_column(String(40), unique=True)
+    click_id: Mapped[str] = mapped_column(String(64), unique=True)
     offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
     webmaster_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     participation_id: Mapped[int] = mapped_column(ForeignKey("participations.id"))
@@ -24,4 +27,8 @@ class Click(db.Model):
     sub5: Mapped[str | None] = mapped_column(String(255))
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(512))
+    # First click from this IP and user agent on this offer within 24 hours.
+    is_unique: Mapped[bool] = mapped_column(default=True)
+    # Query parameters beyond sub1..sub5, passed through to the landing page.
+    params: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)

@@ -1,48 +1,133 @@
-"""Recording clicks and finding where they go."""
+"""Recording clicks and finding where they go.
+
+With Redis (``REDIS_URL``) a click is pushed onto a buffer and written to
+the database later, in batches, by the flusher (exchange/tracking/buffer.py):
+the click path makes no database write. Without Redis it is inserted at
+once. Either way the click id is signed, so a lead can be attributed
+before the click's row exists.
+"""
 
 from __future__ import annotations
 
-import secrets
+import logging
 from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from sqlalchemy import select
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy import exists, select
 
+from exchange import clock
 from exchange.extensions import db
+from exchange.jobs import redis_connection
 from exchange.offers.domain import fill_landing_url
-from exchange.offers.models import Participation
 from exchange.text import storable
-from exchange.tracking.models import Click
+from exchange.tracking import buffer, clickids
+from exchange.tracking.links import LinkTarget
+from exchange.tracking.models import SUB_KEYS, Click
 
-SUB_KEYS = ("sub1", "sub2", "sub3", "sub4", "sub5")
+log = logging.getLogger(__name__)
+MAX_PASS_THROUGH = 10
+UNIQUE_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
 class ClickOutcome:
-    click: Click | None
-    redirect_to: str | None  # None: the offer takes no traffic now
+    click_id: str | None
+    redirect_to: str | None  # None: the link takes no traffic now
+    written: bool = False  # True: a row was added to the session (the caller commits)
+
+
+def click_key() -> bytes:
+    return clickids.derive_key(current_app.config["SECRET_KEY"])
 
 
 def record_click(
-    participation: Participation, subs: dict[str, str], ip: str | None, user_agent: str | None
+    target: LinkTarget,
+    subs: dict[str, str],
+    ip: str | None,
+    user_agent: str | None,
+    params: dict[str, str] | None = None,
 ) -> ClickOutcome:
-    offer = participation.offer
-    if offer.status != "active" or participation.status != "active":
-        return ClickOutcome(click=None, redirect_to=None)
-    click = Click(
-        click_id=secrets.token_urlsafe(16),
-        offer_id=offer.id,
-        webmaster_id=participation.webmaster_id,
-        participation_id=participation.id,
-        ip=storable(ip or "")[:45] or None,
-        user_agent=storable(user_agent or "")[:512] or None,
+    if not target.takes_traffic:
+        return ClickOutcome(click_id=None, redirect_to=None)
+    now = clock.now()
+    click_id = clickids.issue(click_key(), target.offer_id, target.webmaster_id, target.participation_id, now)
+    record = {
+        "click_id": click_id,
+        "offer_id": target.offer_id,
+        "webmaster_id": target.webmaster_id,
+        "participation_id": target.participation_id,
+        "ip": storable(ip or "")[:45] or None,
+        "user_agent": storable(user_agent or "")[:512] or None,
+        "params": _pass_through(params or {}) or None,
+        "created_at": now,
         **{key: storable(subs.get(key) or "")[:255] or None for key in SUB_KEYS},
-    )
-    db.session.add(click)
-    db.session.flush()
-    macros = {key: getattr(click, key) for key in SUB_KEYS}
-    macros.update(click_id=click.click_id, offer_id=offer.id, webmaster_id=click.webmaster_id)
-    return ClickOutcome(click=click, redirect_to=fill_landing_url(offer.landing_url, macros))
+    }
+    written = not _buffered(record)
+    if written:
+        record["is_unique"] = not _seen_recently(record)
+        db.session.add(Click(**record))
+        db.session.flush()
+    return ClickOutcome(click_id=click_id, redirect_to=landing_url_for(target, record), written=written)
+
+
+def _buffered(record: dict) -> bool:
+    """Push the click onto the Redis buffer; False when there is none or it
+    cannot be reached (then the click is written directly: never lost)."""
+    redis_url = current_app.config.get("REDIS_URL")
+    if not redis_url:
+        return False
+    try:
+        buffer.push(redis_connection(redis_url), record)
+    except RedisError:
+        log.warning("click buffer unreachable; writing the click directly")
+        return False
+    return True
+
+
+def landing_url_for(target: LinkTarget, record: dict) -> str:
+    """The offer's landing URL with its macros filled in and the pass-through
+    parameters appended; the host always comes from the stored template."""
+    macros = {key: record[key] for key in SUB_KEYS}
+    macros.update(click_id=record["click_id"], offer_id=target.offer_id, webmaster_id=target.webmaster_id)
+    url = fill_landing_url(target.landing_url, macros)
+    own_keys = {key for key, _ in parse_qsl(urlsplit(target.landing_url).query, keep_blank_values=True)}
+    extra = {key: value for key, value in (record["params"] or {}).items() if key not in own_keys}
+    if extra:
+        base, _, fragment = url.partition("#")
+        joiner = "&" if "?" in base else "?"
+        url = base + joiner + urlencode(extra) + (f"#{fragment}" if fragment else "")
+    return url
 
 
 def click_by_id(click_id: str) -> Click | None:
     return db.session.scalar(select(Click).where(Click.click_id == click_id))
+
+
+def _pass_through(params: dict[str, str]) -> dict[str, str]:
+    kept = {}
+    for name, value in params.items():
+        if name in SUB_KEYS or len(kept) >= MAX_PASS_THROUGH:
+            continue
+        name, value = storable(name)[:40], storable(value)[:255]
+        if name:
+            kept[name] = value
+    return kept
+
+
+def _seen_recently(record: dict) -> bool:
+    """Same IP and user agent on this offer within 24 hours (direct-insert mode)."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    Click.offer_id == record["offer_id"],
+                    Click.ip == record["ip"],
+                    Click.user_agent == record["user_agent"],
+                    Click.created_at > record["created_at"] - UNIQUE_WINDOW,
+                )
+            )
+        )
+    )

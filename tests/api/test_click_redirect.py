@@ -49,10 +49,7 @@ def test_a_sub_id_cannot_add_parameters_or_change_the_target(client, ctx):
     _, participation = joined()
     sneaky = "x&cid=forged#frag"
 
-    response = client.get(
-        f"/c/{participation.token}",
-        query_string={"sub1": sneaky, "url": "https://evil.example/", "landing_url": "https://evil.example/"},
-    )
+    response = client.get(f"/c/{participation.token}", query_string={"sub1": sneaky})
 
     assert response.status_code == 302
     target = urlsplit(response.headers["Location"])
@@ -98,3 +95,23 @@ def test_a_paused_offer_shows_a_plain_page_and_records_no_click(client, ctx):
     assert "Location" not in response.headers
     assert response.get_data(as_text=True).strip()
     assert clicks() == before
+
+
+def test_other_parameters_pass_through_but_never_change_the_target_or_the_click_id(client, ctx):
+    _, participation = joined()
+
+    response = client.get(
+        f"/c/{participation.token}",
+        query_string={"gclid": "abc 1", "url": "https://evil.example/", "cid": "forged", "s": "forged"},
+    )
+
+    assert response.status_code == 302
+    target = urlsplit(response.headers["Location"])
+    assert target.netloc == "landing.example.com"
+    query = parse_qs(target.query, keep_blank_values=True)
+    click = db.session.scalar(select(Click).where(Click.participation_id == participation.id))
+    assert query["cid"] == [click.click_id]  # the template's own keys cannot be passed through
+    assert query["s"] == [""]
+    assert query["gclid"] == ["abc 1"]
+    assert query["url"] == ["https://evil.example/"]  # only a value in the query, never the target
+    assert click.params == {"gclid": "abc 1", "url": "https://evil.example/", "cid": "forged", "s": "forged"}

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from exchange.extensions import db
 from exchange.leads.models import Lead
 from exchange.leads.sweep import sweep
+from exchange.tracking.models import Click
 from tests.factories import auth, fund, lead_fields, make_click, make_join, make_key, make_offer, make_user
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
@@ -22,13 +23,22 @@ def redis_down(app):
     app.config["REDIS_URL"] = saved
 
 
+def test_a_click_is_written_directly_when_its_buffer_is_unreachable(client, ctx, redis_down):
+    participation = make_join(make_user("webmaster"), make_offer(make_user("advertiser")))
+
+    response = client.get(f"/c/{participation.token}?sub1=kept")
+
+    assert response.status_code == 302
+    assert ctx.scalar(select(Click.sub1)) == "kept"
+
+
 def test_a_lead_survives_an_unreachable_queue_and_the_sweep_validates_it(
     app, client, ctx, frozen_clock, redis_down
 ):
     advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
     offer = make_offer(advertiser)
     fund(advertiser, 10_000)
-    click = make_click(make_join(webmaster, offer))
+    click = make_click(make_join(webmaster, offer))  # written directly: the buffer is down too
 
     response = client.post(
         "/api/v1/leads",

@@ -1,0 +1,81 @@
+"""Where a tracking link leads, cached briefly in each process.
+
+The click path reads the link's target on every click; a cache of a few
+seconds (``LINK_CACHE_SECONDS``) spares the database that read for popular
+links. A paused offer or a banned webmaster takes effect within that time.
+It is only a cache: every process may hold its own copy.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from exchange.extensions import db
+from exchange.offers.models import Offer, Participation
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    participation_id: int
+    offer_id: int
+    webmaster_id: int
+    landing_url: str
+    takes_traffic: bool
+
+
+_cache: dict[str, tuple[float, LinkTarget | None]] = {}
+_lock = threading.Lock()
+
+
+def link_target(token: str, max_age_seconds: float) -> LinkTarget | None:
+    now = time.monotonic()
+    cached = _cache.get(token)
+    if cached and now - cached[0] < max_age_seconds:
+        return cached[1]
+    target = _load(token)
+    if max_age_seconds > 0:
+        with _lock:
+            if len(_cache) > 50_000:  # bounded: forget everything rather than grow
+                _cache.clear()
+            _cache[token] = (now, target)
+    return target
+
+
+def target_of(participation: Participation) -> LinkTarget:
+    """The target of a participation already loaded (no cache)."""
+    offer = participation.offer
+    return LinkTarget(
+        participation_id=participation.id,
+        offer_id=offer.id,
+        webmaster_id=participation.webmaster_id,
+        landing_url=offer.landing_url,
+        takes_traffic=offer.status == "active" and participation.status == "active",
+    )
+
+
+def forget_all() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def _load(token: str) -> LinkTarget | None:
+    row = db.session.execute(
+        select(Participation.id, Participation.webmaster_id, Participation.status, Offer.id, Offer.status,
+               Offer.landing_url)
+        .join(Offer, Offer.id == Participation.offer_id)
+        .where(Participation.token == token)
+    ).first()  # fmt: skip
+    if row is None:
+        return None
+    participation_id, webmaster_id, participation_status, offer_id, offer_status, landing_url = row
+    return LinkTarget(
+        participation_id=participation_id,
+        offer_id=offer_id,
+        webmaster_id=webmaster_id,
+        landing_url=landing_url,
+        takes_traffic=offer_status == "active" and participation_status == "active",
+    )
