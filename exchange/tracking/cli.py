@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import time
 
 import click
@@ -28,6 +29,8 @@ def flush_command(loop: bool, interval: float, name: str) -> None:
     if loop:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stopping.append(True))
+        click.echo(f"flusher {name} running", nl=True)
+        sys.stdout.flush()
         while not stopping:
             if not buffer.drain_once(redis, name):
                 time.sleep(interval)

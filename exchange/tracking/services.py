@@ -118,7 +118,9 @@ def _pass_through(params: dict[str, str]) -> dict[str, str]:
 
 
 def _seen_recently(record: dict) -> bool:
-    """Same IP and user agent on this offer within 24 hours (direct-insert mode)."""
+    """A unique click of this IP and user agent on this offer within the last
+    24 hours (direct-insert mode; the same rule as the buffer's Redis key,
+    which lives 24 hours from the visitor's unique click)."""
     return bool(
         db.session.scalar(
             select(
@@ -126,6 +128,7 @@ def _seen_recently(record: dict) -> bool:
                     Click.offer_id == record["offer_id"],
                     Click.ip == record["ip"],
                     Click.user_agent == record["user_agent"],
+                    Click.is_unique,
                     Click.created_at > record["created_at"] - UNIQUE_WINDOW,
                 )
             )

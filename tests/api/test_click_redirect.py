@@ -115,3 +115,19 @@ def test_other_parameters_pass_through_but_never_change_the_target_or_the_click_
     assert query["gclid"] == ["abc 1"]
     assert query["url"] == ["https://evil.example/"]  # only a value in the query, never the target
     assert click.params == {"gclid": "abc 1", "url": "https://evil.example/", "cid": "forged", "s": "forged"}
+
+
+def test_a_click_is_unique_once_per_ip_user_agent_and_offer_within_24_hours(client, ctx, frozen_clock):
+    _, participation = joined()
+
+    def click(user_agent: str) -> bool:
+        assert client.get(f"/c/{participation.token}", headers={"User-Agent": user_agent}).status_code == 302
+        return db.session.scalar(select(Click.is_unique).order_by(Click.id.desc()).limit(1))
+
+    assert click("Firefox") is True
+    assert click("Firefox") is False  # same visitor again
+    assert click("Chrome") is True  # another browser on the same IP
+    frozen_clock.advance(hours=24, seconds=-1)
+    assert click("Firefox") is False
+    frozen_clock.advance(seconds=2)
+    assert click("Firefox") is True  # the 24 hours since the first have passed
