@@ -32,7 +32,7 @@ scheduler: $(BIN)/.installed
 
 ## bench: benchmarks, each against its baseline in the same run
 bench: $(BIN)/.installed
-	@for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+	@for b in bench/[!_]*.py; do $(BIN)/python $$b || exit 1; done
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -1,68 +1,182 @@
-"""Click redirect throughput against a bare Flask redirect, in one run.
+"""Click throughput on real services against a bare Flask 302, in one run.
 
-    python bench/clicks.py [N]
+    python bench/clicks.py [--seconds 10] [--workers 4] [--connections 16]
 
-Both go through Werkzeug's test client in this process, so the ratio shows
-what recording a click costs over an empty redirect (today: a database
-insert per click; issue 3 buffers clicks in Redis). Runs on a throwaway
-SQLite database, or on ``BENCH_DATABASE_URL`` if set (its tables are
-created by the migrations and must be empty).
-Prints: ``click: clicks_per_s=<n> bare_redirect_per_s=<n> ratio=<r>``
+Serves the app with gunicorn on PostgreSQL + Redis (a throwaway database
+``lx_bench`` beside EXCHANGE_TEST_DATABASE_URL, Redis db 14), with the click
+flusher running, drives ``GET /c/<token>`` with wrk on 127.0.0.1 for a fixed
+time, then drives bench/_bare_app.py with the same gunicorn settings. Stops
+the flusher gracefully (it drains the buffer) and compares clicks answered
+with clicks stored. Prints:
+
+    clicks: rps=<n> baseline_rps=<n> ratio=<r> p99_ms=<n> lost=<n>
+
+Needs wrk (Debian: apt-get install wrk).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from flask import Flask, redirect  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
+from tests.services_config import TEST_DATABASE_URL  # noqa: E402
 
-from exchange import create_app  # noqa: E402
-from exchange.extensions import db  # noqa: E402
-from tests.factories import make_join, make_offer, make_user  # noqa: E402
-
-
-def best_rate(client, path: str, count: int, rounds: int = 3) -> float:
-    best = 0.0
-    for _ in range(rounds):
-        started = time.perf_counter()
-        for n in range(count):
-            response = client.get(f"{path}?sub1=s{n}")
-            assert response.status_code == 302, response.status_code
-        best = max(best, count / (time.perf_counter() - started))
-    return best
-
-
-def bare_app() -> Flask:
-    app = Flask("bare")
-
-    @app.get("/c/<token>")
-    def click(token: str):
-        return redirect(f"https://landing.example.com/?t={token}", code=302)
-
-    return app
+REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-    with tempfile.TemporaryDirectory() as folder:
-        url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{folder}/bench.sqlite"
-        os.environ["EXCHANGE_INSTANCE_PATH"] = folder
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None})
-        with app.app_context():
-            upgrade()
-            offer = make_offer(make_user("advertiser"))
-            token = make_join(make_user("webmaster"), offer).token
-            db.session.remove()
-        clicks = best_rate(app.test_client(), f"/c/{token}", count)
-        bare = best_rate(bare_app().test_client(), f"/c/{token}", count)
-    print(f"click: clicks_per_s={clicks:.0f} bare_redirect_per_s={bare:.0f} ratio={clicks / bare:.3f}")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    database_url = fresh_database("lx_bench")
+    with tempfile.TemporaryDirectory() as instance:
+        env = {
+            **os.environ,
+            "EXCHANGE_ENV": "development",
+            "EXCHANGE_INSTANCE_PATH": instance,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": REDIS_URL,
+            "FLASK_APP": "wsgi.py",
+        }
+        token = prepare(env)
+        flusher = subprocess.Popen(
+            [sys.executable, "-m", "flask", "clicks", "flush", "--loop"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            flusher.stdout.readline()
+            clicks = serve_and_load("wsgi:app", f"/c/{token}?sub1=bench", env, args)
+        finally:
+            flusher.send_signal(signal.SIGTERM)  # it drains the buffer, then stops
+            flusher.wait(timeout=300)
+        stored = count_clicks(env)
+        baseline = serve_and_load("bench._bare_app:app", "/c/bare", env, args)
+    lost = clicks["answered"] - stored
+    ratio = clicks["rps"] / baseline["rps"]
+    print(
+        f"clicks: rps={clicks['rps']:.0f} baseline_rps={baseline['rps']:.0f} ratio={ratio:.2f} "
+        f"p99_ms={clicks['p99_ms']:.1f} lost={lost}"
+    )
+
+
+def fresh_database(name: str) -> str:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    server = make_url(TEST_DATABASE_URL)
+    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        connection.execute(f"CREATE DATABASE {name}")
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+def prepare(env: dict) -> str:
+    """Migrate, create an offer and a participation; flush Redis db 14; the link's token."""
+    script = """
+import redis
+from flask_migrate import upgrade
+from exchange import create_app
+from exchange.extensions import db
+from tests.factories import make_join, make_offer, make_user
+app = create_app()
+with app.app_context():
+    upgrade()
+    redis.Redis.from_url(app.config["REDIS_URL"]).flushdb()
+    print(make_join(make_user("webmaster"), make_offer(make_user("advertiser"))).token)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def count_clicks(env: dict) -> int:
+    script = """
+from exchange import create_app
+from exchange.extensions import db
+from sqlalchemy import text
+app = create_app()
+with app.app_context():
+    print(db.session.execute(text("SELECT count(*) FROM clicks")).scalar())
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return int(result.stdout.strip().splitlines()[-1])
+
+
+def serve_and_load(wsgi: str, path: str, env: dict, args) -> dict:
+    """Serve ``wsgi`` with gunicorn, warm it up, measure; count 302s from the access log
+    (wrk leaves out the responses still in flight when its time is up)."""
+    port = free_port()
+    with tempfile.NamedTemporaryFile("r", suffix=".log") as access_log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
+             "--access-logfile", access_log.name, "--access-logformat", "%(s)s", wsgi],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            wait_for(port)
+            run_wrk(port, path, 2, args.connections)  # warm up workers and caches
+            measured = run_wrk(port, path, args.seconds, args.connections)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=60)
+        measured["answered"] = sum(1 for line in access_log if line.strip() == "302")
+    return measured
+
+
+def run_wrk(port: int, path: str, seconds: int, connections: int) -> dict:
+    output = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
+         f"http://127.0.0.1:{port}{path}"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    if re.search(r"Non-2xx or 3xx responses: (\d+)", output) or not requests:
+        raise SystemExit(f"the server answered something else than redirects:\n{output}")
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p99_ms": to_ms(re.search(r"99%\s+([\d.]+)(us|ms|s)", output).groups()),
+    }
+
+
+def to_ms(value_unit: tuple[str, str]) -> float:
+    value, unit = float(value_unit[0]), value_unit[1]
+    return {"us": value / 1000, "ms": value, "s": value * 1000}[unit]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(port: int) -> None:
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"server on {port} did not start")
 
 
 if __name__ == "__main__":

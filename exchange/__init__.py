@@ -56,6 +56,9 @@ def _register_extensions(app: Flask) -> None:
     migrate.init_app(
         app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True
     )
+    from exchange.sessions import SessionsExceptClicks
+
+    app.session_interface = SessionsExceptClicks()
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     csrf.init_app(app)
@@ -93,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
         api.register_blueprint(blueprint)
     for blueprint in (accounts_views, advertiser_portal, webmaster_portal, staff_portal, tracking):
         app.register_blueprint(blueprint)
+    csrf.exempt(tracking)  # GET only, no session: nothing to forge
 
 
 def _register_template_filters(app: Flask) -> None:

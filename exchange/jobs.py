@@ -101,16 +101,12 @@ def _run_in_process(request: JobRequest) -> None:
 
 
 @functools.cache
-def _redis_pool(url: str):
-    import redis
-
-    return redis.ConnectionPool.from_url(url)
-
-
 def redis_connection(url: str):
+    """One client per URL and process (thread-safe, pooled; building one costs
+    more than a round trip, so the click path must not do it per request)."""
     import redis
 
-    return redis.Redis(connection_pool=_redis_pool(url))
+    return redis.Redis.from_url(url)
 
 
 def task(func: Callable[..., Any]) -> Callable[..., Any]:

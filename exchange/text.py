@@ -3,18 +3,19 @@ UTF-16 surrogates (which cannot be encoded as UTF-8). Pure."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def is_storable(text: str) -> bool:
-    return "\x00" not in text and not any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
+    return _UNSTORABLE.search(text) is None
 
 
 def storable(text: str) -> str:
     """``text`` without the characters no column can store."""
-    if is_storable(text):
-        return text
-    return "".join(ch for ch in text if ch != "\x00" and not 0xD800 <= ord(ch) <= 0xDFFF)
+    return _UNSTORABLE.sub("", text)
 
 
 def first_unstorable(data: Any, path: str = "") -> str | None:

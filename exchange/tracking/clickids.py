@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import secrets
@@ -35,6 +36,7 @@ class ClickClaims:
     clicked_at: datetime  # naive UTC, whole seconds
 
 
+@functools.lru_cache(maxsize=8)
 def derive_key(secret_key: str) -> bytes:
     """A key used for click ids only, so a leaked click signature says nothing of others."""
     return hmac.new(secret_key.encode(), b"exchange click ids v1", hashlib.sha256).digest()

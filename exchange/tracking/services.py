@@ -9,6 +9,7 @@ before the click's row exists.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -93,13 +94,18 @@ def landing_url_for(target: LinkTarget, record: dict) -> str:
     macros = {key: record[key] for key in SUB_KEYS}
     macros.update(click_id=record["click_id"], offer_id=target.offer_id, webmaster_id=target.webmaster_id)
     url = fill_landing_url(target.landing_url, macros)
-    own_keys = {key for key, _ in parse_qsl(urlsplit(target.landing_url).query, keep_blank_values=True)}
+    own_keys = _query_keys(target.landing_url)
     extra = {key: value for key, value in (record["params"] or {}).items() if key not in own_keys}
     if extra:
         base, _, fragment = url.partition("#")
         joiner = "&" if "?" in base else "?"
         url = base + joiner + urlencode(extra) + (f"#{fragment}" if fragment else "")
     return url
+
+
+@functools.lru_cache(maxsize=4096)
+def _query_keys(template: str) -> frozenset[str]:
+    return frozenset(key for key, _ in parse_qsl(urlsplit(template).query, keep_blank_values=True))
 
 
 def click_by_id(click_id: str) -> Click | None:
