@@ -35,6 +35,7 @@ class LeadFacts:
     offer_status: str
     allowed_countries: list[str] = field(default_factory=list)
     country: str | None = None
+    ip_country: str | None = None
     earlier_duplicates: int = 0
 
 
@@ -95,11 +96,15 @@ def check_duplicate(facts: LeadFacts) -> list[Finding]:
 
 
 def check_country(facts: LeadFacts) -> list[Finding]:
+    """The lead's stated country must be allowed, and so must its IP's country
+    when the IP maps to one (an unknown IP country proves nothing)."""
     if not facts.allowed_countries:
         return []
+    allowed = ", ".join(facts.allowed_countries)
     if (facts.country or "").upper() not in facts.allowed_countries:
-        allowed = ", ".join(facts.allowed_countries)
         return [Finding("geo_mismatch", REJECT, f"{facts.country or 'unknown'} not in {allowed}")]
+    if facts.ip_country and facts.ip_country not in facts.allowed_countries:
+        return [Finding("geo_mismatch", REJECT, f"IP in {facts.ip_country}, not in {allowed}")]
     return []
 
 

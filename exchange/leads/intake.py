@@ -23,6 +23,7 @@ from exchange.leads.models import Lead
 from exchange.leads.transitions import record_submission
 from exchange.offers.models import Participation
 from exchange.tracking import clickids
+from exchange.tracking.geo import country_of
 from exchange.tracking.models import Click
 from exchange.tracking.services import SUB_KEYS, click_by_id, click_key
 
@@ -34,6 +35,7 @@ class Submission:
 
 
 def request_fingerprint(payload: dict) -> str:
+    """The same request body gives the same fingerprint (key order aside)."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -56,6 +58,7 @@ def submit_lead(
         raise Invalid("The lead's fields do not match the offer.", fields={"fields": errors})
     subs = {key: getattr(click, key) if click else payload.get(key) for key in SUB_KEYS}
     country = (_field_of_type(offer.fields, payload["fields"], "country") or "").upper() or None
+    ip = str(payload["ip"]) if payload.get("ip") else (click.ip if click else None)
     lead = Lead(
         offer_id=offer.id,
         advertiser_id=offer.advertiser_id,
@@ -65,6 +68,8 @@ def submit_lead(
         email_key=normalise_email(_field_of_type(offer.fields, payload["fields"], "email")),
         phone_key=normalise_phone(_field_of_type(offer.fields, payload["fields"], "phone"), country),
         country=country,
+        ip=ip,
+        ip_country=country_of(ip),
         status="received",
         reason_codes=[],
         findings=[],

@@ -33,7 +33,9 @@ class Lead(db.Model):
     fields: Mapped[dict] = mapped_column(JSON)
     email_key: Mapped[str | None] = mapped_column(String(254), index=True)
     phone_key: Mapped[str | None] = mapped_column(String(32), index=True)
-    country: Mapped[str | None] = mapped_column(String(2))
+    country: Mapped[str | None] = mapped_column(String(2))  # from the lead's country field
+    ip: Mapped[str | None] = mapped_column(String(45))  # the visitor's, sent with the lead or its click's
+    ip_country: Mapped[str | None] = mapped_column(String(2))
     status: Mapped[str] = mapped_column(String(16), default="received", index=True)
     reason_codes: Mapped[list] = mapped_column(JSON, default=list)
     findings: Mapped[list] = mapped_column(JSON, default=list)

@@ -17,6 +17,7 @@ class LeadSubmitSchema(Schema):
     offer_id = ma.Integer(strict=True, load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     sub1, sub2, sub3, sub4, sub5 = SUB, SUB, SUB, SUB, SUB
     fields = ma.Dict(keys=ma.String(), required=True)
+    ip = ma.IP(load_default=None, metadata={"description": "The visitor's IP (default: its click's)."})
 
     @validates_schema
     def _source(self, data: dict, **_kwargs) -> None:

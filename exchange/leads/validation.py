@@ -71,6 +71,7 @@ def gather_facts(lead: Lead, offer: Offer) -> LeadFacts:
         offer_status=offer.status,
         allowed_countries=list(offer.allowed_countries or []),
         country=lead.country,
+        ip_country=lead.ip_country,
         earlier_duplicates=_earlier_with_same_contact(lead, offer, ACCEPTED),
     )
 

@@ -31,6 +31,8 @@ class Offer(db.Model):
     allowed_countries: Mapped[list] = mapped_column(JSON, default=list)
     fields: Mapped[list] = mapped_column(JSON, default=list)
     landing_url: Mapped[str] = mapped_column(String(2000))
+    # Where clicks go that this offer cannot take (wrong country, paused); None: a plain page.
+    trafficback_url: Mapped[str | None] = mapped_column(String(2000))
     status: Mapped[str] = mapped_column(String(12), default="active")
     duplicate_window_seconds: Mapped[int] = mapped_column(default=30 * 86400)
     review_window_seconds: Mapped[int] = mapped_column(default=3 * 86400)

@@ -27,6 +27,7 @@ class OfferCreateSchema(Schema):
     allowed_countries = ma.List(country(), load_default=list)
     fields = ma.List(ma.Nested(LeadFieldSchema), required=True, validate=validate.Length(min=1))
     landing_url = ma.String(required=True, validate=validate.Length(max=2000))
+    trafficback_url = ma.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     status = ma.String(load_default="active", validate=validate.OneOf(STATUSES))
     duplicate_window_seconds = ma.Integer(
         strict=True, load_default=30 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
@@ -42,9 +43,10 @@ class OfferCreateSchema(Schema):
     def _consistent(self, data: dict, **_kwargs) -> None:
         if data.get("payout_minor", 0) > data.get("rate_minor", 0):
             raise ValidationError("The payout may not exceed the rate.", "payout_minor")
-        problem = landing_url_problem(data.get("landing_url", ""))
-        if problem:
-            raise ValidationError(f"Must be {problem}.", "landing_url")
+        for name in ("landing_url", "trafficback_url"):
+            problem = data.get(name) is not None and landing_url_problem(data.get(name, ""))
+            if problem:
+                raise ValidationError(f"Must be {problem}.", name)
         problems = field_list_problems(data.get("fields", []))
         if problems:
             raise ValidationError(problems, "fields")
@@ -81,6 +83,7 @@ class OfferSchema(_OfferPublicFields):
 
     rate_minor = ma.Integer()
     landing_url = ma.String()
+    trafficback_url = ma.String()
     duplicate_window_seconds = ma.Integer()
     created_at = ma.DateTime()
 

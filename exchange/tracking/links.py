@@ -25,6 +25,8 @@ class LinkTarget:
     webmaster_id: int
     landing_url: str
     takes_traffic: bool
+    allowed_countries: tuple[str, ...] = ()
+    trafficback_url: str | None = None
 
 
 _cache: dict[str, tuple[float, LinkTarget | None]] = {}
@@ -54,6 +56,8 @@ def target_of(participation: Participation) -> LinkTarget:
         webmaster_id=participation.webmaster_id,
         landing_url=offer.landing_url,
         takes_traffic=offer.status == "active" and participation.status == "active",
+        allowed_countries=tuple(offer.allowed_countries or ()),
+        trafficback_url=offer.trafficback_url,
     )
 
 
@@ -65,17 +69,28 @@ def forget_all() -> None:
 def _load(token: str) -> LinkTarget | None:
     row = db.session.execute(
         select(Participation.id, Participation.webmaster_id, Participation.status, Offer.id, Offer.status,
-               Offer.landing_url)
+               Offer.landing_url, Offer.allowed_countries, Offer.trafficback_url)
         .join(Offer, Offer.id == Participation.offer_id)
         .where(Participation.token == token)
     ).first()  # fmt: skip
     if row is None:
         return None
-    participation_id, webmaster_id, participation_status, offer_id, offer_status, landing_url = row
+    (
+        participation_id,
+        webmaster_id,
+        participation_status,
+        offer_id,
+        offer_status,
+        landing_url,
+        countries,
+        back,
+    ) = row
     return LinkTarget(
         participation_id=participation_id,
         offer_id=offer_id,
         webmaster_id=webmaster_id,
         landing_url=landing_url,
         takes_traffic=offer_status == "active" and participation_status == "active",
+        allowed_countries=tuple(countries or ()),
+        trafficback_url=back,
     )

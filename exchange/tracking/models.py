@@ -27,6 +27,9 @@ class Click(db.Model):
     sub5: Mapped[str | None] = mapped_column(String(255))
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(512))
+    country: Mapped[str | None] = mapped_column(String(2))  # from the IP, offline data
+    # Why the click was sent to the trafficback instead of the landing page (None: it was not).
+    trafficback_reason: Mapped[str | None] = mapped_column(String(32))
     # First click from this IP and user agent on this offer within 24 hours.
     is_unique: Mapped[bool] = mapped_column(default=True)
     # Query parameters beyond sub1..sub5, passed through to the landing page.

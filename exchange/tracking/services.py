@@ -25,6 +25,7 @@ from exchange.jobs import redis_connection
 from exchange.offers.domain import fill_landing_url
 from exchange.text import storable
 from exchange.tracking import buffer, clickids
+from exchange.tracking.geo import country_of
 from exchange.tracking.links import LinkTarget
 from exchange.tracking.models import SUB_KEYS, Click
 
@@ -35,8 +36,9 @@ UNIQUE_WINDOW = timedelta(hours=24)
 
 @dataclass(frozen=True)
 class ClickOutcome:
-    click_id: str | None
-    redirect_to: str | None  # None: the link takes no traffic now
+    click_id: str
+    redirect_to: str | None  # None: a plain "not taking traffic" page
+    trafficback_reason: str | None = None  # set when the visitor is not sent to the landing page
     written: bool = False  # True: a row was added to the session (the caller commits)
 
 
@@ -51,12 +53,13 @@ def record_click(
     user_agent: str | None,
     params: dict[str, str] | None = None,
 ) -> ClickOutcome:
-    if not target.takes_traffic:
-        return ClickOutcome(click_id=None, redirect_to=None)
     now = clock.now()
     click_id = clickids.issue(click_key(), target.offer_id, target.webmaster_id, target.participation_id, now)
+    country = country_of(ip)
     record = {
         "click_id": click_id,
+        "country": country,
+        "trafficback_reason": trafficback_reason(target, country),
         "offer_id": target.offer_id,
         "webmaster_id": target.webmaster_id,
         "participation_id": target.participation_id,
@@ -71,7 +74,26 @@ def record_click(
         record["is_unique"] = not _seen_recently(record)
         db.session.add(Click(**record))
         db.session.flush()
-    return ClickOutcome(click_id=click_id, redirect_to=landing_url_for(target, record), written=written)
+    reason = record["trafficback_reason"]
+    if reason is None:
+        redirect_to = landing_url_for(target, record)
+    elif target.trafficback_url:
+        redirect_to = fill_landing_url(target.trafficback_url, _macros(target, record))
+    else:
+        redirect_to = None
+    return ClickOutcome(click_id, redirect_to, trafficback_reason=reason, written=written)
+
+
+def trafficback_reason(target: LinkTarget, country: str | None) -> str | None:
+    """Why this click may not go to the landing page, or None.
+
+    A click whose country is unknown (a private or unlisted address) is let
+    through: the lead's own checks decide later."""
+    if not target.takes_traffic:
+        return "not_taking_traffic"
+    if target.allowed_countries and country and country not in target.allowed_countries:
+        return "geo_not_allowed"
+    return None
 
 
 def _buffered(record: dict) -> bool:
@@ -91,9 +113,7 @@ def _buffered(record: dict) -> bool:
 def landing_url_for(target: LinkTarget, record: dict) -> str:
     """The offer's landing URL with its macros filled in and the pass-through
     parameters appended; the host always comes from the stored template."""
-    macros = {key: record[key] for key in SUB_KEYS}
-    macros.update(click_id=record["click_id"], offer_id=target.offer_id, webmaster_id=target.webmaster_id)
-    url = fill_landing_url(target.landing_url, macros)
+    url = fill_landing_url(target.landing_url, _macros(target, record))
     own_keys = _query_keys(target.landing_url)
     extra = {key: value for key, value in (record["params"] or {}).items() if key not in own_keys}
     if extra:
@@ -101,6 +121,12 @@ def landing_url_for(target: LinkTarget, record: dict) -> str:
         joiner = "&" if "?" in base else "?"
         url = base + joiner + urlencode(extra) + (f"#{fragment}" if fragment else "")
     return url
+
+
+def _macros(target: LinkTarget, record: dict) -> dict:
+    macros = {key: record[key] for key in SUB_KEYS}
+    macros.update(click_id=record["click_id"], offer_id=target.offer_id, webmaster_id=target.webmaster_id)
+    return macros
 
 
 @functools.lru_cache(maxsize=4096)

@@ -20,7 +20,7 @@ def click(token: str):
     params = {name: value for name, value in request.args.items() if name not in SUB_KEYS}
     outcome = record_click(target, subs, request.remote_addr, request.headers.get("User-Agent"), params)
     if outcome.written:
-        commit()
+        commit()  # direct-insert mode; with a buffer nothing was written
     if outcome.redirect_to is None:
         return "This offer is not taking traffic right now.", 200, {"Content-Type": "text/plain"}
     response = redirect(outcome.redirect_to, code=302)

@@ -79,7 +79,7 @@ def test_an_unknown_token_is_not_found(client, ctx):
     assert clicks() == before
 
 
-def test_a_paused_offer_shows_a_plain_page_and_records_no_click(client, ctx):
+def test_a_paused_offer_without_trafficback_shows_a_plain_page_and_records_why(client, ctx):
     offer, participation = joined()
     advertiser_key = make_key(db.session.get(User, offer.advertiser_id))
     paused = client.patch(
@@ -94,7 +94,33 @@ def test_a_paused_offer_shows_a_plain_page_and_records_no_click(client, ctx):
     assert response.mimetype == "text/plain"
     assert "Location" not in response.headers
     assert response.get_data(as_text=True).strip()
-    assert clicks() == before
+    assert clicks() == before + 1
+    click = db.session.scalar(select(Click).order_by(Click.id.desc()).limit(1))
+    assert click.trafficback_reason == "not_taking_traffic"
+
+
+def test_a_click_from_a_country_the_offer_does_not_allow_goes_to_trafficback_with_its_reason(client, ctx):
+    advertiser = make_user("advertiser")
+    offer = make_offer(
+        advertiser,
+        allowed_countries=["US"],
+        trafficback_url="https://back.example.net/t?c={click_id}&s={sub1}",
+    )
+    participation = make_join(make_user("webmaster"), offer)
+
+    from_germany = client.get(
+        f"/c/{participation.token}?sub1=x y",
+        environ_base={"REMOTE_ADDR": "193.99.144.80"},  # heise.de, DE
+    )
+    from_us = client.get(f"/c/{participation.token}", environ_base={"REMOTE_ADDR": "8.8.8.8"})
+    unknown = client.get(f"/c/{participation.token}", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+
+    back = urlsplit(from_germany.headers["Location"])
+    assert (back.netloc, parse_qs(back.query)["s"]) == ("back.example.net", ["x y"])
+    assert urlsplit(from_us.headers["Location"]).netloc == "landing.example.com"
+    assert urlsplit(unknown.headers["Location"]).netloc == "landing.example.com"  # unknown proves nothing
+    rows = db.session.execute(select(Click.country, Click.trafficback_reason).order_by(Click.id)).all()
+    assert rows[-3:] == [("DE", "geo_not_allowed"), ("US", None), (None, None)]
 
 
 def test_other_parameters_pass_through_but_never_change_the_target_or_the_click_id(client, ctx):
