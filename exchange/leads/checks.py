@@ -37,6 +37,7 @@ class LeadFacts:
     country: str | None = None
     ip_country: str | None = None
     earlier_duplicates: int = 0
+    full_cap: str | None = None  # the name of a cap already full, if any
 
 
 def _phone_like(value: str) -> None:
@@ -108,7 +109,13 @@ def check_country(facts: LeadFacts) -> list[Finding]:
     return []
 
 
-CHECKS = (check_offer_active, check_schema, check_duplicate, check_country)
+def check_cap(facts: LeadFacts) -> list[Finding]:
+    if facts.full_cap:
+        return [Finding("cap_reached", REJECT, f"{facts.full_cap} is full")]
+    return []
+
+
+CHECKS = (check_offer_active, check_schema, check_duplicate, check_country, check_cap)
 
 
 def evaluate(facts: LeadFacts) -> list[Finding]:

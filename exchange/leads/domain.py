@@ -15,6 +15,8 @@ REJECTED = "rejected"
 APPROVED = "approved"
 RETURNED = "returned"
 STATES = (RECEIVED, PENDING, AWAITING_FUNDS, REJECTED, APPROVED, RETURNED)
+# States of a lead that validation accepted: what duplicates and caps count.
+ACCEPTED = (PENDING, AWAITING_FUNDS, APPROVED, RETURNED)
 
 TRANSITIONS: dict[tuple[str, str], str] = {
     (RECEIVED, "reject_invalid"): REJECTED,

@@ -43,6 +43,7 @@ class Lead(db.Model):
     currency: Mapped[str | None] = mapped_column(String(3))
     rate_minor: Mapped[int | None] = mapped_column(BigInteger)
     payout_minor: Mapped[int | None] = mapped_column(BigInteger)
+    accepted_at: Mapped[datetime | None]  # when validation accepted it (what caps count)
     review_deadline: Mapped[datetime | None] = mapped_column(index=True)
     approved_at: Mapped[datetime | None]
     hold_until: Mapped[datetime | None] = mapped_column(index=True)

@@ -5,5 +5,6 @@ REASONS = {
     "duplicate": "The same phone or email reached this offer within its duplicate window.",
     "geo_mismatch": "The lead's country is not one the offer accepts.",
     "offer_paused": "The offer was not taking leads when the lead was validated.",
+    "cap_reached": "The offer's daily or monthly cap (in all, or for this webmaster) was full.",
     "advertiser_rejected": "The advertiser rejected the lead during its review window.",
 }

@@ -9,13 +9,15 @@ from exchange.bounds import MAX_ID
 from exchange.leads.domain import STATES
 from exchange.pagination import PageQuerySchema
 
-SUB = ma.String(validate=validate.Length(max=255), load_default=None)
+
+def sub_id() -> ma.String:
+    return ma.String(validate=validate.Length(max=255), load_default=None)
 
 
 class LeadSubmitSchema(Schema):
     click_id = ma.String(validate=validate.Length(min=1, max=64), load_default=None)
     offer_id = ma.Integer(strict=True, load_default=None, validate=validate.Range(min=1, max=MAX_ID))
-    sub1, sub2, sub3, sub4, sub5 = SUB, SUB, SUB, SUB, SUB
+    sub1, sub2, sub3, sub4, sub5 = (sub_id() for _ in range(5))
     fields = ma.Dict(keys=ma.String(), required=True)
     ip = ma.IP(load_default=None, metadata={"description": "The visitor's IP (default: its click's)."})
 

@@ -12,13 +12,13 @@ from exchange import clock
 from exchange.actors import Actor
 from exchange.extensions import db
 from exchange.leads.checks import LeadFacts, evaluate, rejection_codes
-from exchange.leads.domain import APPROVED, AWAITING_FUNDS, PENDING, RECEIVED, REJECTED, RETURNED
+from exchange.leads.domain import ACCEPTED, AWAITING_FUNDS, RECEIVED, REJECTED
 from exchange.leads.models import Lead
 from exchange.leads.transitions import move
+from exchange.offers.caps import cap_reached, has_caps, lock_offer
 from exchange.offers.models import Offer
 
 VALIDATOR = Actor.system("validation")
-ACCEPTED = (PENDING, AWAITING_FUNDS, APPROVED, RETURNED)
 
 
 def validate(lead_id: int) -> str:
@@ -29,6 +29,8 @@ def validate(lead_id: int) -> str:
     offer = db.session.get(Offer, lead.offer_id)
     if _earlier_with_same_contact(lead, offer, (RECEIVED,)):
         return RECEIVED  # decide after the earlier lead; the sweep brings this one back
+    if has_caps(offer):
+        offer = lock_offer(offer.id)  # lock order: the lead, its offer, then accounts
     findings = evaluate(gather_facts(lead, offer))
     codes = rejection_codes(findings)
     stored = [f.as_dict() for f in findings]
@@ -36,6 +38,7 @@ def validate(lead_id: int) -> str:
         move(lead, "reject_invalid", VALIDATOR, ", ".join(codes), reason_codes=codes, findings=stored)
         return REJECTED
     lead.findings = stored
+    lead.accepted_at = clock.now()
     lead.currency, lead.rate_minor, lead.payout_minor = offer.currency, offer.rate_minor, offer.payout_minor
     db.session.flush()
     return accept_if_funded(lead, offer, action="accept", actor=VALIDATOR)
@@ -73,6 +76,7 @@ def gather_facts(lead: Lead, offer: Offer) -> LeadFacts:
         country=lead.country,
         ip_country=lead.ip_country,
         earlier_duplicates=_earlier_with_same_contact(lead, offer, ACCEPTED),
+        full_cap=cap_reached(offer, lead.webmaster_id, clock.now()),
     )
 
 

@@ -37,6 +37,11 @@ class Offer(db.Model):
     duplicate_window_seconds: Mapped[int] = mapped_column(default=30 * 86400)
     review_window_seconds: Mapped[int] = mapped_column(default=3 * 86400)
     hold_seconds: Mapped[int] = mapped_column(default=14 * 86400)
+    # Caps on accepted leads per UTC day and month: for the offer, and for each webmaster.
+    daily_cap: Mapped[int | None]
+    monthly_cap: Mapped[int | None]
+    webmaster_daily_cap: Mapped[int | None]
+    webmaster_monthly_cap: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 

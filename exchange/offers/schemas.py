@@ -10,6 +10,12 @@ from exchange.offers.domain import FIELD_TYPES, STATUSES, field_list_problems, l
 from exchange.schema_fields import country, currency
 
 
+def cap() -> ma.Integer:
+    return ma.Integer(
+        strict=True, load_default=None, allow_none=True, validate=validate.Range(min=1, max=10**7)
+    )
+
+
 class LeadFieldSchema(Schema):
     name = ma.String(required=True, validate=validate.Length(min=1, max=40))
     type = ma.String(required=True, validate=validate.OneOf(FIELD_TYPES))
@@ -35,6 +41,10 @@ class OfferCreateSchema(Schema):
     review_window_seconds = ma.Integer(
         strict=True, load_default=3 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
     )
+    daily_cap = cap()
+    monthly_cap = cap()
+    webmaster_daily_cap = cap()
+    webmaster_monthly_cap = cap()
     hold_seconds = ma.Integer(
         strict=True, load_default=14 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
     )
@@ -70,6 +80,10 @@ class _OfferPublicFields(Schema):
     allowed_countries = ma.List(ma.String())
     fields = ma.List(ma.Nested(LeadFieldSchema))
     status = ma.String()
+    daily_cap = cap()
+    monthly_cap = cap()
+    webmaster_daily_cap = cap()
+    webmaster_monthly_cap = cap()
     hold_seconds = ma.Integer()
     review_window_seconds = ma.Integer()
 
@@ -82,6 +96,10 @@ class OfferSchema(_OfferPublicFields):
     """The advertiser's own view."""
 
     rate_minor = ma.Integer()
+    daily_cap = ma.Integer()
+    monthly_cap = ma.Integer()
+    webmaster_daily_cap = ma.Integer()
+    webmaster_monthly_cap = ma.Integer()
     landing_url = ma.String()
     trafficback_url = ma.String()
     duplicate_window_seconds = ma.Integer()

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from exchange import clock
 from exchange.extensions import db
+from exchange.offers.caps import cap_reached
 from exchange.offers.models import Offer, Participation
 
 
@@ -27,6 +29,7 @@ class LinkTarget:
     takes_traffic: bool
     allowed_countries: tuple[str, ...] = ()
     trafficback_url: str | None = None
+    full_cap: str | None = None  # a cap already full when the target was read
 
 
 _cache: dict[str, tuple[float, LinkTarget | None]] = {}
@@ -47,9 +50,9 @@ def link_target(token: str, max_age_seconds: float) -> LinkTarget | None:
     return target
 
 
-def target_of(participation: Participation) -> LinkTarget:
+def target_of(participation: Participation, offer: Offer | None = None) -> LinkTarget:
     """The target of a participation already loaded (no cache)."""
-    offer = participation.offer
+    offer = offer or participation.offer
     return LinkTarget(
         participation_id=participation.id,
         offer_id=offer.id,
@@ -58,6 +61,7 @@ def target_of(participation: Participation) -> LinkTarget:
         takes_traffic=offer.status == "active" and participation.status == "active",
         allowed_countries=tuple(offer.allowed_countries or ()),
         trafficback_url=offer.trafficback_url,
+        full_cap=cap_reached(offer, participation.webmaster_id, clock.now()),
     )
 
 
@@ -68,29 +72,11 @@ def forget_all() -> None:
 
 def _load(token: str) -> LinkTarget | None:
     row = db.session.execute(
-        select(Participation.id, Participation.webmaster_id, Participation.status, Offer.id, Offer.status,
-               Offer.landing_url, Offer.allowed_countries, Offer.trafficback_url)
+        select(Participation, Offer)
         .join(Offer, Offer.id == Participation.offer_id)
         .where(Participation.token == token)
-    ).first()  # fmt: skip
+    ).first()
     if row is None:
         return None
-    (
-        participation_id,
-        webmaster_id,
-        participation_status,
-        offer_id,
-        offer_status,
-        landing_url,
-        countries,
-        back,
-    ) = row
-    return LinkTarget(
-        participation_id=participation_id,
-        offer_id=offer_id,
-        webmaster_id=webmaster_id,
-        landing_url=landing_url,
-        takes_traffic=offer_status == "active" and participation_status == "active",
-        allowed_countries=tuple(countries or ()),
-        trafficback_url=back,
-    )
+    participation, offer = row
+    return target_of(participation, offer)

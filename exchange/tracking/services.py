@@ -93,6 +93,8 @@ def trafficback_reason(target: LinkTarget, country: str | None) -> str | None:
         return "not_taking_traffic"
     if target.allowed_countries and country and country not in target.allowed_countries:
         return "geo_not_allowed"
+    if target.full_cap:
+        return "cap_reached"
     return None
 
 

@@ -193,3 +193,29 @@ def test_two_advertisers_funding_waiting_leads_at_once_do_not_deadlock(live_app_
     with app.app_context():
         assert set(db.session.scalars(select(Lead.status))) == {"pending"}
         assert not any(run_checks().values()), run_checks()
+
+
+def test_twenty_leads_racing_for_a_cap_of_five_leave_exactly_five_accepted(live_app_factory):
+    app = racing_app(live_app_factory)
+    with app.app_context():
+        advertiser = make_user("advertiser")
+        fund(advertiser, 100 * RATE)
+        webmaster = make_user("webmaster")
+        offer = make_offer(advertiser, rate_minor=RATE, payout_minor=1000, daily_cap=5)
+        participation = make_join(webmaster, offer)
+        actor = Actor(kind="user", user_id=webmaster.id)
+        lead_ids = [
+            submit_lead(
+                webmaster.id, {"offer_id": participation.offer_id, "fields": lead_fields(900 + n)}, actor
+            ).lead.id
+            for n in range(THREADS)
+        ]
+        db.session.commit()
+        jobs.discard_pending()
+
+    outcomes = race(app, validate, lead_ids)
+
+    assert sorted(outcomes) == sorted([("ok", "pending")] * 5 + [("ok", "rejected")] * 15), outcomes
+    with app.app_context():
+        rejected = db.session.scalars(select(Lead.reason_codes).where(Lead.status == "rejected")).all()
+        assert rejected == [["cap_reached"]] * 15

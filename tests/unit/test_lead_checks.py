@@ -363,6 +363,7 @@ def test_every_reason_code_a_lead_can_carry_is_in_the_documented_list():
         allowed_countries=["US"],
         country="FR",
         earlier_duplicates=1,
+        full_cap="daily_cap",
     )
     produced = set(rejection_codes(evaluate(rejecting))) | {"advertiser_rejected"}
     assert produced == set(REASONS)
