@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
-.PHONY: run test worker scheduler bench lint clean
+.PHONY: run test worker flusher scheduler bench lint clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(BIN)/.installed
 ## worker: an rq worker on every queue (needs REDIS_URL and DATABASE_URL)
 worker: $(BIN)/.installed
 	$(BIN)/python -m exchange.worker
+
+## flusher: write buffered clicks to the database in batches; drains on SIGTERM (needs REDIS_URL)
+flusher: $(BIN)/.installed
+	$(BIN)/flask clicks flush --loop
 
 ## scheduler: enqueue the periodic jobs on their intervals (needs REDIS_URL)
 scheduler: $(BIN)/.installed
