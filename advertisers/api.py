@@ -8,8 +8,8 @@ from exchange.accounts.auth import actor, api_key_required, caller
 from exchange.db import commit
 from exchange.leads.decisions import advertiser_lead, approve_lead, reject_lead
 from exchange.leads.schemas import AdvertiserLeadSchema, LeadDecisionSchema
-from exchange.offers.schemas import OfferCreateSchema, OfferSchema, OfferStatusSchema
-from exchange.offers.services import create_offer, set_offer_status
+from exchange.offers.schemas import OfferCreateSchema, OfferPatchSchema, OfferSchema
+from exchange.offers.services import create_offer, update_offer
 
 blp = Blueprint("advertiser_api", __name__, url_prefix="/api/v1", description="Advertiser actions")
 
@@ -26,10 +26,10 @@ def post_offer(data: dict):
 
 @blp.route("/offers/<id:offer_id>", methods=["PATCH"])
 @api_key_required("advertiser")
-@blp.arguments(OfferStatusSchema)
+@blp.arguments(OfferPatchSchema)
 @blp.response(200, OfferSchema)
 def patch_offer(data: dict, offer_id: int):
-    offer = set_offer_status(caller().id, offer_id, data["status"])
+    offer = update_offer(caller().id, offer_id, data)
     commit()
     return offer
 

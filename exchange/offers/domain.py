@@ -7,7 +7,14 @@ from urllib.parse import quote, urlsplit
 
 FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 FIELD_TYPES = ("string", "email", "phone", "country", "integer", "boolean")
-STATUSES = ("active", "paused")
+# draft: being set up, invisible; active: takes traffic; paused: visible to its
+# webmasters, takes none; archived: finished, takes none, out of the catalog.
+STATUSES = ("draft", "active", "paused", "archived")
+TRAFFIC_SOURCES = (
+    "search", "social", "display", "native", "push", "email", "contextual", "video",
+    "incentive", "cashback", "sms", "influencer",
+)  # fmt: skip
+MAX_LANDINGS = 20
 MODELS = ("cpl",)
 LANDING_MACROS = ("click_id", "sub1", "sub2", "sub3", "sub4", "sub5", "offer_id", "webmaster_id")
 
@@ -40,6 +47,20 @@ def landing_url_problem(url: str) -> str | None:
     if "{" in parts.scheme + parts.netloc or "}" in parts.netloc:
         return "a URL whose host is fixed (macros may go in the path or the query only)"
     return None
+
+
+def pick_landing(default_url: str, weighted: list[dict], draw: float) -> str:
+    """The landing URL for a click: ``draw`` in [0, 1) picks from the weighted
+    list (each ``{"url", "weight"}``), or the offer's single URL without one."""
+    total = sum(item["weight"] for item in weighted)
+    if not total:
+        return default_url
+    point = draw * total
+    for item in weighted:
+        point -= item["weight"]
+        if point < 0:
+            return item["url"]
+    return weighted[-1]["url"]
 
 
 def fill_landing_url(template: str, values: dict[str, str | int | None]) -> str:

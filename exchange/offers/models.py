@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange import clock
@@ -13,7 +13,7 @@ class Offer(db.Model):
     __tablename__ = "offers"
     __table_args__ = (
         CheckConstraint("payout_minor > 0 AND rate_minor >= payout_minor", name="prices"),
-        CheckConstraint("status IN ('active', 'paused')", name="status"),
+        CheckConstraint("status IN ('draft', 'active', 'paused', 'archived')", name="status"),
         CheckConstraint("model IN ('cpl')", name="model"),
         CheckConstraint(
             "duplicate_window_seconds >= 0 AND review_window_seconds >= 0 AND hold_seconds >= 0",
@@ -24,6 +24,10 @@ class Offer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     advertiser_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    terms: Mapped[str] = mapped_column(Text, default="")
+    traffic_sources: Mapped[list] = mapped_column(JSON, default=list)  # allowed; empty: any
+    landing_urls: Mapped[list] = mapped_column(JSON, default=list)  # [{"url", "weight"}] rotation
     model: Mapped[str] = mapped_column(String(8), default="cpl")
     currency: Mapped[str] = mapped_column(String(3))
     rate_minor: Mapped[int] = mapped_column(BigInteger)

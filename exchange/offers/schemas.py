@@ -6,7 +6,14 @@ from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 
 from exchange.bounds import MAX_AMOUNT_MINOR, MAX_WINDOW_SECONDS
-from exchange.offers.domain import FIELD_TYPES, STATUSES, field_list_problems, landing_url_problem
+from exchange.offers.domain import (
+    FIELD_TYPES,
+    MAX_LANDINGS,
+    STATUSES,
+    TRAFFIC_SOURCES,
+    field_list_problems,
+    landing_url_problem,
+)
 from exchange.schema_fields import country, currency
 
 
@@ -22,8 +29,19 @@ class LeadFieldSchema(Schema):
     required = ma.Boolean(load_default=False)
 
 
+class LandingSchema(Schema):
+    url = ma.String(required=True, validate=validate.Length(min=1, max=2000))
+    weight = ma.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
+
+
 class OfferCreateSchema(Schema):
     name = ma.String(required=True, validate=validate.Length(min=1, max=200))
+    description = ma.String(load_default="", validate=validate.Length(max=20_000))
+    terms = ma.String(load_default="", validate=validate.Length(max=20_000))
+    traffic_sources = ma.List(ma.String(validate=validate.OneOf(TRAFFIC_SOURCES)), load_default=list)
+    landing_urls = ma.List(
+        ma.Nested(LandingSchema), load_default=list, validate=validate.Length(max=MAX_LANDINGS)
+    )
     model = ma.String(load_default="cpl", validate=validate.OneOf(["cpl"]))
     currency = currency(required=True)
     rate_minor = ma.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT_MINOR))
@@ -57,6 +75,10 @@ class OfferCreateSchema(Schema):
             problem = data.get(name) is not None and landing_url_problem(data.get(name, ""))
             if problem:
                 raise ValidationError(f"Must be {problem}.", name)
+        for index, landing in enumerate(data.get("landing_urls", [])):
+            problem = landing_url_problem(landing["url"])
+            if problem:
+                raise ValidationError(f"Landing {index} must be {problem}.", "landing_urls")
         problems = field_list_problems(data.get("fields", []))
         if problems:
             raise ValidationError(problems, "fields")
@@ -67,13 +89,18 @@ class OfferCreateSchema(Schema):
             )
 
 
-class OfferStatusSchema(Schema):
-    status = ma.String(required=True, validate=validate.OneOf(STATUSES))
+IMMUTABLE = ("currency", "model")
+OfferPatchSchema = Schema.from_dict(
+    {name: ma.Raw() for name in OfferCreateSchema().fields}, name="OfferPatch"
+)  # any subset of the offer's settings; checked as a whole once merged (services.update_offer)
 
 
 class _OfferPublicFields(Schema):
     id = ma.Integer()
     name = ma.String()
+    description = ma.String()
+    terms = ma.String()
+    traffic_sources = ma.List(ma.String())
     model = ma.String()
     currency = ma.String()
     payout_minor = ma.Integer()
@@ -96,6 +123,7 @@ class OfferSchema(_OfferPublicFields):
     """The advertiser's own view."""
 
     rate_minor = ma.Integer()
+    landing_urls = ma.List(ma.Nested(LandingSchema))
     daily_cap = ma.Integer()
     monthly_cap = ma.Integer()
     webmaster_daily_cap = ma.Integer()

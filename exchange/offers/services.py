@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import secrets
 
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from exchange.accounts.models import User
-from exchange.errors import NotFound
+from exchange.errors import Invalid, NotFound
 from exchange.extensions import db
 from exchange.offers.models import Offer, Participation
+from exchange.offers.schemas import IMMUTABLE, OfferCreateSchema
 
 
 def create_offer(advertiser_id: int, data: dict) -> Offer:
@@ -29,8 +31,27 @@ def own_offer(advertiser_id: int, offer_id: int) -> Offer:
 
 
 def set_offer_status(advertiser_id: int, offer_id: int, status: str) -> Offer:
+    return update_offer(advertiser_id, offer_id, {"status": status})
+
+
+def update_offer(advertiser_id: int, offer_id: int, changes: dict) -> Offer:
+    """Apply any subset of an offer's settings, checked as a whole with the rest.
+
+    Currency and model never change (leads and money already carry them).
+    Prices apply to leads accepted from now on: accepted leads keep theirs."""
     offer = own_offer(advertiser_id, offer_id)
-    offer.status = status
+    schema = OfferCreateSchema()
+    current = schema.dump(offer)
+    for name in IMMUTABLE:
+        if name in changes and changes[name] != current[name]:
+            raise Invalid(f"An offer's {name} cannot change.", fields={name: ["Cannot change."]})
+    try:
+        settings = schema.load({**current, **changes})
+    except ValidationError as error:
+        raise Invalid("The offer's settings are not valid.", fields=error.normalized_messages()) from None
+    for name, value in settings.items():
+        if name not in IMMUTABLE:
+            setattr(offer, name, value)  # every name comes from OfferCreateSchema
     db.session.flush()
     return offer
 

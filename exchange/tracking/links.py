@@ -30,6 +30,7 @@ class LinkTarget:
     allowed_countries: tuple[str, ...] = ()
     trafficback_url: str | None = None
     full_cap: str | None = None  # a cap already full when the target was read
+    landing_urls: tuple[dict, ...] = ()  # weighted rotation, [{"url", "weight"}]; empty: landing_url
 
 
 _cache: dict[str, tuple[float, LinkTarget | None]] = {}
@@ -62,6 +63,7 @@ def target_of(participation: Participation, offer: Offer | None = None) -> LinkT
         allowed_countries=tuple(offer.allowed_countries or ()),
         trafficback_url=offer.trafficback_url,
         full_cap=cap_reached(offer, participation.webmaster_id, clock.now()),
+        landing_urls=tuple(offer.landing_urls or ()),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import random
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -22,7 +23,7 @@ from sqlalchemy import exists, select
 from exchange import clock
 from exchange.extensions import db
 from exchange.jobs import redis_connection
-from exchange.offers.domain import fill_landing_url
+from exchange.offers.domain import fill_landing_url, pick_landing
 from exchange.text import storable
 from exchange.tracking import buffer, clickids
 from exchange.tracking.geo import country_of
@@ -115,8 +116,9 @@ def _buffered(record: dict) -> bool:
 def landing_url_for(target: LinkTarget, record: dict) -> str:
     """The offer's landing URL with its macros filled in and the pass-through
     parameters appended; the host always comes from the stored template."""
-    url = fill_landing_url(target.landing_url, _macros(target, record))
-    own_keys = _query_keys(target.landing_url)
+    template = pick_landing(target.landing_url, list(target.landing_urls), random.random())
+    url = fill_landing_url(template, _macros(target, record))
+    own_keys = _query_keys(template)
     extra = {key: value for key, value in (record["params"] or {}).items() if key not in own_keys}
     if extra:
         base, _, fragment = url.partition("#")

@@ -236,3 +236,14 @@ def test_problems_name_the_field_they_concern_and_all_are_reported():
         ]
     )
     assert [p.split(":")[0] for p in problems] == ["field 1", "field 1", "field 2"]
+
+
+def test_pick_landing_follows_the_weights_at_their_boundaries():
+    from exchange.offers.domain import pick_landing
+
+    rotation = [{"url": "a", "weight": 3}, {"url": "b", "weight": 1}]
+    assert pick_landing("default", rotation, 0.0) == "a"
+    assert pick_landing("default", rotation, 0.7499) == "a"
+    assert pick_landing("default", rotation, 0.75) == "b"
+    assert pick_landing("default", rotation, 0.9999) == "b"
+    assert pick_landing("default", [], 0.5) == "default"
