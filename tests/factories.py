@@ -91,3 +91,14 @@ def lead_fields(n: int | None = None, country: str = "US") -> dict:
         "email": f"person{n}@example.com",
         "country": country,
     }
+
+
+def balance(client, key: str, purpose: str, currency: str = "USD") -> dict:
+    """The caller's account of ``purpose`` as GET /api/v1/balance shows it (zeros if none yet)."""
+    response = client.get("/api/v1/balance", headers=auth(key))
+    assert response.status_code == 200, response.get_json()
+    rows = [row for row in response.get_json() if row["purpose"] == purpose and row["currency"] == currency]
+    if not rows:
+        return {"posted_minor": 0, "available_minor": 0, "pending_in_minor": 0, "pending_out_minor": 0}
+    (row,) = rows
+    return row

@@ -7,19 +7,19 @@ from sqlalchemy import func, select
 from billing.models import Transfer
 from exchange.extensions import db
 from exchange.leads.models import Lead
-from tests.factories import auth, fund, lead_fields, make_click, make_join, make_key, make_offer, make_user
+from tests.factories import (
+    auth,
+    balance,
+    fund,
+    lead_fields,
+    make_click,
+    make_join,
+    make_key,
+    make_offer,
+    make_user,
+)
 
 RATE, PAYOUT, FUNDS = 1500, 1000, 10_000
-
-
-def balance(client, key: str, purpose: str, currency: str = "USD") -> dict:
-    response = client.get("/api/v1/balance", headers=auth(key))
-    assert response.status_code == 200, response.get_json()
-    rows = [row for row in response.get_json() if row["purpose"] == purpose and row["currency"] == currency]
-    if not rows:
-        return {"posted_minor": 0, "available_minor": 0, "pending_in_minor": 0, "pending_out_minor": 0}
-    (row,) = rows
-    return row
 
 
 def lead_transfers(lead_id: int) -> int:

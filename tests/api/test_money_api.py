@@ -9,23 +9,13 @@ from billing.models import Payout, Transfer
 from exchange.db import commit
 from exchange.extensions import db
 from exchange.leads.decisions import release_hold
-from tests.factories import auth, fund, lead_fields, make_join, make_key, make_offer, make_user
+from tests.factories import auth, balance, fund, lead_fields, make_join, make_key, make_offer, make_user
 
 EARNED = 3000  # the payout of one approved lead, released from hold
 
 
 def count(model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def balance(client, key: str, purpose: str, currency: str = "USD") -> dict:
-    response = client.get("/api/v1/balance", headers=auth(key))
-    assert response.status_code == 200, response.get_json()
-    rows = [row for row in response.get_json() if row["purpose"] == purpose and row["currency"] == currency]
-    if not rows:
-        return {"posted_minor": 0, "available_minor": 0, "pending_in_minor": 0, "pending_out_minor": 0}
-    (row,) = rows
-    return row
 
 
 def end_of_request() -> None:
