@@ -86,12 +86,14 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.extensions import api, csrf
     from exchange.leads.api import blp as leads_api
     from exchange.offers.api import blp as offers_api
+    from exchange.offers.participation_api import blp as participation_api
     from exchange.staff_views import bp as staff_portal
     from exchange.tracking.views import bp as tracking
     from webmasters.api import blp as webmaster_api
     from webmasters.views import bp as webmaster_portal
 
-    for blueprint in (offers_api, leads_api, keys_api, billing_api, advertiser_api, webmaster_api):
+    apis = (offers_api, leads_api, keys_api, billing_api, advertiser_api, webmaster_api, participation_api)
+    for blueprint in apis:
         csrf.exempt(blueprint)  # API calls carry a key, not a session cookie
         api.register_blueprint(blueprint)
     for blueprint in (accounts_views, advertiser_portal, webmaster_portal, staff_portal, tracking):

@@ -17,6 +17,7 @@ from exchange.leads.models import Lead
 from exchange.leads.transitions import move
 from exchange.offers.caps import cap_reached, has_caps, lock_offer
 from exchange.offers.models import Offer
+from exchange.offers.participation import payout_for
 
 VALIDATOR = Actor.system("validation")
 
@@ -39,7 +40,8 @@ def validate(lead_id: int) -> str:
         return REJECTED
     lead.findings = stored
     lead.accepted_at = clock.now()
-    lead.currency, lead.rate_minor, lead.payout_minor = offer.currency, offer.rate_minor, offer.payout_minor
+    lead.currency, lead.rate_minor = offer.currency, offer.rate_minor
+    lead.payout_minor = payout_for(offer, lead.webmaster_id)
     db.session.flush()
     return accept_if_funded(lead, offer, action="accept", actor=VALIDATOR)
 

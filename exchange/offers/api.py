@@ -22,7 +22,10 @@ def participation_view(participation: Participation) -> dict:
     return {
         "id": participation.id,
         "offer_id": participation.offer_id,
+        "webmaster_id": participation.webmaster_id,
         "status": participation.status,
+        "custom_payout_minor": participation.custom_payout_minor,
+        "decision_reason": participation.decision_reason,
         "created_at": participation.created_at,
         "tracking_link": url_for("tracking.click", token=participation.token, _external=True),
     }

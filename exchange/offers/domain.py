@@ -15,6 +15,30 @@ TRAFFIC_SOURCES = (
     "incentive", "cashback", "sms", "influencer",
 )  # fmt: skip
 MAX_LANDINGS = 20
+# public: webmasters join freely; approval: they apply, the advertiser or a
+# moderator decides; private: by invitation only, invisible to others.
+VISIBILITIES = ("public", "approval", "private")
+# What joining makes of a participation, by the offer's visibility and the
+# participation's current status (None: not joined yet). A declined or banned
+# webmaster stays so; only a decision changes that.
+JOIN_OUTCOME = {
+    ("public", None): "active",
+    ("approval", None): "pending",
+    ("private", "invited"): "active",
+    ("public", "invited"): "active",
+    ("approval", "invited"): "active",
+}
+PARTICIPATION_STATUSES = ("active", "pending", "invited", "declined", "banned")
+# Decisions of an advertiser or a moderator: (current status, decision) -> new status.
+PARTICIPATION_DECISIONS = {
+    ("pending", "approve"): "active",
+    ("declined", "approve"): "active",
+    ("pending", "decline"): "declined",
+    ("active", "ban"): "banned",
+    ("pending", "ban"): "banned",
+    ("invited", "ban"): "banned",
+    ("banned", "approve"): "active",
+}
 MODELS = ("cpl",)
 LANDING_MACROS = ("click_id", "sub1", "sub2", "sub3", "sub4", "sub5", "offer_id", "webmaster_id")
 

@@ -14,6 +14,7 @@ class Offer(db.Model):
     __table_args__ = (
         CheckConstraint("payout_minor > 0 AND rate_minor >= payout_minor", name="prices"),
         CheckConstraint("status IN ('draft', 'active', 'paused', 'archived')", name="status"),
+        CheckConstraint("visibility IN ('public', 'approval', 'private')", name="visibility"),
         CheckConstraint("model IN ('cpl')", name="model"),
         CheckConstraint(
             "duplicate_window_seconds >= 0 AND review_window_seconds >= 0 AND hold_seconds >= 0",
@@ -38,6 +39,7 @@ class Offer(db.Model):
     # Where clicks go that this offer cannot take (wrong country, paused); None: a plain page.
     trafficback_url: Mapped[str | None] = mapped_column(String(2000))
     status: Mapped[str] = mapped_column(String(12), default="active")
+    visibility: Mapped[str] = mapped_column(String(12), default="public")
     duplicate_window_seconds: Mapped[int] = mapped_column(default=30 * 86400)
     review_window_seconds: Mapped[int] = mapped_column(default=3 * 86400)
     hold_seconds: Mapped[int] = mapped_column(default=14 * 86400)
@@ -53,13 +55,23 @@ class Participation(db.Model):
     """A webmaster's permission to send traffic to an offer, with its link token."""
 
     __tablename__ = "participations"
-    __table_args__ = (UniqueConstraint("offer_id", "webmaster_id"),)
+    __table_args__ = (
+        UniqueConstraint("offer_id", "webmaster_id"),
+        CheckConstraint(
+            "status IN ('active', 'pending', 'invited', 'declined', 'banned')", name="participation_status"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"))
     webmaster_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token: Mapped[str] = mapped_column(String(32), unique=True)
     status: Mapped[str] = mapped_column(String(12), default="active")
+    # The payout this webmaster earns on this offer instead of the offer's (never above the rate).
+    custom_payout_minor: Mapped[int | None] = mapped_column(BigInteger)
+    decision_reason: Mapped[str | None] = mapped_column(String(500))
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     offer: Mapped[Offer] = db.relationship()

@@ -11,6 +11,7 @@ from exchange.offers.domain import (
     MAX_LANDINGS,
     STATUSES,
     TRAFFIC_SOURCES,
+    VISIBILITIES,
     field_list_problems,
     landing_url_problem,
 )
@@ -53,6 +54,7 @@ class OfferCreateSchema(Schema):
     landing_url = ma.String(required=True, validate=validate.Length(max=2000))
     trafficback_url = ma.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     status = ma.String(load_default="active", validate=validate.OneOf(STATUSES))
+    visibility = ma.String(load_default="public", validate=validate.OneOf(VISIBILITIES))
     duplicate_window_seconds = ma.Integer(
         strict=True, load_default=30 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
     )
@@ -97,6 +99,7 @@ OfferPatchSchema = Schema.from_dict(
 
 class _OfferPublicFields(Schema):
     id = ma.Integer()
+    visibility = ma.String()
     name = ma.String()
     description = ma.String()
     terms = ma.String()
@@ -137,6 +140,9 @@ class OfferSchema(_OfferPublicFields):
 class ParticipationSchema(Schema):
     id = ma.Integer()
     offer_id = ma.Integer()
+    webmaster_id = ma.Integer()
     status = ma.String()
+    custom_payout_minor = ma.Integer()
+    decision_reason = ma.String()
     tracking_link = ma.String()
     created_at = ma.DateTime()

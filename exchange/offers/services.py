@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from exchange.accounts.models import User
 from exchange.errors import Invalid, NotFound
 from exchange.extensions import db
+from exchange.offers.domain import JOIN_OUTCOME
 from exchange.offers.models import Offer, Participation
 from exchange.offers.schemas import IMMUTABLE, OfferCreateSchema
 
@@ -60,8 +61,11 @@ def offers_visible_to(user: User) -> list[Offer]:
     query = select(Offer).order_by(Offer.id)
     if user.role == "advertiser":
         query = query.where(Offer.advertiser_id == user.id)
-    elif user.role == "webmaster":
-        query = query.where(Offer.status == "active")
+    elif user.role == "webmaster":  # the catalog, and whatever it joined or was invited to
+        joined = select(Participation.offer_id).where(Participation.webmaster_id == user.id)
+        query = query.where(
+            ((Offer.status == "active") & (Offer.visibility != "private")) | Offer.id.in_(joined)
+        )
     return list(db.session.scalars(query))
 
 
@@ -76,22 +80,40 @@ def _may_see(user: User, offer: Offer) -> bool:
     if user.role == "advertiser":
         return offer.advertiser_id == user.id
     if user.role == "webmaster":
-        return offer.status == "active" or _joined(user.id, offer.id)
+        return (offer.status == "active" and offer.visibility != "private") or _joined(user.id, offer.id)
     return True
 
 
 def join_offer(webmaster_id: int, offer_id: int) -> Participation:
-    """Join a public offer; joining twice answers the same participation."""
+    """Join (public offer), apply (approval required) or accept an invitation
+    (private offer). Joining again answers the same participation."""
     offer = db.session.get(Offer, offer_id)
-    if offer is None or offer.status != "active":
-        raise NotFound("No such offer.")
     existing = _participation(webmaster_id, offer_id)
-    if existing:
+    if offer is None or offer.status != "active" or (offer.visibility == "private" and existing is None):
+        raise NotFound("No such offer.")
+    outcome = JOIN_OUTCOME.get((offer.visibility, existing.status if existing else None))
+    if existing is not None:
+        if outcome:
+            existing.status = outcome
+            db.session.flush()
         return existing
+    return _new_participation(offer_id, webmaster_id, outcome)
+
+
+def invite(advertiser_id: int, offer_id: int, webmaster_id: int) -> Participation:
+    """Invite a webmaster to an offer (the only way into a private one)."""
+    offer = own_offer(advertiser_id, offer_id)
+    webmaster = db.session.get(User, webmaster_id)
+    if webmaster is None or webmaster.role != "webmaster":
+        raise Invalid("No such webmaster.", fields={"webmaster_id": ["Unknown webmaster."]})
+    return _participation(webmaster_id, offer.id) or _new_participation(offer.id, webmaster_id, "invited")
+
+
+def _new_participation(offer_id: int, webmaster_id: int, status: str) -> Participation:
     try:
         with db.session.begin_nested():
             participation = Participation(
-                offer_id=offer_id, webmaster_id=webmaster_id, token=secrets.token_urlsafe(12)
+                offer_id=offer_id, webmaster_id=webmaster_id, status=status, token=secrets.token_urlsafe(12)
             )
             db.session.add(participation)
     except IntegrityError:  # joined concurrently

@@ -7,7 +7,7 @@ from tests.factories import auth, lead_fields, make_join, make_key, make_offer, 
 def test_a_webmaster_whose_participation_is_not_active_cannot_submit_leads(client, ctx):
     webmaster = make_user("webmaster")
     participation = make_join(webmaster, make_offer(make_user("advertiser")))
-    participation.status = "suspended"  # what a ban or a declined application will set
+    participation.status = "banned"
     ctx.commit()
 
     response = client.post(

@@ -247,3 +247,21 @@ def test_pick_landing_follows_the_weights_at_their_boundaries():
     assert pick_landing("default", rotation, 0.75) == "b"
     assert pick_landing("default", rotation, 0.9999) == "b"
     assert pick_landing("default", [], 0.5) == "default"
+
+
+@pytest.mark.parametrize(
+    ("visibility", "status", "outcome"),
+    [
+        ("public", None, "active"),
+        ("approval", None, "pending"),
+        ("private", None, None),  # invisible: refused before this table is read
+        ("private", "invited", "active"),
+        ("public", "declined", None),
+        ("approval", "banned", None),
+        ("approval", "pending", None),
+    ],
+)
+def test_joining_makes_of_a_participation_what_the_visibility_allows(visibility, status, outcome):
+    from exchange.offers.domain import JOIN_OUTCOME
+
+    assert JOIN_OUTCOME.get((visibility, status)) == outcome
