@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.accounts.api import blp as keys_api
     from exchange.accounts.views import bp as accounts_views
     from exchange.extensions import api, csrf
+    from exchange.forms.views import bp as hosted_forms
     from exchange.leads.api import blp as leads_api
     from exchange.offers.api import blp as offers_api
     from exchange.offers.participation_api import blp as participation_api
@@ -96,7 +97,14 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in apis:
         csrf.exempt(blueprint)  # API calls carry a key, not a session cookie
         api.register_blueprint(blueprint)
-    for blueprint in (accounts_views, advertiser_portal, webmaster_portal, staff_portal, tracking):
+    for blueprint in (
+        accounts_views,
+        advertiser_portal,
+        webmaster_portal,
+        staff_portal,
+        tracking,
+        hosted_forms,
+    ):
         app.register_blueprint(blueprint)
     csrf.exempt(tracking)  # GET only, no session: nothing to forge
 

@@ -2,7 +2,7 @@
 
 from billing.models import Account, Payout, Transfer
 from exchange.accounts.models import ApiKey, User
-from exchange.leads.models import Lead, LeadEvent
+from exchange.leads.models import Consent, Lead, LeadEvent
 from exchange.offers.models import Offer, Participation
 from exchange.tracking.models import Click
 
@@ -10,6 +10,7 @@ __all__ = [
     "Account",
     "ApiKey",
     "Click",
+    "Consent",
     "Lead",
     "LeadEvent",
     "Offer",

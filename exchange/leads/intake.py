@@ -19,7 +19,7 @@ from exchange.errors import Conflict, Invalid
 from exchange.extensions import db
 from exchange.jobs import enqueue_after_commit
 from exchange.leads.checks import field_errors, normalise_email, normalise_phone
-from exchange.leads.models import Lead
+from exchange.leads.models import Consent, Lead
 from exchange.leads.transitions import record_submission
 from exchange.offers.models import Participation
 from exchange.tracking import clickids
@@ -41,9 +41,14 @@ def request_fingerprint(payload: dict) -> str:
 
 
 def submit_lead(
-    webmaster_id: int, payload: dict, actor: Actor, idempotency_key: str | None = None
+    webmaster_id: int,
+    payload: dict,
+    actor: Actor,
+    idempotency_key: str | None = None,
+    consent: dict | None = None,
 ) -> Submission:
-    """``payload`` was loaded through ``LeadSubmitSchema``."""
+    """``payload`` was loaded through ``LeadSubmitSchema``; ``consent`` (hosted
+    forms) is ``{"text", "given_at", "ip", "page_url"}``."""
     fingerprint = request_fingerprint(payload)
     if idempotency_key:
         earlier = _by_idempotency_key(webmaster_id, idempotency_key)
@@ -85,6 +90,8 @@ def submit_lead(
         if earlier is None:
             raise
         return _replay(earlier, fingerprint)
+    if consent is not None:
+        db.session.add(Consent(lead_id=lead.id, **consent))
     record_submission(lead, actor)
     enqueue_validation(lead.id)
     return Submission(lead=lead, replayed=False)

@@ -54,6 +54,19 @@ class Lead(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
+class Consent(db.Model):
+    """What a visitor agreed to on a hosted form: the text shown, when, from where."""
+
+    __tablename__ = "lead_consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), unique=True)
+    text: Mapped[str] = mapped_column(String(2000))
+    given_at: Mapped[datetime]
+    ip: Mapped[str | None] = mapped_column(String(45))
+    page_url: Mapped[str] = mapped_column(String(2000))
+
+
 class LeadEvent(db.Model):
     """The audit log of lead transitions. Append-only."""
 

@@ -1,0 +1,1 @@
+"""Hosted lead forms: ``/f/<token>`` serves an offer's fields to visitors."""

@@ -1,0 +1,95 @@
+"""``GET/POST /f/<token>``: the offer's fields as an accessible HTML form.
+
+The form carries the visitor's click id, asks for consent (the text shown,
+the time, the IP and the page's URL are stored with the lead), has a
+honeypot field that people never see, and goes through the same intake and
+validation as the API."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from exchange import clock
+from exchange.actors import Actor
+from exchange.db import commit, rollback
+from exchange.errors import Invalid
+from exchange.leads.intake import submit_lead
+from exchange.offers.services import participation_by_token
+
+bp = Blueprint("forms", __name__)
+HONEYPOT = "website"
+INPUT_TYPES = {"string": "text", "email": "email", "phone": "tel", "country": "text", "integer": "number"}
+
+
+def consent_text(offer_name: str) -> str:
+    return (
+        f"I agree to be contacted about \u201c{offer_name}\u201d by phone or email "
+        "with the details I entered, and I may withdraw this at any time."
+    )
+
+
+@bp.route("/f/<token>", methods=["GET", "POST"])
+def lead_form(token: str):
+    participation = participation_by_token(token)
+    if participation is None or participation.status != "active" or participation.offer.status != "active":
+        abort(404)
+    offer = participation.offer
+    click_id = request.values.get("click_id", "")
+    values: dict = {}
+    errors: dict = {}
+    if request.method == "POST":
+        if request.form.get(HONEYPOT):
+            return render_template("form_thanks.html", offer=offer)  # a bot: thank it, keep nothing
+        values = _values(offer.fields)
+        if not request.form.get("consent"):
+            errors["consent"] = ["Please tick the box to agree to be contacted."]
+        else:
+            try:
+                _submit(participation, values, click_id)
+                commit()
+                return render_template("form_thanks.html", offer=offer)
+            except Invalid as error:
+                rollback()
+                errors = error.fields.get("fields", error.fields)
+    status = 422 if errors else 200
+    return render_template(
+        "form.html",
+        offer=offer,
+        click_id=click_id,
+        values=values,
+        errors=errors,
+        input_types=INPUT_TYPES,
+        consent=consent_text(offer.name),
+        honeypot=HONEYPOT,
+    ), status
+
+
+def _submit(participation, values: dict, click_id: str) -> None:
+    payload = {
+        "click_id": click_id or None,
+        "offer_id": None if click_id else participation.offer_id,
+        "fields": values,
+        "ip": request.remote_addr,
+        **{f"sub{n}": None for n in range(1, 6)},
+    }
+    consent = {
+        "text": consent_text(participation.offer.name),
+        "given_at": clock.now(),
+        "ip": request.remote_addr,
+        "page_url": request.url[:2000],
+    }
+    submit_lead(participation.webmaster_id, payload, Actor.system("hosted form"), consent=consent)
+
+
+def _values(specs: list[dict]) -> dict:
+    """The form's values, typed as the offer's fields expect; empty inputs left out."""
+    values: dict = {}
+    for spec in specs:
+        raw = request.form.get(spec["name"], "").strip()
+        if spec["type"] == "boolean":
+            values[spec["name"]] = bool(raw)
+        elif raw and spec["type"] == "integer":
+            values[spec["name"]] = int(raw) if raw.lstrip("-").isdigit() else raw
+        elif raw:
+            values[spec["name"]] = raw
+    return values
