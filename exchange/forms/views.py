@@ -15,6 +15,8 @@ from exchange.db import commit, rollback
 from exchange.errors import Invalid
 from exchange.leads.intake import submit_lead
 from exchange.offers.services import participation_by_token
+from exchange.tracking import clickids
+from exchange.tracking.services import click_key
 
 bp = Blueprint("forms", __name__)
 HONEYPOT = "website"
@@ -34,7 +36,7 @@ def lead_form(token: str):
     if participation is None or participation.status != "active" or participation.offer.status != "active":
         abort(404)
     offer = participation.offer
-    click_id = request.values.get("click_id", "")
+    click_id = _own_click_id(request.values.get("click_id", ""), participation.id)
     values: dict = {}
     errors: dict = {}
     if request.method == "POST":
@@ -62,6 +64,13 @@ def lead_form(token: str):
         consent=consent_text(offer.name),
         honeypot=HONEYPOT,
     ), status
+
+
+def _own_click_id(click_id: str, participation_id: int) -> str:
+    """The click id if it is a genuine click on this very link; otherwise none
+    (the form's own link still attributes the lead)."""
+    claims = clickids.verify(click_key(), click_id) if click_id else None
+    return click_id if claims and claims.participation_id == participation_id else ""
 
 
 def _submit(participation, values: dict, click_id: str) -> None:

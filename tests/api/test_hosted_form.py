@@ -93,3 +93,18 @@ def test_an_unknown_or_inactive_link_has_no_form(client, ctx, link):
     link.status = "banned"
     ctx.commit()
     assert client.get(f"/f/{link.token}").status_code == 404
+
+
+def test_a_click_id_that_is_not_this_links_is_dropped_and_the_link_still_attributes_the_lead(
+    client, ctx, link
+):
+    other = make_join(make_user("webmaster"), make_offer(make_user("advertiser")))
+    foreign = make_click(other).click_id
+
+    page = client.get(f"/f/{link.token}?click_id={foreign}").get_data(as_text=True)
+    response = client.post(f"/f/{link.token}?click_id={foreign}", data={**GOOD, "consent": "on"})
+
+    assert f'value="{foreign}"' not in page
+    assert response.status_code == 200
+    lead = ctx.scalar(select(Lead))
+    assert (lead.webmaster_id, lead.click_token) == (link.webmaster_id, None)
