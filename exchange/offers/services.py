@@ -31,10 +31,6 @@ def own_offer(advertiser_id: int, offer_id: int) -> Offer:
     return offer
 
 
-def set_offer_status(advertiser_id: int, offer_id: int, status: str) -> Offer:
-    return update_offer(advertiser_id, offer_id, {"status": status})
-
-
 def update_offer(advertiser_id: int, offer_id: int, changes: dict) -> Offer:
     """Apply any subset of an offer's settings, checked as a whole with the rest.
 

@@ -67,11 +67,6 @@ def target_of(participation: Participation, offer: Offer | None = None) -> LinkT
     )
 
 
-def forget_all() -> None:
-    with _lock:
-        _cache.clear()
-
-
 def _load(token: str) -> LinkTarget | None:
     row = db.session.execute(
         select(Participation, Offer)

@@ -15,7 +15,7 @@ from exchange.leads.schemas import LeadSubmitSchema
 from exchange.leads.sweep import sweep
 from exchange.leads.tasks import validate_lead_job
 from exchange.leads.validation import validate
-from exchange.offers.services import set_offer_status
+from exchange.offers.services import update_offer
 from tests.factories import fund, lead_fields, make_join, make_offer, make_user
 from tests.integration.helpers import (
     available,
@@ -180,7 +180,7 @@ def test_a_country_the_offer_does_not_allow_is_a_geo_mismatch(market):
 def test_a_lead_for_a_paused_offer_is_rejected_as_offer_paused(market):
     advertiser, webmaster, offer = market
     lead_id = submit(webmaster, offer, contact(1))
-    set_offer_status(advertiser.id, offer.id, "paused")
+    update_offer(advertiser.id, offer.id, {"status": "paused"})
     commit()
 
     assert validate_lead_job(lead_id) == "rejected"
