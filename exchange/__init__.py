@@ -89,11 +89,22 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.offers.api import blp as offers_api
     from exchange.offers.participation_api import blp as participation_api
     from exchange.staff_views import bp as staff_portal
+    from exchange.tracking.postback_api import blp as postback_api
+    from exchange.tracking.postback_views import bp as conversion_postback
     from exchange.tracking.views import bp as tracking
     from webmasters.api import blp as webmaster_api
     from webmasters.views import bp as webmaster_portal
 
-    apis = (offers_api, leads_api, keys_api, billing_api, advertiser_api, webmaster_api, participation_api)
+    apis = (
+        offers_api,
+        leads_api,
+        keys_api,
+        billing_api,
+        advertiser_api,
+        webmaster_api,
+        participation_api,
+        postback_api,
+    )
     for blueprint in apis:
         csrf.exempt(blueprint)  # API calls carry a key, not a session cookie
         api.register_blueprint(blueprint)
@@ -104,9 +115,11 @@ def _register_blueprints(app: Flask) -> None:
         staff_portal,
         tracking,
         hosted_forms,
+        conversion_postback,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(tracking)  # GET only, no session: nothing to forge
+    csrf.exempt(conversion_postback)  # server to server, authenticated by the postback token
 
 
 def _register_template_filters(app: Flask) -> None:

@@ -4,7 +4,7 @@ from billing.models import Account, Payout, Transfer
 from exchange.accounts.models import ApiKey, User
 from exchange.leads.models import Consent, Lead, LeadEvent
 from exchange.offers.models import Offer, Participation
-from exchange.tracking.models import Click
+from exchange.tracking.models import Click, PostbackToken
 
 __all__ = [
     "Account",
@@ -16,6 +16,7 @@ __all__ = [
     "Offer",
     "Participation",
     "Payout",
+    "PostbackToken",
     "Transfer",
     "User",
 ]

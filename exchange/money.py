@@ -17,3 +17,20 @@ def format_minor(amount_minor: int, currency: str) -> str:
     whole, fraction = divmod(abs(amount_minor), 10**digits)
     text = f"{whole:,}" + (f".{fraction:0{digits}d}" if digits else "")
     return f"{sign}{text} {currency}"
+
+
+def parse_major(text: str, currency: str) -> int:
+    """An amount written in major units (``"49.90"``, ``"49.9"``, ``"49"``) as minor units.
+
+    Exact: more decimals than the currency has is an error, never a rounding. Raises ValueError."""
+    digits = MINOR_DIGITS.get(currency, 2)
+    whole, dot, fraction = text.strip().partition(".")
+    if (
+        not whole.isdigit()
+        or not whole.isascii()
+        or (dot and not (fraction.isdigit() and fraction.isascii()))
+    ):
+        raise ValueError("an amount like 49.90: digits, one optional point, no sign")
+    if len(fraction) > digits:
+        raise ValueError(f"{currency} has {digits} decimal places")
+    return int(whole) * 10**digits + int(fraction.ljust(digits, "0") or 0)

@@ -33,7 +33,12 @@ def consent_text(offer_name: str) -> str:
 @bp.route("/f/<token>", methods=["GET", "POST"])
 def lead_form(token: str):
     participation = participation_by_token(token)
-    if participation is None or participation.status != "active" or participation.offer.status != "active":
+    if (
+        participation is None
+        or participation.status != "active"
+        or participation.offer.status != "active"
+        or participation.offer.model != "cpl"  # cpa / cps conversions come from the advertiser
+    ):
         abort(404)
     offer = participation.offer
     click_id = _own_click_id(request.values.get("click_id", ""), participation.id)

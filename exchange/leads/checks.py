@@ -38,6 +38,9 @@ class LeadFacts:
     ip_country: str | None = None
     earlier_duplicates: int = 0
     full_cap: str | None = None  # the name of a cap already full, if any
+    # A conversion the advertiser reported (cpa, cps) has no fields and no stated country.
+    is_conversion: bool = False
+    payout_minor: int | None = None  # what the lead would pay the webmaster if accepted
 
 
 def _phone_like(value: str) -> None:
@@ -102,7 +105,7 @@ def check_country(facts: LeadFacts) -> list[Finding]:
     if not facts.allowed_countries:
         return []
     allowed = ", ".join(facts.allowed_countries)
-    if (facts.country or "").upper() not in facts.allowed_countries:
+    if not facts.is_conversion and (facts.country or "").upper() not in facts.allowed_countries:
         return [Finding("geo_mismatch", REJECT, f"{facts.country or 'unknown'} not in {allowed}")]
     if facts.ip_country and facts.ip_country not in facts.allowed_countries:
         return [Finding("geo_mismatch", REJECT, f"IP in {facts.ip_country}, not in {allowed}")]
@@ -115,7 +118,13 @@ def check_cap(facts: LeadFacts) -> list[Finding]:
     return []
 
 
-CHECKS = (check_offer_active, check_schema, check_duplicate, check_country, check_cap)
+def check_price(facts: LeadFacts) -> list[Finding]:
+    if facts.payout_minor == 0:
+        return [Finding("amount_too_small", REJECT, "the sale's share rounds to no payout")]
+    return []
+
+
+CHECKS = (check_offer_active, check_schema, check_duplicate, check_country, check_cap, check_price)
 
 
 def evaluate(facts: LeadFacts) -> list[Finding]:

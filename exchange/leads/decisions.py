@@ -126,4 +126,14 @@ def fund_waiting_lead(lead_id: int, actor: Actor) -> bool:
     if lead.status != AWAITING_FUNDS:
         return True  # someone else funded it: go on with the next one
     offer = db.session.get(Offer, lead.offer_id)
-    return accept_if_funded(lead, offer, action="fund", actor=actor) == PENDING
+    funded = accept_if_funded(lead, offer, action="fund", actor=actor) == PENDING
+    approve_if_reported_approved(lead)
+    return funded
+
+
+def approve_if_reported_approved(lead: Lead) -> None:
+    """A conversion its advertiser reported approved needs no review once accepted.
+    The caller holds the lead's row lock."""
+    if lead.status == PENDING and lead.reported_status == "approved":
+        actor = Actor(kind="user", user_id=lead.advertiser_id, label="conversion postback")
+        approve_lead(lead.id, actor, note="reported approved by postback")

@@ -58,6 +58,11 @@ def submit_lead(
     if participation.status != "active":
         raise Invalid("You may not send leads to this offer now.", code="participation_inactive")
     offer = participation.offer
+    if offer.model != "cpl":
+        raise Invalid(
+            f"A {offer.model} offer takes no leads: its advertiser reports conversions by postback.",
+            code="offer_takes_no_leads",
+        )
     errors = field_errors(offer.fields, payload["fields"])
     if errors:
         raise Invalid("The lead's fields do not match the offer.", fields={"fields": errors})

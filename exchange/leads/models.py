@@ -17,6 +17,7 @@ class Lead(db.Model):
     __table_args__ = (
         CheckConstraint(f"status IN ({_states_sql})", name="status"),
         UniqueConstraint("webmaster_id", "idempotency_key"),
+        UniqueConstraint("advertiser_id", "txid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +44,13 @@ class Lead(db.Model):
     currency: Mapped[str | None] = mapped_column(String(3))
     rate_minor: Mapped[int | None] = mapped_column(BigInteger)
     payout_minor: Mapped[int | None] = mapped_column(BigInteger)
+    # Which of the offer's terms priced the lead at acceptance (pricing.ChosenTerms.as_dict()).
+    pricing: Mapped[dict | None] = mapped_column(JSON)
+    # Conversions an advertiser reports by postback (cpa, cps): its transaction id, the
+    # sale amount (cps) and the status it reported (pending or approved).
+    txid: Mapped[str | None] = mapped_column(String(255))
+    sale_amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    reported_status: Mapped[str | None] = mapped_column(String(16))
     accepted_at: Mapped[datetime | None]  # when validation accepted it (what caps count)
     review_deadline: Mapped[datetime | None] = mapped_column(index=True)
     approved_at: Mapped[datetime | None]

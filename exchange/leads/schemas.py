@@ -46,6 +46,8 @@ class WebmasterLeadSchema(Schema):
     sub1, sub2, sub3, sub4, sub5 = (ma.String() for _ in range(5))
     currency = ma.String()
     payout_minor = ma.Integer()
+    txid = ma.String(metadata={"description": "A conversion's transaction id (cpa, cps); null for a lead."})
+    sale_amount_minor = ma.Integer()
     created_at = ma.DateTime()
     hold_until = ma.DateTime()
 
@@ -55,6 +57,9 @@ class AdvertiserLeadSchema(WebmasterLeadSchema):
     fields = ma.Dict()
     findings = ma.List(ma.Dict())
     rate_minor = ma.Integer()
+    pricing = ma.Dict(
+        metadata={"description": "The terms that priced it: model, rule_index, rule_id, custom_payout."}
+    )
     review_deadline = ma.DateTime()
     approved_at = ma.DateTime()
     decision_note = ma.String()

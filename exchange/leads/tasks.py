@@ -6,7 +6,11 @@ import logging
 
 from exchange.actors import Actor
 from exchange.db import commit
+from exchange.extensions import db
 from exchange.jobs import task
+from exchange.leads.decisions import approve_if_reported_approved
+from exchange.leads.domain import PENDING
+from exchange.leads.models import Lead
 from exchange.leads.sweep import fund_in_arrival_order, sweep
 from exchange.leads.validation import validate
 
@@ -16,6 +20,10 @@ log = logging.getLogger(__name__)
 @task
 def validate_lead_job(lead_id: int) -> str:
     status = validate(lead_id)
+    if status == PENDING:
+        lead = db.session.get(Lead, lead_id)
+        approve_if_reported_approved(lead)
+        status = lead.status
     commit()
     log.info("validate-lead-%s: %s", lead_id, status)
     return status

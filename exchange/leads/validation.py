@@ -17,7 +17,7 @@ from exchange.leads.models import Lead
 from exchange.leads.transitions import move
 from exchange.offers.caps import cap_reached, has_caps, lock_offer
 from exchange.offers.models import Offer
-from exchange.offers.participation import payout_for
+from exchange.offers.prices import price_lead
 
 VALIDATOR = Actor.system("validation")
 
@@ -30,18 +30,23 @@ def validate(lead_id: int) -> str:
     offer = db.session.get(Offer, lead.offer_id)
     if _earlier_with_same_contact(lead, offer, (RECEIVED,)):
         return RECEIVED  # decide after the earlier lead; the sweep brings this one back
+    if lead.reported_status == "rejected":  # a conversion its advertiser reported rejected
+        move(lead, "reject_invalid", VALIDATOR, "reported rejected", reason_codes=["advertiser_rejected"])
+        return REJECTED
     if has_caps(offer):
         offer = lock_offer(offer.id)  # lock order: the lead, its offer, then accounts
-    findings = evaluate(gather_facts(lead, offer))
+    pricing = price_lead(offer, lead.webmaster_id, lead.country or lead.ip_country, lead.sale_amount_minor)
+    findings = evaluate(gather_facts(lead, offer, pricing.price.payout_minor))
     codes = rejection_codes(findings)
     stored = [f.as_dict() for f in findings]
     if codes:
         move(lead, "reject_invalid", VALIDATOR, ", ".join(codes), reason_codes=codes, findings=stored)
         return REJECTED
     lead.findings = stored
-    lead.accepted_at = clock.now()
-    lead.currency, lead.rate_minor = offer.currency, offer.rate_minor
-    lead.payout_minor = payout_for(offer, lead.webmaster_id)
+    lead.accepted_at = clock.now()  # the lead's prices are fixed now; later edits never reprice it
+    lead.currency = offer.currency
+    lead.rate_minor, lead.payout_minor = pricing.price.rate_minor, pricing.price.payout_minor
+    lead.pricing = {"model": offer.model, **pricing.chosen.as_dict()}
     db.session.flush()
     return accept_if_funded(lead, offer, action="accept", actor=VALIDATOR)
 
@@ -69,10 +74,12 @@ def price_of(lead: Lead) -> LeadPrice:
     )
 
 
-def gather_facts(lead: Lead, offer: Offer) -> LeadFacts:
+def gather_facts(lead: Lead, offer: Offer, payout_minor: int | None = None) -> LeadFacts:
     return LeadFacts(
         fields=lead.fields,
-        field_specs=offer.fields,
+        field_specs=[] if lead.txid else offer.fields,
+        is_conversion=lead.txid is not None,
+        payout_minor=payout_minor,
         offer_status=offer.status,
         allowed_countries=list(offer.allowed_countries or []),
         country=lead.country,

@@ -6,7 +6,8 @@ from flask import url_for
 from flask_smorest import Blueprint
 
 from exchange.accounts.auth import api_key_required, caller
-from exchange.offers.models import Participation
+from exchange.accounts.models import User
+from exchange.offers.models import Offer, Participation
 from exchange.offers.schemas import CatalogOfferSchema, OfferSchema
 from exchange.offers.services import offer_visible_to, offers_visible_to
 
@@ -14,8 +15,18 @@ blp = Blueprint("offers", __name__, url_prefix="/api/v1", description="Offers")
 ROLE_VIEW = "Advertisers get Offer (with the rate); webmasters get CatalogOffer (payout only)."
 
 
-def offer_schema_for(role: str, many: bool = False):
-    return (CatalogOfferSchema if role == "webmaster" else OfferSchema)(many=many)
+def offer_view(user: User, offer: Offer) -> dict:
+    """The advertiser's (and staff's) full view; a webmaster's has payouts only, with
+    the payout rules that can price its leads."""
+    if user.role != "webmaster":
+        return OfferSchema().dump(offer)
+    view = CatalogOfferSchema().dump(offer)
+    view["payout_rules"] = [
+        {key: value for key, value in rule.items() if key not in ("id", "rate_minor", "rate_bps")}
+        for rule in offer.payout_rules or []
+        if rule.get("webmaster_id") in (None, user.id)
+    ]
+    return view
 
 
 def participation_view(participation: Participation) -> dict:
@@ -25,6 +36,8 @@ def participation_view(participation: Participation) -> dict:
         "webmaster_id": participation.webmaster_id,
         "status": participation.status,
         "custom_payout_minor": participation.custom_payout_minor,
+        "custom_payout_bps": participation.custom_payout_bps,
+        "traffic_sources": participation.traffic_sources or [],
         "decision_reason": participation.decision_reason,
         "created_at": participation.created_at,
         "tracking_link": url_for("tracking.click", token=participation.token, _external=True),
@@ -36,7 +49,7 @@ def participation_view(participation: Participation) -> dict:
 @blp.response(200, description=ROLE_VIEW)
 def list_offers():
     user = caller()
-    return offer_schema_for(user.role, many=True).dump(offers_visible_to(user))
+    return [offer_view(user, offer) for offer in offers_visible_to(user)]
 
 
 @blp.route("/offers/<id:offer_id>", methods=["GET"])
@@ -44,4 +57,4 @@ def list_offers():
 @blp.response(200, description=ROLE_VIEW)
 def get_offer(offer_id: int):
     user = caller()
-    return offer_schema_for(user.role).dump(offer_visible_to(user, offer_id))
+    return offer_view(user, offer_visible_to(user, offer_id))

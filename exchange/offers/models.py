@@ -8,14 +8,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 from exchange import clock
 from exchange.extensions import db
 
+# Fixed prices (any model), or percentage prices (cps); payout positive and never above the rate.
+OFFER_PRICES_SQL = (
+    "(rate_bps IS NULL AND payout_bps IS NULL AND payout_minor > 0 AND rate_minor >= payout_minor)"
+    " OR (model = 'cps' AND rate_minor IS NULL AND payout_minor IS NULL"
+    " AND payout_bps > 0 AND rate_bps >= payout_bps AND rate_bps <= 10000)"
+)
+
 
 class Offer(db.Model):
     __tablename__ = "offers"
     __table_args__ = (
-        CheckConstraint("payout_minor > 0 AND rate_minor >= payout_minor", name="prices"),
+        CheckConstraint(OFFER_PRICES_SQL, name="prices"),
         CheckConstraint("status IN ('draft', 'active', 'paused', 'archived')", name="status"),
         CheckConstraint("visibility IN ('public', 'approval', 'private')", name="visibility"),
-        CheckConstraint("model IN ('cpl')", name="model"),
+        CheckConstraint("model IN ('cpl', 'cpa', 'cps')", name="model"),
         CheckConstraint(
             "duplicate_window_seconds >= 0 AND review_window_seconds >= 0 AND hold_seconds >= 0",
             name="windows",
@@ -31,8 +38,13 @@ class Offer(db.Model):
     landing_urls: Mapped[list] = mapped_column(JSON, default=list)  # [{"url", "weight"}] rotation
     model: Mapped[str] = mapped_column(String(8), default="cpl")
     currency: Mapped[str] = mapped_column(String(3))
-    rate_minor: Mapped[int] = mapped_column(BigInteger)
-    payout_minor: Mapped[int] = mapped_column(BigInteger)
+    # Fixed prices in minor units, or (cps only) shares of the sale in basis points.
+    rate_minor: Mapped[int | None] = mapped_column(BigInteger)
+    payout_minor: Mapped[int | None] = mapped_column(BigInteger)
+    rate_bps: Mapped[int | None]
+    payout_bps: Mapped[int | None]
+    # Overrides by webmaster, country, temperature (exchange/offers/pricing.py), stored form.
+    payout_rules: Mapped[list] = mapped_column(JSON, default=list)
     allowed_countries: Mapped[list] = mapped_column(JSON, default=list)
     fields: Mapped[list] = mapped_column(JSON, default=list)
     landing_url: Mapped[str] = mapped_column(String(2000))
@@ -69,6 +81,9 @@ class Participation(db.Model):
     status: Mapped[str] = mapped_column(String(12), default="active")
     # The payout this webmaster earns on this offer instead of the offer's (never above the rate).
     custom_payout_minor: Mapped[int | None] = mapped_column(BigInteger)
+    custom_payout_bps: Mapped[int | None]  # the same, on an offer priced in basis points
+    # The traffic sources the webmaster declared when joining (a subset of the offer's allowed ones).
+    traffic_sources: Mapped[list] = mapped_column(JSON, default=list)
     decision_reason: Mapped[str | None] = mapped_column(String(500))
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -14,6 +14,8 @@ from exchange.errors import Conflict, Invalid, NotFound
 from exchange.extensions import db
 from exchange.offers.domain import PARTICIPATION_DECISIONS
 from exchange.offers.models import Offer, Participation
+from exchange.offers.prices import base_terms, rules_of
+from exchange.offers.pricing import custom_payout_problems
 
 STAFF = ("moderator", "admin")
 
@@ -54,28 +56,22 @@ def decide(user: User, participation_id: int, decision: str, reason: str | None)
     return participation
 
 
-def set_custom_payout(user: User, participation_id: int, payout_minor: int | None) -> Participation:
-    """This webmaster's payout on this offer instead of the offer's (None: the offer's)."""
+def set_custom_payout(
+    user: User, participation_id: int, payout_minor: int | None, payout_bps: int | None = None
+) -> Participation:
+    """This webmaster's payout on this offer instead of the offer's (both None: the offer's).
+    It must fit under the rate of the base terms and of every rule it can combine with."""
     participation = participation_for(user, participation_id)
-    if payout_minor is not None and payout_minor > participation.offer.rate_minor:
-        raise Invalid(
-            "A custom payout may not exceed the offer's rate.",
-            fields={"custom_payout_minor": [f"At most {participation.offer.rate_minor}."]},
-        )
+    offer = participation.offer
+    if payout_minor is not None or payout_bps is not None:
+        problems = custom_payout_problems(base_terms(offer), rules_of(offer), payout_minor, payout_bps)
+        if problems:
+            name = "custom_payout_bps" if offer.rate_bps is not None else "custom_payout_minor"
+            raise Invalid("This custom payout does not fit the offer's prices.", fields={name: problems})
     participation.custom_payout_minor = payout_minor
+    participation.custom_payout_bps = payout_bps
     db.session.flush()
     return participation
-
-
-def payout_for(offer: Offer, webmaster_id: int) -> int:
-    """The payout a lead earns at acceptance: the webmaster's custom payout if it
-    still fits under the rate, the offer's otherwise (the margin never goes negative)."""
-    custom = db.session.scalar(
-        select(Participation.custom_payout_minor).where(
-            Participation.offer_id == offer.id, Participation.webmaster_id == webmaster_id
-        )
-    )
-    return custom if custom is not None and custom <= offer.rate_minor else offer.payout_minor
 
 
 def _may_decide(user: User, offer: Offer) -> bool:

@@ -11,6 +11,7 @@ from exchange.bounds import MAX_AMOUNT_MINOR, MAX_ID
 from exchange.db import commit
 from exchange.offers.api import participation_view
 from exchange.offers.participation import decide, participations_on, set_custom_payout
+from exchange.offers.pricing import BPS_WHOLE
 from exchange.offers.schemas import ParticipationSchema
 from exchange.offers.services import invite
 
@@ -28,7 +29,10 @@ class InviteSchema(Schema):
 
 class CustomPayoutSchema(Schema):
     custom_payout_minor = fields.Integer(
-        required=True, strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_AMOUNT_MINOR)
+        load_default=None, strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_AMOUNT_MINOR)
+    )
+    custom_payout_bps = fields.Integer(
+        load_default=None, strict=True, allow_none=True, validate=validate.Range(min=1, max=BPS_WHOLE)
     )
 
 
@@ -71,6 +75,8 @@ for _name in ("approve", "decline", "ban"):
 @blp.arguments(CustomPayoutSchema)
 @blp.response(200, ParticipationSchema)
 def patch_participation(data: dict, participation_id: int):
-    participation = set_custom_payout(caller(), participation_id, data["custom_payout_minor"])
+    participation = set_custom_payout(
+        caller(), participation_id, data["custom_payout_minor"], data["custom_payout_bps"]
+    )
     commit()
     return participation_view(participation)

@@ -15,7 +15,46 @@ from exchange.offers.domain import (
     field_list_problems,
     landing_url_problem,
 )
+from exchange.offers.pricing import BPS_WHOLE, CPL, MODELS, rule_list_problems
 from exchange.schema_fields import country, currency
+
+
+def amount() -> ma.Integer:
+    return ma.Integer(
+        strict=True, load_default=None, allow_none=True, validate=validate.Range(min=1, max=MAX_AMOUNT_MINOR)
+    )
+
+
+def bps() -> ma.Integer:
+    return ma.Integer(
+        strict=True, load_default=None, allow_none=True, validate=validate.Range(min=1, max=BPS_WHOLE)
+    )
+
+
+def _check_prices(data: dict) -> None:
+    """Fixed prices (rate_minor, payout_minor) for any model, or shares of the sale in basis
+    points (rate_bps, payout_bps) for cps; the payout never above the rate; valid rules."""
+    model = data.get("model", CPL)
+    percentage = data.get("rate_bps") is not None or data.get("payout_bps") is not None
+    if percentage and model != "cps":
+        raise ValidationError("Only a cps offer takes prices in basis points.", "rate_bps")
+    pair = ("rate_bps", "payout_bps") if percentage else ("rate_minor", "payout_minor")
+    other = ("rate_minor", "payout_minor") if percentage else ()
+    errors = {name: ["Required."] for name in pair if data.get(name) is None}
+    both = "Give fixed amounts or basis points, not both."
+    errors.update({name: [both] for name in other if data.get(name) is not None})
+    if errors:
+        raise ValidationError(errors)
+    if data[pair[1]] > data[pair[0]]:
+        raise ValidationError("The payout may not exceed the rate.", pair[1])
+    rules = data.get("payout_rules", [])
+    problems = rule_list_problems(rules, model) or [
+        f"rule {index}: the payout must be at least 1"
+        for index, rule in enumerate(rules)
+        if rule.get("payout_minor") == 0 or rule.get("payout_bps") == 0
+    ]
+    if problems:
+        raise ValidationError(problems, "payout_rules")
 
 
 def cap() -> ma.Integer:
@@ -43,14 +82,15 @@ class OfferCreateSchema(Schema):
     landing_urls = ma.List(
         ma.Nested(LandingSchema), load_default=list, validate=validate.Length(max=MAX_LANDINGS)
     )
-    model = ma.String(load_default="cpl", validate=validate.OneOf(["cpl"]))
+    model = ma.String(load_default=CPL, validate=validate.OneOf(MODELS))
     currency = currency(required=True)
-    rate_minor = ma.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT_MINOR))
-    payout_minor = ma.Integer(
-        required=True, strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT_MINOR)
-    )
+    rate_minor = amount()
+    payout_minor = amount()
+    rate_bps = bps()
+    payout_bps = bps()
+    payout_rules = ma.List(ma.Dict(), load_default=list)  # checked whole in _consistent
     allowed_countries = ma.List(country(), load_default=list)
-    fields = ma.List(ma.Nested(LeadFieldSchema), required=True, validate=validate.Length(min=1))
+    fields = ma.List(ma.Nested(LeadFieldSchema), load_default=list)
     landing_url = ma.String(required=True, validate=validate.Length(max=2000))
     trafficback_url = ma.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     status = ma.String(load_default="active", validate=validate.OneOf(STATUSES))
@@ -71,8 +111,9 @@ class OfferCreateSchema(Schema):
 
     @validates_schema
     def _consistent(self, data: dict, **_kwargs) -> None:
-        if data.get("payout_minor", 0) > data.get("rate_minor", 0):
-            raise ValidationError("The payout may not exceed the rate.", "payout_minor")
+        _check_prices(data)
+        if data.get("model", CPL) == CPL and not data.get("fields"):
+            raise ValidationError("A cpl offer needs at least one lead field.", "fields")
         for name in ("landing_url", "trafficback_url"):
             problem = data.get(name) is not None and landing_url_problem(data.get(name, ""))
             if problem:
@@ -107,6 +148,7 @@ class _OfferPublicFields(Schema):
     model = ma.String()
     currency = ma.String()
     payout_minor = ma.Integer()
+    payout_bps = ma.Integer()
     allowed_countries = ma.List(ma.String())
     fields = ma.List(ma.Nested(LeadFieldSchema))
     status = ma.String()
@@ -126,6 +168,8 @@ class OfferSchema(_OfferPublicFields):
     """The advertiser's own view."""
 
     rate_minor = ma.Integer()
+    rate_bps = ma.Integer()
+    payout_rules = ma.List(ma.Dict())
     landing_urls = ma.List(ma.Nested(LandingSchema))
     daily_cap = ma.Integer()
     monthly_cap = ma.Integer()
@@ -143,6 +187,8 @@ class ParticipationSchema(Schema):
     webmaster_id = ma.Integer()
     status = ma.String()
     custom_payout_minor = ma.Integer()
+    custom_payout_bps = ma.Integer()
+    traffic_sources = ma.List(ma.String())
     decision_reason = ma.String()
     tracking_link = ma.String()
     created_at = ma.DateTime()

@@ -13,6 +13,7 @@ from exchange.errors import Invalid, NotFound
 from exchange.extensions import db
 from exchange.offers.domain import JOIN_OUTCOME
 from exchange.offers.models import Offer, Participation
+from exchange.offers.prices import custom_payouts_that_would_not_fit
 from exchange.offers.schemas import IMMUTABLE, OfferCreateSchema
 
 
@@ -46,6 +47,12 @@ def update_offer(advertiser_id: int, offer_id: int, changes: dict) -> Offer:
         settings = schema.load({**current, **changes})
     except ValidationError as error:
         raise Invalid("The offer's settings are not valid.", fields=error.normalized_messages()) from None
+    misfits = custom_payouts_that_would_not_fit(offer, settings)
+    if misfits:
+        raise Invalid(
+            "These prices would put webmasters' custom payouts above the rate: change those first.",
+            fields={"custom_payouts": misfits},
+        )
     for name, value in settings.items():
         if name not in IMMUTABLE:
             setattr(offer, name, value)  # every name comes from OfferCreateSchema

@@ -35,3 +35,16 @@ class Click(db.Model):
     # Query parameters beyond sub1..sub5, passed through to the landing page.
     params: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
+
+
+class PostbackToken(db.Model):
+    """An advertiser's secret for the inbound conversion postback, stored as SHA-256,
+    and the addresses its postbacks may come from (empty: any)."""
+
+    __tablename__ = "postback_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    advertiser_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    ip_allowlist: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)

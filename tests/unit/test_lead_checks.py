@@ -364,6 +364,7 @@ def test_every_reason_code_a_lead_can_carry_is_in_the_documented_list():
         country="FR",
         earlier_duplicates=1,
         full_cap="daily_cap",
+        payout_minor=0,
     )
     produced = set(rejection_codes(evaluate(rejecting))) | {"advertiser_rejected"}
     assert produced == set(REASONS)
