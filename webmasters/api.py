@@ -15,6 +15,7 @@ from exchange.errors import Invalid
 from exchange.leads.intake import submit_lead
 from exchange.leads.schemas import LeadSubmitSchema, WebmasterLeadSchema
 from exchange.offers.api import participation_view
+from exchange.offers.domain import TRAFFIC_SOURCES
 from exchange.offers.schemas import ParticipationSchema
 from exchange.offers.services import join_offer, participations_of
 from exchange.schema_fields import currency
@@ -29,11 +30,21 @@ class PayoutRequestSchema(Schema):
     )
 
 
+class JoinSchema(Schema):
+    traffic_sources = fields.List(
+        fields.String(validate=validate.OneOf(TRAFFIC_SOURCES)),
+        load_default=list,
+        validate=validate.Length(max=len(TRAFFIC_SOURCES)),
+        metadata={"description": "Where your traffic will come from; each must be one the offer allows."},
+    )
+
+
 @blp.route("/offers/<id:offer_id>/join", methods=["POST"])
 @api_key_required("webmaster")
+@blp.arguments(JoinSchema)
 @blp.response(200, ParticipationSchema)
-def join(offer_id: int):
-    participation = join_offer(caller().id, offer_id)
+def join(data: dict, offer_id: int):
+    participation = join_offer(caller().id, offer_id, data["traffic_sources"])
     commit()
     return participation_view(participation)
 

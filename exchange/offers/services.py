@@ -87,20 +87,31 @@ def _may_see(user: User, offer: Offer) -> bool:
     return True
 
 
-def join_offer(webmaster_id: int, offer_id: int) -> Participation:
+def join_offer(webmaster_id: int, offer_id: int, traffic_sources: list[str] | None = None) -> Participation:
     """Join (public offer), apply (approval required) or accept an invitation
-    (private offer). Joining again answers the same participation."""
+    (private offer), declaring the traffic sources the webmaster will use; each
+    must be one the offer allows. Joining again answers the same participation
+    (with the sources declared again, when some are given)."""
     offer = db.session.get(Offer, offer_id)
     existing = _participation(webmaster_id, offer_id)
     if offer is None or offer.status != "active" or (offer.visibility == "private" and existing is None):
         raise NotFound("No such offer.")
+    sources = sorted(set(traffic_sources or []))
+    refused = [source for source in sources if offer.traffic_sources and source not in offer.traffic_sources]
+    if refused:
+        raise Invalid(
+            "This offer does not allow some of these traffic sources.",
+            fields={"traffic_sources": [f"Not allowed on this offer: {', '.join(refused)}."]},
+        )
     outcome = JOIN_OUTCOME.get((offer.visibility, existing.status if existing else None))
     if existing is not None:
         if outcome:
             existing.status = outcome
-            db.session.flush()
+        if sources:
+            existing.traffic_sources = sources
+        db.session.flush()
         return existing
-    return _new_participation(offer_id, webmaster_id, outcome)
+    return _new_participation(offer_id, webmaster_id, outcome, sources)
 
 
 def invite(advertiser_id: int, offer_id: int, webmaster_id: int) -> Participation:
@@ -112,11 +123,17 @@ def invite(advertiser_id: int, offer_id: int, webmaster_id: int) -> Participatio
     return _participation(webmaster_id, offer.id) or _new_participation(offer.id, webmaster_id, "invited")
 
 
-def _new_participation(offer_id: int, webmaster_id: int, status: str) -> Participation:
+def _new_participation(
+    offer_id: int, webmaster_id: int, status: str, traffic_sources: list[str] | None = None
+) -> Participation:
     try:
         with db.session.begin_nested():
             participation = Participation(
-                offer_id=offer_id, webmaster_id=webmaster_id, status=status, token=secrets.token_urlsafe(12)
+                offer_id=offer_id,
+                webmaster_id=webmaster_id,
+                status=status,
+                token=secrets.token_urlsafe(12),
+                traffic_sources=traffic_sources or [],
             )
             db.session.add(participation)
     except IntegrityError:  # joined concurrently

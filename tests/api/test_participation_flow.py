@@ -149,3 +149,36 @@ def test_a_custom_payout_prices_the_webmasters_leads_and_never_exceeds_the_rate(
     ).get_json()
 
     assert (first["payout_minor"], second["payout_minor"]) == (1200, 1000)
+
+
+def test_a_webmaster_declares_its_traffic_sources_and_only_allowed_ones_are_taken(client, people):
+    offer = make_offer(people["advertiser"], traffic_sources=["search", "email"])
+
+    def join_with(sources):
+        return client.post(
+            f"/api/v1/offers/{offer.id}/join", json={"traffic_sources": sources}, headers=auth(people["wm"])
+        )
+
+    refused = join_with(["search", "push"])
+    unknown = join_with(["carrier-pigeon"])
+    joined = join_with(["email", "search"])
+    listed = client.get(f"/api/v1/offers/{offer.id}/participations", headers=auth(people["adv"])).get_json()
+
+    assert refused.status_code == 422
+    assert "push" in refused.get_json()["error"]["fields"]["traffic_sources"][0]
+    assert unknown.status_code == 422
+    assert joined.status_code == 200, joined.get_json()
+    assert [p["traffic_sources"] for p in listed] == [["email", "search"]]
+
+
+def test_an_offer_open_to_any_source_takes_any_declared_one_and_joining_without_a_body_still_works(
+    client, people
+):
+    offer = make_offer(people["advertiser"])
+    declared = client.post(
+        f"/api/v1/offers/{offer.id}/join", json={"traffic_sources": ["push"]}, headers=auth(people["wm"])
+    )
+    again = client.post(f"/api/v1/offers/{offer.id}/join", headers=auth(people["wm"]))
+
+    assert declared.get_json()["traffic_sources"] == ["push"]
+    assert again.status_code == 200 and again.get_json()["traffic_sources"] == ["push"]

@@ -219,3 +219,28 @@ def test_twenty_leads_racing_for_a_cap_of_five_leave_exactly_five_accepted(live_
     with app.app_context():
         rejected = db.session.scalars(select(Lead.reason_codes).where(Lead.status == "rejected")).all()
         assert rejected == [["cap_reached"]] * 15
+
+
+def test_twenty_postbacks_racing_with_one_txid_make_one_conversion_charged_once(live_app_factory):
+    from exchange.tracking.postback import report_conversion
+    from tests.factories import make_click
+
+    app = racing_app(live_app_factory)
+    with app.app_context():
+        advertiser = make_user("advertiser")
+        fund(advertiser, 10 * RATE)
+        offer = make_offer(advertiser, model="cpa", fields=[], allowed_countries=[], rate_minor=RATE)
+        click_id = make_click(make_join(make_user("webmaster"), offer)).click_id
+        advertiser_id = advertiser.id
+    data = {"click_id": click_id, "txid": "race-1", "status": "approved", "amount": None, "currency": None}
+
+    outcomes = race(app, lambda _: report_conversion(advertiser_id, data).lead.id, range(THREADS))
+
+    assert [kind for kind, _ in outcomes] == ["ok"] * THREADS, outcomes
+    assert len({lead_id for _, lead_id in outcomes}) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Lead).where(Lead.txid == "race-1")) == 1
+        assert db.session.scalar(select(Lead.status).where(Lead.txid == "race-1")) == "approved"
+        approvals = select(Transfer.amount_minor).where(Transfer.id.like("lead:%:approve:%"))
+        assert sum(db.session.scalars(approvals)) == RATE
+        assert not any(run_checks().values()), run_checks()
