@@ -27,6 +27,7 @@ from exchange.leads.models import Lead
 from exchange.leads.sweep import sweep
 from exchange.offers.services import create_offer, join_offer
 from exchange.tracking.links import target_of
+from exchange.tracking.postback import issue_token, report_conversion
 from exchange.tracking.services import record_click
 
 PEOPLE = (
@@ -61,12 +62,21 @@ def seed() -> str:
     as_advertiser = Actor(kind="user", user_id=advertiser.id, label="demo")
 
     credit_advertiser(advertiser.id, "USD", 50_000, "demo-wire-001")
+    canada = {"id": "canada", "country": "CA", "rate_minor": 1200, "payout_minor": 800}
     solar = create_offer(
-        advertiser.id, _offer("Solar panel quotes (US, CA)", "USD", 1500, 1000, ["US", "CA"])
+        advertiser.id,
+        _offer("Solar panel quotes (US, CA)", "USD", 1500, 1000, ["US", "CA"]) | {"payout_rules": [canada]},
     )
+    shop = create_offer(
+        advertiser.id,
+        _offer("Garden shop sales (10 % of each sale)", "USD", None, None, [])
+        | {"model": "cps", "rate_bps": 1000, "payout_bps": 700, "fields": []},
+    )
+    postback_token = issue_token(advertiser.id)
     insurance = create_offer(advertiser.id, _offer("Car insurance (DE, AT)", "EUR", 2000, 1500, ["DE", "AT"]))
     solar_link = join_offer(webmaster.id, solar.id)
     insurance_link = join_offer(webmaster.id, insurance.id)
+    shop_link = join_offer(webmaster.id, shop.id)
     commit()
 
     def lead(participation, n: int, country: str, **extra):
@@ -106,19 +116,23 @@ def seed() -> str:
     lead(solar_link, 8, "FR")  # outside the offer's countries
     lead(insurance_link, 9, "DE")  # no EUR balance: awaiting funds
     lead(insurance_link, 10, "AT")
+    sale_click = record_click(target_of(shop_link), {"sub1": "spring"}, "203.0.113.8", "Mozilla/5.0").click_id
+    sale = {"click_id": sale_click, "txid": "demo-order-1001", "status": "approved", "amount": "129.00"}
+    report_conversion(advertiser.id, sale | {"currency": "USD"})  # as the shop's server would
+    commit()
     click_id = record_click(target_of(solar_link), {"sub1": "late"}, "203.0.113.9", "Mozilla/5.0").click_id
     fields = {"name": "Visitor 11", "phone": "+1 555 010 0011", "email": "v11@example.com", "country": "US"}
     submit_lead(webmaster.id, {"click_id": click_id, "fields": fields}, as_webmaster)
     db.session.commit()
     jobs.discard_pending()  # leave this one `received`, as if no worker had run yet
 
-    text = _credentials_text(keys)
+    text = _credentials_text(keys) + f"Advertiser's conversion postback token: {postback_token}\n"
     credentials_path().parent.mkdir(parents=True, exist_ok=True)
     credentials_path().write_text(text)
     return "Seeded the demo.\n" + text
 
 
-def _offer(name: str, currency: str, rate: int, payout: int, countries: list[str]) -> dict:
+def _offer(name: str, currency: str, rate: int | None, payout: int | None, countries: list[str]) -> dict:
     return {
         "name": name,
         "model": "cpl",

@@ -242,6 +242,10 @@ def test_demo_seed_leaves_a_book_that_passes_billing_check(live):
     with live.app_context():
         statuses = set(db.session.scalars(select(Lead.status)))
         assert statuses == {"received", "pending", "awaiting_funds", "rejected", "approved", "returned"}
+        sale = db.session.scalar(select(Lead).where(Lead.txid == "demo-order-1001"))
+        # 10 % and 7 % of 129.00
+        assert (sale.status, sale.rate_minor, sale.payout_minor) == ("approved", 1290, 903)
+    assert "conversion postback token: pb_" in seeded.output
 
     result = run(live, "billing", "check")
 
