@@ -123,9 +123,10 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_filters(app: Flask) -> None:
-    from exchange.money import format_minor
+    from exchange.money import format_bps, format_minor
 
     app.add_template_filter(format_minor, "minor")
+    app.add_template_filter(format_bps, "bps")
 
     @app.template_filter("when")
     def when(value) -> str:

@@ -34,3 +34,9 @@ def parse_major(text: str, currency: str) -> int:
     if len(fraction) > digits:
         raise ValueError(f"{currency} has {digits} decimal places")
     return int(whole) * 10**digits + int(fraction.ljust(digits, "0") or 0)
+
+
+def format_bps(bps: int) -> str:
+    """A share in basis points as a percentage: ``format_bps(1000) == "10 %"``, ``(725) == "7.25 %"``."""
+    whole, hundredths = divmod(bps, 100)
+    return f"{whole} %" if not hundredths else f"{whole}.{hundredths:02d}".rstrip("0") + " %"

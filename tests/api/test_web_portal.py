@@ -125,3 +125,29 @@ def test_an_advertiser_may_not_open_the_admin_page(app, client, ctx):
     email = advertiser.email
     assert login(app, client, email).status_code == 302
     assert request(app, client, "GET", "/admin/").status_code == 403
+
+
+def test_percentage_prices_show_as_shares_of_the_sale_and_the_webmaster_never_sees_the_rate(app, client, ctx):
+    advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
+    shop = make_offer(
+        advertiser,
+        name="Shop",
+        model="cps",
+        fields=[],
+        allowed_countries=[],
+        rate_minor=None,
+        payout_minor=None,
+        rate_bps=1250,
+        payout_bps=700,
+    )
+    make_join(webmaster, shop)
+    emails = advertiser.email, webmaster.email
+
+    login(app, client, emails[0])
+    advertiser_page = request(app, client, "GET", "/advertiser/").get_data(as_text=True)
+    request(app, client, "POST", "/logout")
+    login(app, client, emails[1])
+    webmaster_page = request(app, client, "GET", "/webmaster/").get_data(as_text=True)
+
+    assert "12.5 % of each sale" in advertiser_page and "7 % of each sale" in advertiser_page
+    assert "7 % of each sale" in webmaster_page and "12.5 %" not in webmaster_page
