@@ -101,6 +101,10 @@ def report_conversion(advertiser_id: int, data: dict) -> Reported:
             code="click_not_found",
             fields={"click_id": ["Unknown click id."]},
         )
+    if participation.status != "active":  # a declined or banned webmaster earns nothing more
+        raise Invalid(
+            "This click's webmaster may not send traffic to the offer now.", code="participation_inactive"
+        )
     offer = participation.offer
     if offer.model == "cpl":
         raise Invalid(

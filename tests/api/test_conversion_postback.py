@@ -8,7 +8,10 @@ from sqlalchemy import func, select
 
 from exchange.extensions import db
 from exchange.leads.models import Lead
+from exchange.offers.models import Participation
+from exchange.tracking.clickids import verify
 from exchange.tracking.models import PostbackToken
+from exchange.tracking.services import click_key
 from tests.factories import auth, balance, fund, make_click, make_join, make_key, make_offer, make_user
 
 
@@ -211,3 +214,20 @@ def test_the_webmaster_sees_its_conversion_with_the_txid_and_payout_never_the_ra
 
     assert (seen["txid"], seen["payout_minor"]) == ("seen-1", 600)
     assert "rate_minor" not in seen and "pricing" not in seen
+
+
+def test_a_conversion_from_a_banned_webmasters_click_is_refused(client, shop):
+    claims = verify(click_key(), shop["action_click"])
+    banned = client.post(
+        f"/api/v1/participations/{claims.participation_id}/ban",
+        json={"reason": "fraud"},
+        headers=auth(shop["adv"]),
+    )
+    assert banned.status_code == 200
+
+    response = postback(client, shop, click_id=shop["action_click"], txid="after-ban")
+
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "participation_inactive"
+    assert db.session.get(Participation, claims.participation_id).status == "banned"
+    assert leads_with_txid("after-ban") == 0
