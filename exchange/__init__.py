@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from billing.api import blp as billing_api
     from exchange.accounts.api import blp as keys_api
     from exchange.accounts.views import bp as accounts_views
+    from exchange.delivery.api import blp as webmaster_postbacks_api
     from exchange.extensions import api, csrf
     from exchange.forms.views import bp as hosted_forms
     from exchange.leads.api import blp as leads_api
@@ -104,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
         webmaster_api,
         participation_api,
         postback_api,
+        webmaster_postbacks_api,
     )
     for blueprint in apis:
         csrf.exempt(blueprint)  # API calls carry a key, not a session cookie

@@ -34,6 +34,10 @@ class BaseConfig:
     LINK_CACHE_SECONDS = 5.0
     # Seconds between two runs of the periodic sweep in the demo server.
     SWEEP_INTERVAL_SECONDS = 30
+    # Webmaster postbacks: how long to wait for the tracker, and whether a tracker may sit on
+    # a loopback or private address (never in production: it would let anyone probe our network).
+    POSTBACK_TIMEOUT_SECONDS = 5.0
+    POSTBACK_ALLOW_PRIVATE_ADDRESSES = False
     API_TITLE = "Lead exchange API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
@@ -46,6 +50,7 @@ class BaseConfig:
 
 class DevelopmentConfig(BaseConfig):
     DEBUG = False
+    POSTBACK_ALLOW_PRIVATE_ADDRESSES = True
 
 
 class TestingConfig(BaseConfig):
@@ -53,10 +58,12 @@ class TestingConfig(BaseConfig):
     LINK_CACHE_SECONDS = 0.0
     JOBS_RAISE_ERRORS = True
     WTF_CSRF_ENABLED = False
+    POSTBACK_ALLOW_PRIVATE_ADDRESSES = True
 
 
 class ProductionConfig(BaseConfig):
     SESSION_COOKIE_SECURE = True
+    POSTBACK_ALLOW_PRIVATE_ADDRESSES = False
 
 
 # environment variable -> config key; production has no fallback for any of them

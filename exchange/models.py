@@ -2,6 +2,7 @@
 
 from billing.models import Account, Payout, Transfer
 from exchange.accounts.models import ApiKey, User
+from exchange.delivery.models import PostbackAttempt, PostbackDelivery, PostbackUrl
 from exchange.leads.models import Consent, Lead, LeadEvent
 from exchange.offers.models import Offer, Participation
 from exchange.tracking.models import Click, PostbackToken
@@ -16,7 +17,10 @@ __all__ = [
     "Offer",
     "Participation",
     "Payout",
+    "PostbackAttempt",
+    "PostbackDelivery",
     "PostbackToken",
+    "PostbackUrl",
     "Transfer",
     "User",
 ]

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from exchange import clock
 from exchange.actors import Actor
 from exchange.db import commit, rollback
+from exchange.delivery.services import due_delivery_ids, enqueue_send
 from exchange.errors import Conflict
 from exchange.extensions import db
 from exchange.leads.decisions import approve_lead, fund_waiting_lead, release_hold, waiting_lead_ids
@@ -35,11 +36,12 @@ class SweepReport:
     holds_released: int = 0
     funded: int = 0
     requeued: int = 0
+    postbacks_due: int = 0
 
     def __str__(self) -> str:
         return (
             f"auto_approved={self.auto_approved} holds_released={self.holds_released} "
-            f"funded={self.funded} requeued={self.requeued}"
+            f"funded={self.funded} requeued={self.requeued} postbacks_due={self.postbacks_due}"
         )
 
 
@@ -63,6 +65,9 @@ def sweep() -> SweepReport:
     for lead_id in _ids(select(Lead.id).where(Lead.status == RECEIVED, Lead.updated_at <= stuck_since)):
         enqueue_validation(lead_id)
         report.requeued += 1
+    for delivery_id in due_delivery_ids():  # retries whose time came, and jobs lost on the way
+        enqueue_send(delivery_id)
+        report.postbacks_due += 1
     commit()
     return report
 

@@ -4,6 +4,10 @@ Each move is a conditional update (``WHERE id = :id AND status = :from``)
 plus a row in the append-only ``lead_events`` log. A zero row count means
 another actor moved the lead first; the caller decides whether that is
 "already done" or a conflict, and never applies a second effect.
+
+Every event also schedules the webmaster's postback (when it has a postback
+URL), in the same transaction, so a status change and its postback are
+written together or not at all.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from sqlalchemy import update
 
 from exchange import clock
 from exchange.actors import Actor
+from exchange.delivery.services import schedule_postback
 from exchange.extensions import db
 from exchange.leads.domain import next_state
 from exchange.leads.models import Lead, LeadEvent
@@ -32,29 +37,31 @@ def move(lead: Lead, action: str, actor: Actor, reason: str | None = None, **cha
     if result.rowcount != 1:
         db.session.refresh(lead)
         return False
-    _log(lead.id, action, expected, target, actor, reason)
-    db.session.flush()
+    event = _log(lead.id, action, expected, target, actor, reason)
     db.session.refresh(lead)
+    schedule_postback(lead, event)
     return True
 
 
 def record_submission(lead: Lead, actor: Actor) -> None:
-    _log(lead.id, "submit", None, lead.status, actor, None)
+    event = _log(lead.id, "submit", None, lead.status, actor, None)
+    schedule_postback(lead, event)
 
 
 def _log(
     lead_id: int, action: str, from_status: str | None, to_status: str, actor: Actor, reason: str | None
-) -> None:
-    db.session.add(
-        LeadEvent(
-            lead_id=lead_id,
-            action=action,
-            from_status=from_status,
-            to_status=to_status,
-            actor_kind=actor.kind,
-            actor_user_id=actor.user_id,
-            actor_api_key_id=actor.api_key_id,
-            actor_label=actor.label[:80],
-            reason=reason[:500] if reason else None,
-        )
+) -> LeadEvent:
+    event = LeadEvent(
+        lead_id=lead_id,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        actor_kind=actor.kind,
+        actor_user_id=actor.user_id,
+        actor_api_key_id=actor.api_key_id,
+        actor_label=actor.label[:80],
+        reason=reason[:500] if reason else None,
     )
+    db.session.add(event)
+    db.session.flush()
+    return event

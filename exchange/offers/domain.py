@@ -58,7 +58,10 @@ def field_list_problems(fields: list[dict]) -> list[str]:
     return problems
 
 
-def landing_url_problem(url: str) -> str | None:
+def url_template_problem(url: str) -> str | None:
+    """What is wrong with a URL template whose values are filled in later (a landing, a
+    trafficback, a webmaster's postback), or None: absolute http(s), no whitespace, and a host
+    that no macro can change."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  (raises on a port that is not a number)
@@ -71,6 +74,9 @@ def landing_url_problem(url: str) -> str | None:
     if "{" in parts.scheme + parts.netloc or "}" in parts.netloc:
         return "a URL whose host is fixed (macros may go in the path or the query only)"
     return None
+
+
+landing_url_problem = url_template_problem
 
 
 def pick_landing(default_url: str, weighted: list[dict], draw: float) -> str:
@@ -88,13 +94,21 @@ def pick_landing(default_url: str, weighted: list[dict], draw: float) -> str:
 
 
 def fill_landing_url(template: str, values: dict[str, str | int | None]) -> str:
-    """Substitute ``{macro}`` placeholders, URL-encoding each value.
+    """Substitute the landing ``{macro}`` placeholders, URL-encoding each value.
 
     Unknown placeholders are left as they are; missing values become empty.
     Only the offer's stored template decides where the visitor goes.
     """
+    return fill_url_template(template, values, LANDING_MACROS)
+
+
+def fill_url_template(template: str, values: dict[str, str | int | None], macros: tuple[str, ...]) -> str:
+    """Substitute each of ``macros`` written ``{macro}`` in ``template`` with its value,
+    URL-encoded with nothing left safe (a value cannot add a parameter, a path segment, a
+    line break or another macro). Other placeholders stay as they are; missing values
+    become empty."""
     url = template
-    for macro in LANDING_MACROS:
+    for macro in macros:
         token = "{" + macro + "}"
         if token in url:
             value = values.get(macro)

@@ -1,0 +1,1 @@
+"""Outbound calls: webmaster postbacks (URL templates with macros), their retries and their log."""

@@ -1,0 +1,146 @@
+"""Sending one postback over HTTP with the standard library. No Flask, no database.
+
+A GET with a timeout, no redirects followed, no proxies from the environment,
+and (unless allowed) no connection to a loopback, private, link-local or
+otherwise reserved address. The address checked is the one the socket is
+actually connected to, so a host name that resolves to a public address once
+and a private one the next time cannot slip through.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.client
+import ipaddress
+import ssl
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from exchange.delivery.domain import RESPONSE_EXCERPT_CHARS, excerpt
+
+USER_AGENT = "lead-exchange-postback/1"
+_READ_BYTES = RESPONSE_EXCERPT_CHARS * 4  # enough for 500 characters of UTF-8
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+    response_excerpt: str
+
+
+class AddressRefused(OSError):
+    """The tracker's address is one we do not send to."""
+
+
+def send(url: str, *, timeout: float, allow_private: bool) -> SendResult:
+    """Call ``url`` once; never raises for what the network or the tracker does."""
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}),
+        _NoRedirects(),
+        _GuardedHTTPHandler(allow_private),
+        _GuardedHTTPSHandler(allow_private),
+    )
+    request = urllib.request.Request(url, method="GET", headers={"User-Agent": USER_AGENT})
+    started = time.monotonic()
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            body = response.read(_READ_BYTES)
+            return SendResult(response.status, _since(started), None, excerpt(body))
+    except urllib.error.HTTPError as error:  # an answer, but not a 2xx
+        body = _safe_read(error)
+        message = "redirect not followed" if 300 <= error.code < 400 else f"HTTP {error.code}"
+        return SendResult(error.code, _since(started), message, excerpt(body))
+    except urllib.error.URLError as error:
+        return SendResult(None, _since(started), _describe(error.reason), "")
+    except Exception as error:  # a timeout while reading, a malformed answer, ...
+        return SendResult(None, _since(started), _describe(error), "")
+
+
+def address_problem(address: str, allow_private: bool) -> str | None:
+    if allow_private:
+        return None
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if not ip.is_global or ip.is_multicast:
+        return (
+            f"refused to send to {ip}: a loopback, private or reserved address "
+            "(POSTBACK_ALLOW_PRIVATE_ADDRESSES is off)"
+        )
+    return None
+
+
+def _since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _safe_read(error: urllib.error.HTTPError) -> bytes:
+    try:
+        return error.read(_READ_BYTES) or b""
+    except Exception:
+        return b""
+
+
+def _describe(error: object) -> str:
+    text = str(error) or type(error).__name__
+    if isinstance(error, TimeoutError | ssl.SSLError | ConnectionError) and type(error).__name__ not in text:
+        text = f"{type(error).__name__}: {text}"
+    return text[:500]
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # urllib then raises the 3xx as an HTTPError
+
+
+class _PeerCheck(http.client.HTTPConnection):
+    allow_private = False
+
+    def connect(self) -> None:
+        super().connect()
+        problem = address_problem(self.sock.getpeername()[0], self.allow_private)
+        if problem:
+            self.sock.close()
+            raise AddressRefused(problem)
+
+
+class _GuardedHTTPConnection(_PeerCheck):
+    pass
+
+
+class _GuardedHTTPSConnection(http.client.HTTPSConnection, _PeerCheck):
+    """HTTPSConnection.connect calls ``super().connect()``: the peer is checked before TLS starts."""
+
+
+def _connection(cls: type, allow_private: bool):
+    return functools.partial(_configured, cls, allow_private)
+
+
+def _configured(cls: type, allow_private: bool, *args, **kwargs):
+    connection = cls(*args, **kwargs)
+    connection.allow_private = allow_private
+    return connection
+
+
+class _GuardedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, allow_private: bool) -> None:
+        super().__init__()
+        self._allow_private = allow_private
+
+    def http_open(self, req):
+        return self.do_open(_connection(_GuardedHTTPConnection, self._allow_private), req)
+
+
+class _GuardedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, allow_private: bool) -> None:
+        super().__init__(context=ssl.create_default_context())
+        self._allow_private = allow_private
+
+    def https_open(self, req):
+        return self.do_open(
+            _connection(_GuardedHTTPSConnection, self._allow_private), req, context=self._context
+        )

@@ -1,0 +1,253 @@
+"""Webmaster postbacks: settings, scheduling on every lead event, sending with retries.
+
+Services flush and never commit; the caller (a view, the job, the sweep) commits
+once. A delivery row is written in the same transaction as the lead event it
+reports, and its job is enqueued only after that commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import Select, or_, select
+
+from exchange import clock
+from exchange.db import commit
+from exchange.delivery import domain
+from exchange.delivery.models import PostbackAttempt, PostbackDelivery, PostbackUrl
+from exchange.delivery.sender import send
+from exchange.errors import Invalid, NotFound
+from exchange.extensions import db
+from exchange.jobs import enqueue_after_commit
+from exchange.leads.models import Lead, LeadEvent
+from exchange.offers.models import Participation
+
+log = logging.getLogger(__name__)
+QUEUE = "postbacks"
+# How long a claimed delivery is left alone by other jobs and the sweep while it is being sent
+# (longer than the request's timeout); a worker that dies mid-send is retried after it.
+CLAIM_SECONDS = 60
+
+
+# -- settings -----------------------------------------------------------------------------------
+
+
+def postback_url_of(webmaster_id: int, offer_id: int | None) -> PostbackUrl | None:
+    """The webmaster's global URL (``offer_id`` None) or its override for one offer."""
+    query = select(PostbackUrl).where(PostbackUrl.webmaster_id == webmaster_id)
+    if offer_id is None:
+        return db.session.scalar(query.where(PostbackUrl.offer_id.is_(None)))
+    return db.session.scalar(query.where(PostbackUrl.offer_id == offer_id))
+
+
+def set_postback_url(
+    webmaster_id: int, offer_id: int | None, url_template: str, status_map: dict
+) -> PostbackUrl:
+    if offer_id is not None:
+        require_joined(webmaster_id, offer_id)
+    _check(url_template, status_map)
+    setting = postback_url_of(webmaster_id, offer_id)
+    if setting is None:
+        setting = PostbackUrl(webmaster_id=webmaster_id, offer_id=offer_id)
+        db.session.add(setting)
+    setting.url_template = url_template
+    setting.status_map = dict(status_map)
+    setting.updated_at = clock.now()
+    db.session.flush()
+    return setting
+
+
+def remove_postback_url(webmaster_id: int, offer_id: int | None) -> None:
+    if offer_id is not None:
+        require_joined(webmaster_id, offer_id)
+    setting = postback_url_of(webmaster_id, offer_id)
+    if setting is not None:
+        db.session.delete(setting)
+        db.session.flush()
+
+
+def require_joined(webmaster_id: int, offer_id: int) -> None:
+    """An override is only for an offer the webmaster joined (applied, or was let in)."""
+    joined = db.session.scalar(
+        select(Participation.id).where(
+            Participation.webmaster_id == webmaster_id,
+            Participation.offer_id == offer_id,
+            Participation.status != "invited",
+        )
+    )
+    if joined is None:
+        raise NotFound("No such offer among those you joined.")
+
+
+def _check(url_template: str, status_map: dict) -> None:
+    fields = {}
+    problem = domain.template_problem(url_template)
+    if problem:
+        fields["url_template"] = [f"Must be {problem}."]
+    problems = domain.status_map_problems(status_map)
+    if problems:
+        fields["status_map"] = problems
+    if fields:
+        raise Invalid("The postback URL cannot be saved.", fields=fields)
+
+
+# -- scheduling ---------------------------------------------------------------------------------
+
+
+def schedule_postback(lead: Lead, event: LeadEvent) -> PostbackDelivery | None:
+    """Queue the postback for one lead event, if the webmaster wants postbacks (the offer's
+    override wins over the global URL). Without a URL nothing is written."""
+    setting = _setting_for(lead.webmaster_id, lead.offer_id)
+    if setting is None:
+        return None
+    facts = domain.LeadFacts(
+        lead_id=lead.id,
+        offer_id=lead.offer_id,
+        status=event.to_status,
+        click_id=lead.click_token,
+        subs=(lead.sub1, lead.sub2, lead.sub3, lead.sub4, lead.sub5),
+        payout_minor=lead.payout_minor,
+        currency=lead.currency,
+        reason_codes=tuple(lead.reason_codes or ()),
+    )
+    delivery = PostbackDelivery(
+        webmaster_id=lead.webmaster_id,
+        lead_id=lead.id,
+        lead_event_id=event.id,
+        lead_status=event.to_status,
+        url=domain.postback_url(setting.url_template, facts, setting.status_map or {}),
+        state=domain.PENDING,
+        attempts=0,
+        next_attempt_at=clock.now(),
+    )
+    db.session.add(delivery)
+    db.session.flush()
+    enqueue_send(delivery.id)
+    return delivery
+
+
+def _setting_for(webmaster_id: int, offer_id: int) -> PostbackUrl | None:
+    rows = db.session.scalars(
+        select(PostbackUrl).where(
+            PostbackUrl.webmaster_id == webmaster_id,
+            or_(PostbackUrl.offer_id == offer_id, PostbackUrl.offer_id.is_(None)),
+        )
+    ).all()
+    return next((row for row in rows if row.offer_id is not None), rows[0] if rows else None)
+
+
+def enqueue_send(delivery_id: int) -> None:
+    from exchange.delivery.tasks import send_postback_job
+
+    enqueue_after_commit(send_postback_job, delivery_id, queue=QUEUE, job_id=f"postback-{delivery_id}")
+
+
+def due_delivery_ids(limit: int = 1000) -> list[int]:
+    query = (
+        select(PostbackDelivery.id)
+        .where(PostbackDelivery.state == domain.PENDING, PostbackDelivery.next_attempt_at <= clock.now())
+        .order_by(PostbackDelivery.next_attempt_at, PostbackDelivery.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+# -- sending ------------------------------------------------------------------------------------
+
+
+def send_delivery(delivery_id: int) -> str:
+    """Make one attempt if the delivery is pending and due; answer its state afterwards.
+
+    The row is locked only to claim it and to record the outcome, never while the tracker
+    is called: claiming pushes ``next_attempt_at`` past the call's timeout and commits, so a
+    duplicate job (or the sweep) finds the delivery not due and does nothing."""
+    url, number = _claim(delivery_id)
+    commit()
+    if url is None:
+        return _state_of(delivery_id)
+    result = send(
+        url,
+        timeout=current_app.config["POSTBACK_TIMEOUT_SECONDS"],
+        allow_private=current_app.config["POSTBACK_ALLOW_PRIVATE_ADDRESSES"],
+    )
+    state = _record(delivery_id, result)
+    commit()
+    log.info(
+        "postback-%s: attempt %s -> %s (%s)", delivery_id, number, state, result.status_code or result.error
+    )
+    return state
+
+
+def _lock(delivery_id: int) -> PostbackDelivery | None:
+    return db.session.scalar(
+        select(PostbackDelivery)
+        .where(PostbackDelivery.id == delivery_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _claim(delivery_id: int) -> tuple[str | None, int]:
+    delivery = _lock(delivery_id)
+    now = clock.now()
+    if delivery is None or delivery.state != domain.PENDING or delivery.next_attempt_at > now:
+        return None, 0
+    delivery.next_attempt_at = now + timedelta(seconds=CLAIM_SECONDS)
+    db.session.flush()
+    return delivery.url, delivery.attempts + 1
+
+
+def _record(delivery_id: int, result) -> str:
+    delivery = _lock(delivery_id)
+    now = clock.now()
+    delivery.attempts += 1
+    db.session.add(
+        PostbackAttempt(
+            delivery_id=delivery.id,
+            number=delivery.attempts,
+            at=now,
+            status_code=result.status_code,
+            latency_ms=result.latency_ms,
+            error=result.error,
+            response_excerpt=result.response_excerpt,
+        )
+    )
+    if delivery.state == domain.PENDING:  # never undo a delivery another attempt already made
+        outcome = domain.after_attempt(delivery.attempts, domain.is_success(result.status_code), now)
+        delivery.state = outcome.state
+        delivery.next_attempt_at = outcome.next_attempt_at
+        if outcome.state == domain.DELIVERED:
+            delivery.delivered_at = now
+    db.session.flush()
+    return delivery.state
+
+
+def _state_of(delivery_id: int) -> str:
+    delivery = db.session.get(PostbackDelivery, delivery_id)
+    return delivery.state if delivery else "missing"
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def deliveries_of(webmaster_id: int, lead_id: int | None = None) -> Select:
+    query = select(PostbackDelivery).where(PostbackDelivery.webmaster_id == webmaster_id)
+    if lead_id is not None:
+        own = db.session.scalar(select(Lead.id).where(Lead.id == lead_id, Lead.webmaster_id == webmaster_id))
+        if own is None:
+            raise NotFound("No such lead.")
+        query = query.where(PostbackDelivery.lead_id == lead_id)
+    return query.order_by(PostbackDelivery.id.desc())
+
+
+def delivery_of(webmaster_id: int, delivery_id: int) -> PostbackDelivery:
+    delivery = db.session.scalar(
+        select(PostbackDelivery).where(
+            PostbackDelivery.id == delivery_id, PostbackDelivery.webmaster_id == webmaster_id
+        )
+    )
+    if delivery is None:
+        raise NotFound("No such postback.")
+    return delivery
