@@ -17,6 +17,7 @@ Needs wrk (Debian: apt-get install wrk).
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import re
 import shutil
@@ -133,7 +134,7 @@ def serve_and_load(wsgi: str, path: str, env: dict, args) -> dict:
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            wait_for(port)
+            wait_for(port, path)
             run_wrk(port, path, 2, args.connections)  # warm up workers and caches
             measured = run_wrk(port, path, args.seconds, args.connections)
         finally:
@@ -169,12 +170,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_for(port: int) -> None:
-    for _ in range(200):
+def wait_for(port: int, path: str) -> None:
+    """Until a worker answers ``path`` (the master listens long before its workers
+    have imported the app; wrk would count that time against the server)."""
+    for _ in range(600):
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", path)
+            connection.getresponse().read()
+            connection.close()
             return
-        except OSError:
+        except (OSError, http.client.HTTPException):
             time.sleep(0.05)
     raise SystemExit(f"server on {port} did not start")
 

@@ -17,6 +17,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("EXCHANGE_INSTANCE_PATH") or None)
     app.config.from_mapping(load_config(app.instance_path, overrides))
     app.url_map.converters["id"] = IdConverter
+    from exchange.tracking.fastpath import ClickFastPath
+
+    app.wsgi_app = ClickFastPath(app, app.wsgi_app)  # inside ProxyFix: clicks see the visitor's IP
     _trust_proxies(app)
     _configure_logging(app)
     _register_extensions(app)

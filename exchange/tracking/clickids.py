@@ -69,7 +69,15 @@ def verify(key: bytes, click_id: str) -> ClickClaims | None:
 
 
 def _sign(key: bytes, body: bytes) -> bytes:
-    return hmac.new(key, body, hashlib.sha256).digest()[:_SIGNATURE_BYTES]
+    mac = _keyed_mac(key).copy()
+    mac.update(body)
+    return mac.digest()[:_SIGNATURE_BYTES]
+
+
+@functools.lru_cache(maxsize=8)
+def _keyed_mac(key: bytes) -> hmac.HMAC:
+    """An HMAC already keyed with ``key``: copying it skips hashing the key for every id."""
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def _b64(raw: bytes) -> str:

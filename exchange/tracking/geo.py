@@ -20,7 +20,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 
 _PACKAGE = "iptocc"
 
@@ -75,6 +75,12 @@ def _public_address(ip: object) -> str | None:
     """``ip`` in canonical form if it is a globally routable address, else None."""
     if not isinstance(ip, str):
         return None
+    if len(ip) > _CACHED_LENGTH:
+        return _parse_public_address(ip)
+    return _cached_public_address(ip)
+
+
+def _parse_public_address(ip: str) -> str | None:
     try:
         address = ipaddress.ip_address(ip.strip())
     except ValueError:
@@ -84,6 +90,12 @@ def _public_address(ip: object) -> str | None:
     if not address.is_global or address.is_multicast:
         return None
     return str(address)
+
+
+# Parsing an address costs more than looking its country up, and the same
+# visitors come back: remember the answers for the most recent addresses.
+_CACHED_LENGTH = 64
+_cached_public_address = lru_cache(maxsize=16_384)(_parse_public_address)
 
 
 def _get_lookup() -> Callable[[str], str | None]:

@@ -22,7 +22,6 @@ from sqlalchemy import exists, select
 
 from exchange import clock
 from exchange.extensions import db
-from exchange.jobs import redis_connection
 from exchange.offers.domain import fill_landing_url, pick_landing
 from exchange.text import storable
 from exchange.tracking import buffer, clickids
@@ -106,7 +105,7 @@ def _buffered(record: dict) -> bool:
     if not redis_url:
         return False
     try:
-        buffer.push(redis_connection(redis_url), record)
+        buffer.push(redis_url, record)
     except RedisError:
         log.warning("click buffer unreachable; writing the click directly")
         return False

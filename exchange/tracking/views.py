@@ -1,14 +1,21 @@
-"""``GET /c/<token>``: record the click, send the visitor to the landing page."""
+"""``GET /c/<token>``: record the click, send the visitor to the landing page.
+
+This route is the reference answer. Most clicks are answered by the WSGI
+fast path (exchange/tracking/fastpath.py), which calls the same
+``visit_link`` and answers the same bytes without Flask's full dispatch.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, request
+from flask import Blueprint, Request, abort, current_app, redirect, request
 
 from exchange.db import commit
-from exchange.tracking.links import link_target
-from exchange.tracking.services import SUB_KEYS, record_click
+from exchange.tracking.links import LinkTarget, link_target
+from exchange.tracking.services import SUB_KEYS, ClickOutcome, record_click
 
 bp = Blueprint("tracking", __name__)
+
+NOT_TAKING_TRAFFIC = "This offer is not taking traffic right now."
 
 
 @bp.get("/c/<token>")
@@ -16,13 +23,20 @@ def click(token: str):
     target = link_target(token, current_app.config["LINK_CACHE_SECONDS"])
     if target is None:
         abort(404)
-    subs = {key: request.args.get(key, "") for key in SUB_KEYS}
-    params = {name: value for name, value in request.args.items() if name not in SUB_KEYS}
-    outcome = record_click(target, subs, request.remote_addr, request.headers.get("User-Agent"), params)
-    if outcome.written:
-        commit()  # direct-insert mode; with a buffer nothing was written
+    outcome = visit_link(target, request)
     if outcome.redirect_to is None:
-        return "This offer is not taking traffic right now.", 200, {"Content-Type": "text/plain"}
+        return NOT_TAKING_TRAFFIC, 200, {"Content-Type": "text/plain"}
     response = redirect(outcome.redirect_to, code=302)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def visit_link(target: LinkTarget, visit: Request) -> ClickOutcome:
+    """Record a visit to ``target``'s link (committed in direct-insert mode); where it goes."""
+    first_values = dict(visit.args.items())  # a repeated parameter counts with its first value
+    subs = {key: first_values.get(key, "") for key in SUB_KEYS}
+    params = {name: value for name, value in first_values.items() if name not in SUB_KEYS}
+    outcome = record_click(target, subs, visit.remote_addr, visit.headers.get("User-Agent"), params)
+    if outcome.written:
+        commit()  # direct-insert mode; with a buffer nothing was written
+    return outcome

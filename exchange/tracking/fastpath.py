@@ -1,0 +1,97 @@
+"""A WSGI fast path for ``GET /c/<token>``, the busiest URL by far.
+
+Flask's full dispatch (URL matching, the request context, the session,
+before- and after-request hooks, Flask-Login, building a ``Response``)
+costs more than recording the click does. This middleware records the
+click with the route's own ``visit_link`` inside an app context only, and
+answers what the route answers, byte for byte: the same 302 page and
+headers (``Vary: Cookie`` included, which Flask's session adds), or the
+same plain page. Everything else goes to Flask: other URLs and methods,
+tokens of an unusual shape, unknown tokens (their 404 depends on
+``Accept``), and errors, which Flask's error handlers render and log.
+
+``create_app`` installs it inside ``ProxyFix``, so the visitor's address is
+taken from X-Forwarded-For when ``PROXY_HOPS`` is set. Hooks added with
+``before_request``/``after_request`` do not run for clicks answered here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask
+from markupsafe import escape
+from werkzeug.urls import iri_to_uri
+
+from exchange.tracking.links import link_target
+from exchange.tracking.views import NOT_TAKING_TRAFFIC, visit_link
+
+# Link tokens are URL-safe base64 (``secrets.token_urlsafe``); others take Flask's path.
+_CLICK_PATH = re.compile(r"/c/([A-Za-z0-9_-]{1,64})")
+
+# werkzeug.utils.redirect's page, which the route answers.
+_REDIRECT_PAGE = (
+    "<!doctype html>\n"
+    "<html lang=en>\n"
+    "<title>Redirecting...</title>\n"
+    "<h1>Redirecting...</h1>\n"
+    "<p>You should be redirected automatically to the target URL: "
+    '<a href="{0}">{0}</a>. If not, click the link.\n'
+)
+_PLAIN_PAGE = NOT_TAKING_TRAFFIC.encode()
+_PLAIN_HEADERS = (
+    ("Content-Type", "text/plain"),
+    ("Content-Length", str(len(_PLAIN_PAGE))),
+    ("Vary", "Cookie"),
+)
+
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+class ClickFastPath:
+    def __init__(self, app: Flask, wsgi_app: WSGIApp):
+        self.app = app
+        self.wsgi_app = wsgi_app  # Flask's own dispatch, for everything not answered here
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        match = _CLICK_PATH.fullmatch(environ.get("PATH_INFO") or "")
+        if match is None or environ.get("REQUEST_METHOD") != "GET":
+            return self.wsgi_app(environ, start_response)
+        app = self.app
+        outcome = None
+        with app.app_context():
+            try:
+                target = link_target(match.group(1), app.config["LINK_CACHE_SECONDS"])
+                if target is not None:
+                    outcome = visit_link(target, app.request_class(environ))
+            except Exception as error:
+                return self._error_response(environ, error)(environ, start_response)
+        if outcome is None:
+            return self.wsgi_app(environ, start_response)  # an unknown link: Flask's 404 page
+        location = outcome.redirect_to
+        if location is None:
+            start_response("200 OK", list(_PLAIN_HEADERS))
+            return [_PLAIN_PAGE]
+        page = _REDIRECT_PAGE.format(escape(location)).encode()
+        start_response(
+            "302 FOUND",
+            [
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Content-Length", str(len(page))),
+                ("Location", iri_to_uri(location)),
+                ("Cache-Control", "no-store"),
+                ("Vary", "Cookie"),
+            ],
+        )
+        return [page]
+
+    def _error_response(self, environ: dict, error: Exception):
+        """What Flask answers when the view raises ``error``: its error handlers, which log it."""
+        app = self.app
+        with app.request_context(environ):
+            try:
+                return app.finalize_request(app.handle_user_exception(error))
+            except Exception as unhandled:
+                return app.handle_exception(unhandled)
