@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask
@@ -48,6 +49,30 @@ _PLAIN_HEADERS = (
 )
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+# After the origin: a path, then a non-empty query, then a non-empty fragment, in characters
+# that werkzeug's iri_to_uri leaves as they are (what filled landing URLs are made of).
+_URI_TAIL = re.compile(
+    r"[A-Za-z0-9\-._~%!$&'()*+,/:;=@]*"
+    r"(\?[A-Za-z0-9\-._~%!$&'()*+,/:;=@?]+)?"
+    r"(#[A-Za-z0-9\-._~%!$&'()*+,/:;=@?#]+)?"
+)
+
+
+def as_uri(location: str) -> str:
+    """``iri_to_uri(location)``, the Location header the route sends, without its cost
+    (a third of a click's) when the URL is already in that form: its origin, checked once
+    per origin, and the rest made only of characters it leaves alone."""
+    scheme, separator, rest = location.partition("://")
+    host, slash, tail = rest.partition("/")
+    if separator and slash and _is_canonical_origin(f"{scheme}://{host}") and _URI_TAIL.fullmatch(tail):
+        return location
+    return iri_to_uri(location)
+
+
+@lru_cache(maxsize=1024)
+def _is_canonical_origin(origin: str) -> bool:
+    return iri_to_uri(origin + "/") == origin + "/"
 
 
 class ClickFastPath:
@@ -80,7 +105,7 @@ class ClickFastPath:
             [
                 ("Content-Type", "text/html; charset=utf-8"),
                 ("Content-Length", str(len(page))),
-                ("Location", iri_to_uri(location)),
+                ("Location", as_uri(location)),
                 ("Cache-Control", "no-store"),
                 ("Vary", "Cookie"),
             ],
