@@ -40,6 +40,11 @@ class Lead(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="received", index=True)
     reason_codes: Mapped[list] = mapped_column(JSON, default=list)
     findings: Mapped[list] = mapped_column(JSON, default=list)
+    # Scoring (exchange/leads/scoring.py): 0-100, its band, and the phone's line type.
+    score: Mapped[int | None]
+    temperature: Mapped[str | None] = mapped_column(String(8))
+    phone_type: Mapped[str | None] = mapped_column(String(16))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
     decision_note: Mapped[str | None] = mapped_column(String(500))
     currency: Mapped[str | None] = mapped_column(String(3))
     rate_minor: Mapped[int | None] = mapped_column(BigInteger)

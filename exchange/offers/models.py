@@ -23,6 +23,9 @@ class Offer(db.Model):
         CheckConstraint("status IN ('draft', 'active', 'paused', 'archived')", name="status"),
         CheckConstraint("visibility IN ('public', 'approval', 'private')", name="visibility"),
         CheckConstraint("model IN ('cpl', 'cpa', 'cps')", name="model"),
+        CheckConstraint("duplicate_scope IN ('offer', 'advertiser')", name="duplicate_scope"),
+        CheckConstraint("auto_approve IN ('none', 'all', 'hot')", name="auto_approve"),
+        CheckConstraint("min_temperature IN ('cold', 'warm', 'hot')", name="min_temperature"),
         CheckConstraint(
             "duplicate_window_seconds >= 0 AND review_window_seconds >= 0 AND hold_seconds >= 0",
             name="windows",
@@ -55,6 +58,14 @@ class Offer(db.Model):
     duplicate_window_seconds: Mapped[int] = mapped_column(default=30 * 86400)
     review_window_seconds: Mapped[int] = mapped_column(default=3 * 86400)
     hold_seconds: Mapped[int] = mapped_column(default=14 * 86400)
+    # Validation (docs/leads.md): where duplicates are looked for, the lowest temperature
+    # accepted (None: any), which accepted leads are approved without review, fraud thresholds.
+    duplicate_scope: Mapped[str] = mapped_column(String(12), default="offer")
+    min_temperature: Mapped[str | None] = mapped_column(String(8))
+    auto_approve: Mapped[str] = mapped_column(String(8), default="none")
+    min_click_to_lead_seconds: Mapped[int] = mapped_column(default=3)
+    max_leads_per_ip_per_hour: Mapped[int] = mapped_column(default=5)
+    attribution_window_seconds: Mapped[int] = mapped_column(default=30 * 86400)
     # Caps on accepted leads per UTC day and month: for the offer, and for each webmaster.
     daily_cap: Mapped[int | None]
     monthly_cap: Mapped[int | None]
