@@ -20,3 +20,8 @@ def freeze(at: datetime | None) -> None:
     """Make ``now()`` answer ``at`` until called again (``None`` thaws)."""
     global _frozen
     _frozen = at
+
+
+def frozen_at() -> datetime | None:
+    """The time ``now()`` is frozen at, or None when the clock runs."""
+    return _frozen

@@ -30,6 +30,14 @@ from exchange.tracking.links import target_of
 from exchange.tracking.postback import issue_token, report_conversion
 from exchange.tracking.services import record_click
 
+# Valid numbers of each demo country (numbers with no country of their own are flagged).
+PHONES = {
+    "US": "+1 202 555 01{n:02d}",
+    "CA": "+1 416 555 01{n:02d}",
+    "DE": "+49 30 901234 {n:02d}",
+    "AT": "+43 1 512345 {n:02d}",
+    "FR": "+33 1 42 68 53 {n:02d}",
+}
 PEOPLE = (
     ("advertiser", "advertiser@demo.test", "Solar & Sons (advertiser)"),
     ("webmaster", "webmaster@demo.test", "Traffic Garden (webmaster)"),
@@ -80,12 +88,17 @@ def seed() -> str:
     commit()
 
     def lead(participation, n: int, country: str, **extra):
-        click_id = record_click(
-            target_of(participation), {"sub1": "summer", "sub2": f"ad{n % 3}"}, "203.0.113.7", "Mozilla/5.0"
-        ).click_id
+        """A visitor clicks, reads the landing page for a few minutes, then leaves a lead."""
+        frozen, submitted_at = clock.frozen_at(), clock.now()
+        clock.freeze(submitted_at - timedelta(minutes=3))
+        try:
+            subs = {"sub1": "summer", "sub2": f"ad{n % 3}"}
+            click_id = record_click(target_of(participation), subs, "203.0.113.7", "Mozilla/5.0").click_id
+        finally:
+            clock.freeze(None if frozen is None else submitted_at)
         fields = {
             "name": f"Visitor {n}",
-            "phone": f"+1 555 010 {n:04d}",
+            "phone": PHONES[country].format(n=n),
             "email": f"visitor{n}@example.com",
             "country": country,
         } | extra
@@ -121,7 +134,7 @@ def seed() -> str:
     report_conversion(advertiser.id, sale | {"currency": "USD"})  # as the shop's server would
     commit()
     click_id = record_click(target_of(solar_link), {"sub1": "late"}, "203.0.113.9", "Mozilla/5.0").click_id
-    fields = {"name": "Visitor 11", "phone": "+1 555 010 0011", "email": "v11@example.com", "country": "US"}
+    fields = {"name": "Visitor 11", "phone": "+1 202 555 0111", "email": "v11@example.com", "country": "US"}
     submit_lead(webmaster.id, {"click_id": click_id, "fields": fields}, as_webmaster)
     db.session.commit()
     jobs.discard_pending()  # leave this one `received`, as if no worker had run yet

@@ -13,8 +13,32 @@ from dataclasses import dataclass, field
 import phonenumbers
 from marshmallow import Schema, ValidationError, fields, validate
 
-REJECT = "reject"
-FLAG = "flag"
+from exchange.leads.normalise import PHONE_IMPOSSIBLE, PHONE_UNCONFIRMED, EmailInfo, PhoneInfo
+from exchange.leads.patterns import matches
+
+REJECT = "reject"  # the lead is rejected with the finding's code
+FLAG = "flag"  # recorded, costs its points, rejects nothing
+SCORE = "score"  # a part of the score (exchange/leads/scoring.py), not a problem
+
+# What a flag costs (points are added to the score; see docs/leads.md).
+UNCONFIRMED_PHONE_POINTS = -25
+CLICK_TOO_FAST_POINTS = -40
+IP_VELOCITY_POINTS = -30
+EMPTY_USER_AGENT_POINTS = -20
+
+# Crawlers, headless browsers and automation tools name themselves in their user agent.
+BOT_USER_AGENT = re.compile(
+    r"bot/|googlebot|bingbot|yandex(?:bot|images)|baiduspider|duckduckbot|slurp|facebookexternalhit"
+    r"|crawler|crawling|spider|headlesschrome|phantomjs|selenium|webdriver|puppeteer|playwright"
+    r"|scrapy|\+https?://",
+    re.IGNORECASE,
+)
+# HTTP libraries: a bot when they follow a tracking link, not when a webmaster's server sends a lead.
+HTTP_CLIENT_USER_AGENT = re.compile(
+    r"^(?:curl|wget|python-requests|python-urllib|python-httpx|aiohttp|go-http-client|okhttp|java"
+    r"|libwww-perl|apache-httpclient|node-fetch|axios|guzzlehttp|postmanruntime)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +65,40 @@ class LeadFacts:
     # A conversion the advertiser reported (cpa, cps) has no fields and no stated country.
     is_conversion: bool = False
     payout_minor: int | None = None  # what the lead would pay the webmaster if accepted
+    phone: PhoneInfo | None = None  # the phone field read (normalise.analyse_phone); None: no phone
+    email: EmailInfo | None = None  # the email field read (normalise.analyse_email); None: no email
+    user_agent: str | None = None
+    user_agent_from_click: bool = False  # the visitor's browser sent it when following the link
+    # Since the lead's click (None: no click known); its claims disagreeing with the lead.
+    seconds_since_click: float | None = None
+    click_mismatch: str | None = None
+    ip_leads_last_hour: int = 0  # leads on the offer from the lead's IP in the hour up to it, itself too
+    # The offer's thresholds (0: off).
+    min_click_to_lead_seconds: int = 0
+    max_leads_per_ip_per_hour: int = 0
+    attribution_window_seconds: int = 0
+    # The source's history with this advertiser: its leads the advertiser decided, and approved.
+    source_decided: int = 0
+    source_approved: int = 0
+
+
+def _whole_match(pattern: str):
+    def check(value: str) -> None:
+        if not matches(pattern, value):
+            raise ValidationError("Does not match the offer's pattern.")
+
+    return check
+
+
+def _field(spec: dict) -> fields.Field:
+    required = bool(spec.get("required"))
+    field_ = _FIELD_FACTORIES[spec["type"]](required)
+    field_.required = required
+    if spec.get("pattern"):
+        field_.validators.append(_whole_match(spec["pattern"]))
+    if spec.get("choices"):
+        field_.validators.append(validate.OneOf(spec["choices"], error="Must be one of: {choices}."))
+    return field_
 
 
 def _phone_like(value: str) -> None:
@@ -63,11 +121,7 @@ _FIELD_FACTORIES = {
 
 def lead_fields_schema(field_specs: list[dict]) -> Schema:
     """A marshmallow schema for an offer's field list; unknown keys are errors."""
-    declared = {}
-    for spec in field_specs:
-        required = bool(spec.get("required"))
-        declared[spec["name"]] = _FIELD_FACTORIES[spec["type"]](required)
-        declared[spec["name"]].required = required
+    declared = {spec["name"]: _field(spec) for spec in field_specs}
     return Schema.from_dict(declared, name="LeadFields")()
 
 
@@ -109,6 +163,9 @@ def check_country(facts: LeadFacts) -> list[Finding]:
         return [Finding("geo_mismatch", REJECT, f"{facts.country or 'unknown'} not in {allowed}")]
     if facts.ip_country and facts.ip_country not in facts.allowed_countries:
         return [Finding("geo_mismatch", REJECT, f"IP in {facts.ip_country}, not in {allowed}")]
+    phone_country = facts.phone.region if facts.phone else None
+    if phone_country and phone_country not in facts.allowed_countries:
+        return [Finding("geo_mismatch", REJECT, f"phone of {phone_country}, not in {allowed}")]
     return []
 
 
@@ -124,7 +181,77 @@ def check_price(facts: LeadFacts) -> list[Finding]:
     return []
 
 
-CHECKS = (check_offer_active, check_schema, check_duplicate, check_country, check_cap, check_price)
+def check_phone(facts: LeadFacts) -> list[Finding]:
+    """A number that cannot be one is rejected; one that may be (a range not known to be in
+    use, or no country to read it in) is flagged: phone metadata lags new ranges."""
+    if facts.phone is None or facts.phone.verdict not in (PHONE_IMPOSSIBLE, PHONE_UNCONFIRMED):
+        return []
+    if facts.phone.verdict == PHONE_IMPOSSIBLE:
+        return [Finding("invalid_phone", REJECT, facts.phone.problem)]
+    return [Finding("invalid_phone", FLAG, facts.phone.problem, UNCONFIRMED_PHONE_POINTS)]
+
+
+def check_email(facts: LeadFacts) -> list[Finding]:
+    if facts.email is None:
+        return []
+    if facts.email.normalized is None:
+        return [Finding("invalid_email", REJECT, facts.email.problem)]
+    if facts.email.disposable:
+        return [Finding("disposable_email", REJECT, f"{facts.email.domain} gives out throwaway addresses")]
+    return []
+
+
+def check_click(facts: LeadFacts) -> list[Finding]:
+    """The click id must be this lead's (webmaster and offer), and recent enough to attribute it."""
+    if facts.click_mismatch:
+        return [Finding("click_not_found", REJECT, facts.click_mismatch)]
+    window, elapsed = facts.attribution_window_seconds, facts.seconds_since_click
+    if window and elapsed is not None and elapsed > window:
+        return [Finding("click_expired", REJECT, f"clicked {int(elapsed)} s before, window {window} s")]
+    return []
+
+
+def check_click_too_fast(facts: LeadFacts) -> list[Finding]:
+    threshold, elapsed = facts.min_click_to_lead_seconds, facts.seconds_since_click
+    if facts.is_conversion or elapsed is None or elapsed >= threshold:
+        return []
+    detail = f"{elapsed:.1f} s from click to lead, under {threshold} s"
+    return [Finding("click_too_fast", FLAG, detail, CLICK_TOO_FAST_POINTS)]
+
+
+def check_ip_velocity(facts: LeadFacts) -> list[Finding]:
+    limit = facts.max_leads_per_ip_per_hour
+    if facts.is_conversion or not limit or facts.ip_leads_last_hour <= limit:
+        return []
+    detail = f"{facts.ip_leads_last_hour} leads from this IP within an hour, over {limit}"
+    return [Finding("ip_velocity", FLAG, detail, IP_VELOCITY_POINTS)]
+
+
+def check_user_agent(facts: LeadFacts) -> list[Finding]:
+    if facts.is_conversion:
+        return []
+    agent = (facts.user_agent or "").strip()
+    if not agent:
+        return [Finding("bot_user_agent", FLAG, "no user agent", EMPTY_USER_AGENT_POINTS)]
+    if BOT_USER_AGENT.search(agent) or (facts.user_agent_from_click and HTTP_CLIENT_USER_AGENT.search(agent)):
+        return [Finding("bot_user_agent", REJECT, f"user agent {agent[:80]!r}")]
+    return []
+
+
+CHECKS = (
+    check_offer_active,
+    check_schema,
+    check_duplicate,
+    check_country,
+    check_cap,
+    check_price,
+    check_phone,
+    check_email,
+    check_click,
+    check_click_too_fast,
+    check_ip_velocity,
+    check_user_agent,
+)
 
 
 def evaluate(facts: LeadFacts) -> list[Finding]:

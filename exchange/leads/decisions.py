@@ -128,6 +128,7 @@ def fund_waiting_lead(lead_id: int, actor: Actor) -> bool:
     offer = db.session.get(Offer, lead.offer_id)
     funded = accept_if_funded(lead, offer, action="fund", actor=actor) == PENDING
     approve_if_reported_approved(lead)
+    approve_if_auto_approved(lead, offer)
     return funded
 
 
@@ -137,3 +138,15 @@ def approve_if_reported_approved(lead: Lead) -> None:
     if lead.status == PENDING and lead.reported_status == "approved":
         actor = Actor(kind="user", user_id=lead.advertiser_id, label="conversion postback")
         approve_lead(lead.id, actor, note="reported approved by postback")
+
+
+AUTO_APPROVER = Actor.system("auto-approval")
+
+
+def approve_if_auto_approved(lead: Lead, offer: Offer) -> None:
+    """An accepted lead that the offer approves without review (``auto_approve``: ``all``,
+    or ``hot`` for hot leads only) is approved at once. The caller holds the lead's row lock."""
+    if lead.status != PENDING:
+        return
+    if offer.auto_approve == "all" or (offer.auto_approve == "hot" and lead.temperature == "hot"):
+        approve_lead(lead.id, AUTO_APPROVER, note=f"auto-approved ({offer.auto_approve})")

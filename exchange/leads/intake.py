@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from flask import has_request_context, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +21,7 @@ from exchange.extensions import db
 from exchange.jobs import enqueue_after_commit
 from exchange.leads.checks import field_errors, normalise_email, normalise_phone
 from exchange.leads.models import Consent, Lead
+from exchange.leads.normalise import trim_fields
 from exchange.leads.transitions import record_submission
 from exchange.offers.models import Participation
 from exchange.tracking import clickids
@@ -63,23 +65,25 @@ def submit_lead(
             f"A {offer.model} offer takes no leads: its advertiser reports conversions by postback.",
             code="offer_takes_no_leads",
         )
-    errors = field_errors(offer.fields, payload["fields"])
+    values = trim_fields(offer.fields, payload["fields"])
+    errors = field_errors(offer.fields, values)
     if errors:
         raise Invalid("The lead's fields do not match the offer.", fields={"fields": errors})
     subs = {key: getattr(click, key) if click else payload.get(key) for key in SUB_KEYS}
-    country = (_field_of_type(offer.fields, payload["fields"], "country") or "").upper() or None
+    country = (_field_of_type(offer.fields, values, "country") or "").upper() or None
     ip = str(payload["ip"]) if payload.get("ip") else (click.ip if click else None)
     lead = Lead(
         offer_id=offer.id,
         advertiser_id=offer.advertiser_id,
         webmaster_id=webmaster_id,
         click_token=click_token,
-        fields=payload["fields"],
-        email_key=normalise_email(_field_of_type(offer.fields, payload["fields"], "email")),
-        phone_key=normalise_phone(_field_of_type(offer.fields, payload["fields"], "phone"), country),
+        fields=values,
+        email_key=normalise_email(_field_of_type(offer.fields, values, "email")),
+        phone_key=normalise_phone(_field_of_type(offer.fields, values, "phone"), country),
         country=country,
         ip=ip,
         ip_country=country_of(ip),
+        user_agent=_user_agent(payload, click),
         status="received",
         reason_codes=[],
         findings=[],
@@ -136,6 +140,14 @@ def _attribute(webmaster_id: int, payload: dict) -> tuple[str | None, Click | No
             fields={"offer_id": ["Unknown offer, or not joined."]},
         )
     return None, None, participation
+
+
+def _user_agent(payload: dict, click: Click | None) -> str | None:
+    """The visitor's user agent: as sent with the lead, else its click's, else this request's."""
+    agent = payload.get("user_agent") or (click.user_agent if click else None)
+    if agent is None and has_request_context():
+        agent = request.headers.get("User-Agent", "")
+    return (agent or "")[:512] or None
 
 
 def _replay(earlier: Lead, fingerprint: str) -> Submission:

@@ -20,6 +20,10 @@ class LeadSubmitSchema(Schema):
     sub1, sub2, sub3, sub4, sub5 = (sub_id() for _ in range(5))
     fields = ma.Dict(keys=ma.String(), required=True)
     ip = ma.IP(load_default=None, metadata={"description": "The visitor's IP (default: its click's)."})
+    user_agent = ma.String(
+        validate=validate.Length(max=512),
+        metadata={"description": "The visitor's user agent (default: its click's, else this request's)."},
+    )
 
     @validates_schema
     def _source(self, data: dict, **_kwargs) -> None:
@@ -42,6 +46,7 @@ class WebmasterLeadSchema(Schema):
     id = ma.Integer()
     status = ma.String()
     reason_codes = ma.List(ma.String())
+    temperature = ma.String(metadata={"description": "cold, warm or hot (docs/leads.md); null: not scored."})
     offer_id = ma.Integer()
     sub1, sub2, sub3, sub4, sub5 = (ma.String() for _ in range(5))
     currency = ma.String()
@@ -55,7 +60,12 @@ class WebmasterLeadSchema(Schema):
 class AdvertiserLeadSchema(WebmasterLeadSchema):
     webmaster_id = ma.Integer()
     fields = ma.Dict()
-    findings = ma.List(ma.Dict())
+    findings = ma.List(
+        ma.Dict(),
+        metadata={"description": "Each finding of validation: code, severity (reject, flag, score), points."},
+    )
+    score = ma.Integer(metadata={"description": "0-100, the sum of the findings' points."})
+    phone_type = ma.String(metadata={"description": "The phone's line type: mobile, fixed_line, voip, ..."})
     rate_minor = ma.Integer()
     pricing = ma.Dict(
         metadata={"description": "The terms that priced it: model, rule_index, rule_id, custom_payout."}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import func, or_, select
@@ -11,13 +12,18 @@ from billing.services import reserve_lead_price
 from exchange import clock
 from exchange.actors import Actor
 from exchange.extensions import db
-from exchange.leads.checks import LeadFacts, evaluate, rejection_codes
-from exchange.leads.domain import ACCEPTED, AWAITING_FUNDS, RECEIVED, REJECTED
+from exchange.leads.checks import LeadFacts, check_price, evaluate, rejection_codes
+from exchange.leads.domain import ACCEPTED, APPROVED, AWAITING_FUNDS, RECEIVED, REJECTED, RETURNED
 from exchange.leads.models import Lead
+from exchange.leads.normalise import analyse_email, analyse_phone
+from exchange.leads.scoring import assess
 from exchange.leads.transitions import move
 from exchange.offers.caps import cap_reached, has_caps, lock_offer
 from exchange.offers.models import Offer
 from exchange.offers.prices import price_lead
+from exchange.tracking import clickids
+from exchange.tracking.models import Click
+from exchange.tracking.services import click_by_id, click_key
 
 VALIDATOR = Actor.system("validation")
 
@@ -35,14 +41,28 @@ def validate(lead_id: int) -> str:
         return REJECTED
     if has_caps(offer):
         offer = lock_offer(offer.id)  # lock order: the lead, its offer, then accounts
-    pricing = price_lead(offer, lead.webmaster_id, lead.country or lead.ip_country, lead.sale_amount_minor)
-    findings = evaluate(gather_facts(lead, offer, pricing.price.payout_minor))
+    facts = gather_facts(lead, offer)
+    assessment = assess(facts, evaluate(facts), offer.min_temperature)
+    pricing = price_lead(
+        offer,
+        lead.webmaster_id,
+        lead.country or lead.ip_country,
+        lead.sale_amount_minor,
+        temperature=assessment.temperature,
+    )  # after scoring: payout rules may name a temperature
+    findings = assessment.findings + check_price(replace(facts, payout_minor=pricing.price.payout_minor))
     codes = rejection_codes(findings)
-    stored = [f.as_dict() for f in findings]
+    quality = {
+        "findings": [f.as_dict() for f in findings],
+        "score": assessment.score,
+        "temperature": assessment.temperature,
+        "phone_type": facts.phone.type if facts.phone else None,
+    }
     if codes:
-        move(lead, "reject_invalid", VALIDATOR, ", ".join(codes), reason_codes=codes, findings=stored)
+        move(lead, "reject_invalid", VALIDATOR, ", ".join(codes), reason_codes=codes, **quality)
         return REJECTED
-    lead.findings = stored
+    for name, value in quality.items():
+        setattr(lead, name, value)
     lead.accepted_at = clock.now()  # the lead's prices are fixed now; later edits never reprice it
     lead.currency = offer.currency
     lead.rate_minor, lead.payout_minor = pricing.price.rate_minor, pricing.price.payout_minor
@@ -75,10 +95,17 @@ def price_of(lead: Lead) -> LeadPrice:
 
 
 def gather_facts(lead: Lead, offer: Offer, payout_minor: int | None = None) -> LeadFacts:
+    """Everything the checks and the score need, looked up once."""
+    is_conversion = lead.txid is not None
+    specs = [] if is_conversion else offer.fields
+    click = click_by_id(lead.click_token) if lead.click_token else None
+    region = lead.ip_country or (click.country if click else None) or lead.country
+    phone, email = _value_of_type(specs, lead.fields, "phone"), _value_of_type(specs, lead.fields, "email")
+    decided, approved = _source_history(lead)
     return LeadFacts(
         fields=lead.fields,
-        field_specs=[] if lead.txid else offer.fields,
-        is_conversion=lead.txid is not None,
+        field_specs=specs,
+        is_conversion=is_conversion,
         payout_minor=payout_minor,
         offer_status=offer.status,
         allowed_countries=list(offer.allowed_countries or []),
@@ -86,11 +113,90 @@ def gather_facts(lead: Lead, offer: Offer, payout_minor: int | None = None) -> L
         ip_country=lead.ip_country,
         earlier_duplicates=_earlier_with_same_contact(lead, offer, ACCEPTED),
         full_cap=cap_reached(offer, lead.webmaster_id, clock.now()),
+        phone=analyse_phone(phone, region) if phone not in (None, "") else None,
+        email=analyse_email(email) if email not in (None, "") else None,
+        user_agent=lead.user_agent,
+        user_agent_from_click=click is not None and click.user_agent == lead.user_agent,
+        seconds_since_click=_seconds_since_click(lead, click),
+        click_mismatch=_click_mismatch(lead, click),
+        ip_leads_last_hour=0 if is_conversion else _leads_from_ip_last_hour(lead),
+        min_click_to_lead_seconds=offer.min_click_to_lead_seconds,
+        max_leads_per_ip_per_hour=offer.max_leads_per_ip_per_hour,
+        attribution_window_seconds=offer.attribution_window_seconds,
+        source_decided=decided,
+        source_approved=approved,
     )
 
 
+def _value_of_type(specs: list[dict], values: dict, field_type: str) -> object:
+    name = next((spec["name"] for spec in specs if spec["type"] == field_type), None)
+    return values.get(name) if name else None
+
+
+def _click_time(lead: Lead, click: Click | None):
+    """When the lead's click happened: its row's time, or (row not written yet) its id's."""
+    if click is not None:
+        return click.created_at
+    claims = clickids.verify(click_key(), lead.click_token) if lead.click_token else None
+    return claims.clicked_at if claims else None
+
+
+def _seconds_since_click(lead: Lead, click: Click | None) -> float | None:
+    clicked_at = _click_time(lead, click)
+    return (lead.created_at - clicked_at).total_seconds() if clicked_at else None
+
+
+def _click_mismatch(lead: Lead, click: Click | None) -> str | None:
+    """Why the lead's click id is not a click of this webmaster on this offer, or None."""
+    if not lead.click_token:
+        return None
+    claims = clickids.verify(click_key(), lead.click_token)
+    owners = [(c.offer_id, c.webmaster_id) for c in (claims, click) if c is not None]
+    if not owners:
+        return "the click id is unknown"
+    for offer_id, webmaster_id in owners:
+        if (offer_id, webmaster_id) != (lead.offer_id, lead.webmaster_id):
+            return f"the click id is of offer {offer_id} and webmaster {webmaster_id}"
+    return None
+
+
+def _leads_from_ip_last_hour(lead: Lead) -> int:
+    """Leads (not conversions) on the lead's offer from its IP in the hour up to it, itself included."""
+    if not lead.ip:
+        return 0
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Lead)
+        .where(
+            Lead.offer_id == lead.offer_id,
+            Lead.ip == lead.ip,
+            Lead.txid.is_(None),
+            Lead.id <= lead.id,
+            Lead.created_at > lead.created_at - timedelta(hours=1),
+        )
+    )
+
+
+def _source_history(lead: Lead) -> tuple[int, int]:
+    """(decided, approved): the webmaster's leads on this advertiser's offers that the
+    advertiser accepted and then decided (approved, returned, or rejected in review)."""
+    rows = db.session.execute(
+        select(Lead.status, func.count())
+        .where(
+            Lead.advertiser_id == lead.advertiser_id,
+            Lead.webmaster_id == lead.webmaster_id,
+            Lead.accepted_at.is_not(None),
+            Lead.status.in_((APPROVED, RETURNED, REJECTED)),
+        )
+        .group_by(Lead.status)
+    ).all()
+    counts = dict(rows)
+    return sum(counts.values()), counts.get(APPROVED, 0)
+
+
 def _earlier_with_same_contact(lead: Lead, offer: Offer, statuses: tuple[str, ...]) -> int:
-    """Earlier leads (lower id) on the offer with the same phone or email,
+    """Earlier leads (lower id) on the offer (or the advertiser's offers, as the offer's
+    ``duplicate_scope`` says) with the same phone or email,
     within the duplicate window, in one of ``statuses``. The earliest lead
     the advertiser accepted wins; a rejected one does not count."""
     keys = []
@@ -101,11 +207,15 @@ def _earlier_with_same_contact(lead: Lead, offer: Offer, statuses: tuple[str, ..
     if not keys or offer.duplicate_window_seconds == 0:
         return 0
     since = lead.created_at - timedelta(seconds=offer.duplicate_window_seconds)
+    if offer.duplicate_scope == "advertiser":
+        scope = Lead.advertiser_id == offer.advertiser_id
+    else:
+        scope = Lead.offer_id == offer.id
     return db.session.scalar(
         select(func.count())
         .select_from(Lead)
         .where(
-            Lead.offer_id == offer.id,
+            scope,
             Lead.id < lead.id,
             Lead.status.in_(statuses),
             Lead.created_at >= since,

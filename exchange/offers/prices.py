@@ -43,10 +43,15 @@ def rules_of(offer: Offer | dict) -> tuple[PayoutRule, ...]:
 
 
 def price_lead(
-    offer: Offer, webmaster_id: int, country: str | None, sale_amount_minor: int | None = None
+    offer: Offer,
+    webmaster_id: int,
+    country: str | None,
+    sale_amount_minor: int | None = None,
+    temperature: str | None = None,
 ) -> LeadPricing:
-    """The price of a lead accepted now: the most specific rule, the webmaster's custom
-    payout, the sale amount (cps). Raises ``PricingError`` on terms that cannot price it."""
+    """The price of a lead accepted now: the most specific rule (by webmaster, country and
+    the temperature its score gave it), the webmaster's custom payout, the sale amount (cps).
+    Raises ``PricingError`` on terms that cannot price it."""
     custom = db.session.execute(
         select(Participation.custom_payout_minor, Participation.custom_payout_bps).where(
             Participation.offer_id == offer.id, Participation.webmaster_id == webmaster_id
@@ -55,7 +60,7 @@ def price_lead(
     chosen = choose_terms(
         base_terms(offer),
         rules_of(offer),
-        PricingFacts(webmaster_id=webmaster_id, country=country),
+        PricingFacts(webmaster_id=webmaster_id, country=country, temperature=temperature),
         custom_payout_minor=custom.custom_payout_minor if custom else None,
         custom_payout_bps=custom.custom_payout_bps if custom else None,
     )

@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 
 from exchange.bounds import MAX_AMOUNT_MINOR, MAX_WINDOW_SECONDS
+from exchange.leads.patterns import MAX_CHOICE_LENGTH, MAX_CHOICES, pattern_problem
 from exchange.offers.domain import (
     FIELD_TYPES,
     MAX_LANDINGS,
@@ -15,7 +16,7 @@ from exchange.offers.domain import (
     field_list_problems,
     landing_url_problem,
 )
-from exchange.offers.pricing import BPS_WHOLE, CPL, MODELS, rule_list_problems
+from exchange.offers.pricing import BPS_WHOLE, CPL, MODELS, TEMPERATURES, rule_list_problems
 from exchange.schema_fields import country, currency
 
 
@@ -63,10 +64,46 @@ def cap() -> ma.Integer:
     )
 
 
+DUPLICATE_SCOPES = ("offer", "advertiser")
+AUTO_APPROVALS = ("none", "all", "hot")
+PATTERN_TYPES = ("string",)  # the types a pattern may constrain
+CHOICE_TYPES = {"string": str, "integer": int}  # the types that take a list of allowed values
+
+
 class LeadFieldSchema(Schema):
     name = ma.String(required=True, validate=validate.Length(min=1, max=40))
     type = ma.String(required=True, validate=validate.OneOf(FIELD_TYPES))
     required = ma.Boolean(load_default=False)
+    pattern = ma.String(
+        allow_none=True,
+        metadata={"description": "A regular expression the whole value must match (string fields)."},
+    )
+    choices = ma.List(
+        ma.Raw(),
+        allow_none=True,
+        validate=validate.Length(min=1, max=MAX_CHOICES),
+        metadata={"description": "The values allowed (string and integer fields)."},
+    )
+
+    @validates_schema
+    def _constraints(self, data: dict, **_kwargs) -> None:
+        field_type = data.get("type")
+        if data.get("pattern") is not None:
+            if field_type not in PATTERN_TYPES:
+                raise ValidationError("Only a string field takes a pattern.", "pattern")
+            problem = pattern_problem(data["pattern"])
+            if problem:
+                raise ValidationError(problem[0].upper() + problem[1:] + ".", "pattern")
+        if data.get("choices") is not None:
+            kind = CHOICE_TYPES.get(field_type)
+            if kind is None:
+                raise ValidationError("Only a string or integer field takes choices.", "choices")
+            if not all(type(value) is kind for value in data["choices"]):
+                raise ValidationError(f"Each choice must be a {field_type}.", "choices")
+            if any(len(value) > MAX_CHOICE_LENGTH for value in data["choices"] if kind is str):
+                raise ValidationError(f"A choice may be at most {MAX_CHOICE_LENGTH} characters.", "choices")
+            if len(set(data["choices"])) != len(data["choices"]):
+                raise ValidationError("A choice appears twice.", "choices")
 
 
 class LandingSchema(Schema):
@@ -108,6 +145,19 @@ class OfferCreateSchema(Schema):
     hold_seconds = ma.Integer(
         strict=True, load_default=14 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
     )
+    # Validation (docs/leads.md).
+    duplicate_scope = ma.String(load_default="offer", validate=validate.OneOf(DUPLICATE_SCOPES))
+    min_temperature = ma.String(load_default=None, allow_none=True, validate=validate.OneOf(TEMPERATURES))
+    auto_approve = ma.String(load_default="none", validate=validate.OneOf(AUTO_APPROVALS))
+    min_click_to_lead_seconds = ma.Integer(
+        strict=True, load_default=3, validate=validate.Range(min=0, max=3600)
+    )
+    max_leads_per_ip_per_hour = ma.Integer(
+        strict=True, load_default=5, validate=validate.Range(min=0, max=100_000)
+    )
+    attribution_window_seconds = ma.Integer(
+        strict=True, load_default=30 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
+    )
 
     @validates_schema
     def _consistent(self, data: dict, **_kwargs) -> None:
@@ -134,7 +184,7 @@ class OfferCreateSchema(Schema):
 
 IMMUTABLE = ("currency", "model")
 OfferPatchSchema = Schema.from_dict(
-    {name: ma.Raw() for name in OfferCreateSchema().fields}, name="OfferPatch"
+    {name: ma.Raw(allow_none=True) for name in OfferCreateSchema().fields}, name="OfferPatch"
 )  # any subset of the offer's settings; checked as a whole once merged (services.update_offer)
 
 
@@ -178,6 +228,12 @@ class OfferSchema(_OfferPublicFields):
     landing_url = ma.String()
     trafficback_url = ma.String()
     duplicate_window_seconds = ma.Integer()
+    duplicate_scope = ma.String()
+    min_temperature = ma.String()
+    auto_approve = ma.String()
+    min_click_to_lead_seconds = ma.Integer()
+    max_leads_per_ip_per_hour = ma.Integer()
+    attribution_window_seconds = ma.Integer()
     created_at = ma.DateTime()
 
 

@@ -11,6 +11,7 @@ from billing.models import Transfer
 from exchange.db import commit
 from exchange.leads.intake import submit_lead
 from exchange.leads.models import LeadEvent
+from exchange.leads.reasons import SCORE_PARTS
 from exchange.leads.schemas import LeadSubmitSchema
 from exchange.leads.sweep import sweep
 from exchange.leads.tasks import validate_lead_job
@@ -223,7 +224,10 @@ def test_every_finding_is_stored_on_the_lead(market):
     assert lead.status == "rejected"
     assert lead.reason_codes == ["duplicate", "geo_mismatch"]
     by_code = {finding["code"]: finding for finding in lead.findings}
-    assert set(by_code) == {"duplicate", "geo_mismatch"}
+    # the rejections, a flag (no user agent outside a request), and the parts of the score
+    assert set(by_code) == {"duplicate", "geo_mismatch", "bot_user_agent", *SCORE_PARTS}
+    assert by_code["bot_user_agent"]["severity"] == "flag"
+    assert sum(finding["points"] for finding in lead.findings) == lead.score
     assert by_code["duplicate"]["severity"] == "reject"
     assert "1 earlier" in by_code["duplicate"]["detail"]
     assert by_code["geo_mismatch"]["severity"] == "reject"

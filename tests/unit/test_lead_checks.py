@@ -40,6 +40,7 @@ def facts(**overrides) -> LeadFacts:
         "allowed_countries": ["GB", "IE"],
         "country": "GB",
         "earlier_duplicates": 0,
+        "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
     }
     values.update(overrides)
     return LeadFacts(**values)
@@ -354,7 +355,9 @@ def test_a_number_that_does_not_parse_keeps_its_digits_so_it_still_matches_itsel
 
 
 def test_every_reason_code_a_lead_can_carry_is_in_the_documented_list():
+    from exchange.leads.normalise import analyse_email, analyse_phone
     from exchange.leads.reasons import REASONS
+    from exchange.leads.scoring import assess
 
     rejecting = LeadFacts(
         fields={"phone": "x"},
@@ -365,6 +368,23 @@ def test_every_reason_code_a_lead_can_carry_is_in_the_documented_list():
         earlier_duplicates=1,
         full_cap="daily_cap",
         payout_minor=0,
+        phone=analyse_phone("12", "US"),
+        email=analyse_email("ann@"),
+        user_agent="Googlebot/2.1",
+        click_mismatch="the click id is of offer 2 and webmaster 3",
     )
-    produced = set(rejection_codes(evaluate(rejecting))) | {"advertiser_rejected"}
+    flagging = facts(
+        phone=analyse_phone("+1 555 010 0001"),
+        email=analyse_email("ann@mailinator.com"),
+        user_agent="",
+        seconds_since_click=0.0,
+        min_click_to_lead_seconds=3,
+        attribution_window_seconds=60,
+        ip_leads_last_hour=6,
+        max_leads_per_ip_per_hour=5,
+    )
+    expired = facts(seconds_since_click=61.0, attribution_window_seconds=60)
+    findings = evaluate(rejecting) + evaluate(flagging) + evaluate(expired)
+    cold = assess(flagging, evaluate(flagging), "hot").findings
+    produced = {f.code for f in findings + cold if f.severity != "score"} | {"advertiser_rejected"}
     assert produced == set(REASONS)
