@@ -1,4 +1,5 @@
-"""CLI groups: ``flask exchange sweep``, ``flask demo seed`` (and those of the features)."""
+"""CLI groups: ``flask exchange sweep``, ``flask demo seed`` (and those of the features,
+such as ``flask jobs requeue-failed``)."""
 
 from __future__ import annotations
 
@@ -35,9 +36,10 @@ def seed_command() -> None:
 def register_cli(app: Flask) -> None:
     from billing.cli import billing_cli
     from exchange.accounts.cli import users_cli
+    from exchange.jobs_admin import jobs_cli
     from exchange.tracking.cli import clicks_cli
 
-    for group in (users_cli, billing_cli, exchange_cli, demo_cli, clicks_cli):
+    for group in (users_cli, billing_cli, exchange_cli, demo_cli, clicks_cli, jobs_cli):
         app.cli.add_command(group)
 
 

@@ -13,6 +13,7 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -62,7 +63,10 @@ def dispatch(request: JobRequest) -> None:
         log.exception("could not enqueue %s on %s; the sweep will retry", request.job_id, request.queue)
 
 
-WAITING = ("queued", "started", "scheduled", "deferred")
+WAITING = ("queued", "scheduled", "deferred")  # the job will still run: queuing it again adds nothing
+JOB_TIMEOUT_SECONDS = 180  # rq's default, made explicit; JOB_TIMEOUT_SECONDS in the config overrides it
+RETRY_INTERVALS_SECONDS = (10, 60, 300)  # backoff for a job that raises; JOB_RETRY_INTERVALS overrides
+ABANDONED_GRACE_SECONDS = 5
 
 
 def _enqueue_rq(redis_url: str, request: JobRequest) -> None:
@@ -73,19 +77,56 @@ def _enqueue_rq(redis_url: str, request: JobRequest) -> None:
     connection = redis_connection(redis_url)
     if request.job_id:
         try:
-            if Job.fetch(request.job_id, connection=connection).get_status() in WAITING:
-                return  # the same work is already waiting or running: do not queue it twice
+            existing = Job.fetch(request.job_id, connection=connection)
         except NoSuchJobError:
-            pass
+            existing = None
+        if existing is not None and _still_to_run(existing):
+            return  # the same work is already waiting or running: do not queue it twice
+        if existing is not None and existing.get_status() == "started":
+            _forget_executions(existing)  # a dead worker's: rq's own cleanup must not act on them later
+    config = current_app.config
+    intervals = list(config.get("JOB_RETRY_INTERVALS") or RETRY_INTERVALS_SECONDS)
     queue = Queue(request.queue, connection=connection)
     queue.enqueue_call(
         func=f"{request.func.__module__}.{request.func.__name__}",
         args=request.args,
         job_id=request.job_id,
-        retry=Retry(max=3, interval=[10, 60, 300]),
+        timeout=config.get("JOB_TIMEOUT_SECONDS") or JOB_TIMEOUT_SECONDS,
+        retry=Retry(max=len(intervals), interval=intervals),
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
     )
+
+
+def _still_to_run(job) -> bool:
+    status = job.get_status()
+    return status in WAITING or (status == "started" and not abandoned(job))
+
+
+def abandoned(job) -> bool:
+    """A job still marked started after its timeout (plus a grace): a live worker
+    would have stopped it by then, so its worker died (SIGKILL, a lost machine).
+    rq itself notices only minutes later; until then the sweep may queue the
+    work again (jobs are idempotent, so a second run does nothing)."""
+    from rq.utils import now
+
+    if job.started_at is None:
+        return False
+    limit = (
+        job.timeout if job.timeout and job.timeout > 0 else JOB_TIMEOUT_SECONDS
+    ) + ABANDONED_GRACE_SECONDS
+    return now() - job.started_at > timedelta(seconds=limit)
+
+
+def _forget_executions(job) -> None:
+    registry = job.started_job_registry
+    stale = [
+        f"{job_id}:{execution_id}"
+        for job_id, execution_id in registry.get_job_and_execution_ids(cleanup=False)
+        if job_id == job.id
+    ]
+    if stale:
+        job.connection.zrem(registry.key, *stale)
 
 
 def _run_in_process(request: JobRequest) -> None:
