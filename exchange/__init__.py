@@ -87,9 +87,11 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.accounts.api import blp as keys_api
     from exchange.accounts.views import bp as accounts_views
     from exchange.delivery.api import blp as webmaster_postbacks_api
+    from exchange.delivery.delivery_api import blp as lead_delivery_api
     from exchange.extensions import api, csrf
     from exchange.forms.views import bp as hosted_forms
     from exchange.leads.api import blp as leads_api
+    from exchange.leads.bulk_api import blp as leads_bulk_api
     from exchange.offers.api import blp as offers_api
     from exchange.offers.participation_api import blp as participation_api
     from exchange.staff_views import bp as staff_portal
@@ -109,6 +111,8 @@ def _register_blueprints(app: Flask) -> None:
         participation_api,
         postback_api,
         webmaster_postbacks_api,
+        lead_delivery_api,
+        leads_bulk_api,
     )
     for blueprint in apis:
         csrf.exempt(blueprint)  # API calls carry a key, not a session cookie

@@ -38,6 +38,9 @@ class BaseConfig:
     # a loopback or private address (never in production: it would let anyone probe our network).
     POSTBACK_TIMEOUT_SECONDS = 5.0
     POSTBACK_ALLOW_PRIVATE_ADDRESSES = False
+    # Advertiser lead delivery (signed webhooks): the same two settings, for the advertiser's endpoint.
+    DELIVERY_TIMEOUT_SECONDS = 10.0
+    DELIVERY_ALLOW_PRIVATE_ADDRESSES = False
     API_TITLE = "Lead exchange API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
@@ -51,6 +54,7 @@ class BaseConfig:
 class DevelopmentConfig(BaseConfig):
     DEBUG = False
     POSTBACK_ALLOW_PRIVATE_ADDRESSES = True
+    DELIVERY_ALLOW_PRIVATE_ADDRESSES = True
 
 
 class TestingConfig(BaseConfig):
@@ -59,11 +63,13 @@ class TestingConfig(BaseConfig):
     JOBS_RAISE_ERRORS = True
     WTF_CSRF_ENABLED = False
     POSTBACK_ALLOW_PRIVATE_ADDRESSES = True
+    DELIVERY_ALLOW_PRIVATE_ADDRESSES = True
 
 
 class ProductionConfig(BaseConfig):
     SESSION_COOKIE_SECURE = True
     POSTBACK_ALLOW_PRIVATE_ADDRESSES = False
+    DELIVERY_ALLOW_PRIVATE_ADDRESSES = False
 
 
 # environment variable -> config key; production has no fallback for any of them

@@ -2,7 +2,14 @@
 
 from billing.models import Account, Payout, Transfer
 from exchange.accounts.models import ApiKey, User
-from exchange.delivery.models import PostbackAttempt, PostbackDelivery, PostbackUrl
+from exchange.delivery.models import (
+    DeliverySetting,
+    LeadDelivery,
+    LeadDeliveryAttempt,
+    PostbackAttempt,
+    PostbackDelivery,
+    PostbackUrl,
+)
 from exchange.leads.models import Consent, Lead, LeadEvent
 from exchange.offers.models import Offer, Participation
 from exchange.tracking.models import Click, PostbackToken
@@ -12,7 +19,10 @@ __all__ = [
     "ApiKey",
     "Click",
     "Consent",
+    "DeliverySetting",
     "Lead",
+    "LeadDelivery",
+    "LeadDeliveryAttempt",
     "LeadEvent",
     "Offer",
     "Participation",

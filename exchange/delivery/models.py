@@ -1,4 +1,10 @@
-"""Webmaster postbacks in the database: the URL settings, one delivery per lead event, its attempts."""
+"""Outbound calls in the database.
+
+Webmaster postbacks: the URL settings, one delivery per lead event, its attempts.
+Advertiser lead delivery: the endpoint settings (with their signing secrets), one
+delivery per accepted lead, its attempts. Both kinds of delivery share their retry
+columns (``DeliveryColumns``) and their attempt columns (``AttemptColumns``).
+"""
 
 from __future__ import annotations
 
@@ -39,7 +45,28 @@ class PostbackUrl(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
-class PostbackDelivery(db.Model):
+class DeliveryColumns:
+    """What every outbound delivery keeps: where it stands and when to try again."""
+
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class AttemptColumns:
+    """What every attempt records: what the other side answered, or why nothing was sent."""
+
+    number: Mapped[int]
+    at: Mapped[datetime]
+    status_code: Mapped[int | None]
+    latency_ms: Mapped[int]
+    error: Mapped[str | None] = mapped_column(String(500))
+    response_excerpt: Mapped[str] = mapped_column(String(500), default="")
+
+
+class PostbackDelivery(DeliveryColumns, db.Model):
     """One postback to send: a lead's status change, with its URL filled when it happened."""
 
     __tablename__ = "postback_deliveries"
@@ -55,18 +82,13 @@ class PostbackDelivery(db.Model):
     lead_event_id: Mapped[int] = mapped_column(ForeignKey("lead_events.id"), unique=True)
     lead_status: Mapped[str] = mapped_column(String(16))  # ours, as the event left the lead
     url: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(12), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime | None]
-    delivered_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     attempt_log: Mapped[list[PostbackAttempt]] = relationship(
         order_by="PostbackAttempt.number", lazy="selectin", viewonly=True
     )
 
 
-class PostbackAttempt(db.Model):
+class PostbackAttempt(AttemptColumns, db.Model):
     """One try at sending a delivery: what the tracker answered, or why nothing was sent."""
 
     __tablename__ = "postback_attempts"
@@ -74,9 +96,67 @@ class PostbackAttempt(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     delivery_id: Mapped[int] = mapped_column(ForeignKey("postback_deliveries.id"))
-    number: Mapped[int]
-    at: Mapped[datetime]
-    status_code: Mapped[int | None]
-    latency_ms: Mapped[int]
-    error: Mapped[str | None] = mapped_column(String(500))
-    response_excerpt: Mapped[str] = mapped_column(String(500), default="")
+
+
+class DeliverySetting(db.Model):
+    """An advertiser's endpoint for its leads: the global one (``offer_id`` null) or one offer's.
+
+    ``signing_secret`` signs every delivery, so it is kept as it is (a hash could not sign);
+    the API shows it once, when it is made, and only a hint of it afterwards."""
+
+    __tablename__ = "delivery_settings"
+    __table_args__ = (
+        UniqueConstraint("advertiser_id", "offer_id"),
+        Index(
+            "uq_delivery_settings_advertiser_id_global",
+            "advertiser_id",
+            unique=True,
+            sqlite_where=text("offer_id IS NULL"),
+            postgresql_where=text("offer_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    advertiser_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"))
+    url: Mapped[str] = mapped_column(String(2000))
+    signing_secret: Mapped[str] = mapped_column(String(100))
+    secret_created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    def __repr__(self) -> str:  # never the secret
+        return f"<DeliverySetting {self.id} advertiser={self.advertiser_id} offer={self.offer_id}>"
+
+
+class LeadDelivery(DeliveryColumns, db.Model):
+    """One accepted lead to deliver to its advertiser's endpoint (at most one per lead)."""
+
+    __tablename__ = "lead_deliveries"
+    __table_args__ = (
+        CheckConstraint(f"state IN ({_states_sql})", name="state"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        Index("ix_lead_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    advertiser_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), unique=True)
+    # The endpoint of the last attempt (settings are read again before each one).
+    url: Mapped[str] = mapped_column(String(2000))
+
+    attempt_log: Mapped[list[LeadDeliveryAttempt]] = relationship(
+        order_by="LeadDeliveryAttempt.number", lazy="selectin", viewonly=True
+    )
+
+
+class LeadDeliveryAttempt(AttemptColumns, db.Model):
+    """One POST of a lead, with the decision its answer carried and what became of it."""
+
+    __tablename__ = "lead_delivery_attempts"
+    __table_args__ = (UniqueConstraint("delivery_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("lead_deliveries.id"))
+    url: Mapped[str] = mapped_column(String(2000), default="")
+    decision: Mapped[str | None] = mapped_column(String(8))  # approve or reject, as asked
+    decision_result: Mapped[str | None] = mapped_column(String(500))

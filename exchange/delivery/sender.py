@@ -1,6 +1,7 @@
-"""Sending one postback over HTTP with the standard library. No Flask, no database.
+"""Sending one outbound call over HTTP with the standard library. No Flask, no database.
 
-A GET with a timeout, no redirects followed, no proxies from the environment,
+A webmaster postback (a GET) or an advertiser lead delivery (a signed JSON POST):
+one request with a timeout, no redirects followed, no proxies from the environment,
 and (unless allowed) no connection to a loopback, private, link-local or
 otherwise reserved address. The address checked is the one the socket is
 actually connected to, so a host name that resolves to a public address once
@@ -22,6 +23,7 @@ from exchange.delivery.domain import RESPONSE_EXCERPT_CHARS, excerpt
 
 USER_AGENT = "lead-exchange-postback/1"
 _READ_BYTES = RESPONSE_EXCERPT_CHARS * 4  # enough for 500 characters of UTF-8
+POSTBACK_SETTING = "POSTBACK_ALLOW_PRIVATE_ADDRESSES"
 
 
 @dataclass(frozen=True)
@@ -30,47 +32,62 @@ class SendResult:
     latency_ms: int
     error: str | None
     response_excerpt: str
+    # The start of the answer's body as read (up to ``read_bytes``), for callers that parse it.
+    body: bytes = b""
 
 
 class AddressRefused(OSError):
     """The tracker's address is one we do not send to."""
 
 
-def send(url: str, *, timeout: float, allow_private: bool) -> SendResult:
-    """Call ``url`` once; never raises for what the network or the tracker does."""
+def send(
+    url: str,
+    *,
+    timeout: float,
+    allow_private: bool,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    user_agent: str = USER_AGENT,
+    read_bytes: int = _READ_BYTES,
+    setting: str = POSTBACK_SETTING,
+) -> SendResult:
+    """Call ``url`` once; never raises for what the network or the other side does.
+
+    ``setting`` names the configuration key that allows private addresses, for the
+    message that explains a refusal."""
     opener = urllib.request.build_opener(
         urllib.request.ProxyHandler({}),
         _NoRedirects(),
-        _GuardedHTTPHandler(allow_private),
-        _GuardedHTTPSHandler(allow_private),
+        _GuardedHTTPHandler(allow_private, setting),
+        _GuardedHTTPSHandler(allow_private, setting),
     )
-    request = urllib.request.Request(url, method="GET", headers={"User-Agent": USER_AGENT})
+    request = urllib.request.Request(
+        url, data=body, method=method, headers={**(headers or {}), "User-Agent": user_agent}
+    )
     started = time.monotonic()
     try:
         with opener.open(request, timeout=timeout) as response:
-            body = response.read(_READ_BYTES)
-            return SendResult(response.status, _since(started), None, excerpt(body))
+            content = response.read(read_bytes)
+            return SendResult(response.status, _since(started), None, excerpt(content), content)
     except urllib.error.HTTPError as error:  # an answer, but not a 2xx
-        body = _safe_read(error)
+        content = _safe_read(error, read_bytes)
         message = "redirect not followed" if 300 <= error.code < 400 else f"HTTP {error.code}"
-        return SendResult(error.code, _since(started), message, excerpt(body))
+        return SendResult(error.code, _since(started), message, excerpt(content), content)
     except urllib.error.URLError as error:
         return SendResult(None, _since(started), _describe(error.reason), "")
     except Exception as error:  # a timeout while reading, a malformed answer, ...
         return SendResult(None, _since(started), _describe(error), "")
 
 
-def address_problem(address: str, allow_private: bool) -> str | None:
+def address_problem(address: str, allow_private: bool, setting: str = POSTBACK_SETTING) -> str | None:
     if allow_private:
         return None
     ip = ipaddress.ip_address(address.split("%")[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     if not ip.is_global or ip.is_multicast:
-        return (
-            f"refused to send to {ip}: a loopback, private or reserved address "
-            "(POSTBACK_ALLOW_PRIVATE_ADDRESSES is off)"
-        )
+        return f"refused to send to {ip}: a loopback, private or reserved address ({setting} is off)"
     return None
 
 
@@ -78,9 +95,9 @@ def _since(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
-def _safe_read(error: urllib.error.HTTPError) -> bytes:
+def _safe_read(error: urllib.error.HTTPError, read_bytes: int) -> bytes:
     try:
-        return error.read(_READ_BYTES) or b""
+        return error.read(read_bytes) or b""
     except Exception:
         return b""
 
@@ -99,10 +116,11 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 class _PeerCheck(http.client.HTTPConnection):
     allow_private = False
+    setting = POSTBACK_SETTING
 
     def connect(self) -> None:
         super().connect()
-        problem = address_problem(self.sock.getpeername()[0], self.allow_private)
+        problem = address_problem(self.sock.getpeername()[0], self.allow_private, self.setting)
         if problem:
             self.sock.close()
             raise AddressRefused(problem)
@@ -116,31 +134,36 @@ class _GuardedHTTPSConnection(http.client.HTTPSConnection, _PeerCheck):
     """HTTPSConnection.connect calls ``super().connect()``: the peer is checked before TLS starts."""
 
 
-def _connection(cls: type, allow_private: bool):
-    return functools.partial(_configured, cls, allow_private)
+def _connection(cls: type, allow_private: bool, setting: str):
+    return functools.partial(_configured, cls, allow_private, setting)
 
 
-def _configured(cls: type, allow_private: bool, *args, **kwargs):
+def _configured(cls: type, allow_private: bool, setting: str, *args, **kwargs):
     connection = cls(*args, **kwargs)
     connection.allow_private = allow_private
+    connection.setting = setting
     return connection
 
 
 class _GuardedHTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, allow_private: bool) -> None:
+    def __init__(self, allow_private: bool, setting: str) -> None:
         super().__init__()
         self._allow_private = allow_private
+        self._setting = setting
 
     def http_open(self, req):
-        return self.do_open(_connection(_GuardedHTTPConnection, self._allow_private), req)
+        return self.do_open(_connection(_GuardedHTTPConnection, self._allow_private, self._setting), req)
 
 
 class _GuardedHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, allow_private: bool) -> None:
+    def __init__(self, allow_private: bool, setting: str) -> None:
         super().__init__(context=ssl.create_default_context())
         self._allow_private = allow_private
+        self._setting = setting
 
     def https_open(self, req):
         return self.do_open(
-            _connection(_GuardedHTTPSConnection, self._allow_private), req, context=self._context
+            _connection(_GuardedHTTPSConnection, self._allow_private, self._setting),
+            req,
+            context=self._context,
         )

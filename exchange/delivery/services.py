@@ -1,5 +1,8 @@
 """Webmaster postbacks: settings, scheduling on every lead event, sending with retries.
 
+The sweep's two entry points (``due_delivery_ids``, ``enqueue_send``) cover every outbound
+delivery: advertisers' lead deliveries (exchange/delivery/lead_delivery.py) too.
+
 Services flush and never commit; the caller (a view, the job, the sweep) commits
 once. A delivery row is written in the same transaction as the lead event it
 reports, and its job is enqueued only after that commit.
@@ -8,14 +11,13 @@ reports, and its job is enqueued only after that commit.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import Select, or_, select
 
 from exchange import clock
 from exchange.db import commit
-from exchange.delivery import domain
+from exchange.delivery import attempts, domain
 from exchange.delivery.models import PostbackAttempt, PostbackDelivery, PostbackUrl
 from exchange.delivery.sender import send
 from exchange.errors import Invalid, NotFound
@@ -26,9 +28,6 @@ from exchange.offers.models import Participation
 
 log = logging.getLogger(__name__)
 QUEUE = "postbacks"
-# How long a claimed delivery is left alone by other jobs and the sweep while it is being sent
-# (longer than the request's timeout); a worker that dies mid-send is retried after it.
-CLAIM_SECONDS = 60
 
 
 # -- settings -----------------------------------------------------------------------------------
@@ -145,6 +144,7 @@ def enqueue_send(delivery_id: int) -> None:
 
 
 def due_delivery_ids(limit: int = 1000) -> list[int]:
+    """Postbacks that are due: retries whose time came, and jobs lost on the way."""
     query = (
         select(PostbackDelivery.id)
         .where(PostbackDelivery.state == domain.PENDING, PostbackDelivery.next_attempt_at <= clock.now())
@@ -158,11 +158,8 @@ def due_delivery_ids(limit: int = 1000) -> list[int]:
 
 
 def send_delivery(delivery_id: int) -> str:
-    """Make one attempt if the delivery is pending and due; answer its state afterwards.
-
-    The row is locked only to claim it and to record the outcome, never while the tracker
-    is called: claiming pushes ``next_attempt_at`` past the call's timeout and commits, so a
-    duplicate job (or the sweep) finds the delivery not due and does nothing."""
+    """Make one attempt if the delivery is pending and due; answer its state afterwards
+    (claim-then-send: exchange/delivery/attempts.py)."""
     url, number = _claim(delivery_id)
     commit()
     if url is None:
@@ -180,48 +177,13 @@ def send_delivery(delivery_id: int) -> str:
     return state
 
 
-def _lock(delivery_id: int) -> PostbackDelivery | None:
-    return db.session.scalar(
-        select(PostbackDelivery)
-        .where(PostbackDelivery.id == delivery_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-
-
 def _claim(delivery_id: int) -> tuple[str | None, int]:
-    delivery = _lock(delivery_id)
-    now = clock.now()
-    if delivery is None or delivery.state != domain.PENDING or delivery.next_attempt_at > now:
-        return None, 0
-    delivery.next_attempt_at = now + timedelta(seconds=CLAIM_SECONDS)
-    db.session.flush()
-    return delivery.url, delivery.attempts + 1
+    delivery = attempts.claim(PostbackDelivery, delivery_id)
+    return (delivery.url, delivery.attempts + 1) if delivery else (None, 0)
 
 
 def _record(delivery_id: int, result) -> str:
-    delivery = _lock(delivery_id)
-    now = clock.now()
-    delivery.attempts += 1
-    db.session.add(
-        PostbackAttempt(
-            delivery_id=delivery.id,
-            number=delivery.attempts,
-            at=now,
-            status_code=result.status_code,
-            latency_ms=result.latency_ms,
-            error=result.error,
-            response_excerpt=result.response_excerpt,
-        )
-    )
-    if delivery.state == domain.PENDING:  # never undo a delivery another attempt already made
-        outcome = domain.after_attempt(delivery.attempts, domain.is_success(result.status_code), now)
-        delivery.state = outcome.state
-        delivery.next_attempt_at = outcome.next_attempt_at
-        if outcome.state == domain.DELIVERED:
-            delivery.delivered_at = now
-    db.session.flush()
-    return delivery.state
+    return attempts.record(PostbackDelivery, PostbackAttempt, delivery_id, result)
 
 
 def _state_of(delivery_id: int) -> str:

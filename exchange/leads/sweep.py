@@ -17,6 +17,7 @@ from sqlalchemy import select
 from exchange import clock
 from exchange.actors import Actor
 from exchange.db import commit, rollback
+from exchange.delivery.lead_delivery import due_lead_ids, enqueue_lead_delivery
 from exchange.delivery.services import due_delivery_ids, enqueue_send
 from exchange.errors import Conflict
 from exchange.extensions import db
@@ -37,11 +38,13 @@ class SweepReport:
     funded: int = 0
     requeued: int = 0
     postbacks_due: int = 0
+    deliveries_due: int = 0
 
     def __str__(self) -> str:
         return (
             f"auto_approved={self.auto_approved} holds_released={self.holds_released} "
-            f"funded={self.funded} requeued={self.requeued} postbacks_due={self.postbacks_due}"
+            f"funded={self.funded} requeued={self.requeued} postbacks_due={self.postbacks_due} "
+            f"deliveries_due={self.deliveries_due}"
         )
 
 
@@ -68,6 +71,9 @@ def sweep() -> SweepReport:
     for delivery_id in due_delivery_ids():  # retries whose time came, and jobs lost on the way
         enqueue_send(delivery_id)
         report.postbacks_due += 1
+    for lead_id in due_lead_ids():  # the same for deliveries of leads to their advertisers
+        enqueue_lead_delivery(lead_id)
+        report.deliveries_due += 1
     commit()
     return report
 

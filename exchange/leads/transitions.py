@@ -6,8 +6,9 @@ another actor moved the lead first; the caller decides whether that is
 "already done" or a conflict, and never applies a second effect.
 
 Every event also schedules the webmaster's postback (when it has a postback
-URL), in the same transaction, so a status change and its postback are
-written together or not at all.
+URL), and a move to pending the advertiser's lead delivery (when it has an
+endpoint), in the same transaction, so a status change and its outbound
+calls are written together or not at all.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from sqlalchemy import update
 
 from exchange import clock
 from exchange.actors import Actor
+from exchange.delivery.lead_delivery import schedule_lead_delivery
 from exchange.delivery.services import schedule_postback
 from exchange.extensions import db
-from exchange.leads.domain import next_state
+from exchange.leads.domain import PENDING, next_state
 from exchange.leads.models import Lead, LeadEvent
 
 
@@ -40,6 +42,8 @@ def move(lead: Lead, action: str, actor: Actor, reason: str | None = None, **cha
     event = _log(lead.id, action, expected, target, actor, reason)
     db.session.refresh(lead)
     schedule_postback(lead, event)
+    if target == PENDING:
+        schedule_lead_delivery(lead)
     return True
 
 

@@ -1,0 +1,155 @@
+"""An advertiser's lead delivery: its endpoints (global and per offer) with their signing
+secrets, a test lead, and every delivery with its attempts."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from exchange.accounts.auth import api_key_required, caller
+from exchange.db import commit
+from exchange.delivery import webhook
+from exchange.delivery.delivery_schemas import (
+    DeliveryQuerySchema,
+    DeliverySettingInSchema,
+    DeliverySettingSchema,
+    LeadDeliverySchema,
+    TestDeliveryInSchema,
+    TestDeliverySchema,
+)
+from exchange.delivery.lead_delivery import deliveries_of, delivery_of
+from exchange.delivery.settings import (
+    SavedSetting,
+    put_setting,
+    remove_setting,
+    rotate_secret,
+    send_test_lead,
+    setting_of,
+)
+from exchange.pagination import page_schema, paginate
+
+blp = Blueprint(
+    "lead_delivery",
+    __name__,
+    url_prefix="/api/v1",
+    description="Delivery of your leads to your endpoint (advertisers)",
+)
+
+
+def _view(offer_id: int | None, saved: SavedSetting | None = None) -> dict:
+    setting = saved.setting if saved else setting_of(caller().id, offer_id)
+    view = {
+        "offer_id": offer_id,
+        "url": setting.url if setting else None,
+        "secret_hint": webhook.secret_hint(setting.signing_secret) if setting else None,
+        "secret_created_at": setting.secret_created_at if setting else None,
+        "updated_at": setting.updated_at if setting else None,
+    }
+    if saved and saved.secret:
+        view["signing_secret"] = saved.secret
+    return view
+
+
+@blp.route("/delivery-settings", methods=["GET"])
+@api_key_required("advertiser")
+@blp.response(200, DeliverySettingSchema)
+def get_global_setting():
+    return _view(None)
+
+
+@blp.route("/delivery-settings", methods=["PUT"])
+@api_key_required("advertiser")
+@blp.arguments(DeliverySettingInSchema)
+@blp.response(200, DeliverySettingSchema)
+def put_global_setting(data: dict):
+    """Set your endpoint; the first PUT answers the new signing secret, once."""
+    saved = put_setting(caller().id, None, data["url"])
+    commit()
+    return _view(None, saved)
+
+
+@blp.route("/delivery-settings", methods=["DELETE"])
+@api_key_required("advertiser")
+@blp.response(204)
+def delete_global_setting():
+    remove_setting(caller().id, None)
+    commit()
+
+
+@blp.route("/delivery-settings/rotate-secret", methods=["POST"])
+@api_key_required("advertiser")
+@blp.response(200, DeliverySettingSchema)
+def rotate_global_secret():
+    saved = rotate_secret(caller().id, None)
+    commit()
+    return _view(None, saved)
+
+
+@blp.route("/offers/<id:offer_id>/delivery-settings", methods=["GET"])
+@api_key_required("advertiser")
+@blp.response(200, DeliverySettingSchema)
+def get_offer_setting(offer_id: int):
+    return _view(offer_id)
+
+
+@blp.route("/offers/<id:offer_id>/delivery-settings", methods=["PUT"])
+@api_key_required("advertiser")
+@blp.arguments(DeliverySettingInSchema)
+@blp.response(200, DeliverySettingSchema)
+def put_offer_setting(data: dict, offer_id: int):
+    """This offer's endpoint, which wins over your global one for its leads."""
+    saved = put_setting(caller().id, offer_id, data["url"])
+    commit()
+    return _view(offer_id, saved)
+
+
+@blp.route("/offers/<id:offer_id>/delivery-settings", methods=["DELETE"])
+@api_key_required("advertiser")
+@blp.response(204)
+def delete_offer_setting(offer_id: int):
+    remove_setting(caller().id, offer_id)
+    commit()
+
+
+@blp.route("/offers/<id:offer_id>/delivery-settings/rotate-secret", methods=["POST"])
+@api_key_required("advertiser")
+@blp.response(200, DeliverySettingSchema)
+def rotate_offer_secret(offer_id: int):
+    saved = rotate_secret(caller().id, offer_id)
+    commit()
+    return _view(offer_id, saved)
+
+
+@blp.route("/delivery-settings/test", methods=["POST"])
+@api_key_required("advertiser")
+@blp.arguments(TestDeliveryInSchema)
+@blp.response(200, TestDeliverySchema)
+def send_test(data: dict):
+    """POST a synthetic lead marked ``"test": true``, signed like a real one, and answer what
+    your endpoint said. Nothing is stored; a decision in your answer is shown, not applied."""
+    result, decision, url = send_test_lead(caller().id, data["offer_id"])
+    return {
+        "test": True,
+        "url": url,
+        "delivered": result.status_code is not None and 200 <= result.status_code < 300,
+        "status_code": result.status_code,
+        "latency_ms": result.latency_ms,
+        "error": result.error,
+        "response_excerpt": result.response_excerpt,
+        "decision": decision.action,
+    }
+
+
+@blp.route("/deliveries", methods=["GET"])
+@api_key_required("advertiser")
+@blp.arguments(DeliveryQuerySchema, location="query")
+@blp.response(200, page_schema(LeadDeliverySchema))
+def list_deliveries(args: dict):
+    """Deliveries of your leads, newest first, each with every attempt made."""
+    return paginate(deliveries_of(caller().id, args["lead_id"]), args["page"], args["per_page"])
+
+
+@blp.route("/deliveries/<id:delivery_id>", methods=["GET"])
+@api_key_required("advertiser")
+@blp.response(200, LeadDeliverySchema)
+def get_delivery(delivery_id: int):
+    return delivery_of(caller().id, delivery_id)

@@ -1,0 +1,190 @@
+"""Delivering accepted leads to their advertiser: scheduled when a lead becomes pending,
+sent as a signed JSON POST from the ``delivery`` queue, retried with the postbacks'
+backoff, every attempt logged; a decision in the 2xx answer decides the lead.
+
+The delivery row is written in the transaction that makes the lead pending and its job
+(``deliver-lead-<lead id>``) is enqueued after that commit. Sending is claim-then-send
+(exchange/delivery/attempts.py): no row lock is held while the endpoint is called.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+
+from exchange import clock
+from exchange.actors import Actor
+from exchange.db import commit
+from exchange.delivery import attempts, domain, webhook
+from exchange.delivery.models import LeadDelivery, LeadDeliveryAttempt
+from exchange.delivery.sender import SendResult
+from exchange.delivery.settings import post_signed, setting_for
+from exchange.errors import Conflict, NotFound
+from exchange.extensions import db
+from exchange.jobs import enqueue_after_commit
+from exchange.leads.models import Lead
+
+log = logging.getLogger(__name__)
+QUEUE = "delivery"
+DECIDER_LABEL = "delivery response"
+
+
+def job_id(lead_id: int) -> str:
+    return f"deliver-lead-{lead_id}"
+
+
+# -- scheduling ---------------------------------------------------------------------------------
+
+
+def schedule_lead_delivery(lead: Lead) -> LeadDelivery | None:
+    """Queue the lead's delivery, once per lead, if its advertiser has an endpoint for it.
+    Without one nothing is written: the advertiser pulls its leads instead."""
+    setting = setting_for(lead.advertiser_id, lead.offer_id)
+    if setting is None:
+        return None
+    if db.session.scalar(select(LeadDelivery.id).where(LeadDelivery.lead_id == lead.id)) is not None:
+        return None
+    delivery = LeadDelivery(
+        advertiser_id=lead.advertiser_id,
+        lead_id=lead.id,
+        url=setting.url,
+        state=domain.PENDING,
+        attempts=0,
+        next_attempt_at=clock.now(),
+    )
+    db.session.add(delivery)
+    db.session.flush()
+    enqueue_lead_delivery(lead.id)
+    return delivery
+
+
+def enqueue_lead_delivery(lead_id: int) -> None:
+    from exchange.delivery.tasks import deliver_lead_job
+
+    enqueue_after_commit(deliver_lead_job, lead_id, queue=QUEUE, job_id=job_id(lead_id))
+
+
+def due_lead_ids(limit: int = 1000) -> list[int]:
+    """Leads whose delivery is due: retries whose time came, and jobs lost on the way."""
+    query = (
+        select(LeadDelivery.lead_id)
+        .where(LeadDelivery.state == domain.PENDING, LeadDelivery.next_attempt_at <= clock.now())
+        .order_by(LeadDelivery.next_attempt_at, LeadDelivery.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+# -- sending ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    url: str | None
+    secret: str | None
+    body: bytes
+
+
+def deliver_lead(lead_id: int) -> str:
+    """Make one attempt if the lead's delivery is pending and due; answer its state afterwards."""
+    delivery_id = db.session.scalar(select(LeadDelivery.id).where(LeadDelivery.lead_id == lead_id))
+    if delivery_id is None:
+        return "missing"
+    call = _claim(delivery_id, lead_id)
+    commit()
+    if call is None:
+        return db.session.get(LeadDelivery, delivery_id).state
+    if call.url is None:
+        result = SendResult(None, 0, "no delivery URL for this lead's offer any more", "")
+    else:
+        result = post_signed(call.url, call.secret, call.body, webhook.LEAD_EVENT)
+    decision = webhook.parse_decision(result.status_code, result.body)
+    decided = _apply(lead_id, decision) if decision.action else None
+    state = attempts.record(
+        LeadDelivery,
+        LeadDeliveryAttempt,
+        delivery_id,
+        result,
+        url=call.url or "",
+        decision=decision.action,
+        decision_result=decided,
+    )
+    commit()
+    log.info(
+        "%s: attempt -> %s (%s)%s",
+        job_id(lead_id),
+        state,
+        result.status_code or result.error,
+        f" decision {decision.action}: {decided}" if decision.action else "",
+    )
+    return state
+
+
+def _claim(delivery_id: int, lead_id: int) -> Call | None:
+    """Claim the delivery and build what to send: the lead as it is now, to the endpoint
+    and with the secret in force now (a URL fixed or a secret rotated after a failure
+    is what the retry uses)."""
+    delivery = attempts.claim(LeadDelivery, delivery_id)
+    if delivery is None:
+        return None
+    lead = db.session.get(Lead, lead_id)
+    body = webhook.body_of(webhook.LEAD_EVENT, webhook.lead_payload(lead), test=False)
+    setting = setting_for(lead.advertiser_id, lead.offer_id)
+    if setting is None:
+        return Call(None, None, body)
+    delivery.url = setting.url
+    db.session.flush()
+    return Call(setting.url, setting.signing_secret, body)
+
+
+def _apply(lead_id: int, decision: webhook.Decision) -> str:
+    """Decide the lead as the answer asked, in this transaction (the lead's row is locked
+    before the delivery's, the order every decision takes); a decision that is no longer
+    possible is reported, not raised."""
+    from exchange.leads.decisions import approve_lead, reject_lead
+    from exchange.leads.domain import PENDING
+    from exchange.leads.validation import lock_lead
+
+    lead = lock_lead(lead_id)
+    if lead.status != PENDING:
+        return f"not applied: the lead is already {lead.status}"
+    actor = Actor(kind="user", user_id=lead.advertiser_id, label=DECIDER_LABEL)
+    savepoint = db.session.begin_nested()
+    try:
+        if decision.action == webhook.APPROVE:
+            approve_lead(lead_id, actor, note=DECIDER_LABEL)
+        else:
+            reject_lead(lead_id, actor, note=decision.reason)
+    except Conflict as error:
+        savepoint.rollback()
+        return f"not applied: {error.message}"[: webhook.MAX_REASON_LENGTH]
+    savepoint.commit()
+    return "applied"
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def deliveries_of(advertiser_id: int, lead_id: int | None = None) -> Select:
+    query = select(LeadDelivery).where(LeadDelivery.advertiser_id == advertiser_id)
+    if lead_id is not None:
+        own = db.session.scalar(
+            select(Lead.id).where(Lead.id == lead_id, Lead.advertiser_id == advertiser_id)
+        )
+        if own is None:
+            raise NotFound("No such lead.")
+        query = query.where(LeadDelivery.lead_id == lead_id)
+    return query.order_by(LeadDelivery.id.desc())
+
+
+def delivery_of(advertiser_id: int, delivery_id: int) -> LeadDelivery:
+    delivery = db.session.scalar(
+        select(LeadDelivery).where(
+            LeadDelivery.id == delivery_id, LeadDelivery.advertiser_id == advertiser_id
+        )
+    )
+    if delivery is None:
+        raise NotFound("No such delivery.")
+    return delivery

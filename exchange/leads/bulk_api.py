@@ -1,0 +1,189 @@
+"""Advertisers' bulk decisions and the CSV export of leads.
+
+A bulk call decides each lead in its own transaction, so one lead that cannot be
+decided (another advertiser's, already decided, past its review window) answers
+its own row and undoes none of the others.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+
+from flask import Response, stream_with_context
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, validate, validates_schema
+from marshmallow import fields as ma
+from sqlalchemy import select
+
+from billing.domain import LedgerError
+from exchange.accounts.auth import actor, api_key_required, caller
+from exchange.accounts.models import User
+from exchange.bounds import MAX_ID
+from exchange.db import commit, rollback
+from exchange.errors import AppError
+from exchange.extensions import db
+from exchange.leads.api import LeadFilterSchema, filtered_leads
+from exchange.leads.decisions import advertiser_lead, approve_lead, reject_lead
+from exchange.leads.models import Lead
+from exchange.offers.models import Offer
+
+blp = Blueprint("leads_bulk", __name__, url_prefix="/api/v1", description="Leads in bulk")
+MAX_BULK = 500
+EXPORT_BATCH = 500
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def lead_id_field() -> ma.Integer:
+    return ma.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
+
+
+class RejectItemSchema(Schema):
+    id = lead_id_field()
+    reason = ma.String(validate=validate.Length(max=500), load_default=None)
+
+
+class BulkDecisionSchema(Schema):
+    approve = ma.List(lead_id_field(), load_default=list)
+    reject = ma.List(ma.Nested(RejectItemSchema), load_default=list)
+
+    @validates_schema
+    def _size(self, data: dict, **_kwargs) -> None:
+        ids = [*data["approve"], *(item["id"] for item in data["reject"])]
+        if not ids:
+            raise ValidationError("Send at least one id in approve or reject.", "approve")
+        if len(ids) > MAX_BULK:
+            raise ValidationError(f"At most {MAX_BULK} leads per call.", "approve")
+        if len(set(ids)) != len(ids):
+            raise ValidationError("Each lead at most once per call.", "approve")
+
+
+class BulkRowSchema(Schema):
+    id = ma.Integer()
+    action = ma.String(metadata={"description": "approve or reject"})
+    ok = ma.Boolean()
+    status = ma.String(allow_none=True, metadata={"description": "The lead's status afterwards"})
+    code = ma.String(allow_none=True, metadata={"description": "Why not: not_found, lead_not_pending, ..."})
+    message = ma.String(allow_none=True)
+
+
+class BulkResultSchema(Schema):
+    results = ma.List(ma.Nested(BulkRowSchema))
+    approved = ma.Integer()
+    rejected = ma.Integer()
+    failed = ma.Integer()
+
+
+@blp.route("/leads/bulk", methods=["POST"])
+@api_key_required("advertiser")
+@blp.arguments(BulkDecisionSchema)
+@blp.response(200, BulkResultSchema)
+def bulk_decide(data: dict):
+    """Approve and reject up to 500 of your pending leads; one row per lead, in the order sent."""
+    rows = [_decide(lead_id, "approve", None) for lead_id in data["approve"]]
+    rows += [_decide(item["id"], "reject", item["reason"]) for item in data["reject"]]
+    done = [row for row in rows if row["ok"]]
+    return {
+        "results": rows,
+        "approved": sum(row["action"] == "approve" for row in done),
+        "rejected": sum(row["action"] == "reject" for row in done),
+        "failed": len(rows) - len(done),
+    }
+
+
+def _decide(lead_id: int, action: str, reason: str | None) -> dict:
+    row = {"id": lead_id, "action": action, "ok": False, "status": None, "code": None, "message": None}
+    try:
+        lead_id = advertiser_lead(caller().id, lead_id).id
+        if action == "approve":
+            lead = approve_lead(lead_id, actor(), note=reason)
+        else:
+            lead = reject_lead(lead_id, actor(), note=reason)
+        commit()
+    except (AppError, LedgerError) as error:
+        rollback()
+        row["code"] = getattr(error, "code", "conflict")
+        row["message"] = getattr(error, "message", str(error))
+        if row["code"] != "not_found":
+            row["status"] = db.session.scalar(select(Lead.status).where(Lead.id == lead_id))
+        return row
+    row.update(ok=True, status=lead.status)
+    return row
+
+
+# -- CSV export ---------------------------------------------------------------------------------
+
+WEBMASTER_COLUMNS = (
+    "id", "status", "reason_codes", "offer_id", "sub1", "sub2", "sub3", "sub4", "sub5",
+    "currency", "payout_minor", "txid", "sale_amount_minor", "created_at", "hold_until",
+)  # fmt: skip
+ADVERTISER_COLUMNS = (
+    "id", "status", "reason_codes", "offer_id", "webmaster_id", "sub1", "sub2", "sub3", "sub4", "sub5",
+    "currency", "rate_minor", "payout_minor", "score", "temperature", "txid", "sale_amount_minor",
+    "created_at", "review_deadline", "approved_at", "decision_note",
+)  # fmt: skip
+
+
+def safe_cell(value: object) -> str:
+    """A cell as text, with a leading quote where a spreadsheet would see a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        value = ",".join(str(item) for item in value)
+    text = value.isoformat(sep=" ") if hasattr(value, "isoformat") else str(value)
+    if not isinstance(value, int | float) and text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def csv_lines(header: list[str], rows: Iterable[list]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([safe_cell(cell) for cell in header])
+    yield _drain(buffer)
+    for row in rows:
+        writer.writerow([safe_cell(cell) for cell in row])
+        yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def _field_names(user: User, offer_id: int | None) -> list[str]:
+    """The advertiser's lead fields: those of the offer asked for, or of all its offers."""
+    query = select(Offer.fields).where(Offer.advertiser_id == user.id).order_by(Offer.id)
+    if offer_id:
+        query = query.where(Offer.id == offer_id)
+    names: dict[str, None] = {}
+    for fields in db.session.scalars(query):
+        for spec in fields or ():
+            names.setdefault(spec["name"], None)
+    return list(names)
+
+
+@blp.route("/leads/export.csv", methods=["GET"])
+@api_key_required("advertiser", "webmaster")
+@blp.arguments(LeadFilterSchema, location="query")
+@blp.response(200, description="text/csv, one row per lead, the filters of GET /leads (no pages)")
+def export_csv(args: dict):
+    user = caller()
+    advertiser = user.role == "advertiser"
+    columns = ADVERTISER_COLUMNS if advertiser else WEBMASTER_COLUMNS
+    field_names = _field_names(user, args["offer_id"]) if advertiser else []
+    header = [*columns, *(f"field_{name}" for name in field_names)]
+    query = filtered_leads(user, args).execution_options(yield_per=EXPORT_BATCH)
+
+    def rows() -> Iterator[list]:
+        for lead in db.session.scalars(query):
+            fields = lead.fields or {}
+            yield [getattr(lead, column) for column in columns] + [fields.get(name) for name in field_names]
+
+    response = Response(stream_with_context(csv_lines(header, rows())), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="leads.csv"'
+    return response
