@@ -11,12 +11,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from exchange import clock
 from exchange.delivery import domain
 from exchange.delivery.sender import SendResult
+from exchange.errors import NotFound
 from exchange.extensions import db
+from exchange.leads.models import Lead
 
 # How long a claimed delivery is left alone by other jobs and the sweep while it is being sent
 # (longer than any request's timeout); a worker that dies mid-send is retried after it.
@@ -73,3 +75,28 @@ def record(
             delivery.delivered_at = now
     db.session.flush()
     return delivery.state
+
+
+# -- reading, for the owner of the deliveries --------------------------------------------------
+
+
+def owned(model: type[Delivery], owner: str, owner_id: int, lead_id: int | None = None) -> Select:
+    """The deliveries whose ``owner`` column (``webmaster_id``, ``advertiser_id``) is
+    ``owner_id``, newest first; of one of the owner's leads when ``lead_id`` is given
+    (another's lead answers 404)."""
+    query = select(model).where(getattr(model, owner) == owner_id)
+    if lead_id is not None:
+        own = db.session.scalar(select(Lead.id).where(Lead.id == lead_id, getattr(Lead, owner) == owner_id))
+        if own is None:
+            raise NotFound("No such lead.")
+        query = query.where(model.lead_id == lead_id)
+    return query.order_by(model.id.desc())
+
+
+def one_owned(model: type[Delivery], owner: str, owner_id: int, delivery_id: int) -> Delivery:
+    delivery = db.session.scalar(
+        select(model).where(model.id == delivery_id, getattr(model, owner) == owner_id)
+    )
+    if delivery is None:
+        raise NotFound("No such delivery.")
+    return delivery

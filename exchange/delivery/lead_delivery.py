@@ -21,7 +21,7 @@ from exchange.delivery import attempts, domain, webhook
 from exchange.delivery.models import LeadDelivery, LeadDeliveryAttempt
 from exchange.delivery.sender import SendResult
 from exchange.delivery.settings import post_signed, setting_for
-from exchange.errors import Conflict, NotFound
+from exchange.errors import Conflict
 from exchange.extensions import db
 from exchange.jobs import enqueue_after_commit
 from exchange.leads.models import Lead
@@ -168,23 +168,8 @@ def _apply(lead_id: int, decision: webhook.Decision) -> str:
 
 
 def deliveries_of(advertiser_id: int, lead_id: int | None = None) -> Select:
-    query = select(LeadDelivery).where(LeadDelivery.advertiser_id == advertiser_id)
-    if lead_id is not None:
-        own = db.session.scalar(
-            select(Lead.id).where(Lead.id == lead_id, Lead.advertiser_id == advertiser_id)
-        )
-        if own is None:
-            raise NotFound("No such lead.")
-        query = query.where(LeadDelivery.lead_id == lead_id)
-    return query.order_by(LeadDelivery.id.desc())
+    return attempts.owned(LeadDelivery, "advertiser_id", advertiser_id, lead_id)
 
 
 def delivery_of(advertiser_id: int, delivery_id: int) -> LeadDelivery:
-    delivery = db.session.scalar(
-        select(LeadDelivery).where(
-            LeadDelivery.id == delivery_id, LeadDelivery.advertiser_id == advertiser_id
-        )
-    )
-    if delivery is None:
-        raise NotFound("No such delivery.")
-    return delivery
+    return attempts.one_owned(LeadDelivery, "advertiser_id", advertiser_id, delivery_id)

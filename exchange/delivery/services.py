@@ -195,21 +195,8 @@ def _state_of(delivery_id: int) -> str:
 
 
 def deliveries_of(webmaster_id: int, lead_id: int | None = None) -> Select:
-    query = select(PostbackDelivery).where(PostbackDelivery.webmaster_id == webmaster_id)
-    if lead_id is not None:
-        own = db.session.scalar(select(Lead.id).where(Lead.id == lead_id, Lead.webmaster_id == webmaster_id))
-        if own is None:
-            raise NotFound("No such lead.")
-        query = query.where(PostbackDelivery.lead_id == lead_id)
-    return query.order_by(PostbackDelivery.id.desc())
+    return attempts.owned(PostbackDelivery, "webmaster_id", webmaster_id, lead_id)
 
 
 def delivery_of(webmaster_id: int, delivery_id: int) -> PostbackDelivery:
-    delivery = db.session.scalar(
-        select(PostbackDelivery).where(
-            PostbackDelivery.id == delivery_id, PostbackDelivery.webmaster_id == webmaster_id
-        )
-    )
-    if delivery is None:
-        raise NotFound("No such postback.")
-    return delivery
+    return attempts.one_owned(PostbackDelivery, "webmaster_id", webmaster_id, delivery_id)
