@@ -77,6 +77,19 @@ def record(
     return delivery.state
 
 
+def due(column: Any, limit: int = 1000) -> list[int]:
+    """``column`` (a delivery model's ``id`` or ``lead_id``) of its pending deliveries that are
+    due: retries whose time came, and jobs lost on the way. The sweep queues them again."""
+    model = column.class_
+    query = (
+        select(column)
+        .where(model.state == domain.PENDING, model.next_attempt_at <= clock.now())
+        .order_by(model.next_attempt_at, model.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
 # -- reading, for the owner of the deliveries --------------------------------------------------
 
 

@@ -67,14 +67,8 @@ def enqueue_lead_delivery(lead_id: int) -> None:
 
 
 def due_lead_ids(limit: int = 1000) -> list[int]:
-    """Leads whose delivery is due: retries whose time came, and jobs lost on the way."""
-    query = (
-        select(LeadDelivery.lead_id)
-        .where(LeadDelivery.state == domain.PENDING, LeadDelivery.next_attempt_at <= clock.now())
-        .order_by(LeadDelivery.next_attempt_at, LeadDelivery.id)
-        .limit(limit)
-    )
-    return list(db.session.scalars(query))
+    """Leads whose delivery is due (their jobs are keyed by the lead)."""
+    return attempts.due(LeadDelivery.lead_id, limit)
 
 
 # -- sending ------------------------------------------------------------------------------------

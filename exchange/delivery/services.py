@@ -144,14 +144,8 @@ def enqueue_send(delivery_id: int) -> None:
 
 
 def due_delivery_ids(limit: int = 1000) -> list[int]:
-    """Postbacks that are due: retries whose time came, and jobs lost on the way."""
-    query = (
-        select(PostbackDelivery.id)
-        .where(PostbackDelivery.state == domain.PENDING, PostbackDelivery.next_attempt_at <= clock.now())
-        .order_by(PostbackDelivery.next_attempt_at, PostbackDelivery.id)
-        .limit(limit)
-    )
-    return list(db.session.scalars(query))
+    """Postbacks that are due."""
+    return attempts.due(PostbackDelivery.id, limit)
 
 
 # -- sending ------------------------------------------------------------------------------------
