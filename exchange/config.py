@@ -30,6 +30,9 @@ class BaseConfig:
     PAYOUT_MINIMUM_MINOR = {"default": 1000}
     # A lead still `received` after this long is enqueued again by the sweep.
     STUCK_RECEIVED_SECONDS = 300
+    # On rq workers a validation job decides its lead and up to this many received leads in all,
+    # in one transaction (docs/queue.md); in-process jobs decide one lead.
+    VALIDATION_BATCH_SIZE = 50
     # How long each process may reuse a tracking link's target (0: read it every click).
     LINK_CACHE_SECONDS = 5.0
     # Seconds between two runs of the periodic sweep in the demo server.
@@ -101,6 +104,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     config["REDIS_URL"] = os.environ.get("REDIS_URL") or None
     config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or None
     config["PROXY_HOPS"] = int(os.environ.get("PROXY_HOPS", "0"))
+    if os.environ.get("VALIDATION_BATCH_SIZE"):
+        config["VALIDATION_BATCH_SIZE"] = max(1, int(os.environ["VALIDATION_BATCH_SIZE"]))
     config.update(overrides)
     if mode == "production":
         missing = [name for name, key in PRODUCTION_REQUIRES.items() if not config[key]]

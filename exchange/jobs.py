@@ -98,6 +98,30 @@ def _enqueue_rq(redis_url: str, request: JobRequest) -> None:
     )
 
 
+def drop_waiting(queue: str, job_ids: list[str]) -> int:
+    """Take jobs whose work is already done off ``queue``, those still waiting in it (a job
+    a worker has already taken runs, finds nothing to do and ends). Returns how many went.
+    Best effort: if Redis cannot be reached, the jobs simply run for nothing."""
+    redis_url = current_app.config.get("REDIS_URL")
+    if not redis_url or not job_ids:
+        return 0
+    from rq import Queue
+    from rq.job import Job
+
+    connection = redis_connection(redis_url)
+    try:
+        pipe = connection.pipeline(transaction=False)
+        for job_id in job_ids:
+            pipe.lrem(Queue(queue, connection=connection).key, 1, job_id)
+        removed = [job_id for job_id, count in zip(job_ids, pipe.execute(), strict=True) if count]
+        if removed:  # off the queue, so no worker can be running them: their records can go
+            connection.delete(*(Job.key_for(job_id) for job_id in removed))
+    except Exception:
+        log.exception("could not drop %d done jobs from %s; they will run for nothing", len(job_ids), queue)
+        return 0
+    return len(removed)
+
+
 def _still_to_run(job) -> bool:
     status = job.get_status()
     return status in WAITING or (status == "started" and not abandoned(job))

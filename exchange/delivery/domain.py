@@ -8,12 +8,16 @@ URL-encoded, so no value can reach a header, add a parameter or move the host.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from exchange.leads.domain import STATES
 from exchange.money import MINOR_DIGITS
 from exchange.offers.domain import fill_url_template, url_template_problem
+
+T = TypeVar("T")
 
 POSTBACK_MACROS = (
     "click_id", "sub1", "sub2", "sub3", "sub4", "sub5",
@@ -136,3 +140,11 @@ def excerpt(body: bytes) -> str:
     """The start of a response body, as text a database column can store."""
     text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     return text[:RESPONSE_EXCERPT_CHARS]
+
+
+def override_or_global(settings: Iterable[T], offer_id: int) -> T | None:
+    """Of one owner's settings (each with an ``offer_id``, None for the global one), the
+    offer's override, else the global one."""
+    rows = list(settings)
+    override = next((row for row in rows if row.offer_id == offer_id), None)
+    return override or next((row for row in rows if row.offer_id is None), None)

@@ -20,7 +20,7 @@ from exchange.db import commit
 from exchange.delivery import attempts, domain, webhook
 from exchange.delivery.models import LeadDelivery, LeadDeliveryAttempt
 from exchange.delivery.sender import SendResult
-from exchange.delivery.settings import post_signed, setting_for
+from exchange.delivery.settings import post_signed, setting_for, settings_by_advertiser
 from exchange.errors import Conflict
 from exchange.extensions import db
 from exchange.jobs import enqueue_after_commit
@@ -41,23 +41,38 @@ def job_id(lead_id: int) -> str:
 def schedule_lead_delivery(lead: Lead) -> LeadDelivery | None:
     """Queue the lead's delivery, once per lead, if its advertiser has an endpoint for it.
     Without one nothing is written: the advertiser pulls its leads instead."""
-    setting = setting_for(lead.advertiser_id, lead.offer_id)
-    if setting is None:
-        return None
-    if db.session.scalar(select(LeadDelivery.id).where(LeadDelivery.lead_id == lead.id)) is not None:
-        return None
-    delivery = LeadDelivery(
-        advertiser_id=lead.advertiser_id,
-        lead_id=lead.id,
-        url=setting.url,
-        state=domain.PENDING,
-        attempts=0,
-        next_attempt_at=clock.now(),
-    )
-    db.session.add(delivery)
-    db.session.flush()
-    enqueue_lead_delivery(lead.id)
-    return delivery
+    return schedule_lead_deliveries([lead])[0]
+
+
+def schedule_lead_deliveries(leads: list[Lead]) -> list[LeadDelivery | None]:
+    """``schedule_lead_delivery`` for many leads at once: one look-up of the settings, one flush."""
+    settings = settings_by_advertiser({lead.advertiser_id for lead in leads})
+    ids = [lead.id for lead in leads]
+    scheduled = set(db.session.scalars(select(LeadDelivery.lead_id).where(LeadDelivery.lead_id.in_(ids))))
+    deliveries = []
+    for lead in leads:
+        setting = domain.override_or_global(settings.get(lead.advertiser_id, []), lead.offer_id)
+        if setting is None or lead.id in scheduled:
+            deliveries.append(None)
+            continue
+        scheduled.add(lead.id)
+        deliveries.append(
+            LeadDelivery(
+                advertiser_id=lead.advertiser_id,
+                lead_id=lead.id,
+                url=setting.url,
+                state=domain.PENDING,
+                attempts=0,
+                next_attempt_at=clock.now(),
+            )
+        )
+    written = [delivery for delivery in deliveries if delivery is not None]
+    if written:
+        db.session.add_all(written)
+        db.session.flush()
+        for delivery in written:
+            enqueue_lead_delivery(delivery.lead_id)
+    return deliveries
 
 
 def enqueue_lead_delivery(lead_id: int) -> None:

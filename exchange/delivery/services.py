@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 
 from exchange import clock
 from exchange.db import commit
@@ -98,9 +98,26 @@ def _check(url_template: str, status_map: dict) -> None:
 def schedule_postback(lead: Lead, event: LeadEvent) -> PostbackDelivery | None:
     """Queue the postback for one lead event, if the webmaster wants postbacks (the offer's
     override wins over the global URL). Without a URL nothing is written."""
-    setting = _setting_for(lead.webmaster_id, lead.offer_id)
-    if setting is None:
-        return None
+    return schedule_postbacks([(lead, event)])[0]
+
+
+def schedule_postbacks(events: list[tuple[Lead, LeadEvent]]) -> list[PostbackDelivery | None]:
+    """``schedule_postback`` for many events at once: one look-up of the settings, one flush."""
+    settings = _settings_for({lead.webmaster_id for lead, _ in events})
+    deliveries = []
+    for lead, event in events:
+        setting = domain.override_or_global(settings.get(lead.webmaster_id, []), lead.offer_id)
+        deliveries.append(_delivery(lead, event, setting) if setting else None)
+    written = [delivery for delivery in deliveries if delivery is not None]
+    if written:
+        db.session.add_all(written)
+        db.session.flush()
+        for delivery in written:
+            enqueue_send(delivery.id)
+    return deliveries
+
+
+def _delivery(lead: Lead, event: LeadEvent, setting: PostbackUrl) -> PostbackDelivery:
     facts = domain.LeadFacts(
         lead_id=lead.id,
         offer_id=lead.offer_id,
@@ -111,7 +128,7 @@ def schedule_postback(lead: Lead, event: LeadEvent) -> PostbackDelivery | None:
         currency=lead.currency,
         reason_codes=tuple(lead.reason_codes or ()),
     )
-    delivery = PostbackDelivery(
+    return PostbackDelivery(
         webmaster_id=lead.webmaster_id,
         lead_id=lead.id,
         lead_event_id=event.id,
@@ -121,20 +138,14 @@ def schedule_postback(lead: Lead, event: LeadEvent) -> PostbackDelivery | None:
         attempts=0,
         next_attempt_at=clock.now(),
     )
-    db.session.add(delivery)
-    db.session.flush()
-    enqueue_send(delivery.id)
-    return delivery
 
 
-def _setting_for(webmaster_id: int, offer_id: int) -> PostbackUrl | None:
-    rows = db.session.scalars(
-        select(PostbackUrl).where(
-            PostbackUrl.webmaster_id == webmaster_id,
-            or_(PostbackUrl.offer_id == offer_id, PostbackUrl.offer_id.is_(None)),
-        )
-    ).all()
-    return next((row for row in rows if row.offer_id is not None), rows[0] if rows else None)
+def _settings_for(webmaster_ids: set[int]) -> dict[int, list[PostbackUrl]]:
+    rows = db.session.scalars(select(PostbackUrl).where(PostbackUrl.webmaster_id.in_(webmaster_ids)))
+    by_webmaster: dict[int, list[PostbackUrl]] = {}
+    for row in rows:
+        by_webmaster.setdefault(row.webmaster_id, []).append(row)
+    return by_webmaster
 
 
 def enqueue_send(delivery_id: int) -> None:

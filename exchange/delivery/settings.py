@@ -11,10 +11,10 @@ import time
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from exchange import clock
-from exchange.delivery import webhook
+from exchange.delivery import domain, webhook
 from exchange.delivery.models import DeliverySetting
 from exchange.delivery.sender import SendResult, send
 from exchange.errors import Invalid, NotFound
@@ -42,13 +42,17 @@ def setting_of(advertiser_id: int, offer_id: int | None) -> DeliverySetting | No
 
 def setting_for(advertiser_id: int, offer_id: int) -> DeliverySetting | None:
     """The endpoint a lead of ``offer_id`` goes to: the offer's, else the advertiser's global one."""
+    return domain.override_or_global(settings_by_advertiser({advertiser_id}).get(advertiser_id, []), offer_id)
+
+
+def settings_by_advertiser(advertiser_ids: set[int]) -> dict[int, list[DeliverySetting]]:
     rows = db.session.scalars(
-        select(DeliverySetting).where(
-            DeliverySetting.advertiser_id == advertiser_id,
-            or_(DeliverySetting.offer_id == offer_id, DeliverySetting.offer_id.is_(None)),
-        )
-    ).all()
-    return next((row for row in rows if row.offer_id is not None), rows[0] if rows else None)
+        select(DeliverySetting).where(DeliverySetting.advertiser_id.in_(advertiser_ids))
+    )
+    by_advertiser: dict[int, list[DeliverySetting]] = {}
+    for row in rows:
+        by_advertiser.setdefault(row.advertiser_id, []).append(row)
+    return by_advertiser
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,11 @@ def submit_lead(
 def enqueue_validation(lead_id: int) -> None:
     from exchange.leads.tasks import validate_lead_job
 
-    enqueue_after_commit(validate_lead_job, lead_id, queue="validation", job_id=f"validate-lead-{lead_id}")
+    enqueue_after_commit(validate_lead_job, lead_id, queue="validation", job_id=validation_job_id(lead_id))
+
+
+def validation_job_id(lead_id: int) -> str:
+    return f"validate-lead-{lead_id}"
 
 
 def _attribute(webmaster_id: int, payload: dict) -> tuple[str | None, Click | None, Participation]:

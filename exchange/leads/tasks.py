@@ -4,30 +4,37 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app
+
 from exchange.actors import Actor
 from exchange.db import commit
 from exchange.extensions import db
-from exchange.jobs import task
+from exchange.jobs import drop_waiting, task
 from exchange.leads.decisions import approve_if_auto_approved, approve_if_reported_approved
-from exchange.leads.domain import PENDING
+from exchange.leads.domain import RECEIVED
+from exchange.leads.intake import validation_job_id
 from exchange.leads.models import Lead
 from exchange.leads.sweep import fund_in_arrival_order, sweep
-from exchange.leads.validation import validate
-from exchange.offers.models import Offer
+from exchange.leads.validation import validate_batch, validate_one
 
 log = logging.getLogger(__name__)
 
 
 @task
 def validate_lead_job(lead_id: int) -> str:
-    status = validate(lead_id)
-    if status == PENDING:
-        lead = db.session.get(Lead, lead_id)
-        approve_if_reported_approved(lead)
-        approve_if_auto_approved(lead, db.session.get(Offer, lead.offer_id))
-        status = lead.status
+    """Decide the lead and, on rq workers, the received leads queued after it (a batch of up to
+    ``VALIDATION_BATCH_SIZE``); the jobs of the others are then taken off the queue."""
+    size = current_app.config["VALIDATION_BATCH_SIZE"] if current_app.config.get("REDIS_URL") else 1
+    verdicts = validate_batch(lead_id, size) if size > 1 else validate_one(lead_id)
+    for verdict in verdicts:
+        approve_if_reported_approved(verdict.lead)
+        approve_if_auto_approved(verdict.lead, verdict.offer)
+    others = [v.lead.id for v in verdicts if v.lead.id != lead_id and v.lead.status != RECEIVED]
     commit()
-    log.info("validate-lead-%s: %s", lead_id, status)
+    drop_waiting("validation", [validation_job_id(other) for other in others])
+    lead = db.session.get(Lead, lead_id)
+    status = lead.status if lead else "missing"
+    log.info("validate-lead-%s: %s (in a batch of %d)", lead_id, status, len(verdicts))
     return status
 
 

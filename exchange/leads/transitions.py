@@ -9,18 +9,22 @@ Every event also schedules the webmaster's postback (when it has a postback
 URL), and a move to pending the advertiser's lead delivery (when it has an
 endpoint), in the same transaction, so a status change and its outbound
 calls are written together or not at all.
+
+``apply_moves`` moves many leads whose rows the caller has locked (validation
+in batches): the same events and the same outbound calls, in one flush.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import update
 
 from exchange import clock
 from exchange.actors import Actor
-from exchange.delivery.lead_delivery import schedule_lead_delivery
-from exchange.delivery.services import schedule_postback
+from exchange.delivery.lead_delivery import schedule_lead_deliveries
+from exchange.delivery.services import schedule_postbacks
 from exchange.extensions import db
 from exchange.leads.domain import PENDING, next_state
 from exchange.leads.models import Lead, LeadEvent
@@ -39,23 +43,57 @@ def move(lead: Lead, action: str, actor: Actor, reason: str | None = None, **cha
     if result.rowcount != 1:
         db.session.refresh(lead)
         return False
-    event = _log(lead.id, action, expected, target, actor, reason)
+    event = _event(lead.id, action, expected, target, actor, reason)
+    db.session.add(event)
+    db.session.flush()
     db.session.refresh(lead)
-    schedule_postback(lead, event)
-    if target == PENDING:
-        schedule_lead_delivery(lead)
+    _announce([(lead, event)])
     return True
 
 
+@dataclass(frozen=True)
+class Move:
+    lead: Lead
+    action: str
+    reason: str | None = None
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+def apply_moves(moves: list[Move], actor: Actor) -> None:
+    """Apply each move to a lead whose row the caller holds locked (so no other
+    actor can have moved it): its new state and changes, its event, its outbound calls."""
+    now = clock.now()
+    announced = []
+    for planned in moves:
+        lead, expected = planned.lead, planned.lead.status
+        target = next_state(expected, planned.action)
+        for name, value in planned.changes.items():
+            setattr(lead, name, value)
+        lead.status, lead.updated_at = target, now
+        announced.append((lead, _event(lead.id, planned.action, expected, target, actor, planned.reason)))
+    db.session.add_all(event for _, event in announced)
+    db.session.flush()
+    _announce(announced)
+
+
 def record_submission(lead: Lead, actor: Actor) -> None:
-    event = _log(lead.id, "submit", None, lead.status, actor, None)
-    schedule_postback(lead, event)
+    event = _event(lead.id, "submit", None, lead.status, actor, None)
+    db.session.add(event)
+    db.session.flush()
+    schedule_postbacks([(lead, event)])
 
 
-def _log(
+def _announce(events: list[tuple[Lead, LeadEvent]]) -> None:
+    schedule_postbacks(events)
+    pending = [lead for lead, event in events if event.to_status == PENDING]
+    if pending:
+        schedule_lead_deliveries(pending)
+
+
+def _event(
     lead_id: int, action: str, from_status: str | None, to_status: str, actor: Actor, reason: str | None
 ) -> LeadEvent:
-    event = LeadEvent(
+    return LeadEvent(
         lead_id=lead_id,
         action=action,
         from_status=from_status,
@@ -66,6 +104,3 @@ def _log(
         actor_label=actor.label[:80],
         reason=reason[:500] if reason else None,
     )
-    db.session.add(event)
-    db.session.flush()
-    return event

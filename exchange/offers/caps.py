@@ -20,8 +20,12 @@ def has_caps(offer: Offer) -> bool:
     return any(getattr(offer, name) for name in CAP_NAMES)
 
 
-def cap_reached(offer: Offer, webmaster_id: int, now: datetime) -> str | None:
-    """The name of the first cap already full for this webmaster, or None."""
+def cap_reached(
+    offer: Offer, webmaster_id: int, now: datetime, accepted_in_batch: tuple[int, int] = (0, 0)
+) -> str | None:
+    """The name of the first cap already full for this webmaster, or None.
+    ``accepted_in_batch``: leads of the offer (all, this webmaster's) accepted by the
+    caller's transaction and not yet written."""
     if not has_caps(offer):
         return None
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -35,9 +39,10 @@ def cap_reached(offer: Offer, webmaster_id: int, now: datetime) -> str | None:
             func.sum(case((mine, 1), else_=0)),
         ).where(Lead.offer_id == offer.id, Lead.status.in_(ACCEPTED), Lead.accepted_at >= month)
     ).one()
-    for name, count in zip(CAP_NAMES, used, strict=True):
+    in_batch = (accepted_in_batch[0], accepted_in_batch[0], accepted_in_batch[1], accepted_in_batch[1])
+    for name, count, extra in zip(CAP_NAMES, used, in_batch, strict=True):
         limit = getattr(offer, name)
-        if limit and (count or 0) >= limit:
+        if limit and (count or 0) + extra >= limit:
             return name
     return None
 

@@ -48,23 +48,31 @@ def price_lead(
     country: str | None,
     sale_amount_minor: int | None = None,
     temperature: str | None = None,
+    custom: tuple[int | None, int | None] | None = None,
 ) -> LeadPricing:
     """The price of a lead accepted now: the most specific rule (by webmaster, country and
     the temperature its score gave it), the webmaster's custom payout, the sale amount (cps).
-    Raises ``PricingError`` on terms that cannot price it."""
-    custom = db.session.execute(
-        select(Participation.custom_payout_minor, Participation.custom_payout_bps).where(
-            Participation.offer_id == offer.id, Participation.webmaster_id == webmaster_id
-        )
-    ).first()
+    Raises ``PricingError`` on terms that cannot price it. ``custom``: the webmaster's
+    ``custom_payout`` (minor, bps) when the caller has read it already."""
+    custom_minor, custom_bps = custom if custom is not None else custom_payout(offer.id, webmaster_id)
     chosen = choose_terms(
         base_terms(offer),
         rules_of(offer),
         PricingFacts(webmaster_id=webmaster_id, country=country, temperature=temperature),
-        custom_payout_minor=custom.custom_payout_minor if custom else None,
-        custom_payout_bps=custom.custom_payout_bps if custom else None,
+        custom_payout_minor=custom_minor,
+        custom_payout_bps=custom_bps,
     )
     return LeadPricing(price_for(chosen.terms, sale_amount_minor), chosen)
+
+
+def custom_payout(offer_id: int, webmaster_id: int) -> tuple[int | None, int | None]:
+    """The webmaster's custom payout on the offer, (minor, bps), each None when not set."""
+    row = db.session.execute(
+        select(Participation.custom_payout_minor, Participation.custom_payout_bps).where(
+            Participation.offer_id == offer_id, Participation.webmaster_id == webmaster_id
+        )
+    ).first()
+    return (row.custom_payout_minor, row.custom_payout_bps) if row else (None, None)
 
 
 def custom_payouts_that_would_not_fit(offer: Offer, settings: dict) -> list[str]:
