@@ -107,6 +107,7 @@ class LockedBook:
 
     def __init__(self, accounts: dict[AccountRef, Account], rows: dict[str, Transfer], resolved: set[str]):
         self.accounts = accounts
+        self.refs = {account.id: ref for ref, account in accounts.items()}
         self.rows = rows
         self.resolved = resolved
 
@@ -174,9 +175,8 @@ class LockedBook:
     def _planned(self, row: Transfer | None) -> PlannedTransfer | None:
         if row is None:
             return None
-        by_id = {account.id: ref for ref, account in self.accounts.items()}
-        debit = by_id.get(row.debit_account_id) or row.debit_account.ref
-        credit = by_id.get(row.credit_account_id) or row.credit_account.ref
+        debit = self.refs.get(row.debit_account_id) or row.debit_account.ref
+        credit = self.refs.get(row.credit_account_id) or row.credit_account.ref
         return PlannedTransfer(
             id=row.id,
             debit=debit,

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 @task
 def validate_lead_job(lead_id: int) -> str:
-    """Decide the lead and, on rq workers, the received leads queued after it (a batch of up to
+    """Decide the lead and, on rq workers, the received leads after it (a batch of up to
     ``VALIDATION_BATCH_SIZE``); the jobs of the others are then taken off the queue."""
     size = current_app.config["VALIDATION_BATCH_SIZE"] if current_app.config.get("REDIS_URL") else 1
     verdicts = validate_batch(lead_id, size) if size > 1 else validate_one(lead_id)

@@ -106,6 +106,58 @@ def test_resolving_a_pending_transfer_with_the_same_resolution_again_is_a_no_op(
     assert rows_with_id("test:post") == 1
 
 
+def reserve_leg(transfer_id: str, advertiser, webmaster, amount_minor: int) -> PlannedTransfer:
+    return PlannedTransfer(
+        id=transfer_id,
+        debit=advertiser_available(advertiser.id, "USD"),
+        credit=webmaster_hold(webmaster.id, "USD"),
+        amount_minor=amount_minor,
+        kind="pending",
+    )
+
+
+def test_record_each_refuses_a_group_the_balance_cannot_cover_whole_and_goes_on_with_the_next(advertiser):
+    webmaster = make_user("webmaster")
+    ledger.record(topup("wire-1", advertiser.id, "USD", 1000))
+    groups = [
+        (
+            [reserve_leg("a:1", advertiser, webmaster, 400), reserve_leg("a:2", advertiser, webmaster, 200)],
+            None,
+        ),
+        (
+            [reserve_leg("b:1", advertiser, webmaster, 300), reserve_leg("b:2", advertiser, webmaster, 300)],
+            None,
+        ),
+        ([reserve_leg("c:1", advertiser, webmaster, 350)], None),
+    ]
+
+    assert ledger.record_each(groups) == [True, False, True]
+    commit()
+
+    assert rows_with_id("b:1") == rows_with_id("b:2") == 0  # the refused group: not its first leg either
+    assert rows_with_id("a:1") == rows_with_id("a:2") == rows_with_id("c:1") == 1
+    assert available(advertiser_available(advertiser.id, "USD")) == 1000 - 600 - 350
+    assert account(webmaster_hold(webmaster.id, "USD")).balance.credits_pending == 950
+
+
+def test_record_each_sees_the_transfers_of_the_groups_before_it(advertiser):
+    webmaster = make_user("webmaster")
+    ledger.record(topup("wire-1", advertiser.id, "USD", 1000))
+    leg = reserve_leg("a:1", advertiser, webmaster, 400)
+
+    assert ledger.record_each(
+        [([leg], None), ([leg], None), ([resolution_of(leg, "a:post", post=True)], None)]
+    ) == [
+        True,
+        True,
+        True,
+    ]
+    commit()
+
+    assert rows_with_id("a:1") == rows_with_id("a:post") == 1  # the second group was the same transfer again
+    assert available(advertiser_available(advertiser.id, "USD")) == 600
+
+
 @pytest.fixture
 def lead_with_history(ctx):
     """A lead accepted into pending: two transfers and two lead events."""

@@ -2,8 +2,9 @@
 
 A worker runs in its own session (process group), so that SIGKILL takes it
 and everything it started (rq's scheduler) at once, as a lost machine would.
-A lead's row lock, held by the test, stops a worker inside a chosen job: a
-real way to catch it mid-batch, with no switch in the application.
+A lead's row lock, or an advertiser's account row lock, held by the test, stops a
+worker inside a chosen job: a real way to catch it mid-batch, with no switch in the
+application.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 from sqlalchemy import func, select, text
 
 from billing.check import run_checks
+from billing.domain import advertiser_available
 from billing.models import Transfer
 from exchange.actors import Actor
 from exchange.db import commit
@@ -97,6 +99,36 @@ def row_locked(app, lead_id: int):
         finally:
             transaction.rollback()
             connection.close()
+
+
+@contextmanager
+def money_locked(app, lead_id: int):
+    """Hold the row lock of the lead's advertiser's account until the block ends: a
+    validation batch with that lead judges its leads (holding their rows), then waits
+    to reserve their prices. A real way to stop a worker in the middle of a batch."""
+    with app.app_context():
+        lead = db.session.get(Lead, lead_id)
+        code = advertiser_available(lead.advertiser_id, "USD").code
+        db.session.remove()
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        try:
+            connection.execute(text("SELECT id FROM accounts WHERE code = :code FOR UPDATE"), {"code": code})
+            yield
+        finally:
+            transaction.rollback()
+            connection.close()
+
+
+def held_elsewhere(app, lead_ids: list[int]) -> int:
+    """How many of the leads another transaction holds locked (a batch in flight)."""
+    with app.app_context():
+        free = db.session.scalars(
+            select(Lead.id).where(Lead.id.in_(lead_ids)).with_for_update(skip_locked=True)
+        ).all()
+        db.session.rollback()
+        db.session.remove()
+        return len(lead_ids) - len(free)
 
 
 def decided_count(app, lead_ids: list[int]) -> int:
