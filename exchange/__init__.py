@@ -84,6 +84,8 @@ def _register_blueprints(app: Flask) -> None:
     from advertisers.api import blp as advertiser_api
     from advertisers.views import bp as advertiser_portal
     from billing.api import blp as billing_api
+    from billing.topup_api import blp as topups_api
+    from billing.topup_api import webhooks as stripe_webhooks
     from exchange.accounts.api import blp as keys_api
     from exchange.accounts.views import bp as accounts_views
     from exchange.delivery.api import blp as webmaster_postbacks_api
@@ -113,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
         webmaster_postbacks_api,
         lead_delivery_api,
         leads_bulk_api,
+        topups_api,
     )
     for blueprint in apis:
         csrf.exempt(blueprint)  # API calls carry a key, not a session cookie
@@ -125,10 +128,12 @@ def _register_blueprints(app: Flask) -> None:
         tracking,
         hosted_forms,
         conversion_postback,
+        stripe_webhooks,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(tracking)  # GET only, no session: nothing to forge
     csrf.exempt(conversion_postback)  # server to server, authenticated by the postback token
+    csrf.exempt(stripe_webhooks)  # server to server, authenticated by Stripe's signature
 
 
 def _register_template_filters(app: Flask) -> None:

@@ -44,6 +44,14 @@ class BaseConfig:
     # Advertiser lead delivery (signed webhooks): the same two settings, for the advertiser's endpoint.
     DELIVERY_TIMEOUT_SECONDS = 10.0
     DELIVERY_ALLOW_PRIVATE_ADDRESSES = False
+    # Card top-ups through Stripe; without STRIPE_SECRET_KEY only admin (manual) credits exist.
+    # STRIPE_API_BASE points the official library elsewhere (localstripe in the tests).
+    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_PUBLISHABLE_KEY: str | None = None
+    STRIPE_WEBHOOK_SECRET: str | None = None
+    STRIPE_API_BASE: str | None = None
+    STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+    TOPUP_MINIMUM_MINOR = 500
     API_TITLE = "Lead exchange API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
@@ -104,6 +112,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     config["REDIS_URL"] = os.environ.get("REDIS_URL") or None
     config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or None
     config["PROXY_HOPS"] = int(os.environ.get("PROXY_HOPS", "0"))
+    for name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE"):
+        if os.environ.get(name):
+            config[name] = os.environ[name]
     if os.environ.get("VALIDATION_BATCH_SIZE"):
         config["VALIDATION_BATCH_SIZE"] = max(1, int(os.environ["VALIDATION_BATCH_SIZE"]))
     config.update(overrides)

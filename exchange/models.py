@@ -1,6 +1,7 @@
 """Every model, imported in one place so that metadata and migrations see them all."""
 
 from billing.models import Account, Payout, Transfer
+from billing.topup_models import StripeEvent, Topup
 from exchange.accounts.models import ApiKey, User
 from exchange.delivery.models import (
     DeliverySetting,
@@ -31,6 +32,8 @@ __all__ = [
     "PostbackDelivery",
     "PostbackToken",
     "PostbackUrl",
+    "StripeEvent",
+    "Topup",
     "Transfer",
     "User",
 ]

@@ -14,6 +14,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from billing.topups import enqueue_event, unprocessed_event_ids
 from exchange import clock
 from exchange.actors import Actor
 from exchange.db import commit, rollback
@@ -39,12 +40,13 @@ class SweepReport:
     requeued: int = 0
     postbacks_due: int = 0
     deliveries_due: int = 0
+    stripe_events: int = 0
 
     def __str__(self) -> str:
         return (
             f"auto_approved={self.auto_approved} holds_released={self.holds_released} "
             f"funded={self.funded} requeued={self.requeued} postbacks_due={self.postbacks_due} "
-            f"deliveries_due={self.deliveries_due}"
+            f"deliveries_due={self.deliveries_due} stripe_events={self.stripe_events}"
         )
 
 
@@ -74,6 +76,9 @@ def sweep() -> SweepReport:
     for lead_id in due_lead_ids():  # the same for deliveries of leads to their advertisers
         enqueue_lead_delivery(lead_id)
         report.deliveries_due += 1
+    for event_id in unprocessed_event_ids():  # Stripe events whose job was lost
+        enqueue_event(event_id)
+        report.stripe_events += 1
     commit()
     return report
 
