@@ -94,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.forms.views import bp as hosted_forms
     from exchange.leads.api import blp as leads_api
     from exchange.leads.bulk_api import blp as leads_bulk_api
+    from exchange.notifications import blp as notifications_api
     from exchange.offers.api import blp as offers_api
     from exchange.offers.participation_api import blp as participation_api
     from exchange.staff_views import bp as staff_portal
@@ -116,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
         lead_delivery_api,
         leads_bulk_api,
         topups_api,
+        notifications_api,
     )
     for blueprint in apis:
         csrf.exempt(blueprint)  # API calls carry a key, not a session cookie

@@ -12,6 +12,7 @@ from exchange.delivery.models import (
     PostbackUrl,
 )
 from exchange.leads.models import Consent, Lead, LeadEvent
+from exchange.notifications import Notification
 from exchange.offers.models import Offer, Participation
 from exchange.tracking.models import Click, PostbackToken
 
@@ -25,6 +26,7 @@ __all__ = [
     "LeadDelivery",
     "LeadDeliveryAttempt",
     "LeadEvent",
+    "Notification",
     "Offer",
     "Participation",
     "Payout",

@@ -70,13 +70,18 @@ def reject_lead(lead_id: int, actor: Actor, note: str | None = None) -> Lead:
 
 
 def return_lead(lead_id: int, actor: Actor, note: str | None = None) -> Lead:
-    """Return an approved lead whose payout is still on hold."""
+    """Return an approved lead within its offer's return window (never longer than the
+    hold, so its payout is still on hold)."""
     lead = lock_lead(lead_id)
     if lead.status == RETURNED:
         return lead
-    on_hold = lead.hold_released_at is None and lead.hold_until is not None and lead.hold_until > clock.now()
+    now = clock.now()
+    on_hold = lead.hold_released_at is None and lead.hold_until is not None and lead.hold_until > now
     if lead.status != APPROVED or not on_hold:
         raise Conflict("Only an approved lead still on hold can be returned.", code="lead_not_returnable")
+    window = timedelta(seconds=db.session.get(Offer, lead.offer_id).return_window_seconds)
+    if lead.approved_at + window <= now:
+        raise Conflict("The offer's return window for this lead has closed.", code="return_window_closed")
     _moved(move(lead, "return", actor, note, decision_note=note))
     reverse_lead_charge(price_of(lead))
     return lead

@@ -14,6 +14,7 @@ from exchange.leads.domain import ACCEPTED, APPROVED, RECEIVED, REJECTED, RETURN
 from exchange.leads.models import Lead
 from exchange.leads.normalise import analyse_email, analyse_phone
 from exchange.offers.caps import cap_reached, has_caps, lock_offer
+from exchange.offers.funding import LOW_BALANCE
 from exchange.offers.models import Offer
 from exchange.offers.prices import custom_payout
 from exchange.tracking import clickids
@@ -75,7 +76,7 @@ def gather_facts(lead: Lead, offer: Offer, earlier_accepted: int, batch: Batch) 
         field_specs=specs,
         is_conversion=is_conversion,
         payout_minor=None,
-        offer_status=offer.status,
+        offer_status="active" if offer.paused_for == LOW_BALANCE else offer.status,  # they wait for funds
         allowed_countries=list(offer.allowed_countries or []),
         country=lead.country,
         ip_country=lead.ip_country,

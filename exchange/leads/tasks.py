@@ -16,6 +16,7 @@ from exchange.leads.intake import validation_job_id
 from exchange.leads.models import Lead
 from exchange.leads.sweep import fund_in_arrival_order, sweep
 from exchange.leads.validation import validate_batch, validate_one
+from exchange.offers.funding import align_offers_with_funds
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,12 @@ def validate_lead_job(lead_id: int) -> str:
 
 @task
 def fund_waiting_leads_job(advertiser_id: int, currency: str) -> int:
-    return fund_in_arrival_order(advertiser_id, currency, Actor.system("funding"))
+    """Money arrived: fund waiting leads oldest first, then resume (or keep paused) the
+    advertiser's offers by what is left."""
+    funded = fund_in_arrival_order(advertiser_id, currency, Actor.system("funding"))
+    align_offers_with_funds(advertiser_id, currency)
+    commit()
+    return funded
 
 
 @task

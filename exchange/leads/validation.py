@@ -27,6 +27,7 @@ from exchange.leads.facts import Batch, earlier_with_same_contact, gather_facts
 from exchange.leads.models import Lead
 from exchange.leads.scoring import assess
 from exchange.leads.transitions import Move, apply_moves, move
+from exchange.offers.funding import enqueue_alignment, free_balance, threshold_of
 from exchange.offers.models import Offer
 from exchange.offers.prices import LeadPricing, price_lead
 
@@ -136,6 +137,7 @@ def settle(verdicts: list[Verdict]) -> None:
         lead.payout_minor = verdict.pricing.price.payout_minor
         lead.pricing = {"model": offer.model, **verdict.pricing.chosen.as_dict()}
     funded = reserve_lead_prices([price_of(v.lead) for v in accepted]) if accepted else []
+    _watch_funds(accepted)
     for verdict, is_funded in zip(accepted, funded, strict=True):
         if is_funded:
             window = timedelta(seconds=verdict.offer.review_window_seconds)
@@ -144,6 +146,18 @@ def settle(verdicts: list[Verdict]) -> None:
             moves.append(Move(verdict.lead, "wait_for_funds", "advertiser balance too low"))
     if moves:
         apply_moves(sorted(moves, key=lambda m: m.lead.id), VALIDATOR)
+
+
+def _watch_funds(accepted: list[Verdict]) -> None:
+    """Have the offers of advertisers whose free balance fell below an offer's threshold
+    paused (after the commit: offers are locked before accounts)."""
+    highest: dict[tuple[int, str], int] = {}  # the highest threshold among the batch's offers
+    for offer in {verdict.offer for verdict in accepted}:
+        funds = (offer.advertiser_id, offer.currency)
+        highest[funds] = max(highest.get(funds, 0), threshold_of(offer))
+    for (advertiser_id, currency), threshold in highest.items():
+        if free_balance(advertiser_id, currency) < threshold:
+            enqueue_alignment(advertiser_id, currency)
 
 
 def accept_if_funded(lead: Lead, offer: Offer, *, action: str, actor: Actor) -> str:

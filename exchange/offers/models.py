@@ -58,6 +58,13 @@ class Offer(db.Model):
     duplicate_window_seconds: Mapped[int] = mapped_column(default=30 * 86400)
     review_window_seconds: Mapped[int] = mapped_column(default=3 * 86400)
     hold_seconds: Mapped[int] = mapped_column(default=14 * 86400)
+    # How long after approval the advertiser may return a lead; never longer than the hold.
+    return_window_seconds: Mapped[int] = mapped_column(default=7 * 86400)
+    # Pause the offer when the advertiser's free balance falls below this (None: one lead's
+    # rate; a cps offer without it is never paused for funds); ``paused_for`` says the
+    # exchange paused it ("low_balance"), so that money arriving resumes it.
+    low_balance_minor: Mapped[int | None] = mapped_column(BigInteger)
+    paused_for: Mapped[str | None] = mapped_column(String(20))
     # Validation (docs/leads.md): where duplicates are looked for, the lowest temperature
     # accepted (None: any), which accepted leads are approved without review, fraud thresholds.
     duplicate_scope: Mapped[str] = mapped_column(String(12), default="offer")

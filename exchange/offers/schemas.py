@@ -145,6 +145,10 @@ class OfferCreateSchema(Schema):
     hold_seconds = ma.Integer(
         strict=True, load_default=14 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
     )
+    return_window_seconds = ma.Integer(
+        strict=True, load_default=7 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
+    )
+    low_balance_minor = amount()
     # Validation (docs/leads.md).
     duplicate_scope = ma.String(load_default="offer", validate=validate.OneOf(DUPLICATE_SCOPES))
     min_temperature = ma.String(load_default=None, allow_none=True, validate=validate.OneOf(TEMPERATURES))
@@ -162,6 +166,12 @@ class OfferCreateSchema(Schema):
     @validates_schema
     def _consistent(self, data: dict, **_kwargs) -> None:
         _check_prices(data)
+        if data.get("return_window_seconds", 7 * 86400) > data.get("hold_seconds", 14 * 86400):
+            raise ValidationError(
+                "The return window cannot be longer than the hold: a returned lead's payout must "
+                "still be on hold.",
+                "return_window_seconds",
+            )
         if data.get("model", CPL) == CPL and not data.get("fields"):
             raise ValidationError("A cpl offer needs at least one lead field.", "fields")
         for name in ("landing_url", "trafficback_url"):
@@ -208,6 +218,7 @@ class _OfferPublicFields(Schema):
     webmaster_monthly_cap = cap()
     hold_seconds = ma.Integer()
     review_window_seconds = ma.Integer()
+    return_window_seconds = ma.Integer()
 
 
 class CatalogOfferSchema(_OfferPublicFields):
@@ -234,6 +245,8 @@ class OfferSchema(_OfferPublicFields):
     min_click_to_lead_seconds = ma.Integer()
     max_leads_per_ip_per_hour = ma.Integer()
     attribution_window_seconds = ma.Integer()
+    low_balance_minor = ma.Integer()
+    paused_for = ma.String()
     created_at = ma.DateTime()
 
 

@@ -56,6 +56,8 @@ def update_offer(advertiser_id: int, offer_id: int, changes: dict) -> Offer:
     for name, value in settings.items():
         if name not in IMMUTABLE:
             setattr(offer, name, value)  # every name comes from OfferCreateSchema
+    if "status" in changes:
+        offer.paused_for = None  # the advertiser's own choice: money arriving will not undo it
     db.session.flush()
     return offer
 

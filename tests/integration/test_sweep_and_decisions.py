@@ -13,6 +13,7 @@ from exchange.db import commit
 from exchange.errors import Conflict
 from exchange.leads.decisions import approve_lead, reject_lead, return_lead
 from exchange.leads.sweep import sweep
+from exchange.offers.services import update_offer
 from tests.factories import fund, lead_fields, make_join, make_offer, make_user
 from tests.integration.helpers import (
     available,
@@ -318,7 +319,9 @@ def test_a_lead_cannot_be_returned_once_its_hold_has_ended_even_before_the_sweep
 ):
     """The hold's end, not the sweep's timing, closes the return window: a
     return may never race the release of the same money."""
-    advertiser, _webmaster, _offer = market
+    advertiser, _webmaster, offer = market
+    update_offer(advertiser.id, offer.id, {"return_window_seconds": offer.hold_seconds})  # its longest
+    commit()
     lead = approved_lead(market)
     frozen_clock.set(lead.hold_until)
     before = snapshot()
