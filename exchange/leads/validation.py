@@ -71,11 +71,7 @@ class Verdict:
     codes: list[str] = field(default_factory=list)  # rejected when not empty
     reason: str | None = None
     quality: dict = field(default_factory=dict)
-    pricing: LeadPricing | None = None  # accepted when set
-
-    @property
-    def stays(self) -> bool:
-        return not self.codes and self.pricing is None
+    pricing: LeadPricing | None = None  # accepted when set; neither: it stays received
 
 
 def decide(leads: list[Lead]) -> list[Verdict]:
@@ -91,7 +87,7 @@ def judge(lead: Lead, batch: Batch) -> Verdict:
     offer = batch.offer_for(lead)
     earlier_received, earlier_accepted = earlier_with_same_contact(lead, offer)
     if earlier_received:
-        return Verdict(lead, offer)  # decide after the earlier lead; its own job brings this one back
+        return Verdict(lead, offer)  # after the earlier one; its job or the sweep brings it back
     if lead.reported_status == "rejected":  # a conversion its advertiser reported rejected
         return Verdict(lead, offer, ["advertiser_rejected"], "reported rejected")
     facts = gather_facts(lead, offer, earlier_accepted, batch)
