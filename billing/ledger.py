@@ -138,8 +138,8 @@ class LockedBook:
             debit_balance = balances.get(debit.id, debit.balance)
             if not admit(
                 planned,
-                existing=self._planned(existing),
-                pending=self._planned(pending),
+                existing=existing.planned(self.refs) if existing else None,
+                pending=pending.planned(self.refs) if pending else None,
                 pending_resolved=planned.pending_id in self.resolved | resolved,
                 debit_balance=debit_balance,
             ):
@@ -171,20 +171,6 @@ class LockedBook:
         self.rows.update(staged)
         self.resolved |= resolved
         return recorded
-
-    def _planned(self, row: Transfer | None) -> PlannedTransfer | None:
-        if row is None:
-            return None
-        debit = self.refs.get(row.debit_account_id) or row.debit_account.ref
-        credit = self.refs.get(row.credit_account_id) or row.credit_account.ref
-        return PlannedTransfer(
-            id=row.id,
-            debit=debit,
-            credit=credit,
-            amount_minor=row.amount_minor,
-            kind=row.kind,
-            pending_id=row.pending_id,
-        )
 
 
 def find(transfer_id: str) -> PlannedTransfer | None:

@@ -82,11 +82,13 @@ class Transfer(db.Model):
     debit_account: Mapped[Account] = db.relationship(foreign_keys=[debit_account_id])
     credit_account: Mapped[Account] = db.relationship(foreign_keys=[credit_account_id])
 
-    def planned(self) -> PlannedTransfer:
+    def planned(self, refs: dict[int, AccountRef] | None = None) -> PlannedTransfer:
+        """The transfer as planned; ``refs`` (account id -> ref) saves loading the accounts."""
+        refs = refs or {}
         return PlannedTransfer(
             id=self.id,
-            debit=self.debit_account.ref,
-            credit=self.credit_account.ref,
+            debit=refs.get(self.debit_account_id) or self.debit_account.ref,
+            credit=refs.get(self.credit_account_id) or self.credit_account.ref,
             amount_minor=self.amount_minor,
             kind=self.kind,
             pending_id=self.pending_id,

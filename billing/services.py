@@ -23,18 +23,9 @@ def credit_advertiser(advertiser_id: int, currency: str, amount_minor: int, refe
     return ledger.record(plans.topup(reference, advertiser_id, currency, amount_minor))[0]
 
 
-def reserve_lead_price(price: LeadPrice) -> bool:
-    """Reserve the lead's price; False (and nothing written) if funds fall short."""
-    try:
-        ledger.record(plans.lead_reservation(price), lead_id=price.lead_id)
-    except InsufficientFunds:
-        return False
-    return True
-
-
 def reserve_lead_prices(prices: list[LeadPrice]) -> list[bool]:
-    """Reserve each lead's price in order, as ``reserve_lead_price`` would one by one:
-    a lead the balance no longer covers gets False, and the next ones are still tried."""
+    """Reserve each lead's price in order; a lead the balance no longer covers gets False
+    (nothing written for it), and the next ones are still tried."""
     return ledger.record_each([(plans.lead_reservation(price), price.lead_id) for price in prices])
 
 

@@ -38,14 +38,10 @@ def job_id(lead_id: int) -> str:
 # -- scheduling ---------------------------------------------------------------------------------
 
 
-def schedule_lead_delivery(lead: Lead) -> LeadDelivery | None:
-    """Queue the lead's delivery, once per lead, if its advertiser has an endpoint for it.
-    Without one nothing is written: the advertiser pulls its leads instead."""
-    return schedule_lead_deliveries([lead])[0]
-
-
 def schedule_lead_deliveries(leads: list[Lead]) -> list[LeadDelivery | None]:
-    """``schedule_lead_delivery`` for many leads at once: one look-up of the settings, one flush."""
+    """Queue each lead's delivery, once per lead, if its advertiser has an endpoint for it;
+    without one nothing is written (the advertiser pulls its leads instead). One look-up
+    of the settings and one flush for all of them."""
     settings = settings_by_advertiser({lead.advertiser_id for lead in leads})
     ids = [lead.id for lead in leads]
     scheduled = set(db.session.scalars(select(LeadDelivery.lead_id).where(LeadDelivery.lead_id.in_(ids))))

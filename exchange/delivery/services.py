@@ -95,14 +95,10 @@ def _check(url_template: str, status_map: dict) -> None:
 # -- scheduling ---------------------------------------------------------------------------------
 
 
-def schedule_postback(lead: Lead, event: LeadEvent) -> PostbackDelivery | None:
-    """Queue the postback for one lead event, if the webmaster wants postbacks (the offer's
-    override wins over the global URL). Without a URL nothing is written."""
-    return schedule_postbacks([(lead, event)])[0]
-
-
 def schedule_postbacks(events: list[tuple[Lead, LeadEvent]]) -> list[PostbackDelivery | None]:
-    """``schedule_postback`` for many events at once: one look-up of the settings, one flush."""
+    """Queue the postback for each lead event whose webmaster wants postbacks (the offer's
+    override wins over the global URL); without a URL nothing is written. One look-up of
+    the settings and one flush for all of them."""
     settings = _settings_for({lead.webmaster_id for lead, _ in events})
     deliveries = []
     for lead, event in events:

@@ -17,7 +17,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from billing.plans import LeadPrice
-from billing.services import reserve_lead_price, reserve_lead_prices
+from billing.services import reserve_lead_prices
 from exchange import clock
 from exchange.actors import Actor
 from exchange.extensions import db
@@ -159,7 +159,7 @@ def _watch_funds(accepted: list[Verdict]) -> None:
 def accept_if_funded(lead: Lead, offer: Offer, *, action: str, actor: Actor) -> str:
     """Reserve the lead's price and make it pending, or let it wait for funds.
     The caller holds the lead's row lock."""
-    if not reserve_lead_price(price_of(lead)):
+    if not reserve_lead_prices([price_of(lead)])[0]:
         if lead.status == RECEIVED:
             move(lead, "wait_for_funds", actor, "advertiser balance too low")
         return AWAITING_FUNDS
