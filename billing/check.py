@@ -43,6 +43,16 @@ def no_negative_balances() -> list[str]:
     return [f"{code} is at {available}" for code, available in rows]
 
 
+def debts_never_overpaid() -> list[str]:
+    """An advertiser's debt account is repaid at most what it owes (it never turns into a credit)."""
+    rows = db.session.execute(
+        select(Account.code, Account.credits_posted - Account.debits_posted).where(
+            Account.purpose == "debt", Account.credits_posted > Account.debits_posted
+        )
+    ).all()
+    return [f"{code} was repaid {excess} more than it owed" for code, excess in rows]
+
+
 def cached_balances_match_transfers() -> list[str]:
     problems = []
     expected = _balances_from_transfers()
@@ -138,6 +148,7 @@ def transfers_within_one_currency() -> list[str]:
 INVARIANTS: dict[str, Callable[[], list[str]]] = {
     "balanced_per_currency": balanced_per_currency,
     "no_negative_balances": no_negative_balances,
+    "debts_never_overpaid": debts_never_overpaid,
     "cached_balances_match_transfers": cached_balances_match_transfers,
     "pending_resolved_at_most_once": pending_resolved_at_most_once,
     "leads_charged_as_their_status_says": leads_charged_as_their_status_says,

@@ -7,8 +7,9 @@ Balances are four counters per account, as in TigerBeetle:
 
     available = credits_posted - debits_posted - debits_pending
 
-and a *bounded* account (every one but the platform's ``cash_in``) never
-lets its debits (posted plus pending) exceed its posted credits.
+and a *bounded* account (every one but the platform's ``cash_in`` and an
+advertiser's ``debt``) never lets its debits (posted plus pending) exceed its
+posted credits.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ KINDS = (POSTED, PENDING, POST_PENDING, VOID_PENDING)
 RESOLUTIONS = (POST_PENDING, VOID_PENDING)
 
 PURPOSES = {
-    "advertiser": ("available",),
+    "advertiser": ("available", "debt"),
     "webmaster": ("hold", "available"),
     "platform": ("revenue", "cash_in", "cash_out"),
 }
-UNBOUNDED_PURPOSES = ("cash_in",)
+# cash_in goes negative by what entered; an advertiser's debt by what it owes (money
+# Stripe took back, by a refund or a dispute, after it was already spent).
+UNBOUNDED_PURPOSES = ("cash_in", "debt")
 
 
 class LedgerError(Exception):
@@ -75,6 +78,10 @@ class AccountRef:
 
 def advertiser_available(advertiser_id: int, currency: str) -> AccountRef:
     return AccountRef("advertiser", advertiser_id, "available", currency)
+
+
+def advertiser_debt(advertiser_id: int, currency: str) -> AccountRef:
+    return AccountRef("advertiser", advertiser_id, "debt", currency)
 
 
 def webmaster_hold(webmaster_id: int, currency: str) -> AccountRef:

@@ -31,8 +31,12 @@ from exchange.extensions import db
 
 def account_for(ref: AccountRef) -> Account:
     """The account for ``ref``, opened on first use."""
-    account = db.session.scalar(select(Account).where(Account.code == ref.code))
+    account = existing_account(ref)
     return account if account is not None else _open(ref)
+
+
+def existing_account(ref: AccountRef) -> Account | None:
+    return db.session.scalar(select(Account).where(Account.code == ref.code))
 
 
 def _open(ref: AccountRef) -> Account:

@@ -12,6 +12,7 @@ from billing.domain import (
     PENDING,
     PlannedTransfer,
     advertiser_available,
+    advertiser_debt,
     platform,
     resolution_of,
     webmaster_available,
@@ -46,6 +47,52 @@ def topup(reference: str, advertiser_id: int, currency: str, amount_minor: int) 
             debit=platform("cash_in", currency),
             credit=advertiser_available(advertiser_id, currency),
             amount_minor=amount_minor,
+        )
+    ]
+
+
+def take_back(
+    reference: str, advertiser_id: int, currency: str, amount_minor: int, free_minor: int
+) -> list[PlannedTransfer]:
+    """Money Stripe returned to the card holder (a refund, a dispute): from the advertiser's
+    free balance first, the rest as debt, since no available balance may go below zero.
+    Reservations already made stay whole: the leads they cover were promised that money."""
+    from_free = min(amount_minor, max(free_minor, 0))
+    legs = []
+    if from_free:
+        legs.append(
+            PlannedTransfer(
+                id=reference,
+                debit=advertiser_available(advertiser_id, currency),
+                credit=platform("cash_in", currency),
+                amount_minor=from_free,
+            )
+        )
+    if amount_minor > from_free:
+        legs.append(
+            PlannedTransfer(
+                id=f"{reference}:debt",
+                debit=advertiser_debt(advertiser_id, currency),
+                credit=platform("cash_in", currency),
+                amount_minor=amount_minor - from_free,
+            )
+        )
+    return legs
+
+
+def debt_repayment(
+    reference: str, advertiser_id: int, currency: str, owed_minor: int, free_minor: int
+) -> list[PlannedTransfer]:
+    """Money that arrived pays what the advertiser owes first, as far as it goes."""
+    amount = min(owed_minor, max(free_minor, 0))
+    if amount <= 0:
+        return []
+    return [
+        PlannedTransfer(
+            id=f"debt-repayment:{reference}",
+            debit=advertiser_available(advertiser_id, currency),
+            credit=advertiser_debt(advertiser_id, currency),
+            amount_minor=amount,
         )
     ]
 

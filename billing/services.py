@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select, update
 
-from billing import ledger, plans
+from billing import debts, ledger, plans
 from billing.domain import InsufficientFunds
 from billing.models import Account, Payout, Transfer
 from billing.plans import LeadPrice
@@ -17,10 +17,14 @@ from exchange.extensions import db
 
 
 def credit_advertiser(advertiser_id: int, currency: str, amount_minor: int, reference: str) -> Transfer:
-    """Money received for an advertiser (an admin credit for now; Stripe later)."""
+    """Money received for an advertiser (a card top-up or an admin credit); it pays what
+    the advertiser owes (``billing.debts``) before it is free to spend."""
     if amount_minor <= 0:
         raise Invalid("The amount must be positive.", fields={"amount_minor": ["Must be positive."]})
-    return ledger.record(plans.topup(reference, advertiser_id, currency, amount_minor))[0]
+    debts.lock(advertiser_id, currency)  # the credit and the repayment under the same locks
+    credit = ledger.record(plans.topup(reference, advertiser_id, currency, amount_minor))[0]
+    debts.repay_debt(advertiser_id, currency, credit.id)
+    return credit
 
 
 def reserve_lead_prices(prices: list[LeadPrice]) -> list[bool]:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from billing import stripe_gateway
 from billing.services import credit_advertiser
 from billing.stripe_signature import SignatureError, verify
+from billing.stripe_takebacks import HANDLERS as takeback_handlers
 from billing.topup_models import StripeEvent, Topup
 from exchange import clock
 from exchange.errors import AppError, Conflict, Invalid, NotFound
@@ -145,6 +146,7 @@ def _payment_failed(intent: dict) -> str:
 HANDLERS = {
     "payment_intent.succeeded": _payment_succeeded,
     "payment_intent.payment_failed": _payment_failed,
+    **takeback_handlers,
 }
 
 

@@ -1,0 +1,88 @@
+"""Money Stripe takes back after it was credited (refunds, disputes), and the debt it
+leaves when the advertiser had already spent it. Services flush; callers commit.
+
+A take-back debits the advertiser's free balance first and books the rest on its
+``debt`` account (no available balance ever goes below zero); money arriving later
+pays the debt before anything else. Both read the balance they split on under the
+accounts' row locks, and both are recorded once per reference: doing either again
+finds its transfers already there and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from billing import ledger, plans
+from billing.domain import AccountRef, advertiser_available, advertiser_debt, platform
+from billing.models import Account, Transfer
+from exchange.extensions import db
+
+
+@dataclass(frozen=True)
+class TakeBack:
+    from_balance_minor: int
+    as_debt_minor: int
+
+    @property
+    def amount_minor(self) -> int:
+        return self.from_balance_minor + self.as_debt_minor
+
+
+def take_back(advertiser_id: int, currency: str, amount_minor: int, reference: str) -> TakeBack:
+    """Debit ``amount_minor`` that left through Stripe, once per ``reference``."""
+    accounts = lock(advertiser_id, currency)
+    done = _recorded(reference, f"{reference}:debt")
+    if not done:
+        free = accounts[advertiser_available(advertiser_id, currency)].balance.available
+        done = ledger.record(plans.take_back(reference, advertiser_id, currency, amount_minor, free))
+    from_balance = sum(row.amount_minor for row in done if row.id == reference)
+    return TakeBack(from_balance, sum(row.amount_minor for row in done) - from_balance)
+
+
+def lock(advertiser_id: int, currency: str) -> dict[AccountRef, Account]:
+    """Lock what a take-back touches; take-backs of one advertiser then run one at a time."""
+    return ledger.lock_accounts(
+        [
+            advertiser_available(advertiser_id, currency),
+            advertiser_debt(advertiser_id, currency),
+            platform("cash_in", currency),
+        ]
+    )
+
+
+def taken_back_minor(reference: str) -> int:
+    """What the take-back ``reference`` took, from the balance and as debt."""
+    return sum(row.amount_minor for row in _recorded(reference, f"{reference}:debt"))
+
+
+def taken_back_under_minor(reference_prefix: str) -> int:
+    """What the take-backs whose references start with ``reference_prefix`` took, in all."""
+    pattern = reference_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    total = db.session.scalar(
+        select(func.sum(Transfer.amount_minor)).where(Transfer.id.like(pattern, escape="\\"))
+    )
+    return int(total or 0)
+
+
+def repay_debt(advertiser_id: int, currency: str, reference: str) -> int:
+    """Pay what the advertiser owes from its free balance, once per ``reference`` (the
+    money that arrived); returns the amount repaid."""
+    available, debt = advertiser_available(advertiser_id, currency), advertiser_debt(advertiser_id, currency)
+    accounts = lock(advertiser_id, currency)
+    done = _recorded(f"debt-repayment:{reference}")
+    if not done:
+        owed = -accounts[debt].balance.posted
+        free = accounts[available].balance.available
+        done = ledger.record(plans.debt_repayment(reference, advertiser_id, currency, owed, free))
+    return sum(row.amount_minor for row in done)
+
+
+def owed_by(advertiser_id: int, currency: str) -> int:
+    account = ledger.existing_account(advertiser_debt(advertiser_id, currency))
+    return -account.balance.posted if account else 0
+
+
+def _recorded(*transfer_ids: str) -> list[Transfer]:
+    return [row for row in (db.session.get(Transfer, tid) for tid in transfer_ids) if row is not None]
