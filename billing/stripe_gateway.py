@@ -13,6 +13,7 @@ import functools
 import stripe
 from flask import current_app
 
+from billing.reconcile import Movement
 from billing.topup_models import Topup
 from exchange.errors import AppError
 
@@ -43,6 +44,32 @@ def create_payment_intent(topup: Topup) -> tuple[str, str]:
             f"Stripe refused or could not be reached: {error.user_message or error}"
         ) from None
     return intent.id, intent.client_secret
+
+
+def balance_movements() -> list[Movement]:
+    """Every balance transaction that moved card money in or out: charges (keyed by their
+    PaymentIntent), refunds (by their charge) and dispute adjustments (by the dispute)."""
+    client = _client()
+    movements = []
+    try:
+        for txn in client.v1.balance_transactions.list(params={"limit": 100}).auto_paging_iter():
+            key = _movement_key(client, txn)
+            if key is not None:
+                movements.append(Movement(key, txn.currency.upper(), int(txn.amount)))
+    except stripe.StripeError as error:
+        raise ProviderUnavailable(f"Stripe refused or could not be reached: {error}") from None
+    return movements
+
+
+def _movement_key(client: stripe.StripeClient, txn: stripe.BalanceTransaction) -> str | None:
+    source = txn.source if isinstance(txn.source, str) else getattr(txn.source, "id", None)
+    if txn.type in ("charge", "payment") and source:
+        return f"charge {client.v1.charges.retrieve(source).payment_intent}"
+    if txn.type in ("refund", "payment_refund") and source:
+        return f"refunds of {client.v1.refunds.retrieve(source).charge}"
+    if txn.type == "adjustment" and source and source.startswith(("dp_", "du_")):
+        return f"dispute {source}"
+    return None  # payouts, fees, transfers: not money an advertiser paid in
 
 
 def _client() -> stripe.StripeClient:

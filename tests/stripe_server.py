@@ -31,7 +31,9 @@ class LocalStripe:
 
     def __enter__(self) -> LocalStripe:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "localstripe", "--port", str(self.port)],
+            # --from-scratch: localstripe otherwise loads the state every instance dumps
+            # to /tmp/localstripe.pickle, so one run would see another's payments.
+            [sys.executable, "-m", "localstripe", "--port", str(self.port), "--from-scratch"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
