@@ -8,12 +8,13 @@ from datetime import timedelta
 
 import pytest
 
+from billing.domain import advertiser_available, platform, webmaster_hold
 from exchange.actors import Actor
 from exchange.db import commit
 from exchange.errors import Conflict
 from exchange.leads.decisions import approve_lead, return_lead
 from tests.factories import auth, fund, lead_fields, make_join, make_key, make_offer, make_user, offer_data
-from tests.integration.helpers import fresh_lead, submit_and_validate
+from tests.integration.helpers import available, fresh_lead, lead_transfers, posted, submit_and_validate
 
 RATE = 1500
 
@@ -132,7 +133,18 @@ def test_a_return_one_second_inside_the_window_is_taken_and_at_its_end_refused(m
 
     frozen_clock.set(fresh_lead(leads[0].id).approved_at + window - timedelta(seconds=1))
     assert return_lead(leads[0].id, actor).status == "returned"
-    frozen_clock.set(fresh_lead(leads[1].id).approved_at + window)
+    commit()
+    first, second = leads[0].id, leads[1].id
+    assert sorted(lead_transfers(first)) == sorted(
+        f"lead:{first}:{verb}:{leg}"
+        for verb in ("reserve", "approve", "return")
+        for leg in ("payout", "margin")
+    )
+    assert available(advertiser_available(advertiser.id, "USD")) == 10 * RATE - RATE  # only one lead charged
+    assert posted(webmaster_hold(webmaster.id, "USD")) == 1000
+    assert posted(platform("revenue", "USD")) == RATE - 1000
+    frozen_clock.set(fresh_lead(second).approved_at + window)
     with pytest.raises(Conflict) as refused:
-        return_lead(leads[1].id, actor)
+        return_lead(second, actor)
     assert refused.value.code == "return_window_closed"
+    assert not any(":return:" in transfer_id for transfer_id in lead_transfers(second))
