@@ -84,6 +84,8 @@ def _register_blueprints(app: Flask) -> None:
     from advertisers.api import blp as advertiser_api
     from advertisers.views import bp as advertiser_portal
     from billing.api import blp as billing_api
+    from billing.statement_views import bp as statement_pages
+    from billing.statements_api import blp as statements_api
     from billing.topup_api import blp as topups_api
     from billing.topup_api import webhooks as stripe_webhooks
     from exchange.accounts.api import blp as keys_api
@@ -118,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
         leads_bulk_api,
         topups_api,
         notifications_api,
+        statements_api,
     )
     for blueprint in apis:
         csrf.exempt(blueprint)  # API calls carry a key, not a session cookie
@@ -127,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
         advertiser_portal,
         webmaster_portal,
         staff_portal,
+        statement_pages,
         tracking,
         hosted_forms,
         conversion_postback,

@@ -1,0 +1,189 @@
+"""Advertiser invoices: a month's charges per offer, less the month's returns (docs/money.md).
+
+An invoice is computed, not stored: the charges are the approved leads'
+posted legs (``lead:N:approve:*``, which sum to the lead's rate) debited from
+the advertiser's available account in the month, the returns the
+``lead:N:return:*`` legs credited back to it in the month. A lead approved in
+one month and returned in the next is charged on the first invoice and
+credited on the second. Top-ups received in the month are listed beside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from billing.domain import POST_PENDING, POSTED, advertiser_available
+from billing.models import Account, Transfer
+from billing.statement_domain import Month, invoice_number, parse_invoice_number
+from exchange import clock
+from exchange.accounts.models import User
+from exchange.errors import NotFound
+from exchange.extensions import db
+from exchange.leads.models import Lead
+from exchange.offers.models import Offer
+
+CHARGES = (POST_PENDING, "lead:%:approve:%")
+RETURNS = (POSTED, "lead:%:return:%")
+
+
+@dataclass
+class OfferCharges:
+    offer_id: int
+    offer_name: str
+    leads_charged: int = 0
+    charged_minor: int = 0
+    leads_returned: int = 0
+    returned_minor: int = 0
+
+    @property
+    def net_minor(self) -> int:
+        return self.charged_minor - self.returned_minor
+
+
+@dataclass(frozen=True)
+class TopupLine:
+    at: datetime
+    reference: str
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class Invoice:
+    number: str
+    advertiser_id: int
+    advertiser_name: str
+    month: Month
+    currency: str
+    final: bool  # the month is over: the invoice will not change
+    offers: list[OfferCharges] = field(default_factory=list)
+    topups: list[TopupLine] = field(default_factory=list)
+
+    @property
+    def leads_charged(self) -> int:
+        return sum(row.leads_charged for row in self.offers)
+
+    @property
+    def leads_returned(self) -> int:
+        return sum(row.leads_returned for row in self.offers)
+
+    @property
+    def charged_minor(self) -> int:
+        return sum(row.charged_minor for row in self.offers)
+
+    @property
+    def returned_minor(self) -> int:
+        return sum(row.returned_minor for row in self.offers)
+
+    @property
+    def total_minor(self) -> int:
+        """What the month cost the advertiser: charges less returns."""
+        return self.charged_minor - self.returned_minor
+
+    @property
+    def topups_minor(self) -> int:
+        return sum(row.amount_minor for row in self.topups)
+
+    @property
+    def empty(self) -> bool:
+        return not self.offers and not self.topups
+
+
+def invoice_for(advertiser: User, month: Month, currency: str) -> Invoice:
+    account_id = db.session.scalar(
+        select(Account.id).where(Account.code == advertiser_available(advertiser.id, currency).code)
+    )
+    return Invoice(
+        number=invoice_number(advertiser.id, month, currency),
+        advertiser_id=advertiser.id,
+        advertiser_name=advertiser.name,
+        month=month,
+        currency=currency,
+        final=month.end <= clock.now(),
+        offers=_offer_rows(account_id, month) if account_id else [],
+        topups=_topups(account_id, month) if account_id else [],
+    )
+
+
+def invoices_of(advertiser: User, month: Month, currency: str | None = None) -> list[Invoice]:
+    """The month's invoices, one per currency with charges, returns or top-ups in it."""
+    query = select(Account.currency).where(Account.owner_id == advertiser.id, Account.purpose == "available")
+    if currency:
+        query = query.where(Account.currency == currency)
+    invoices = [
+        invoice_for(advertiser, month, code) for code in db.session.scalars(query.order_by(Account.currency))
+    ]
+    return [invoice for invoice in invoices if not invoice.empty]
+
+
+def invoice_by_number(number: str, *, viewer: User) -> Invoice:
+    """The invoice ``number`` names, for its own advertiser or an admin; 404 for anyone else,
+    a number that names nothing, and a month that has not begun."""
+    try:
+        advertiser_id, month, currency = parse_invoice_number(number)
+    except ValueError:
+        raise NotFound("No such invoice.") from None
+    if viewer.role != "admin" and viewer.id != advertiser_id:
+        raise NotFound("No such invoice.")
+    advertiser = db.session.get(User, advertiser_id)
+    if advertiser is None or advertiser.role != "advertiser" or month.start > clock.now():
+        raise NotFound("No such invoice.")
+    return invoice_for(advertiser, month, currency)
+
+
+def _offer_rows(account_id: int, month: Month) -> list[OfferCharges]:
+    rows: dict[int, OfferCharges] = {}
+    for offer_id, name, leads, amount in _legs(account_id, month, *CHARGES, debit=True):
+        row = rows.setdefault(offer_id, OfferCharges(offer_id, name))
+        row.leads_charged, row.charged_minor = leads, amount
+    for offer_id, name, leads, amount in _legs(account_id, month, *RETURNS, debit=False):
+        row = rows.setdefault(offer_id, OfferCharges(offer_id, name))
+        row.leads_returned, row.returned_minor = leads, amount
+    return [rows[offer_id] for offer_id in sorted(rows)]
+
+
+def _legs(account_id: int, month: Month, kind: str, pattern: str, *, debit: bool) -> list[tuple]:
+    """(offer id, offer name, leads, amount) of the month's legs of one kind on the account."""
+    side = Transfer.debit_account_id if debit else Transfer.credit_account_id
+    query = (
+        select(
+            Offer.id,
+            Offer.name,
+            func.count(func.distinct(Transfer.lead_id)),
+            func.sum(Transfer.amount_minor),
+        )
+        .select_from(Transfer)
+        .join(Lead, Lead.id == Transfer.lead_id)
+        .join(Offer, Offer.id == Lead.offer_id)
+        .where(
+            side == account_id,
+            Transfer.kind == kind,
+            Transfer.id.like(pattern),
+            Transfer.created_at >= month.start,
+            Transfer.created_at < month.end,
+        )
+        .group_by(Offer.id, Offer.name)
+    )
+    return [
+        (offer_id, name, leads, int(amount)) for offer_id, name, leads, amount in db.session.execute(query)
+    ]
+
+
+def _topups(account_id: int, month: Month) -> list[TopupLine]:
+    query = (
+        select(Transfer.created_at, Transfer.id, Transfer.amount_minor)
+        .where(
+            Transfer.credit_account_id == account_id,
+            Transfer.kind == POSTED,
+            Transfer.id.like("topup:%"),
+            Transfer.created_at >= month.start,
+            Transfer.created_at < month.end,
+        )
+        .order_by(Transfer.created_at, Transfer.id)
+    )
+    return [
+        TopupLine(at, transfer_id.removeprefix("topup:"), amount)
+        for at, transfer_id, amount in db.session.execute(query)
+    ]
