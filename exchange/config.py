@@ -51,6 +51,8 @@ class BaseConfig:
     STRIPE_WEBHOOK_SECRET: str | None = None
     STRIPE_API_BASE: str | None = None
     STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+    # Stripe.js, the one external script: the top-up page's card Element comes from it.
+    STRIPE_JS_URL = "https://js.stripe.com/v3/"
     TOPUP_MINIMUM_MINOR = 500
     API_TITLE = "Lead exchange API"
     API_VERSION = "v1"
@@ -112,7 +114,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     config["REDIS_URL"] = os.environ.get("REDIS_URL") or None
     config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or None
     config["PROXY_HOPS"] = int(os.environ.get("PROXY_HOPS", "0"))
-    for name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE"):
+    for name in (
+        "STRIPE_SECRET_KEY",
+        "STRIPE_PUBLISHABLE_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "STRIPE_API_BASE",
+        "STRIPE_JS_URL",
+    ):
         if os.environ.get(name):
             config[name] = os.environ[name]
     if os.environ.get("VALIDATION_BATCH_SIZE"):

@@ -21,9 +21,19 @@ echo "== lint"
 "$BIN/ruff" check . || fail "ruff check"
 "$BIN/ruff" format --check . || fail "ruff format (run: .venv/bin/ruff format .)"
 
-echo "== fast suite (SQLite, jobs in-process)"
-EXCHANGE_TEST_BACKEND=sqlite run_pytest tests/unit tests/integration tests/api tests/e2e \
+echo "== fast suite (SQLite, jobs in-process; tests/browser in a headless Chromium)"
+EXCHANGE_TEST_BACKEND=sqlite run_pytest tests/unit tests/integration tests/api tests/e2e tests/browser \
   --junitxml=test-output/fast.xml || fail "fast suite"
+# Without Chromium the browser tests skip themselves (and fail when CI=true): say so loudly.
+if [ -x /usr/bin/chromium ]; then
+  echo "browser tests: ran in /usr/bin/chromium"
+else
+  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+  echo "!! The browser tests (tests/browser) did NOT run: no /usr/bin/chromium."
+  echo "!! Install Debian's chromium to run them: apt-get install -y chromium"
+  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+  echo "browser tests: NOT RUN (no /usr/bin/chromium)"
+fi
 
 reason=$("$BIN/python" scripts/services_probe.py)
 if [ -z "$reason" ]; then
