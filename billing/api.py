@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from billing.models import Payout
+from billing.payouts import settle_payout
 from billing.schemas import (
     BalanceSchema,
     CreditSchema,
@@ -14,7 +15,7 @@ from billing.schemas import (
     SettleSchema,
     TransferSchema,
 )
-from billing.services import balances_of, credit_advertiser, own_side, settle_payout, transfers_of
+from billing.services import balances_of, credit_advertiser, own_side, transfers_of
 from exchange.accounts.auth import api_key_required, caller
 from exchange.accounts.models import User
 from exchange.db import commit

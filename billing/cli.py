@@ -1,4 +1,4 @@
-"""``flask billing credit | check | settle-payout``."""
+"""``flask billing credit | check | settle-payout | scheduled-payouts | payout-batch``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from billing.check import run_checks
 from billing.domain import LedgerError
-from billing.services import credit_advertiser, settle_payout
+from billing.payouts import settle_payout
+from billing.services import credit_advertiser
 from exchange.accounts.models import User
 from exchange.db import commit
 from exchange.errors import AppError
@@ -59,6 +60,39 @@ def settle_payout_command(payout_id: int, outcome: str, note: str) -> None:
     click.echo(f"payout {payout.id}: {payout.status}")
 
 
+@billing_cli.command("scheduled-payouts")
+def scheduled_payouts_command() -> None:
+    """Request every scheduled payout due today (once per webmaster, currency and period)."""
+    from billing.payout_tasks import run_scheduled_payouts
+
+    click.echo(str(run_scheduled_payouts()))
+
+
+@billing_cli.command("payout-batch")
+@click.option("--currency", required=True, help="Gather the requested manual payouts in this currency.")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Write the CSV here.")
+def payout_batch_command(currency: str, output: str | None) -> None:
+    """Batch the requested manual payouts of a currency; print the CSV (or its path)."""
+    from billing.payout_batches import batch_csv, batch_view, create_batch
+
+    currency = currency.upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise click.ClickException(f"{currency!r} is not a three-letter currency code")
+    try:
+        batch = create_batch(currency, created_by_id=None)
+    except AppError as error:
+        raise click.ClickException(error.message) from None
+    commit()
+    view = batch_view(batch.id)
+    text = "".join(batch_csv(batch.id))
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        click.echo(f"batch {batch.id}: {len(view.payout_ids)} payout(s), CSV in {output}")
+    else:
+        click.echo(text, nl=False)
+
+
 @billing_cli.command("check")
 def check_command() -> None:
     """Verify the ledger's invariants; exit 1 naming each one that fails."""
@@ -72,3 +106,23 @@ def check_command() -> None:
         else:
             click.echo(f"ok   {name}")
     sys.exit(1 if failed else 0)
+
+
+@billing_cli.command("reconcile")
+def reconcile_command() -> None:
+    """Compare Stripe's balance transactions with the ledger's cash_in; exit 1 naming each difference."""
+    from billing import stripe_gateway
+    from billing.reconcile import reconcile
+
+    if not stripe_gateway.configured():
+        raise click.ClickException("Stripe is not configured (STRIPE_SECRET_KEY): nothing to reconcile")
+    try:
+        differences = reconcile()
+    except AppError as error:
+        raise click.ClickException(error.message) from None
+    for difference in differences[:100]:
+        click.echo(f"DIFF {difference}")
+    if differences:
+        click.echo(f"{len(differences)} difference(s) between Stripe and the ledger")
+        sys.exit(1)
+    click.echo("ok   Stripe's balance transactions match the ledger's cash_in")

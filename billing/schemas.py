@@ -14,6 +14,10 @@ class PayoutSchema(Schema):
     created_at = fields.DateTime()
     settled_at = fields.DateTime()
     note = fields.String()
+    rail = fields.String(metadata={"description": "manual or stripe_connect, fixed when requested"})
+    stripe_transfer_id = fields.String(metadata={"description": "The Stripe transfer (tr_...) that paid it"})
+    batch_id = fields.Integer(metadata={"description": "The manual payout batch it is in"})
+    schedule_key = fields.String(metadata={"description": "Set on a scheduled payout: its period"})
 
 
 class BalanceSchema(Schema):

@@ -1,18 +1,16 @@
-"""Money verbs, one per event (DESIGN §5). Services flush; callers commit."""
+"""Money verbs, one per event (DESIGN §5), and what each party may read of its money.
+Payouts are in ``billing.payouts``. Services flush; callers commit."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from billing import debts, ledger, plans
-from billing.domain import InsufficientFunds
-from billing.models import Account, Payout, Transfer
+from billing.models import Account, Transfer
 from billing.plans import LeadPrice
-from exchange import clock
-from exchange.errors import Conflict, Invalid, NotFound
+from exchange.errors import Invalid
 from exchange.extensions import db
 
 
@@ -21,7 +19,7 @@ def credit_advertiser(advertiser_id: int, currency: str, amount_minor: int, refe
     the advertiser owes (``billing.debts``) before it is free to spend."""
     if amount_minor <= 0:
         raise Invalid("The amount must be positive.", fields={"amount_minor": ["Must be positive."]})
-    debts.lock(advertiser_id, currency)  # the credit and the repayment under the same locks
+    debts.lock(advertiser_id, currency, open_debt=False)  # the credit and the repayment under one lock
     credit = ledger.record(plans.topup(reference, advertiser_id, currency, amount_minor))[0]
     debts.repay_debt(advertiser_id, currency, credit.id)
     return credit
@@ -47,59 +45,6 @@ def release_lead_hold(price: LeadPrice) -> None:
 
 def reverse_lead_charge(price: LeadPrice) -> None:
     ledger.record(plans.lead_return(price), lead_id=price.lead_id)
-
-
-def payout_minimum(currency: str) -> int:
-    minimums = current_app.config["PAYOUT_MINIMUM_MINOR"]
-    return int(minimums.get(currency, minimums["default"]))
-
-
-def request_payout(webmaster_id: int, currency: str, amount_minor: int) -> Payout:
-    minimum = payout_minimum(currency)
-    if amount_minor < minimum:
-        raise Invalid(
-            f"The smallest payout in {currency} is {minimum} minor units.",
-            code="below_minimum",
-            fields={"amount_minor": [f"At least {minimum}."]},
-        )
-    try:
-        with db.session.begin_nested():  # the payout and its transfer, or neither
-            payout = Payout(webmaster_id=webmaster_id, currency=currency, amount_minor=amount_minor)
-            db.session.add(payout)
-            db.session.flush()
-            ledger.record(
-                [plans.payout_request(payout.id, webmaster_id, currency, amount_minor)],
-                payout_id=payout.id,
-            )
-    except InsufficientFunds:
-        raise Invalid(
-            "Your available balance does not cover this payout.",
-            code="insufficient_funds",
-            fields={"amount_minor": ["More than your available balance."]},
-        ) from None
-    return payout
-
-
-def settle_payout(payout_id: int, *, paid: bool, settled_by_id: int | None, note: str = "") -> Payout:
-    """Mark a payout paid (post its transfer) or failed (void it), once."""
-    payout = db.session.get(Payout, payout_id)
-    if payout is None:
-        raise NotFound("No such payout.")
-    status = "paid" if paid else "failed"
-    moved = db.session.execute(
-        update(Payout)
-        .where(Payout.id == payout_id, Payout.status == "requested")
-        .values(status=status, settled_at=clock.now(), settled_by_id=settled_by_id, note=note or None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.refresh(payout)
-    if not moved:
-        if payout.status == status:
-            return payout
-        raise Conflict(f"The payout is already {payout.status}.", code="payout_settled")
-    pending = ledger.find(f"payout:{payout.id}")
-    ledger.record([plans.payout_settlement(pending, paid=paid)], payout_id=payout.id)
-    return payout
 
 
 @dataclass(frozen=True)

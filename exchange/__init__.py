@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from advertisers.api import blp as advertiser_api
     from advertisers.views import bp as advertiser_portal
     from billing.api import blp as billing_api
+    from billing.payout_api import blp as payouts_api
     from billing.statement_views import bp as statement_pages
     from billing.statements_api import blp as statements_api
     from billing.topup_api import blp as topups_api
@@ -120,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
         leads_bulk_api,
         topups_api,
         notifications_api,
+        payouts_api,
         statements_api,
     )
     for blueprint in apis:

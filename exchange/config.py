@@ -28,6 +28,8 @@ class BaseConfig:
     JOBS_RAISE_ERRORS = False
     # Smallest payout a webmaster may request, per currency, in minor units.
     PAYOUT_MINIMUM_MINOR = {"default": 1000}
+    # A Stripe Connect payout still `requested` after this long has its job queued again.
+    PAYOUT_STUCK_SECONDS = 300
     # A lead still `received` after this long is enqueued again by the sweep.
     STUCK_RECEIVED_SECONDS = 300
     # On rq workers a validation job decides its lead and up to this many received leads in all,

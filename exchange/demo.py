@@ -14,7 +14,8 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select
 
-from billing.services import credit_advertiser, request_payout
+from billing.payouts import request_payout
+from billing.services import credit_advertiser
 from exchange import clock, jobs
 from exchange.accounts.models import User
 from exchange.accounts.services import create_api_key, create_user

@@ -12,6 +12,7 @@ import threading
 
 from flask import Flask
 
+from billing.payout_tasks import payouts_job
 from exchange.leads.tasks import sweep_job
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,8 @@ log = logging.getLogger(__name__)
 PERIODIC_JOBS = (
     # (stable name, job, queue, seconds between runs)
     ("sweep", sweep_job, "periodic", 60),
+    # scheduled payouts due today; Stripe Connect payouts whose job was lost
+    ("payouts", payouts_job, "billing", 300),
 )
 
 

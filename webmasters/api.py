@@ -6,8 +6,8 @@ from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from billing.payouts import request_payout
 from billing.schemas import PayoutSchema
-from billing.services import request_payout
 from exchange.accounts.auth import actor, api_key_required, caller
 from exchange.bounds import MAX_AMOUNT_MINOR
 from exchange.db import commit

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
@@ -10,7 +12,8 @@ from sqlalchemy import func, select, text
 from billing.check import INVARIANTS
 from billing.domain import advertiser_available, webmaster_available
 from billing.models import Account, Payout, Transfer
-from billing.services import request_payout
+from billing.payout_settings import save_settings
+from billing.payouts import request_payout
 from exchange.accounts.models import User
 from exchange.accounts.services import authenticate_password, user_for_api_key
 from exchange.actors import Actor
@@ -208,6 +211,59 @@ def test_billing_settle_payout_again_is_idempotent_and_the_other_outcome_is_refu
     with live.app_context():
         assert db.session.get(Payout, payout_id).status == "paid"
         assert db.session.get(Transfer, f"payout:{payout_id}:failed") is None
+
+
+def test_billing_payout_batch_prints_the_csv_once(live, requested_payout):
+    payout_id, webmaster_id = requested_payout
+
+    result = run(live, "billing", "payout-batch", "--currency", "usd")
+    again = run(live, "billing", "payout-batch", "--currency", "USD")
+
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [(r["payout_id"], r["webmaster_id"], r["amount"], r["currency"]) for r in rows] == [
+        (str(payout_id), str(webmaster_id), "10.00", "USD")
+    ]
+    assert again.exit_code != 0 and "No requested manual payouts in USD" in again.output
+    with live.app_context():
+        payout = db.session.get(Payout, payout_id)
+        assert (payout.status, payout.batch_id is not None) == ("requested", True)  # batched, not paid
+
+
+def test_billing_payout_batch_writes_the_csv_where_asked(live, requested_payout, tmp_path):
+    payout_id, _ = requested_payout
+    path = tmp_path / "batch.csv"
+
+    result = run(live, "billing", "payout-batch", "--currency", "USD", "--output", str(path))
+
+    assert result.exit_code == 0, result.output
+    assert f"1 payout(s), CSV in {path}" in result.output
+    assert [row["payout_id"] for row in csv.DictReader(path.open(newline=""))] == [str(payout_id)]
+
+
+def test_billing_scheduled_payouts_pays_out_once_per_period(live, frozen_clock):
+    with live.app_context():
+        advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
+        offer = make_offer(advertiser, hold_seconds=0)
+        fund(advertiser, 10_000)
+        make_join(webmaster, offer)
+        lead = submit_and_validate(webmaster, offer, lead_fields(1))
+        approve_lead(lead.id, Actor(kind="user", user_id=advertiser.id, label="test"))
+        commit()
+        assert release_hold(lead.id)
+        save_settings(webmaster.id, {"schedule": "weekly", "weekday": frozen_clock.now.isoweekday()})
+        commit()
+        webmaster_id = webmaster.id
+
+    first = run(live, "billing", "scheduled-payouts")
+    second = run(live, "billing", "scheduled-payouts")
+
+    assert first.exit_code == 0, first.output
+    assert "requested=1 " in first.output and "requested=0 " in second.output
+    with live.app_context():
+        payouts = db.session.scalars(select(Payout).where(Payout.webmaster_id == webmaster_id)).all()
+        assert [(p.amount_minor, p.status) for p in payouts] == [(1000, "requested")]
+        assert available(webmaster_available(webmaster_id, "USD")) == 0
 
 
 def test_exchange_sweep_approves_what_is_due(live, frozen_clock):
