@@ -41,15 +41,15 @@ def take_back(advertiser_id: int, currency: str, amount_minor: int, reference: s
     return TakeBack(from_balance, sum(row.amount_minor for row in done) - from_balance)
 
 
-def lock(advertiser_id: int, currency: str) -> dict[AccountRef, Account]:
-    """Lock what a take-back touches; take-backs of one advertiser then run one at a time."""
-    return ledger.lock_accounts(
-        [
-            advertiser_available(advertiser_id, currency),
-            advertiser_debt(advertiser_id, currency),
-            platform("cash_in", currency),
-        ]
-    )
+def lock(advertiser_id: int, currency: str, *, open_debt: bool = True) -> dict[AccountRef, Account]:
+    """Lock, in one statement, what a take-back or a credit touches: the advertiser's
+    available, ``cash_in`` and the debt account (only if it exists, unless ``open_debt``:
+    an advertiser never refunded has none). Take-backs of one advertiser then run one at a time."""
+    debt = advertiser_debt(advertiser_id, currency)
+    refs = [advertiser_available(advertiser_id, currency), platform("cash_in", currency)]
+    if open_debt or ledger.existing_account(debt) is not None:
+        refs.append(debt)
+    return ledger.lock_accounts(refs)
 
 
 def taken_back_minor(reference: str) -> int:
@@ -70,18 +70,15 @@ def repay_debt(advertiser_id: int, currency: str, reference: str) -> int:
     """Pay what the advertiser owes from its free balance, once per ``reference`` (the
     money that arrived); returns the amount repaid."""
     available, debt = advertiser_available(advertiser_id, currency), advertiser_debt(advertiser_id, currency)
-    accounts = lock(advertiser_id, currency)
+    accounts = lock(advertiser_id, currency, open_debt=False)
+    if debt not in accounts:
+        return 0  # never owed anything
     done = _recorded(f"debt-repayment:{reference}")
     if not done:
         owed = -accounts[debt].balance.posted
         free = accounts[available].balance.available
         done = ledger.record(plans.debt_repayment(reference, advertiser_id, currency, owed, free))
     return sum(row.amount_minor for row in done)
-
-
-def owed_by(advertiser_id: int, currency: str) -> int:
-    account = ledger.existing_account(advertiser_debt(advertiser_id, currency))
-    return -account.balance.posted if account else 0
 
 
 def _recorded(*transfer_ids: str) -> list[Transfer]:
