@@ -144,7 +144,7 @@ class LockedBook:
                 planned,
                 existing=existing.planned(self.refs) if existing else None,
                 pending=pending.planned(self.refs) if pending else None,
-                pending_resolved=planned.pending_id in self.resolved | resolved,
+                pending_resolved=planned.pending_id in self.resolved or planned.pending_id in resolved,
                 debit_balance=debit_balance,
             ):
                 recorded.append(existing)
@@ -168,9 +168,8 @@ class LockedBook:
             if planned.kind in RESOLUTIONS:
                 resolved.add(planned.pending_id)
             recorded.append(row)
-        for account in self.accounts.values():  # every check passed: apply
-            if account.id in balances:
-                account.balance = balances[account.id]
+        for account_id, balance in balances.items():  # every check passed: apply
+            self.accounts[self.refs[account_id]].balance = balance
         db.session.add_all(staged.values())
         self.rows.update(staged)
         self.resolved |= resolved

@@ -107,6 +107,7 @@ class Payout(db.Model):
         CheckConstraint(
             "rail <> 'stripe_connect' OR stripe_account_id IS NOT NULL", name="connect_has_account"
         ),
+        UniqueConstraint("webmaster_id", "idempotency_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,6 +125,8 @@ class Payout(db.Model):
     # sched:<webmaster>:<currency>:<first day of the period>: one scheduled payout per period
     schedule_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("payout_batches.id"), index=True)
+    # the Idempotency-Key it was requested with: the same key asks for this payout again
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
 
 
 class PayoutBatch(db.Model):

@@ -11,10 +11,12 @@ Services flush; callers commit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from billing import ledger, plans, stripe_gateway
 from billing.domain import InsufficientFunds
@@ -33,11 +35,42 @@ def payout_minimum(currency: str) -> int:
     return int(minimums.get(currency, minimums["default"]))
 
 
+@dataclass(frozen=True)
+class PayoutRequest:
+    payout: Payout
+    replayed: bool  # an earlier request with the same Idempotency-Key
+
+
 def request_payout(
-    webmaster_id: int, currency: str, amount_minor: int, *, schedule_key: str | None = None
+    webmaster_id: int,
+    currency: str,
+    amount_minor: int,
+    *,
+    schedule_key: str | None = None,
+    idempotency_key: str | None = None,
 ) -> Payout:
     """Reserve ``amount_minor`` of the webmaster's available balance as a payout.
     ``schedule_key`` (unique) marks the one scheduled payout of a period."""
+    return ask_for_payout(
+        webmaster_id, currency, amount_minor, schedule_key=schedule_key, idempotency_key=idempotency_key
+    ).payout
+
+
+def ask_for_payout(
+    webmaster_id: int,
+    currency: str,
+    amount_minor: int,
+    *,
+    schedule_key: str | None = None,
+    idempotency_key: str | None = None,
+) -> PayoutRequest:
+    """``request_payout``, telling whether ``idempotency_key`` named an earlier request
+    (the same payout, nothing reserved again) or a new one. The same key with another
+    currency or amount is refused."""
+    if idempotency_key:
+        earlier = _by_idempotency_key(webmaster_id, idempotency_key)
+        if earlier is not None:
+            return _replay(earlier, currency, amount_minor)
     minimum = payout_minimum(currency)
     if amount_minor < minimum:
         raise Invalid(
@@ -56,6 +89,7 @@ def request_payout(
                 rail=rail,
                 stripe_account_id=account_id,
                 schedule_key=schedule_key,
+                idempotency_key=idempotency_key,
             )
             db.session.add(payout)
             db.session.flush()
@@ -69,9 +103,26 @@ def request_payout(
             code="insufficient_funds",
             fields={"amount_minor": ["More than your available balance."]},
         ) from None
+    except IntegrityError:  # the same key (or schedule) arrived concurrently
+        earlier = idempotency_key and _by_idempotency_key(webmaster_id, idempotency_key)
+        if not earlier:
+            raise
+        return _replay(earlier, currency, amount_minor)
     if rail == STRIPE_CONNECT:
         enqueue_connect_transfer(payout.id)
-    return payout
+    return PayoutRequest(payout, replayed=False)
+
+
+def _by_idempotency_key(webmaster_id: int, key: str) -> Payout | None:
+    return db.session.scalar(
+        select(Payout).where(Payout.webmaster_id == webmaster_id, Payout.idempotency_key == key)
+    )
+
+
+def _replay(earlier: Payout, currency: str, amount_minor: int) -> PayoutRequest:
+    if (earlier.currency, earlier.amount_minor) != (currency, amount_minor):
+        raise Conflict("This Idempotency-Key was used for another payout.", code="idempotency_key_reused")
+    return PayoutRequest(earlier, replayed=True)
 
 
 def _rail_of(webmaster_id: int) -> tuple[str, str | None]:

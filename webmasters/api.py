@@ -6,7 +6,7 @@ from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from billing.payouts import request_payout
+from billing.payouts import ask_for_payout
 from billing.schemas import PayoutSchema
 from exchange.accounts.auth import actor, api_key_required, caller
 from exchange.bounds import MAX_AMOUNT_MINOR
@@ -62,12 +62,7 @@ def list_participations():
 @blp.response(202, WebmasterLeadSchema)
 @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
 def submit(payload: dict):
-    key = request.headers.get("Idempotency-Key", "").strip() or None
-    if key and len(key) > 255:
-        raise Invalid(
-            "The Idempotency-Key is too long.", fields={"Idempotency-Key": ["At most 255 characters."]}
-        )
-    submission = submit_lead(caller().id, payload, actor(), idempotency_key=key)
+    submission = submit_lead(caller().id, payload, actor(), idempotency_key=idempotency_key())
     commit()  # validation is dispatched now, after the lead is visible
     headers = {"Idempotent-Replayed": "true"} if submission.replayed else {}
     return submission.lead, 202, headers
@@ -77,7 +72,23 @@ def submit(payload: dict):
 @api_key_required("webmaster")
 @blp.arguments(PayoutRequestSchema)
 @blp.response(201, PayoutSchema)
+@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
 def post_payout(data: dict):
-    payout = request_payout(caller().id, data["currency"], data["amount_minor"])
+    """With an ``Idempotency-Key``, asking again (a retry after a timeout) answers the
+    same payout with ``Idempotent-Replayed: true`` and reserves nothing more."""
+    asked = ask_for_payout(
+        caller().id, data["currency"], data["amount_minor"], idempotency_key=idempotency_key()
+    )
     commit()
-    return payout
+    headers = {"Idempotent-Replayed": "true"} if asked.replayed else {}
+    return asked.payout, 201, headers
+
+
+def idempotency_key() -> str | None:
+    """The request's ``Idempotency-Key`` header, if any (at most 255 characters)."""
+    key = request.headers.get("Idempotency-Key", "").strip() or None
+    if key and len(key) > 255:
+        raise Invalid(
+            "The Idempotency-Key is too long.", fields={"Idempotency-Key": ["At most 255 characters."]}
+        )
+    return key

@@ -1,6 +1,7 @@
 """payout rails and schedules: each webmaster's payout settings (manual or Stripe Connect,
 on demand, weekly or monthly, thresholds per currency), manual payout batches, and on
-each payout its rail, connected account, Stripe transfer, schedule key and batch
+each payout its rail, connected account, Stripe transfer, schedule key, batch and the
+Idempotency-Key it was requested with
 
 Revision ID: 0014
 Revises: 0013
@@ -71,12 +72,16 @@ def upgrade():
         batch.add_column(sa.Column("stripe_transfer_id", sa.String(length=80), nullable=True))
         batch.add_column(sa.Column("schedule_key", sa.String(length=80), nullable=True))
         batch.add_column(sa.Column("batch_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("idempotency_key", sa.String(length=255), nullable=True))
         batch.create_check_constraint("rail", "rail IN ('manual', 'stripe_connect')")
         batch.create_check_constraint(
             "connect_has_account", "rail <> 'stripe_connect' OR stripe_account_id IS NOT NULL"
         )
         batch.create_unique_constraint(op.f("uq_payouts_stripe_transfer_id"), ["stripe_transfer_id"])
         batch.create_unique_constraint(op.f("uq_payouts_schedule_key"), ["schedule_key"])
+        batch.create_unique_constraint(
+            op.f("uq_payouts_webmaster_id_idempotency_key"), ["webmaster_id", "idempotency_key"]
+        )
         batch.create_foreign_key(
             op.f("fk_payouts_batch_id_payout_batches"), "payout_batches", ["batch_id"], ["id"]
         )
@@ -87,10 +92,12 @@ def downgrade():
     with op.batch_alter_table("payouts") as batch:
         batch.drop_index(op.f("ix_payouts_batch_id"))
         batch.drop_constraint(op.f("fk_payouts_batch_id_payout_batches"), type_="foreignkey")
+        batch.drop_constraint(op.f("uq_payouts_webmaster_id_idempotency_key"), type_="unique")
         batch.drop_constraint(op.f("uq_payouts_schedule_key"), type_="unique")
         batch.drop_constraint(op.f("uq_payouts_stripe_transfer_id"), type_="unique")
         batch.drop_constraint("connect_has_account", type_="check")
         batch.drop_constraint("rail", type_="check")
+        batch.drop_column("idempotency_key")
         batch.drop_column("batch_id")
         batch.drop_column("schedule_key")
         batch.drop_column("stripe_transfer_id")

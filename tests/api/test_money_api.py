@@ -50,11 +50,10 @@ class Earner:
         commit()
         assert balance(client, self.wm_key, "available")["available_minor"] == EARNED
 
-    def request_payout(self, amount_minor: int, currency: str = "USD"):
+    def request_payout(self, amount_minor: int, currency: str = "USD", idempotency_key: str | None = None):
+        headers = auth(self.wm_key) | ({"Idempotency-Key": idempotency_key} if idempotency_key else {})
         return self.client.post(
-            "/api/v1/payouts",
-            json={"currency": currency, "amount_minor": amount_minor},
-            headers=auth(self.wm_key),
+            "/api/v1/payouts", json={"currency": currency, "amount_minor": amount_minor}, headers=headers
         )
 
     def payouts(self) -> int:
@@ -301,6 +300,25 @@ def test_only_admins_settle_payouts(client, ctx):
         response = settle(client, key, payout_id, "paid")
         assert response.status_code == 403
     assert db.session.get(Payout, payout_id, populate_existing=True).status == "requested"
+
+
+def test_a_payout_asked_again_with_its_idempotency_key_is_the_same_payout_reserved_once(client, ctx):
+    earner = Earner(client)
+
+    first = earner.request_payout(2000, idempotency_key="withdraw-2026-11-30")
+    again = earner.request_payout(2000, idempotency_key="withdraw-2026-11-30")  # a retry after a timeout
+
+    assert first.status_code == again.status_code == 201
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert (first.headers.get("Idempotent-Replayed"), again.headers["Idempotent-Replayed"]) == (None, "true")
+    assert earner.payouts() == 1
+    assert balance(client, earner.wm_key, "available")["available_minor"] == EARNED - 2000
+    other = earner.request_payout(1000, idempotency_key="withdraw-2026-11-30")  # the key, reused otherwise
+    assert other.status_code == 409
+    assert other.get_json()["error"]["code"] == "idempotency_key_reused"
+    assert earner.request_payout(1000, idempotency_key="withdraw-2026-12-01").status_code == 201
+    assert earner.payouts() == 2
+    assert balance(client, earner.wm_key, "available")["available_minor"] == EARNED - 3000
 
 
 def test_settling_an_unknown_payout_is_not_found(client, ctx):

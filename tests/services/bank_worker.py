@@ -239,14 +239,13 @@ class Worker:
         if not accounts:
             return None
         account = self.rng.choice(accounts)
-        last = db.session.scalar(select(func.max(Payout.id)).where(Payout.webmaster_id == account.owner_id))
         return {
             "webmaster_id": account.owner_id,
             "currency": account.currency,
             "amount_minor": self.rng.randrange(
                 payout_minimum(account.currency), account.balance.available + 1
             ),
-            "after_payout_id": last or 0,
+            "idempotency_key": f"bank-w{self.index}-{self.seq + 1}",
         }
 
     def choose_settle(self) -> dict | None:
@@ -321,10 +320,12 @@ class Worker:
         return str(sweep())  # one transaction per lead, committed as it goes
 
     def do_payout(self, intent: dict) -> int:
-        earlier = self.payout_made(intent)
-        if earlier is not None:
-            return earlier
-        payout = request_payout(intent["webmaster_id"], intent["currency"], intent["amount_minor"])
+        payout = request_payout(
+            intent["webmaster_id"],
+            intent["currency"],
+            intent["amount_minor"],
+            idempotency_key=intent["idempotency_key"],
+        )
         payout_id = payout.id
         self.commit_slowly()
         return payout_id
@@ -334,19 +335,6 @@ class Worker:
         status = payout.status
         self.commit_slowly()
         return status
-
-    def payout_made(self, intent: dict) -> int | None:
-        """The payout this intent already made, if any. ``request_payout`` takes no
-        idempotency key, so a client retrying a request has to look for its payout first:
-        its webmaster's payout of this amount and currency made after the intent."""
-        return db.session.scalar(
-            select(Payout.id).where(
-                Payout.webmaster_id == intent["webmaster_id"],
-                Payout.currency == intent["currency"],
-                Payout.amount_minor == intent["amount_minor"],
-                Payout.id > intent["after_payout_id"],
-            )
-        )
 
     def committed_before(self, intent: dict) -> bool | None:
         """Whether the first attempt of a redone intent had committed (for the test's
@@ -358,7 +346,8 @@ class Worker:
                 key = intent["idempotency_key"]
                 found = db.session.scalar(select(Lead.id).where(Lead.idempotency_key == key)) is not None
             elif intent["op"] == "payout":
-                found = self.payout_made(intent) is not None
+                key = intent["idempotency_key"]
+                found = db.session.scalar(select(Payout.id).where(Payout.idempotency_key == key)) is not None
             else:
                 found = None
         finally:
