@@ -63,7 +63,7 @@ def send_transfer(order: TransferOrder) -> str:
     if not stripe_gateway.configured():
         raise stripe_gateway.ProviderUnavailable("Stripe is not configured; the payout waits.")
     try:
-        transfer = stripe_gateway._client().v1.transfers.create(
+        transfer = stripe_gateway.client().v1.transfers.create(
             params={
                 "amount": order.amount_minor,
                 "currency": order.currency.lower(),

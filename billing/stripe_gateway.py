@@ -30,7 +30,7 @@ def configured() -> bool:
 def create_payment_intent(topup: Topup) -> tuple[str, str]:
     """A card PaymentIntent for the top-up: (its id, the client secret the page confirms it with)."""
     try:
-        intent = _client().v1.payment_intents.create(
+        intent = client().v1.payment_intents.create(
             params={
                 "amount": topup.amount_minor,
                 "currency": topup.currency.lower(),
@@ -49,11 +49,11 @@ def create_payment_intent(topup: Topup) -> tuple[str, str]:
 def balance_movements() -> list[Movement]:
     """Every balance transaction that moved card money in or out: charges (keyed by their
     PaymentIntent), refunds (by their charge) and dispute adjustments (by the dispute)."""
-    client = _client()
+    stripe_client = client()
     movements = []
     try:
-        for txn in client.v1.balance_transactions.list(params={"limit": 100}).auto_paging_iter():
-            key = _movement_key(client, txn)
+        for txn in stripe_client.v1.balance_transactions.list(params={"limit": 100}).auto_paging_iter():
+            key = _movement_key(stripe_client, txn)
             if key is not None:
                 movements.append(Movement(key, txn.currency.upper(), int(txn.amount)))
     except stripe.StripeError as error:
@@ -61,18 +61,19 @@ def balance_movements() -> list[Movement]:
     return movements
 
 
-def _movement_key(client: stripe.StripeClient, txn: stripe.BalanceTransaction) -> str | None:
+def _movement_key(stripe_client: stripe.StripeClient, txn: stripe.BalanceTransaction) -> str | None:
     source = txn.source if isinstance(txn.source, str) else getattr(txn.source, "id", None)
     if txn.type in ("charge", "payment") and source:
-        return f"charge {client.v1.charges.retrieve(source).payment_intent}"
+        return f"charge {stripe_client.v1.charges.retrieve(source).payment_intent}"
     if txn.type in ("refund", "payment_refund") and source:
-        return f"refunds of {client.v1.refunds.retrieve(source).charge}"
+        return f"refunds of {stripe_client.v1.refunds.retrieve(source).charge}"
     if txn.type == "adjustment" and source and source.startswith(("dp_", "du_")):
         return f"dispute {source}"
     return None  # payouts, fees, transfers: not money an advertiser paid in
 
 
-def _client() -> stripe.StripeClient:
+def client() -> stripe.StripeClient:
+    """The official library's client for this exchange's account (one per key and base)."""
     config = current_app.config
     return _client_for(config["STRIPE_SECRET_KEY"], config.get("STRIPE_API_BASE"))
 

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -102,3 +103,18 @@ def run_worker_burst(env: dict, *queues: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=300,
     )
+
+
+def available_over_http(port: int, key: str, currency: str = "USD") -> int:
+    """The caller's available balance in ``currency``, as ``GET /api/v1/balance`` shows it."""
+    reply = call(port, "GET", "/api/v1/balance", key)
+    rows = [r for r in reply.body if r["purpose"] == "available" and r["currency"] == currency]
+    return rows[0]["available_minor"] if rows else 0
+
+
+def wait_for(condition, what: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        time.sleep(0.1)

@@ -12,14 +12,13 @@ answered as the card holder would. Everything else is the page's own code."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import pytest
 
 from exchange.db import commit
 from tests.factories import make_key, make_user
-from tests.http_harness import LiveServer, call
+from tests.http_harness import LiveServer, available_over_http, wait_for
 from tests.stripe_server import PUBLISHABLE_KEY, LocalStripe
 
 PASSWORD = "correct-horse-battery"  # what the factories give every user
@@ -57,20 +56,6 @@ def site(live_app_factory, stripe_server):
     with LiveServer(app) as server:
         stripe_server.send_webhooks_to(f"http://127.0.0.1:{server.port}/webhooks/stripe")
         yield Site(f"http://127.0.0.1:{server.port}", server.port, email, key)
-
-
-def available(site: Site, currency: str = "USD") -> int:
-    reply = call(site.port, "GET", "/api/v1/balance", site.key)
-    rows = [r for r in reply.body if r["purpose"] == "available" and r["currency"] == currency]
-    return rows[0]["available_minor"] if rows else 0
-
-
-def wait_for(condition, what: str, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.1)
 
 
 def open_card_step(page, site: Site, amount: str, currency: str) -> str:
@@ -112,7 +97,7 @@ def test_an_advertiser_pays_by_card_and_the_webhook_credits_the_balance(page, si
     assert page.locator("#card-form").get_attribute("data-publishable-key") == PUBLISHABLE_KEY
     type_card(page, CARD_ASKING_FOR_3DS)
     attach_typed_card(page, stripe_server, intent_id)
-    assert available(site) == 0  # nothing is credited before Stripe says so
+    assert available_over_http(site.port, site.key) == 0  # nothing is credited before Stripe says so
 
     page.get_by_role("button", name="Pay 120.00 USD").click()
     page.get_by_role("button", name="Complete authentication").click()  # localstripe's 3-D Secure
@@ -120,7 +105,10 @@ def test_an_advertiser_pays_by_card_and_the_webhook_credits_the_balance(page, si
     result = page.locator("#card-result")
     result.filter(has_text=SUCCESS).wait_for()
     assert result.get_attribute("class") == "notice"
-    wait_for(lambda: available(site) == 12_000, "localstripe's signed webhook credits 120.00 USD")
+    wait_for(
+        lambda: available_over_http(site.port, site.key) == 12_000,
+        "localstripe's signed webhook credits 120.00 USD",
+    )
     assert stripe_server.client().v1.payment_intents.retrieve(intent_id).status == "succeeded"
     page.get_by_role("link", name="Back to your balance").click()
     page.wait_for_url("**/advertiser/")
@@ -144,4 +132,4 @@ def test_a_failed_card_authentication_shows_stripes_message_and_credits_nothing(
     assert page.get_by_role("button", name="Pay 40.00 USD").is_enabled()  # the holder may try again
     assert page.get_by_role("link", name="Back to your balance").is_hidden()
     assert stripe_server.client().v1.payment_intents.retrieve(intent_id).status == "requires_payment_method"
-    assert available(site) == 0
+    assert available_over_http(site.port, site.key) == 0

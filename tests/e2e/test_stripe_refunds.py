@@ -13,15 +13,9 @@ from __future__ import annotations
 import json
 
 from billing.stripe_signature import sign
-from tests.e2e.test_stripe_topups import (
-    available,
-    paid_topup,
-    post_webhook,
-    topup_status,
-    unix_now,
-    wait_for,
-)
-from tests.http_harness import flask_cli, process_env
+from tests.e2e.test_stripe_topups import paid_topup, post_webhook, topup_status, unix_now
+from tests.http_harness import available_over_http as available
+from tests.http_harness import flask_cli, process_env, wait_for
 from tests.stripe_server import WEBHOOK_SECRET
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import time
 from calendar import timegm
 
 import pytest
@@ -21,22 +20,9 @@ from exchange import clock
 from exchange.db import commit
 from exchange.extensions import db
 from tests.factories import make_key, make_user
-from tests.http_harness import LiveServer, call
+from tests.http_harness import LiveServer, call, wait_for
+from tests.http_harness import available_over_http as available
 from tests.stripe_server import WEBHOOK_SECRET
-
-
-def available(port: int, key: str, currency: str = "USD") -> int:
-    reply = call(port, "GET", "/api/v1/balance", key)
-    rows = [r for r in reply.body if r["purpose"] == "available" and r["currency"] == currency]
-    return rows[0]["available_minor"] if rows else 0
-
-
-def wait_for(condition, what: str, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.1)
 
 
 def topup_status(app, topup_id: int) -> str:
