@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from billing.models import Payout
-from billing.payouts import settle_payout
+from billing.payouts.services import settle_payout
 from billing.schemas import (
     BalanceSchema,
     CreditSchema,

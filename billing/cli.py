@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from billing.check import run_checks
 from billing.domain import LedgerError
-from billing.payouts import settle_payout
+from billing.payouts.services import settle_payout
 from billing.services import credit_advertiser
 from exchange.accounts.models import User
 from exchange.db import commit
@@ -63,7 +63,7 @@ def settle_payout_command(payout_id: int, outcome: str, note: str) -> None:
 @billing_cli.command("scheduled-payouts")
 def scheduled_payouts_command() -> None:
     """Request every scheduled payout due today (once per webmaster, currency and period)."""
-    from billing.payout_tasks import run_scheduled_payouts
+    from billing.payouts.tasks import run_scheduled_payouts
 
     click.echo(str(run_scheduled_payouts()))
 
@@ -73,7 +73,7 @@ def scheduled_payouts_command() -> None:
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Write the CSV here.")
 def payout_batch_command(currency: str, output: str | None) -> None:
     """Batch the requested manual payouts of a currency; print the CSV (or its path)."""
-    from billing.payout_batches import batch_csv, batch_view, create_batch
+    from billing.payouts.batches import batch_csv, batch_view, create_batch
 
     currency = currency.upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):

@@ -1,5 +1,5 @@
 """Money verbs, one per event (DESIGN §5), and what each party may read of its money.
-Payouts are in ``billing.payouts``. Services flush; callers commit."""
+Payouts are in ``billing.payouts``, statements in ``billing.statements``. Services flush; callers commit."""
 
 from __future__ import annotations
 

@@ -84,9 +84,9 @@ def _register_blueprints(app: Flask) -> None:
     from advertisers.api import blp as advertiser_api
     from advertisers.views import bp as advertiser_portal
     from billing.api import blp as billing_api
-    from billing.payout_api import blp as payouts_api
-    from billing.statement_views import bp as statement_pages
-    from billing.statements_api import blp as statements_api
+    from billing.payouts.api import blp as payouts_api
+    from billing.statements.api import blp as statements_api
+    from billing.statements.views import bp as statement_pages
     from billing.topup_api import blp as topups_api
     from billing.topup_api import webhooks as stripe_webhooks
     from exchange.accounts.api import blp as keys_api

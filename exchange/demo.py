@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select
 
-from billing.payouts import request_payout
+from billing.payouts.services import request_payout
 from billing.services import credit_advertiser
 from exchange import clock, jobs
 from exchange.accounts.models import User

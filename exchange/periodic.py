@@ -12,7 +12,7 @@ import threading
 
 from flask import Flask
 
-from billing.payout_tasks import payouts_job
+from billing.payouts.tasks import payouts_job
 from exchange.leads.tasks import sweep_job
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from billing.payouts import ask_for_payout
+from billing.payouts.services import ask_for_payout
 from billing.schemas import PayoutSchema
 from exchange.accounts.auth import actor, api_key_required, caller
 from exchange.bounds import MAX_AMOUNT_MINOR

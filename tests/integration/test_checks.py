@@ -8,7 +8,7 @@ from sqlalchemy import text
 from billing.check import INVARIANTS, run_checks
 from billing.domain import advertiser_available, webmaster_available
 from billing.models import Payout
-from billing.payouts import request_payout, settle_payout
+from billing.payouts.services import request_payout, settle_payout
 from billing.services import credit_advertiser
 from exchange.actors import Actor
 from exchange.db import commit

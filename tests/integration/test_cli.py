@@ -12,8 +12,8 @@ from sqlalchemy import func, select, text
 from billing.check import INVARIANTS
 from billing.domain import advertiser_available, webmaster_available
 from billing.models import Account, Payout, Transfer
-from billing.payout_settings import save_settings
-from billing.payouts import request_payout
+from billing.payouts.services import request_payout
+from billing.payouts.settings import save_settings
 from exchange.accounts.models import User
 from exchange.accounts.services import authenticate_password, user_for_api_key
 from exchange.actors import Actor

@@ -28,7 +28,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from billing.models import Account, Payout, Transfer
-from billing.payouts import payout_minimum, request_payout, settle_payout
+from billing.payouts.services import payout_minimum, request_payout, settle_payout
 from billing.services import credit_advertiser
 from exchange import clock
 from exchange.actors import Actor

@@ -1,4 +1,4 @@
-"""Payout schedules, periods, amounts and CSV amounts: the pure rules of billing.payout_domain."""
+"""Payout schedules, periods, amounts and CSV amounts: the pure rules of billing.payouts.domain."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from billing.payout_domain import (
+from billing.payouts.domain import (
     STRIPE_ACCOUNT_ID,
     Schedule,
     is_due,

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from billing.domain import Balance
-from billing.statement_domain import (
+from billing.statements.domain import (
     Entry,
     Month,
     describe,

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from billing.invoices import invoice_by_number, invoices_of
-from billing.revenue import revenue_report
-from billing.statement_csv import (
+from billing.statements.csv_rows import (
     REVENUE_HEADER,
     STATEMENT_HEADER,
     csv_response,
@@ -20,7 +18,9 @@ from billing.statement_csv import (
     statement_filename,
     statement_rows,
 )
-from billing.statement_schemas import (
+from billing.statements.invoices import invoice_by_number, invoices_of
+from billing.statements.revenue import revenue_report
+from billing.statements.schemas import (
     InvoiceQuerySchema,
     InvoiceSchema,
     RevenueQuerySchema,
@@ -28,7 +28,7 @@ from billing.statement_schemas import (
     StatementQuerySchema,
     StatementSchema,
 )
-from billing.statements import all_lines, statement_account, statement_of
+from billing.statements.services import all_lines, statement_account, statement_of
 from exchange.accounts.auth import api_key_required, caller
 
 blp = Blueprint("statements", __name__, url_prefix="/api/v1", description="Statements, invoices, revenue")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 
 from billing.domain import PURPOSES, AccountRef, Balance, apply_credit, apply_debit
 from billing.models import Account, Transfer
-from billing.statement_domain import STAGES, UNKNOWN_STAGE, Entry, Line, Month, running_lines
+from billing.statements.domain import STAGES, UNKNOWN_STAGE, Entry, Line, Month, running_lines
 from exchange.accounts.models import User
 from exchange.errors import Forbidden, Invalid, NotFound
 from exchange.extensions import db

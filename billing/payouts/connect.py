@@ -19,8 +19,8 @@ from sqlalchemy import select, update
 
 from billing import stripe_gateway
 from billing.models import Payout
-from billing.payout_domain import STRIPE_CONNECT
-from billing.payouts import REQUESTED, settle_payout
+from billing.payouts.domain import STRIPE_CONNECT
+from billing.payouts.services import REQUESTED, settle_payout
 from exchange.errors import Conflict
 from exchange.extensions import db
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from billing.domain import POST_PENDING, POSTED, advertiser_available
 from billing.models import Account, Transfer
-from billing.statement_domain import Month, invoice_number, parse_invoice_number
+from billing.statements.domain import Month, invoice_number, parse_invoice_number
 from exchange import clock
 from exchange.accounts.models import User
 from exchange.errors import NotFound

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from billing import stripe_gateway
 from billing.models import PayoutSettings
-from billing.payout_domain import MONTHLY, STRIPE_ACCOUNT_ID, STRIPE_CONNECT, WEEKLY, Schedule
-from billing.payouts import payout_minimum
+from billing.payouts.domain import MONTHLY, STRIPE_ACCOUNT_ID, STRIPE_CONNECT, WEEKLY, Schedule
+from billing.payouts.services import payout_minimum
 from exchange import clock
 from exchange.errors import Conflict, Invalid
 from exchange.extensions import db

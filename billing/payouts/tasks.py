@@ -9,9 +9,9 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from billing.connect_payouts import pay_out, transfer_order
-from billing.payouts import enqueue_connect_transfer, stuck_connect_payout_ids
-from billing.scheduled_payouts import ScheduledRun, due_balances, make_scheduled_payout
+from billing.payouts.connect import pay_out, transfer_order
+from billing.payouts.schedule import ScheduledRun, due_balances, make_scheduled_payout
+from billing.payouts.services import enqueue_connect_transfer, stuck_connect_payout_ids
 from exchange import clock
 from exchange.db import commit, rollback
 from exchange.errors import AppError

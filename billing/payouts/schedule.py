@@ -1,7 +1,7 @@
 """Scheduled payouts: on its schedule's day, a webmaster's whole available balance in
 each currency is requested as a payout when it reaches max(minimum, threshold).
 
-One payout per webmaster, currency and period (``billing.payout_domain``): the payout
+One payout per webmaster, currency and period (``billing.payouts.domain``): the payout
 carries its period's ``schedule_key``, unique in the database, so a second run, or two
 runs at once, make no second payout. Services flush; callers commit (one payout each).
 """
@@ -16,9 +16,9 @@ from sqlalchemy import select
 from billing import ledger
 from billing.domain import webmaster_available
 from billing.models import Account, Payout, PayoutSettings
-from billing.payout_domain import ON_DEMAND, is_due, schedule_key, scheduled_amount
-from billing.payout_settings import schedule_of
-from billing.payouts import payout_minimum, request_payout
+from billing.payouts.domain import ON_DEMAND, is_due, schedule_key, scheduled_amount
+from billing.payouts.services import payout_minimum, request_payout
+from billing.payouts.settings import schedule_of
 from exchange.extensions import db
 
 

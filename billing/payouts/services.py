@@ -5,7 +5,7 @@ Requesting reserves the amount as the pending transfer ``payout:<id>``
 the money is available again), exactly once, whichever rail it went by. The rail and
 the connected account are taken from the webmaster's payout settings when the payout
 is requested: a Stripe Connect payout is sent by a job on the ``billing`` queue
-(``billing.connect_payouts``), a manual one waits for a batch (``billing.payout_batches``).
+(``billing.payouts.connect``), a manual one waits for a batch (``billing.payouts.batches``).
 Services flush; callers commit.
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from billing import ledger, plans, stripe_gateway
 from billing.domain import InsufficientFunds
 from billing.models import Payout, PayoutSettings
-from billing.payout_domain import MANUAL, STRIPE_CONNECT
+from billing.payouts.domain import MANUAL, STRIPE_CONNECT
 from exchange import clock
 from exchange.errors import Conflict, Invalid, NotFound
 from exchange.extensions import db
@@ -169,7 +169,7 @@ def settle_payout(
 
 
 def enqueue_connect_transfer(payout_id: int) -> None:
-    from billing.payout_tasks import connect_payout_job
+    from billing.payouts.tasks import connect_payout_job
 
     enqueue_after_commit(connect_payout_job, payout_id, queue="billing", job_id=f"payout-{payout_id}")
 

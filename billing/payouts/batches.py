@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 
 from billing.models import Payout, PayoutBatch
-from billing.payout_domain import MANUAL, major_units
-from billing.payouts import FAILED, PAID, REQUESTED, settle_payout
+from billing.payouts.domain import MANUAL, major_units
+from billing.payouts.services import FAILED, PAID, REQUESTED, settle_payout
 from exchange import clock
 from exchange.accounts.models import User
 from exchange.errors import Conflict, Invalid, NotFound

@@ -18,7 +18,7 @@ from sqlalchemy import and_, case, func, or_, select
 
 from billing.domain import POST_PENDING, POSTED, platform
 from billing.models import Account, Transfer
-from billing.statement_domain import day_range
+from billing.statements.domain import day_range
 from exchange.accounts.models import User
 from exchange.extensions import db
 from exchange.leads.models import Lead

@@ -7,8 +7,8 @@ from datetime import date
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from billing.domain import PURPOSES
-from billing.revenue import GROUPS
-from billing.statement_domain import Month
+from billing.statements.domain import Month
+from billing.statements.revenue import GROUPS
 from exchange import clock
 from exchange.bounds import MAX_PAGE
 from exchange.schema_fields import currency

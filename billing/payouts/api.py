@@ -7,9 +7,9 @@ from flask import Response, stream_with_context
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from billing.payout_batches import batch_csv, batch_view, create_batch, settle_batch
-from billing.payout_domain import RAILS, SCHEDULES
-from billing.payout_settings import save_settings, settings_of
+from billing.payouts.batches import batch_csv, batch_view, create_batch, settle_batch
+from billing.payouts.domain import RAILS, SCHEDULES
+from billing.payouts.settings import save_settings, settings_of
 from exchange.accounts.auth import api_key_required, caller
 from exchange.bounds import MAX_AMOUNT_MINOR, MAX_ID
 from exchange.db import commit

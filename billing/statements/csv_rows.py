@@ -10,9 +10,9 @@ from collections.abc import Iterable, Iterator
 from flask import Response, stream_with_context
 
 from billing.domain import Balance
-from billing.revenue import RevenueReport, RevenueRow
-from billing.statement_domain import Line, Month, major_units
-from billing.statements import StatementAccount
+from billing.statements.domain import Line, Month, major_units
+from billing.statements.revenue import RevenueReport, RevenueRow
+from billing.statements.services import StatementAccount
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

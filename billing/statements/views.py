@@ -1,6 +1,6 @@
 """Pages for statements, invoices and the revenue report, for the signed-in user.
 
-The same queries as the API (billing/statements_api.py); bad input shows the
+The same queries as the API (billing/statements/api.py); bad input shows the
 form again with what to fix (422), never a stack of JSON.
 """
 
@@ -12,10 +12,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError
 from sqlalchemy import select
 
 from billing.domain import PURPOSES
-from billing.invoices import invoice_by_number, invoices_of
 from billing.models import Account
-from billing.revenue import GROUPS, revenue_report
-from billing.statement_csv import (
+from billing.statements.csv_rows import (
     REVENUE_HEADER,
     STATEMENT_HEADER,
     csv_response,
@@ -24,8 +22,15 @@ from billing.statement_csv import (
     statement_filename,
     statement_rows,
 )
-from billing.statement_schemas import InvoiceQuerySchema, RevenueQuerySchema, StatementQuerySchema, this_month
-from billing.statements import all_lines, currencies_of, statement_account, statement_of
+from billing.statements.invoices import invoice_by_number, invoices_of
+from billing.statements.revenue import GROUPS, revenue_report
+from billing.statements.schemas import (
+    InvoiceQuerySchema,
+    RevenueQuerySchema,
+    StatementQuerySchema,
+    this_month,
+)
+from billing.statements.services import all_lines, currencies_of, statement_account, statement_of
 from exchange import clock
 from exchange.accounts.views import role_required
 from exchange.errors import AppError, Forbidden
