@@ -16,7 +16,7 @@ from exchange.db import commit, rollback
 from exchange.errors import Invalid
 from exchange.extensions import db
 from exchange.leads.models import Lead
-from exchange.money import format_minor, parse_major
+from exchange.money import parse_major
 from exchange.offers.services import offers_visible_to
 
 bp = Blueprint("advertiser_portal", __name__, url_prefix="/advertiser")
@@ -74,9 +74,6 @@ def _read_amount(values: dict, currencies: list[str]) -> tuple[int | None, dict]
         amount_minor = parse_major(values["amount"], currency)
     except ValueError as error:
         return None, {"amount": [f"Write the amount like 120.00 ({error})."]}
-    minimum = current_app.config["TOPUP_MINIMUM_MINOR"]
-    if amount_minor < minimum:
-        return None, {"amount": [f"The smallest top-up is {format_minor(minimum, currency)}."]}
     if amount_minor > MAX_AMOUNT_MINOR:
         return None, {"amount": ["That amount is too large."]}
     return amount_minor, {}

@@ -26,6 +26,7 @@ from exchange.errors import AppError, Conflict, Invalid, NotFound
 from exchange.extensions import db
 from exchange.jobs import enqueue_after_commit
 from exchange.leads.funding import enqueue_funding
+from exchange.money import format_minor
 
 
 class BadWebhook(AppError):
@@ -43,8 +44,8 @@ def start_topup(advertiser_id: int, currency: str, amount_minor: int) -> tuple[T
     minimum = current_app.config["TOPUP_MINIMUM_MINOR"]
     if amount_minor < minimum:
         raise Invalid(
-            f"The smallest top-up is {minimum} minor units.",
-            fields={"amount": [f"At least {minimum} minor units."]},
+            f"The smallest top-up is {format_minor(minimum, currency)}.",
+            fields={"amount": [f"The smallest top-up is {format_minor(minimum, currency)}."]},
         )
     topup = Topup(
         advertiser_id=advertiser_id, currency=currency, amount_minor=amount_minor, status="requested"
