@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import select
 
 from billing import ledger
-from billing.domain import webmaster_available
+from billing.domain import platform, webmaster_available
 from billing.models import Account, Payout, PayoutSettings
 from billing.payouts.domain import ON_DEMAND, is_due, schedule_key, scheduled_amount
 from billing.payouts.services import payout_minimum, request_payout
@@ -63,7 +63,9 @@ def make_scheduled_payout(webmaster_id: int, currency: str, today: date) -> Payo
     if settings is None or not is_due(schedule_of(settings), today):
         return "not_due"
     ref = webmaster_available(webmaster_id, currency)
-    account = ledger.lock_accounts([ref])[ref]  # a second run waits here, then sees the key
+    # Both accounts the payout touches, in one statement (the ledger's lock order): a
+    # second run waits here, then sees the key.
+    account = ledger.lock_accounts([ref, platform("cash_out", currency)])[ref]
     key = schedule_key(webmaster_id, currency, schedule_of(settings), today)
     if db.session.scalar(select(Payout.id).where(Payout.schedule_key == key)) is not None:
         return "already"
