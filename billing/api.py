@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from billing.models import Payout
-from billing.payouts.services import settle_payout
+from billing.payouts.services import settle_by_hand
 from billing.schemas import (
     BalanceSchema,
     CreditSchema,
@@ -80,7 +80,7 @@ def admin_credit(data: dict):
 @blp.arguments(SettleSchema)
 @blp.response(200, PayoutSchema)
 def admin_settle(data: dict, payout_id: int):
-    payout = settle_payout(
+    payout = settle_by_hand(
         payout_id, paid=data["outcome"] == "paid", settled_by_id=caller().id, note=data["note"]
     )
     commit()

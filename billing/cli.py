@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from billing.check import run_checks
 from billing.domain import LedgerError
-from billing.payouts.services import settle_payout
+from billing.payouts.services import settle_by_hand
 from billing.services import credit_advertiser
 from exchange.accounts.models import User
 from exchange.db import commit
@@ -53,7 +53,7 @@ def credit_command(email: str, amount_minor: int, currency: str, reference: str 
 def settle_payout_command(payout_id: int, outcome: str, note: str) -> None:
     """Mark a requested payout paid, or failed (its money returns to available)."""
     try:
-        payout = settle_payout(payout_id, paid=outcome == "paid", settled_by_id=None, note=note)
+        payout = settle_by_hand(payout_id, paid=outcome == "paid", settled_by_id=None, note=note)
     except AppError as error:
         raise click.ClickException(error.message) from None
     commit()

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 
+from billing import ledger
+from billing.domain import platform, webmaster_available
 from billing.models import Payout, PayoutBatch
 from billing.payouts.domain import MANUAL, major_units
 from billing.payouts.services import FAILED, PAID, REQUESTED, settle_payout
@@ -130,8 +132,20 @@ def settle_batch(
     if db.session.get(PayoutBatch, batch_id) is None:
         raise NotFound("No such payout batch.")
     outcome = PAID if paid else FAILED
-    rows = db.session.execute(select(Payout.id, Payout.status).where(Payout.batch_id == batch_id))
-    statuses = {payout_id: status for payout_id, status in rows}
+    # The batch's payout rows in id order, then every account their settlements touch in
+    # one statement: the order a single settlement takes (its payout, then its accounts),
+    # so a settlement or a payout request running meanwhile cannot deadlock with this one.
+    rows = db.session.execute(
+        select(Payout.id, Payout.status, Payout.webmaster_id, Payout.currency)
+        .where(Payout.batch_id == batch_id)
+        .order_by(Payout.id)
+        .with_for_update()
+    ).all()
+    statuses = {payout_id: status for payout_id, status, _, _ in rows}
+    ledger.lock_accounts(
+        [webmaster_available(webmaster_id, currency) for _, _, webmaster_id, currency in rows]
+        + [platform("cash_out", currency) for currency in {row.currency for row in rows}]
+    )
     if payout_ids is None:
         payout_ids = [payout_id for payout_id, status in statuses.items() if status in (REQUESTED, outcome)]
     wanted = sorted(set(payout_ids))

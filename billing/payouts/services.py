@@ -168,6 +168,18 @@ def settle_payout(
     return payout
 
 
+def settle_by_hand(payout_id: int, *, paid: bool, settled_by_id: int | None, note: str = "") -> Payout:
+    """An admin's settlement of a manual payout. A Stripe Connect payout is settled only
+    by Stripe's answer to its job: settled by hand while its transfer is in flight, it
+    could be paid twice (failed here, made by Stripe) or not at all (paid here, refused)."""
+    payout = db.session.get(Payout, payout_id)
+    if payout is not None and payout.rail == STRIPE_CONNECT:
+        raise Conflict(
+            "A Stripe Connect payout is settled by Stripe's answer, not by hand.", code="settled_by_stripe"
+        )
+    return settle_payout(payout_id, paid=paid, settled_by_id=settled_by_id, note=note)
+
+
 def enqueue_connect_transfer(payout_id: int) -> None:
     from billing.payouts.tasks import connect_payout_job
 

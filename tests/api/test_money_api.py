@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from billing.models import Payout, Transfer
 from exchange.db import commit
@@ -272,6 +272,25 @@ def test_a_paid_payout_is_settled_once(client, ctx):
     assert conflict.get_json()["error"]["code"] == "payout_settled"
     assert balance(client, earner.wm_key, "available")["available_minor"] == EARNED - 2000
     assert db.session.get(Payout, payout_id, populate_existing=True).status == "paid"
+
+
+def test_a_stripe_connect_payout_cannot_be_settled_by_hand(client, ctx):
+    """Its transfer may be in flight at Stripe: only the job, by Stripe's answer, settles it."""
+    earner, key = Earner(client), admin_key()
+    payout_id = earner.request_payout(2000).get_json()["id"]
+    db.session.execute(  # as if the webmaster's rail were Stripe Connect when it asked
+        update(Payout)
+        .where(Payout.id == payout_id)
+        .values(rail="stripe_connect", stripe_account_id="acct_1TestConnected")
+    )
+    commit()
+
+    for outcome in ("paid", "failed"):
+        refused = settle(client, key, payout_id, outcome)
+        assert refused.status_code == 409, refused.get_json()
+        assert refused.get_json()["error"]["code"] == "settled_by_stripe"
+    assert db.session.get(Payout, payout_id, populate_existing=True).status == "requested"
+    assert count(Transfer, Transfer.pending_id == f"payout:{payout_id}") == 0
 
 
 def test_a_failed_payout_returns_the_money_to_available(client, ctx):
