@@ -4,11 +4,13 @@ Each handler gets the event's object and returns what it did (stored on the even
 ``charge.refunded`` carries the charge's *cumulative* ``amount_refunded``: what is
 debited is that total less what earlier refunds of the charge already took, so
 events arriving twice, or out of order, never take more than was refunded. A
-dispute takes its amount when it opens (an inquiry, ``warning_*``, takes nothing)
-and gives it back when it closes won. The money comes from the free balance first,
-the rest becomes debt (``billing.debts``); the advertiser's offers then follow the
-balance that is left (paused below their threshold), and leads that can no longer
-be reserved wait for funds.
+dispute takes its amount when it opens or, for an inquiry (``warning_*``), when it
+escalates (``charge.dispute.funds_withdrawn``), and gives it back when it closes won
+(or ``charge.dispute.funds_reinstated``); each once, in whichever order they
+arrive. The money comes from the free balance first, the rest becomes debt
+(``billing.debts``); the advertiser's offers then follow the balance that is left
+(paused below their threshold), and leads that can no longer be reserved wait for
+funds.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from billing import debts
+from billing.models import Transfer
 from billing.services import credit_advertiser
 from billing.topup_models import Topup
 from exchange.extensions import db
@@ -41,45 +44,66 @@ def charge_refunded(charge: dict) -> str:
 
 
 def dispute_created(dispute: dict) -> str:
+    """A dispute takes its amount when it opens; an inquiry (``warning_*``) takes nothing
+    until it escalates (``charge.dispute.funds_withdrawn``)."""
+    if str(dispute.get("status", "")).startswith("warning_"):
+        return f"inquiry {dispute.get('id')}: no money withdrawn"
+    return funds_withdrawn(dispute)
+
+
+def funds_withdrawn(dispute: dict) -> str:
     topup = _topup_paid_by(dispute.get("payment_intent"))
     if topup is None:
         return f"not a dispute of ours: {dispute.get('id')}"
-    if str(dispute.get("status", "")).startswith("warning_"):
-        return f"inquiry {dispute['id']}: no money withdrawn"
-    currency, amount = dispute["currency"].upper(), int(dispute["amount"])
-    taken = debts.take_back(topup.advertiser_id, currency, amount, f"dispute:{dispute['id']}")
+    currency, amount, reference = (
+        dispute["currency"].upper(),
+        int(dispute["amount"]),
+        f"dispute:{dispute['id']}",
+    )
+    debts.lock(topup.advertiser_id, currency)
+    if debts.taken_back_minor(reference):
+        return f"dispute {dispute['id']}: already withdrawn"
+    taken = debts.take_back(topup.advertiser_id, currency, amount, reference)
     message = f"A card payment of yours is disputed: {format_minor(amount, currency)} withdrawn"
     _tell(topup, "topup_disputed", message, taken)
     return f"dispute {dispute['id']}: {amount} {currency} taken back from advertiser {topup.advertiser_id}"
 
 
 def dispute_closed(dispute: dict) -> str:
+    if dispute.get("status") != "won":
+        return f"dispute {dispute.get('id')} closed {dispute.get('status')}: the money stays withdrawn"
+    return funds_reinstated(dispute)
+
+
+def funds_reinstated(dispute: dict) -> str:
+    """A won dispute's amount back, once, whichever of its events arrives first: if it
+    comes before the withdrawal, that is taken later and the two cancel out."""
     topup = _topup_paid_by(dispute.get("payment_intent"))
     if topup is None:
         return f"not a dispute of ours: {dispute.get('id')}"
-    if dispute.get("status") != "won":
-        return f"dispute {dispute['id']} closed {dispute.get('status')}: the money stays withdrawn"
-    currency = dispute["currency"].upper()
+    currency, amount = dispute["currency"].upper(), int(dispute["amount"])
+    reference = f"dispute:{dispute['id']}:reinstated"
     debts.lock(topup.advertiser_id, currency)
-    withdrawn = debts.taken_back_minor(f"dispute:{dispute['id']}")
-    if not withdrawn:
-        return f"dispute {dispute['id']} won: nothing was withdrawn"
-    credit_advertiser(topup.advertiser_id, currency, withdrawn, f"dispute:{dispute['id']}:reinstated")
+    if db.session.get(Transfer, f"topup:{reference}") is not None:
+        return f"dispute {dispute['id']}: already reinstated"
+    credit_advertiser(topup.advertiser_id, currency, amount, reference)
     enqueue_funding(topup.advertiser_id, currency)
     notify(
         topup.advertiser_id,
         "dispute_won",
-        f"A dispute was decided for you: {format_minor(withdrawn, currency)} are back.",
+        f"A dispute was decided for you: {format_minor(amount, currency)} are back.",
         currency=currency,
-        amount_minor=withdrawn,
+        amount_minor=amount,
     )
-    return f"dispute {dispute['id']} won: {withdrawn} {currency} reinstated"
+    return f"dispute {dispute['id']} won: {amount} {currency} reinstated"
 
 
 HANDLERS = {
     "charge.refunded": charge_refunded,
     "charge.dispute.created": dispute_created,
+    "charge.dispute.funds_withdrawn": funds_withdrawn,
     "charge.dispute.closed": dispute_closed,
+    "charge.dispute.funds_reinstated": funds_reinstated,
 }
 
 

@@ -178,3 +178,34 @@ def test_a_refund_of_a_charge_that_is_not_a_top_up_of_ours_changes_nothing(clien
     outcome = deliver(client, "charge.refunded", charge("pi_someone_else", 5_000, 5_000))
     assert outcome == "not a charge of ours: ch_of_pi_someone_else"
     assert free(advertiser) == 10_000
+
+
+def test_a_dispute_won_before_its_opening_arrives_still_nets_to_nothing(client, advertiser):
+    paid_topup(client, advertiser, 10_000, "pi_g")
+
+    deliver(client, "charge.dispute.closed", dispute("pi_g", 4_000, "won", "dp_late"))  # Stripe's order lost
+    assert free(advertiser) == 14_000
+    deliver(client, "charge.dispute.created", dispute("pi_g", 4_000, "needs_response", "dp_late"))
+    deliver(client, "charge.dispute.funds_withdrawn", dispute("pi_g", 4_000, "needs_response", "dp_late"))
+    deliver(client, "charge.dispute.funds_reinstated", dispute("pi_g", 4_000, "won", "dp_late"))
+
+    assert (free(advertiser), owed(advertiser)) == (10_000, 0)
+    no_violations()
+
+
+def test_an_inquiry_that_escalates_withdraws_its_amount_once(client, advertiser):
+    paid_topup(client, advertiser, 10_000, "pi_h")
+
+    deliver(client, "charge.dispute.created", dispute("pi_h", 3_000, "warning_needs_response", "dp_esc"))
+    assert free(advertiser) == 10_000
+    escalated = deliver(
+        client, "charge.dispute.funds_withdrawn", dispute("pi_h", 3_000, "needs_response", "dp_esc")
+    )
+    again = deliver(
+        client, "charge.dispute.funds_withdrawn", dispute("pi_h", 3_000, "needs_response", "dp_esc")
+    )
+
+    assert escalated.startswith("dispute dp_esc: 3000 USD taken back")
+    assert again == "dispute dp_esc: already withdrawn"
+    assert free(advertiser) == 7_000
+    no_violations()
