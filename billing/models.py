@@ -122,7 +122,7 @@ class Payout(db.Model):
     rail: Mapped[str] = mapped_column(String(20), default="manual", server_default="manual")
     stripe_account_id: Mapped[str | None] = mapped_column(String(80))
     stripe_transfer_id: Mapped[str | None] = mapped_column(String(80), unique=True)
-    # sched:<webmaster>:<currency>:<first day of the period>: one scheduled payout per period
+    # sched:<webmaster>:<currency>:<kind>:<first day of the period>: one payout per period
     schedule_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("payout_batches.id"), index=True)
     # the Idempotency-Key it was requested with: the same key asks for this payout again

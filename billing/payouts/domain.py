@@ -67,11 +67,12 @@ def is_due(schedule: Schedule, today: date) -> bool:
 
 
 def schedule_key(webmaster_id: int, currency: str, schedule: Schedule, today: date) -> str:
-    """The idempotency key of the period's scheduled payout (stored, unique, on the payout)."""
+    """The idempotency key of the period's scheduled payout (stored, unique, on the payout).
+    The schedule's kind is in it: a week and a month can start on the same day."""
     start = period_start(schedule, today)
     if start is None:
         raise ValueError("payouts on demand have no period")
-    return f"sched:{webmaster_id}:{currency}:{start.isoformat()}"
+    return f"sched:{webmaster_id}:{currency}:{schedule.kind}:{start.isoformat()}"
 
 
 def scheduled_amount(available_minor: int, minimum_minor: int, threshold_minor: int | None) -> int:

@@ -278,7 +278,7 @@ def test_a_weekly_payout_is_made_on_its_day_once_per_week(client, ctx, frozen_cl
     assert sorted(made) == ["EUR", "USD"]
     assert sorted(wednesday.requested) == sorted(p["id"] for p in made.values())
     assert (made["USD"]["amount_minor"], made["EUR"]["amount_minor"]) == (3000, 1700)  # the whole balance
-    assert made["USD"]["schedule_key"] == f"sched:{webmaster.id}:USD:2026-01-12"
+    assert made["USD"]["schedule_key"] == f"sched:{webmaster.id}:USD:weekly:2026-01-12"
     assert (webmaster.available("USD"), webmaster.available("EUR")) == (0, 0)
     assert on_demand.payouts() == [] and on_demand.available() == 4000  # no schedule: left alone
 
@@ -296,7 +296,10 @@ def test_a_weekly_payout_is_made_on_its_day_once_per_week(client, ctx, frozen_cl
 
     assert len(next_week.requested) == 1
     newest = webmaster.payouts()[0]
-    assert (newest["amount_minor"], newest["schedule_key"]) == (2500, f"sched:{webmaster.id}:USD:2026-01-19")
+    assert (newest["amount_minor"], newest["schedule_key"]) == (
+        2500,
+        f"sched:{webmaster.id}:USD:weekly:2026-01-19",
+    )
     assert_ledger_sound()
 
 
@@ -334,7 +337,7 @@ def test_a_monthly_payout_on_the_31st_is_made_on_the_last_day_of_a_short_month(c
     assert run_scheduled_payouts().requested == []
     frozen_clock.set(datetime(2026, 2, 28, 9))
     assert len(run_scheduled_payouts().requested) == 1
-    assert webmaster.payouts()[0]["schedule_key"] == f"sched:{webmaster.id}:USD:2026-02-01"
+    assert webmaster.payouts()[0]["schedule_key"] == f"sched:{webmaster.id}:USD:monthly:2026-02-01"
 
 
 # --- manual batches --------------------------------------------------------------------------

@@ -52,12 +52,12 @@ def test_payouts_on_demand_are_never_due_and_have_no_period():
 
 def test_one_key_per_webmaster_currency_and_period():
     keys = {schedule_key(7, "USD", WEDNESDAYS, date(2026, 1, d)) for d in range(12, 19)}
-    assert keys == {"sched:7:USD:2026-01-12"}
-    assert schedule_key(7, "USD", WEDNESDAYS, date(2026, 1, 21)) == "sched:7:USD:2026-01-19"
+    assert keys == {"sched:7:USD:weekly:2026-01-12"}
+    assert schedule_key(7, "USD", WEDNESDAYS, date(2026, 1, 21)) == "sched:7:USD:weekly:2026-01-19"
     assert schedule_key(7, "EUR", WEDNESDAYS, date(2026, 1, 14)) != schedule_key(
         7, "USD", WEDNESDAYS, date(2026, 1, 14)
     )
-    assert schedule_key(7, "USD", ON_THE_31ST, date(2026, 1, 31)) == "sched:7:USD:2026-01-01"
+    assert schedule_key(7, "USD", ON_THE_31ST, date(2026, 1, 31)) == "sched:7:USD:monthly:2026-01-01"
 
 
 @pytest.mark.parametrize(
@@ -119,3 +119,13 @@ def test_csv_amounts_have_exactly_the_currencys_decimals(amount, currency, text)
 )
 def test_connected_account_ids(account, valid):
     assert bool(STRIPE_ACCOUNT_ID.match(account)) is valid
+
+
+def test_a_week_and_a_month_that_start_on_the_same_day_have_two_keys():
+    monday_the_first = date(2026, 6, 1)
+    mondays = Schedule(kind="weekly", weekday=1)
+    firsts = Schedule(kind="monthly", day_of_month=1)
+    assert period_start(mondays, monday_the_first) == period_start(firsts, monday_the_first)
+    assert schedule_key(7, "USD", mondays, monday_the_first) != schedule_key(
+        7, "USD", firsts, monday_the_first
+    )
