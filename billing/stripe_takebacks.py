@@ -35,7 +35,7 @@ def charge_refunded(charge: dict) -> str:
     currency, refunded_in_all = charge["currency"].upper(), int(charge.get("amount_refunded") or 0)
     debts.lock(topup.advertiser_id, currency)  # one refund of one advertiser at a time
     prefix = f"refund:{charge['id']}:"
-    new_minor = refunded_in_all - debts.taken_back_under_minor(prefix)
+    new_minor = refunded_in_all - debts.taken_back_under_minor(topup.advertiser_id, currency, prefix)
     if new_minor <= 0:
         return f"refunds of {charge['id']} already taken back ({refunded_in_all})"
     taken = debts.take_back(topup.advertiser_id, currency, new_minor, f"{prefix}{refunded_in_all}")

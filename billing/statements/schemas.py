@@ -92,6 +92,8 @@ class RevenueQuerySchema(Schema):
         first, last = data.get("from_"), data.get("to")
         if not isinstance(first, date) or not isinstance(last, date):
             return
+        if last >= date.max:  # its end, the next midnight, is past what a date can hold
+            raise ValidationError("Must be a day before 9999-12-31.", "to")
         if first > last:
             raise ValidationError("Must not be after to.", "from")
         if (last - first).days >= MAX_REPORT_DAYS:
