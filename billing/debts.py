@@ -41,6 +41,12 @@ def take_back(advertiser_id: int, currency: str, amount_minor: int, reference: s
     return TakeBack(from_balance, sum(row.amount_minor for row in done) - from_balance)
 
 
+def open_debt(advertiser_id: int, currency: str) -> AccountRef | None:
+    """The advertiser's debt account, if it was ever opened (by a take-back)."""
+    debt = advertiser_debt(advertiser_id, currency)
+    return debt if ledger.existing_account(debt) is not None else None
+
+
 def lock(advertiser_id: int, currency: str, *, open_debt: bool = True) -> dict[AccountRef, Account]:
     """Lock, in one statement, what a take-back or a credit touches: the advertiser's
     available, ``cash_in`` and the debt account (only if it exists, unless ``open_debt``:
@@ -77,11 +83,12 @@ def taken_back_under_minor(advertiser_id: int, currency: str, reference_prefix: 
 
 def repay_debt(advertiser_id: int, currency: str, reference: str) -> int:
     """Pay what the advertiser owes from its free balance, once per ``reference`` (the
-    money that arrived); returns the amount repaid."""
+    money that arrived, or came back); returns the amount repaid. The caller has locked
+    the available and debt accounts already, in the statement that locked its own."""
     available, debt = advertiser_available(advertiser_id, currency), advertiser_debt(advertiser_id, currency)
-    accounts = lock(advertiser_id, currency, open_debt=False)
-    if debt not in accounts:
+    if ledger.existing_account(debt) is None:
         return 0  # never owed anything
+    accounts = ledger.lock_accounts([available, debt])  # the caller locked them with its own
     done = _recorded(f"debt-repayment:{reference}")
     if not done:
         owed = -accounts[debt].balance.posted

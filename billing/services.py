@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from billing import debts, ledger, plans
+from billing.domain import PlannedTransfer
 from billing.models import Account, Transfer
 from billing.plans import LeadPrice
 from exchange.errors import Invalid
@@ -36,7 +37,7 @@ def approve_lead_charge(price: LeadPrice) -> None:
 
 
 def void_lead_reservation(price: LeadPrice) -> None:
-    ledger.record(plans.lead_release(price), lead_id=price.lead_id)
+    _give_back(price, plans.lead_release(price), "void")
 
 
 def release_lead_hold(price: LeadPrice) -> None:
@@ -44,7 +45,18 @@ def release_lead_hold(price: LeadPrice) -> None:
 
 
 def reverse_lead_charge(price: LeadPrice) -> None:
-    ledger.record(plans.lead_return(price), lead_id=price.lead_id)
+    _give_back(price, plans.lead_return(price), "return")
+
+
+def _give_back(price: LeadPrice, transfers: list[PlannedTransfer], verb: str) -> None:
+    """Money coming back to the advertiser pays what it owes first, as money arriving does:
+    the debt account is locked with the others (one statement), then repaid."""
+    debt = debts.open_debt(price.advertiser_id, price.currency)
+    if debt is not None:
+        ledger.lock_accounts([ref for t in transfers for ref in (t.debit, t.credit)] + [debt])
+    ledger.record(transfers, lead_id=price.lead_id)
+    if debt is not None:
+        debts.repay_debt(price.advertiser_id, price.currency, f"lead:{price.lead_id}:{verb}")
 
 
 @dataclass(frozen=True)

@@ -31,12 +31,12 @@ INVOICE_PATTERN = re.compile(r"\AINV-([1-9]\d{0,9})-(\d{4}-\d{2})-([A-Z]{3})\Z")
 # (SQL LIKE pattern, stage), first match wins.
 STAGES: tuple[tuple[str, int], ...] = (
     ("topup:%", 0),
-    ("debt-repayment:%", 1),
     ("lead:%:reserve:%", 2),
     ("lead:%:approve:%", 3),
     ("lead:%:void:%", 3),
     ("lead:%:hold-release", 4),
     ("lead:%:return:%", 4),
+    ("debt-repayment:%", 5),  # after the money (a top-up, a void, a return) that repays it
     ("payout:%:paid", 6),
     ("payout:%:failed", 6),
     ("payout:%", 5),

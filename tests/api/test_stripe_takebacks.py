@@ -18,8 +18,10 @@ from billing.domain import advertiser_available, advertiser_debt
 from billing.stripe_signature import sign
 from billing.topup_models import StripeEvent, Topup
 from exchange import clock
+from exchange.actors import Actor
 from exchange.db import commit
 from exchange.extensions import db
+from exchange.leads.decisions import approve_lead, reject_lead, return_lead
 from tests.factories import auth, lead_fields, make_join, make_key, make_offer, make_user
 from tests.integration.helpers import available, fresh_lead, posted, submit_and_validate
 
@@ -208,4 +210,29 @@ def test_an_inquiry_that_escalates_withdraws_its_amount_once(client, advertiser)
     assert escalated.startswith("dispute dp_esc: 3000 USD taken back")
     assert again == "dispute dp_esc: already withdrawn"
     assert free(advertiser) == 7_000
+    no_violations()
+
+
+def test_money_freed_by_a_rejected_or_returned_lead_repays_the_debt_first(client, advertiser):
+    webmaster = make_user("webmaster")
+    offer = make_offer(advertiser, rate_minor=RATE, payout_minor=1000)
+    make_join(webmaster, offer)
+    paid_topup(client, advertiser, 3 * RATE, "pi_i")
+    rejected, returned, kept = (
+        submit_and_validate(webmaster, offer, lead_fields(n)).id for n in (11, 12, 13)
+    )
+    actor = Actor(kind="user", user_id=advertiser.id, label="test")
+    approve_lead(returned, actor)
+    commit()
+    deliver(client, "charge.refunded", charge("pi_i", 3 * RATE, 2_000))  # all of it was reserved
+    assert (free(advertiser), owed(advertiser)) == (0, 2_000)
+
+    reject_lead(rejected, actor, note="not interested")  # 1500 back: all of it to the debt
+    commit()
+    assert (free(advertiser), owed(advertiser)) == (0, 500)
+    return_lead(returned, actor, note="wrong number")  # 1500 back: 500 to the debt, 1000 free
+    commit()
+
+    assert (free(advertiser), owed(advertiser)) == (1_000, 0)
+    assert fresh_lead(kept).status == "pending"
     no_violations()
