@@ -53,6 +53,7 @@ class StripeConnectServer:
         self.balance_minor = balance_minor  # the platform's available Stripe balance, per currency
         self.transfers: dict[str, dict] = {}
         self.requests: list[dict] = []  # every POST /v1/transfers: headers of note and params
+        self.lookups: list[str] = []  # the query of every GET /v1/transfers (a list)
         self._answers: dict[str, tuple[dict, int, dict]] = {}  # idempotency key -> (params, status, body)
         self._lose = 0
         self._lock = threading.Lock()
@@ -75,6 +76,17 @@ class StripeConnectServer:
 
     def lose_answers(self, count: int) -> None:
         self._lose = count
+
+    def forget_idempotency_keys(self) -> None:
+        """What Stripe does to a key after 24 hours: the same key then makes a new object."""
+        with self._lock:
+            self._answers.clear()
+
+    def transfers_in_group(self, group: str) -> list[dict]:
+        """GET /v1/transfers?transfer_group=...: newest first, as Stripe lists."""
+        with self._lock:
+            found = [t for t in self.transfers.values() if t["transfer_group"] == group]
+        return list(reversed(found))
 
     @property
     def creations(self) -> int:
@@ -191,6 +203,14 @@ class StripeConnectServer:
 
             def do_GET(self) -> None:
                 if not self._authorised():
+                    return
+                path, _, query = self.path.partition("?")
+                if path == "/v1/transfers":
+                    server.lookups.append(query)
+                    group = dict(parse_qsl(query)).get("transfer_group")
+                    found = server.transfers_in_group(group) if group else list(server.transfers.values())
+                    listing = {"object": "list", "data": found, "has_more": False, "url": "/v1/transfers"}
+                    self._answer(200, listing)
                     return
                 transfer_id = self.path.removeprefix("/v1/transfers/")
                 if self.path.startswith("/v1/transfers/") and transfer_id in server.transfers:

@@ -3,10 +3,12 @@ connected account, through the official library.
 
 The transfer's idempotency key is ``payout-<id>``, so however often the job runs
 (rq's retries, the periodic job queueing a lost one again, a worker killed after
-Stripe answered) Stripe makes one transfer. A refusal Stripe means for good (a 4xx:
-no such destination, not enough money in the platform's Stripe balance) fails the
-payout, which voids its pending transfer and makes the money available again; a
-network error or a 5xx raises, and the job is tried again.
+Stripe answered) Stripe makes one transfer; and before asking, the job looks for a
+transfer of its group ``payout-<id>``, since Stripe forgets a key after 24 hours.
+A refusal Stripe means for good (a 4xx: no such destination, not enough money in
+the platform's Stripe balance) fails the payout, which voids its pending transfer
+and makes the money available again; a network error or a 5xx raises, and the job
+is tried again.
 """
 
 from __future__ import annotations
@@ -62,6 +64,9 @@ def send_transfer(order: TransferOrder) -> str:
     transfer's id. Raises ``TransferRefused`` for a final refusal, a ``StripeError`` else."""
     if not stripe_gateway.configured():
         raise stripe_gateway.ProviderUnavailable("Stripe is not configured; the payout waits.")
+    made = _made_before(order)
+    if made is not None:
+        return made
     try:
         transfer = stripe_gateway.client().v1.transfers.create(
             params={
@@ -77,6 +82,16 @@ def send_transfer(order: TransferOrder) -> str:
         code = f"{error.code}: " if error.code else ""
         raise TransferRefused(f"{code}{error.user_message or error}") from None
     return transfer.id
+
+
+def _made_before(order: TransferOrder) -> str | None:
+    """The transfer an earlier try made, found by its group (``payout-<id>``). Stripe keeps
+    an idempotency key for 24 hours only: a try after that (a job stuck for a day, Stripe
+    not configured meanwhile) would otherwise make a second transfer."""
+    listing = stripe_gateway.client().v1.transfers.list(
+        params={"transfer_group": order.idempotency_key, "limit": 1}
+    )
+    return listing.data[0].id if listing.data else None
 
 
 def pay_out(order: TransferOrder) -> str:

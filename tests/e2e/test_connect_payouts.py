@@ -149,6 +149,24 @@ def test_a_connect_payout_is_sent_as_a_stripe_transfer_and_marked_paid(market, s
     assert shop.ledger_problems() == {}
 
 
+def test_a_job_retried_after_stripe_forgot_its_key_finds_the_transfer_it_made(market, stripe_connect):
+    shop = market(JOBS_RAISE_ERRORS=False)
+    stripe_connect.lose_answers(3)  # the transfer is made, no answer arrives
+    payout_id = shop.request_payout().body["id"]
+    assert (shop.payout(payout_id).status, stripe_connect.creations) == ("requested", 1)
+    stripe_connect.forget_idempotency_keys()  # a day later, Stripe no longer knows payout-<id>
+
+    with shop.app.app_context():
+        outcome = connect_payout_job(payout_id)
+
+    assert "paid" in outcome, outcome
+    assert stripe_connect.creations == 1
+    (transfer,) = stripe_connect.transfers.values()
+    assert shop.payout(payout_id).stripe_transfer_id == transfer["id"]
+    assert (shop.available(), shop.cash_out()) == (0, EARNED)
+    assert shop.ledger_problems() == {}
+
+
 def test_a_retried_job_makes_one_transfer_when_stripes_first_answer_was_lost(market, stripe_connect):
     # In-process jobs log their failure instead of raising it into the request (as in production).
     shop = market(JOBS_RAISE_ERRORS=False)
@@ -169,9 +187,10 @@ def test_a_retried_job_makes_one_transfer_when_stripes_first_answer_was_lost(mar
         done = connect_payout_job(payout_id)  # and a duplicate delivery of the job
 
     assert "paid" in outcome and done == "nothing to do"
-    assert stripe_connect.creations == 1  # the same Idempotency-Key: Stripe answered its first transfer again
+    assert stripe_connect.creations == 1  # the library's retries carried the same Idempotency-Key
     assert {r["idempotency_key"] for r in stripe_connect.requests} == {f"payout-{payout_id}"}
-    assert len(stripe_connect.requests) == 4
+    assert len(stripe_connect.requests) == 3  # the retried job found the transfer by its group
+    assert f"transfer_group=payout-{payout_id}" in stripe_connect.lookups[-1]
     (transfer,) = stripe_connect.transfers.values()
     assert shop.payout(payout_id).stripe_transfer_id == transfer["id"]
     assert (shop.available(), shop.cash_out()) == (0, EARNED)
