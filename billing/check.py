@@ -13,7 +13,15 @@ from sqlalchemy.orm import aliased
 
 from billing.models import Account, Transfer
 from exchange.extensions import db
-from exchange.leads.domain import APPROVED, AWAITING_FUNDS, PENDING, RECEIVED, REJECTED, RETURNED
+from exchange.leads.domain import (
+    APPROVED,
+    AWAITING_FUNDS,
+    PENDING,
+    RECEIVED,
+    REJECTED,
+    RETURNED,
+    REVIEW,
+)
 from exchange.leads.models import Lead
 
 
@@ -100,7 +108,9 @@ def leads_charged_as_their_status_says() -> list[str]:
     """Each lead carries the money legs its status says, once: a pending lead
     an open reservation; an approved lead one charge, and one hold release
     once its hold was released; a returned lead one charge and one reversal,
-    and no release; a rejected lead no charge and every reservation voided."""
+    and no release; a rejected lead no charge and every reservation voided.
+    A lead reinstated by an appeal was reserved twice (``lead:N:reinstated:...``),
+    its first reservation voided; no lead is reserved more than twice."""
     rows = db.session.execute(
         select(
             Lead.id,
@@ -118,15 +128,17 @@ def leads_charged_as_their_status_says() -> list[str]:
     problems = []
     for lead_id, status, released, *counts in rows:
         reserved, voided, charged, release, reversal = (n or 0 for n in counts)
+        live = reserved - voided  # reservations neither voided nor (yet) refused
         expected = {
-            RECEIVED: (0, 0, 0, 0, 0),
-            AWAITING_FUNDS: (0, 0, 0, 0, 0),
-            PENDING: (1, 0, 0, 0, 0),
-            APPROVED: (1, 0, 1, int(released), 0),
-            RETURNED: (1, 0, 1, 0, 1),
-            REJECTED: (reserved, reserved, 0, 0, 0),
+            RECEIVED: (0, 0, 0, 0),
+            REVIEW: (0, 0, 0, 0),
+            AWAITING_FUNDS: (0, 0, 0, 0),
+            PENDING: (1, 0, 0, 0),
+            APPROVED: (1, 1, int(released), 0),
+            RETURNED: (1, 1, 0, 1),
+            REJECTED: (0, 0, 0, 0),
         }[status]
-        if (reserved, voided, charged, release, reversal) != expected or reserved > 1:
+        if (live, charged, release, reversal) != expected or reserved > 2 or voided > 1:
             problems.append(
                 f"lead {lead_id} is {status} with {reserved} reservation(s), {voided} void(s), "
                 f"{charged} charge(s), {release} hold release(s), {reversal} return(s)"

@@ -30,10 +30,17 @@ class LeadPrice:
     currency: str
     rate_minor: int  # the advertiser pays
     payout_minor: int  # the webmaster earns
+    # A lead rejected, then reinstated by an appeal, is reserved a second time: that
+    # reservation and its approval have ids of their own (``lead:N:reinstated:...``).
+    reinstated: bool = False
 
     def __post_init__(self) -> None:
         if self.payout_minor <= 0 or self.rate_minor < self.payout_minor:
             raise ValueError("a lead needs 0 < payout <= rate")
+
+    @property
+    def reservation_reference(self) -> str:
+        return f"lead:{self.lead_id}:reinstated" if self.reinstated else f"lead:{self.lead_id}"
 
     @property
     def margin_minor(self) -> int:
@@ -102,7 +109,7 @@ def lead_reservation(price: LeadPrice) -> list[PlannedTransfer]:
     source = advertiser_available(price.advertiser_id, price.currency)
     legs = [
         PlannedTransfer(
-            id=f"lead:{price.lead_id}:reserve:payout",
+            id=f"{price.reservation_reference}:reserve:payout",
             debit=source,
             credit=webmaster_hold(price.webmaster_id, price.currency),
             amount_minor=price.payout_minor,
@@ -112,7 +119,7 @@ def lead_reservation(price: LeadPrice) -> list[PlannedTransfer]:
     if price.margin_minor:
         legs.append(
             PlannedTransfer(
-                id=f"lead:{price.lead_id}:reserve:margin",
+                id=f"{price.reservation_reference}:reserve:margin",
                 debit=source,
                 credit=platform("revenue", price.currency),
                 amount_minor=price.margin_minor,

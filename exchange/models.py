@@ -11,7 +11,9 @@ from exchange.delivery.models import (
     PostbackDelivery,
     PostbackUrl,
 )
+from exchange.disputes.models import Dispute, DisputeMessage
 from exchange.leads.models import Consent, Lead, LeadEvent
+from exchange.moderation.models import ModerationAction
 from exchange.notifications import Notification
 from exchange.offers.models import Offer, Participation
 from exchange.tracking.models import Click, PostbackToken
@@ -22,10 +24,13 @@ __all__ = [
     "Click",
     "Consent",
     "DeliverySetting",
+    "Dispute",
+    "DisputeMessage",
     "Lead",
     "LeadDelivery",
     "LeadDeliveryAttempt",
     "LeadEvent",
+    "ModerationAction",
     "Notification",
     "Offer",
     "Participation",

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 ROLES = ("advertiser", "webmaster", "moderator", "admin")
+USER_STATUSES = ("active", "pending", "banned")
 KEY_SCHEME = "lx"
 
 

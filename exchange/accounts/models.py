@@ -7,15 +7,19 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange import clock
-from exchange.accounts.domain import ROLES
+from exchange.accounts.domain import ROLES, USER_STATUSES
 from exchange.extensions import db
 
 _roles_sql = ", ".join(f"'{role}'" for role in ROLES)
+_statuses_sql = ", ".join(f"'{status}'" for status in USER_STATUSES)
 
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(f"role IN ({_roles_sql})", name="role"),)
+    __table_args__ = (
+        CheckConstraint(f"role IN ({_roles_sql})", name="role"),
+        CheckConstraint(f"status IN ({_statuses_sql})", name="status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -23,6 +27,11 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active_user: Mapped[bool] = mapped_column(default=True)
+    # Partner moderation (docs/moderation.md): a new webmaster is pending until a moderator
+    # approves it; a banned one sends no clicks or leads. Why, and since when.
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    status_changed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     @property

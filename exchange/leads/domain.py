@@ -4,6 +4,8 @@ received ──validate──> rejected
 received ──validate──> pending ──approve / deadline──> approved ──return──> returned
 received ──no funds──> awaiting_funds ──funds arrive──> pending
 pending ──reject──> rejected
+received ──flagged──> review ──clear──> pending (or awaiting_funds) ; review ──reject_fraud──> rejected
+rejected ──reinstate (an appeal upheld for the webmaster)──> pending (or awaiting_funds)
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ AWAITING_FUNDS = "awaiting_funds"
 REJECTED = "rejected"
 APPROVED = "approved"
 RETURNED = "returned"
-STATES = (RECEIVED, PENDING, AWAITING_FUNDS, REJECTED, APPROVED, RETURNED)
+REVIEW = "review"  # validation flagged it: held, nothing reserved, until a moderator's verdict
+STATES = (RECEIVED, PENDING, AWAITING_FUNDS, REJECTED, APPROVED, RETURNED, REVIEW)
 # States of a lead that validation accepted: what duplicates and caps count.
 ACCEPTED = (PENDING, AWAITING_FUNDS, APPROVED, RETURNED)
 
@@ -27,6 +30,12 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (PENDING, "auto_approve"): APPROVED,
     (PENDING, "reject"): REJECTED,
     (APPROVED, "return"): RETURNED,
+    (RECEIVED, "hold_for_review"): REVIEW,
+    (REVIEW, "clear"): PENDING,
+    (REVIEW, "wait_for_funds"): AWAITING_FUNDS,
+    (REVIEW, "reject_fraud"): REJECTED,
+    (REJECTED, "reinstate"): PENDING,
+    (REJECTED, "wait_for_funds"): AWAITING_FUNDS,
 }
 ACTIONS = tuple(sorted({action for _, action in TRANSITIONS}))
 

@@ -59,6 +59,10 @@ class Lead(db.Model):
     accepted_at: Mapped[datetime | None]  # when validation accepted it (what caps count)
     review_deadline: Mapped[datetime | None] = mapped_column(index=True)
     approved_at: Mapped[datetime | None]
+    rejected_at: Mapped[datetime | None]  # when it was last rejected (an appeal's window starts)
+    # When an appeal won by the webmaster reinstated it: its price is reserved a second time,
+    # under transfer ids of their own (billing.plans.LeadPrice.round).
+    reinstated_at: Mapped[datetime | None]
     hold_until: Mapped[datetime | None] = mapped_column(index=True)
     hold_released_at: Mapped[datetime | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(255))

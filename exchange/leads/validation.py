@@ -176,6 +176,7 @@ def price_of(lead: Lead) -> LeadPrice:
         currency=lead.currency,
         rate_minor=lead.rate_minor,
         payout_minor=lead.payout_minor,
+        reinstated=lead.reinstated_at is not None,
     )
 
 

@@ -64,6 +64,17 @@ class Offer(db.Model):
     # rate; a cps offer without it is never paused for funds); ``paused_for`` says the
     # exchange paused it ("low_balance"), so that money arriving resumes it.
     low_balance_minor: Mapped[int | None] = mapped_column(BigInteger)
+    # Disputes (docs/disputes.md): how long after a rejection the webmaster may appeal, how
+    # long the other party has to answer a dispute before it goes to the moderators, and
+    # returns accepted without a dispute: for these reasons, while the webmaster's returns
+    # on the offer this month stay within a count or a percentage of its approved leads.
+    appeal_window_seconds: Mapped[int] = mapped_column(default=7 * 86400)
+    dispute_answer_seconds: Mapped[int] = mapped_column(default=3 * 86400)
+    auto_return_reasons: Mapped[list] = mapped_column(JSON, default=list)
+    auto_return_cap_count: Mapped[int | None]
+    auto_return_cap_percent: Mapped[int | None]
+    # Hold leads that validation flagged for a moderator's verdict (docs/moderation.md).
+    fraud_review: Mapped[bool] = mapped_column(default=False)
     paused_for: Mapped[str | None] = mapped_column(String(20))
     # Validation (docs/leads.md): where duplicates are looked for, the lowest temperature
     # accepted (None: any), which accepted leads are approved without review, fraud thresholds.

@@ -1,0 +1,1 @@
+"""Disputes: appeals of rejections, returns of approved leads (docs/disputes.md)."""

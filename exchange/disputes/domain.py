@@ -1,0 +1,153 @@
+"""Disputes, their states and the rules about them (docs/disputes.md). Pure.
+
+Two kinds. An **appeal**: the webmaster contests the advertiser's rejection of a lead.
+A **return**: the advertiser asks to give back an approved lead. The party that opens
+a dispute is its *claimant*; the other party must answer it within the offer's answer
+time:
+
+    awaiting_answer ──concede──> resolved      (the counterparty agrees: the claim is granted)
+    awaiting_answer ──contest──> escalated     (the counterparty disagrees: moderators decide)
+    awaiting_answer ──no answer in time──> escalated
+    awaiting_answer | escalated ──withdraw──> withdrawn   (the claimant gives up)
+    escalated ──decide──> resolved             (a moderator upholds or overturns)
+
+A decision speaks of what the advertiser did, the rejection or the return it asks for:
+**upheld** means it stands (the advertiser wins), **overturned** means it is undone (the
+webmaster wins). An appeal overturned approves the lead; a return upheld returns it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+APPEAL = "appeal"
+RETURN = "return"
+KINDS = (APPEAL, RETURN)
+
+AWAITING_ANSWER = "awaiting_answer"
+ESCALATED = "escalated"
+RESOLVED = "resolved"
+WITHDRAWN = "withdrawn"
+STATUSES = (AWAITING_ANSWER, ESCALATED, RESOLVED, WITHDRAWN)
+OPEN = (AWAITING_ANSWER, ESCALATED)
+
+UPHELD = "upheld"
+OVERTURNED = "overturned"
+OUTCOMES = (UPHELD, OVERTURNED)
+
+# Who decided: a moderator, the counterparty conceding, or an offer's automatic return rule.
+DECIDED_BY = ("moderator", "party", "rule")
+
+APPEAL_REASONS = {
+    "contact_valid": "The phone or email reaches the person who filled in the form.",
+    "consent_recorded": "The person asked to be contacted; the consent is on record.",
+    "not_duplicate": "The lead is not a duplicate of one the advertiser already had.",
+    "meets_terms": "The lead meets the offer's terms (country, fields, traffic source).",
+    "other": "Another reason, explained in the statement.",
+}
+RETURN_REASONS = {
+    "invalid_contact": "The phone or email does not reach the person (wrong, disconnected, fake).",
+    "did_not_request": "The person says they never asked to be contacted.",
+    "duplicate": "The advertiser already had this person from another source.",
+    "out_of_area": "The person is outside the area the offer serves.",
+    "underage": "The person is under the offer's minimum age.",
+    "fraud": "The lead was generated or filled in by a bot or by someone other than the person.",
+    "other": "Another reason, explained in the statement.",
+}
+REASONS = {APPEAL: APPEAL_REASONS, RETURN: RETURN_REASONS}
+
+# Who opens each kind, and who must answer it.
+CLAIMANT = {APPEAL: "webmaster", RETURN: "advertiser"}
+COUNTERPARTY = {APPEAL: "advertiser", RETURN: "webmaster"}
+
+
+class DisputeError(Exception):
+    """A move the dispute's state does not allow; ``code`` is the API's error code."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
+
+
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (AWAITING_ANSWER, "concede"): RESOLVED,
+    (AWAITING_ANSWER, "contest"): ESCALATED,
+    (AWAITING_ANSWER, "escalate"): ESCALATED,
+    (AWAITING_ANSWER, "withdraw"): WITHDRAWN,
+    (ESCALATED, "withdraw"): WITHDRAWN,
+    (ESCALATED, "decide"): RESOLVED,
+}
+ACTIONS = tuple(sorted({action for _, action in TRANSITIONS}))
+
+
+def next_status(status: str, action: str) -> str:
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        raise DisputeError(
+            f"A dispute that is {status.replace('_', ' ')} cannot be moved by {action}.",
+            code="dispute_not_open" if status not in OPEN else f"dispute_{status}",
+        ) from None
+
+
+def winner(outcome: str) -> str:
+    """``advertiser`` or ``webmaster``: upheld means what the advertiser did stands."""
+    return "advertiser" if outcome == UPHELD else "webmaster"
+
+
+def outcome_when_conceded(kind: str) -> str:
+    """The counterparty gives the claimant what it asked for."""
+    return OVERTURNED if kind == APPEAL else UPHELD
+
+
+def moves_money(kind: str, outcome: str) -> bool:
+    """An appeal overturned approves the lead; a return upheld reverses its charge."""
+    return (kind, outcome) in ((APPEAL, OVERTURNED), (RETURN, UPHELD))
+
+
+@dataclass(frozen=True)
+class Window:
+    """A span during which something may be done: open while ``now < closes_at``."""
+
+    opens_at: datetime
+    seconds: int
+
+    @property
+    def closes_at(self) -> datetime:
+        return self.opens_at + timedelta(seconds=self.seconds)
+
+    def is_open(self, now: datetime) -> bool:
+        return self.opens_at <= now < self.closes_at
+
+
+def seconds_left(deadline: datetime, now: datetime) -> int:
+    """Whole seconds until ``deadline``; negative once it has passed."""
+    return int((deadline - now).total_seconds())
+
+
+@dataclass(frozen=True)
+class ReturnRule:
+    """An offer's automatic return rule: returns with one of ``reasons`` are accepted
+    without a dispute while the webmaster's returns on the offer this month, this one
+    included, stay within ``cap_count`` and within ``cap_percent`` of its leads approved
+    on the offer this month. No reason listed: no rule. No cap: no limit of that kind."""
+
+    reasons: tuple[str, ...]
+    cap_count: int | None = None
+    cap_percent: int | None = None
+
+    def accepts(self, reason: str, returns_this_month: int, approved_this_month: int) -> bool:
+        if reason not in self.reasons:
+            return False
+        after = returns_this_month + 1
+        if self.cap_count is not None and after > self.cap_count:
+            return False
+        if self.cap_percent is not None and after * 100 > self.cap_percent * approved_this_month:
+            return False
+        return True
+
+
+def month_start(now: datetime) -> datetime:
+    """The first moment of ``now``'s UTC calendar month."""
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)

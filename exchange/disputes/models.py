@@ -1,0 +1,64 @@
+"""Disputes and their threads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from exchange import clock
+from exchange.disputes.domain import DECIDED_BY, KINDS, OUTCOMES, STATUSES
+from exchange.extensions import db
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+class Dispute(db.Model):
+    __tablename__ = "disputes"
+    __table_args__ = (
+        UniqueConstraint("lead_id", "kind"),  # one appeal and one return per lead, ever
+        CheckConstraint(f"kind IN ({_in(KINDS)})", name="kind"),
+        CheckConstraint(f"status IN ({_in(STATUSES)})", name="status"),
+        CheckConstraint(f"outcome IS NULL OR outcome IN ({_in(OUTCOMES)})", name="outcome"),
+        CheckConstraint(f"decided_by IS NULL OR decided_by IN ({_in(DECIDED_BY)})", name="decided_by"),
+        Index("ix_disputes_status_escalated_at", "status", "escalated_at"),
+        Index("ix_disputes_status_answer_due_at", "status", "answer_due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    advertiser_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    webmaster_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(32))
+    statement: Mapped[str] = mapped_column(String(4000))
+    answer_due_at: Mapped[datetime]
+    escalated_at: Mapped[datetime | None]
+    # Why it went to the moderators: "contested" by the counterparty, or "no_answer" in time.
+    escalated_because: Mapped[str | None] = mapped_column(String(16))
+    decide_by: Mapped[datetime | None]  # the moderators' deadline, once escalated
+    outcome: Mapped[str | None] = mapped_column(String(12))
+    decided_by: Mapped[str | None] = mapped_column(String(12))
+    decided_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision_reason: Mapped[str | None] = mapped_column(String(2000))
+    resolved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class DisputeMessage(db.Model):
+    """One message in a dispute's thread (the opening statement and the answer included)."""
+
+    __tablename__ = "dispute_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dispute_id: Mapped[int] = mapped_column(ForeignKey("disputes.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author_role: Mapped[str] = mapped_column(String(12))  # advertiser, webmaster, moderator, system
+    body: Mapped[str] = mapped_column(String(4000))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)

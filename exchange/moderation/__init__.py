@@ -1,0 +1,1 @@
+"""Moderation: partner approvals and bans, the fraud review queue, reputation, the audit log."""
