@@ -141,11 +141,9 @@ class ReturnRule:
         if reason not in self.reasons:
             return False
         after = returns_this_month + 1
-        if self.cap_count is not None and after > self.cap_count:
-            return False
-        if self.cap_percent is not None and after * 100 > self.cap_percent * approved_this_month:
-            return False
-        return True
+        within_count = self.cap_count is None or after <= self.cap_count
+        within_percent = self.cap_percent is None or after * 100 <= self.cap_percent * approved_this_month
+        return within_count and within_percent
 
 
 def month_start(now: datetime) -> datetime:

@@ -26,4 +26,3 @@ class ModerationAction(db.Model):
     reason: Mapped[str | None] = mapped_column(String(2000))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
-
