@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 
 from exchange.bounds import MAX_AMOUNT_MINOR, MAX_WINDOW_SECONDS
+from exchange.disputes.domain import RETURN_REASONS
 from exchange.leads.patterns import MAX_CHOICE_LENGTH, MAX_CHOICES, pattern_problem
 from exchange.offers.domain import (
     FIELD_TYPES,
@@ -149,6 +150,23 @@ class OfferCreateSchema(Schema):
         strict=True, load_default=7 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
     )
     low_balance_minor = amount()
+    # Disputes (docs/disputes.md).
+    appeal_window_seconds = ma.Integer(
+        strict=True, load_default=7 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
+    )
+    dispute_answer_seconds = ma.Integer(
+        strict=True, load_default=3 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
+    )
+    auto_return_reasons = ma.List(
+        ma.String(validate=validate.OneOf(tuple(RETURN_REASONS))), load_default=list
+    )
+    auto_return_cap_count = ma.Integer(
+        strict=True, load_default=None, allow_none=True, validate=validate.Range(min=0, max=1_000_000)
+    )
+    auto_return_cap_percent = ma.Integer(
+        strict=True, load_default=None, allow_none=True, validate=validate.Range(min=0, max=100)
+    )
+    fraud_review = ma.Boolean(load_default=False)
     # Validation (docs/leads.md).
     duplicate_scope = ma.String(load_default="offer", validate=validate.OneOf(DUPLICATE_SCOPES))
     min_temperature = ma.String(load_default=None, allow_none=True, validate=validate.OneOf(TEMPERATURES))
@@ -219,6 +237,12 @@ class _OfferPublicFields(Schema):
     hold_seconds = ma.Integer()
     review_window_seconds = ma.Integer()
     return_window_seconds = ma.Integer()
+    appeal_window_seconds = ma.Integer()
+    dispute_answer_seconds = ma.Integer()
+    auto_return_reasons = ma.List(ma.String())
+    auto_return_cap_count = ma.Integer()
+    auto_return_cap_percent = ma.Integer()
+    fraud_review = ma.Boolean()
 
 
 class CatalogOfferSchema(_OfferPublicFields):

@@ -18,8 +18,12 @@ from exchange.leads.domain import IllegalTransition, next_state
 #   received --no funds--> awaiting_funds --funds arrive--> pending
 #   pending --approve / review deadline--> approved --return upheld--> returned
 #   pending --reject--> rejected
+# and docs/moderation.md, docs/disputes.md:
+#   received --flagged by validation--> review --moderator clears--> pending (or awaiting_funds)
+#   review --moderator rejects--> rejected
+#   rejected --appeal won by the webmaster--> pending (or awaiting_funds), then approved
 # ("hold ends" makes earnings available; it is a money event, not a state.)
-EXPECTED_STATES = {"received", "pending", "awaiting_funds", "rejected", "approved", "returned"}
+EXPECTED_STATES = {"received", "pending", "awaiting_funds", "rejected", "approved", "returned", "review"}
 EXPECTED_MOVES = {
     ("received", "reject_invalid"): "rejected",
     ("received", "accept"): "pending",
@@ -29,12 +33,18 @@ EXPECTED_MOVES = {
     ("pending", "auto_approve"): "approved",  # the review deadline passed
     ("pending", "reject"): "rejected",
     ("approved", "return"): "returned",
+    ("received", "hold_for_review"): "review",
+    ("review", "clear"): "pending",
+    ("review", "wait_for_funds"): "awaiting_funds",
+    ("review", "reject_fraud"): "rejected",
+    ("rejected", "reinstate"): "pending",
+    ("rejected", "wait_for_funds"): "awaiting_funds",
 }
 EXPECTED_ACTIONS = sorted({action for _, action in EXPECTED_MOVES})
 ALL_PAIRS = [(state, action) for state in sorted(EXPECTED_STATES) for action in EXPECTED_ACTIONS]
 
 
-def test_the_states_are_the_documented_six():
+def test_the_states_are_the_documented_seven():
     assert set(domain.STATES) == EXPECTED_STATES
     assert len(domain.STATES) == len(EXPECTED_STATES)
 
@@ -44,7 +54,7 @@ def test_the_actions_are_exactly_those_of_the_documented_moves():
 
 
 def test_every_pair_is_covered_by_the_parametrisation():
-    assert len(ALL_PAIRS) == 6 * 8  # six states, eight actions
+    assert len(ALL_PAIRS) == 7 * 12  # seven states, twelve actions
 
 
 @pytest.mark.parametrize(("state", "action"), ALL_PAIRS)
@@ -58,21 +68,30 @@ def test_next_state_for_every_state_and_action(state, action):
         assert raised.value.action == action
 
 
-@pytest.mark.parametrize("state", ["rejected", "returned"])
-def test_terminal_states_have_no_way_out(state):
+def test_returned_is_terminal():
     for action in EXPECTED_ACTIONS:
         with pytest.raises(IllegalTransition):
-            next_state(state, action)
+            next_state("returned", action)
 
 
-def test_pending_is_reached_only_by_accepting_or_by_funding():
+def test_a_rejected_lead_leaves_only_when_an_appeal_reinstates_it():
+    ways_out = {action for action in EXPECTED_ACTIONS if _legal("rejected", action)}
+    assert ways_out == {"reinstate", "wait_for_funds"}
+
+
+def test_pending_is_reached_only_by_accepting_funding_clearing_or_reinstating():
     ways_in = [
         (state, action)
         for state in EXPECTED_STATES
         for action in EXPECTED_ACTIONS
         if _legal(state, action) and next_state(state, action) == "pending"
     ]
-    assert sorted(ways_in) == [("awaiting_funds", "fund"), ("received", "accept")]
+    assert sorted(ways_in) == [
+        ("awaiting_funds", "fund"),
+        ("received", "accept"),
+        ("rejected", "reinstate"),
+        ("review", "clear"),
+    ]
 
 
 def test_a_lead_can_only_be_returned_after_approval():
