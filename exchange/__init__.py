@@ -93,10 +93,15 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.accounts.views import bp as accounts_views
     from exchange.delivery.api import blp as webmaster_postbacks_api
     from exchange.delivery.delivery_api import blp as lead_delivery_api
+    from exchange.disputes.api import blp as disputes_api
     from exchange.extensions import api, csrf
     from exchange.forms.views import bp as hosted_forms
     from exchange.leads.api import blp as leads_api
     from exchange.leads.bulk_api import blp as leads_bulk_api
+    from exchange.moderation.audit_api import blp as moderation_audit_api
+    from exchange.moderation.fraud_review_api import blp as fraud_review_api
+    from exchange.moderation.partners_api import blp as partners_api
+    from exchange.moderation.reputation_api import blp as reputation_api
     from exchange.notifications import blp as notifications_api
     from exchange.offers.api import blp as offers_api
     from exchange.offers.participation_api import blp as participation_api
@@ -123,6 +128,11 @@ def _register_blueprints(app: Flask) -> None:
         notifications_api,
         payouts_api,
         statements_api,
+        disputes_api,
+        partners_api,
+        fraud_review_api,
+        reputation_api,
+        moderation_audit_api,
     )
     for blueprint in apis:
         csrf.exempt(blueprint)  # API calls carry a key, not a session cookie

@@ -56,6 +56,11 @@ class BaseConfig:
     # Stripe.js, the one external script: the top-up page's card Element comes from it.
     STRIPE_JS_URL = "https://js.stripe.com/v3/"
     TOPUP_MINIMUM_MINOR = 500
+    # Partner moderation (docs/moderation.md): "moderator" makes a new webmaster pending until
+    # a moderator approves it; "auto" approves every new webmaster at once.
+    WEBMASTER_APPROVAL = "moderator"
+    # How long moderators have to decide a dispute once it reaches their queue.
+    MODERATION_DECISION_SECONDS = 2 * 86400
     API_TITLE = "Lead exchange API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
@@ -125,6 +130,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     ):
         if os.environ.get(name):
             config[name] = os.environ[name]
+    if os.environ.get("WEBMASTER_APPROVAL"):
+        config["WEBMASTER_APPROVAL"] = os.environ["WEBMASTER_APPROVAL"]
     if os.environ.get("VALIDATION_BATCH_SIZE"):
         config["VALIDATION_BATCH_SIZE"] = max(1, int(os.environ["VALIDATION_BATCH_SIZE"]))
     config.update(overrides)
