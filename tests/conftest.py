@@ -119,6 +119,15 @@ def ctx(app, db_session):
 
 
 @pytest.fixture
+def billing_check(app, db_session):
+    """Run ``flask billing check`` (the real command) when the test ends, on the test's own
+    data: a test that leaves the ledger inconsistent fails here."""
+    yield
+    result = app.test_cli_runner().invoke(args=["billing", "check"])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture
 def frozen_clock():
     """Control time: ``frozen_clock.set(dt)`` and ``frozen_clock.advance(**timedelta_kwargs)``."""
 
