@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exchange import clock
 from exchange.disputes.domain import DECIDED_BY, KINDS, OUTCOMES, STATUSES
@@ -49,6 +49,10 @@ class Dispute(db.Model):
     resolved_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    messages: Mapped[list[DisputeMessage]] = relationship(
+        order_by="DisputeMessage.id", viewonly=True, lazy="select"
+    )
 
 
 class DisputeMessage(db.Model):

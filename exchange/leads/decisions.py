@@ -1,4 +1,4 @@
-"""Decisions on accepted leads: approve, reject, return; funding waiting leads.
+"""Decisions on accepted leads: approve, reject, return, reinstate; funding waiting leads.
 
 Every decision locks the lead's row first and checks its state under that
 lock, then moves it: a decision racing the sweep or another request sees
@@ -8,7 +8,7 @@ one order everywhere: the lead's row, then the account rows by id.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -20,6 +20,7 @@ from billing.services import (
 )
 from exchange import clock
 from exchange.actors import Actor
+from exchange.disputes.queries import return_disputed
 from exchange.errors import Conflict, NotFound
 from exchange.extensions import db
 from exchange.leads.domain import APPROVED, AWAITING_FUNDS, PENDING, REJECTED, RETURNED
@@ -64,27 +65,61 @@ def reject_lead(lead_id: int, actor: Actor, note: str | None = None) -> Lead:
         )
     if lead.review_deadline is not None and lead.review_deadline <= clock.now():
         raise Conflict("The review window has closed: silence meant approval.", code="review_window_closed")
-    _moved(move(lead, "reject", actor, note, reason_codes=["advertiser_rejected"], decision_note=note))
+    changes = {"reason_codes": ["advertiser_rejected"], "decision_note": note, "rejected_at": clock.now()}
+    _moved(move(lead, "reject", actor, note, **changes))
     void_lead_reservation(price_of(lead))
     return lead
 
 
-def return_lead(lead_id: int, actor: Actor, note: str | None = None) -> Lead:
-    """Return an approved lead within its offer's return window (never longer than the
-    hold, so its payout is still on hold)."""
+def return_lead(
+    lead_id: int, actor: Actor, note: str | None = None, *, asked_at: datetime | None = None
+) -> Lead:
+    """Return an approved lead whose payout is still on hold, if its offer's return window
+    (never longer than the hold) was open at ``asked_at``: now, or when the advertiser asked
+    (a return dispute, during which the hold is not released)."""
     lead = lock_lead(lead_id)
     if lead.status == RETURNED:
         return lead
-    now = clock.now()
-    on_hold = lead.hold_released_at is None and lead.hold_until is not None and lead.hold_until > now
-    if lead.status != APPROVED or not on_hold:
+    if lead.status != APPROVED or lead.hold_released_at is not None:
         raise Conflict("Only an approved lead still on hold can be returned.", code="lead_not_returnable")
-    window = timedelta(seconds=db.session.get(Offer, lead.offer_id).return_window_seconds)
-    if lead.approved_at + window <= now:
+    if not return_window_open(lead, asked_at or clock.now()):
         raise Conflict("The offer's return window for this lead has closed.", code="return_window_closed")
     _moved(move(lead, "return", actor, note, decision_note=note))
     reverse_lead_charge(price_of(lead))
     return lead
+
+
+def return_window_open(lead: Lead, at: datetime) -> bool:
+    window = timedelta(seconds=db.session.get(Offer, lead.offer_id).return_window_seconds)
+    return lead.approved_at <= at < lead.approved_at + window
+
+
+def reinstate_lead(lead_id: int, actor: Actor, note: str | None = None) -> Lead:
+    """Undo an advertiser's rejection (an appeal the webmaster won): reserve the lead's price
+    again, under transfer ids of its own, and approve it; or let it wait for funds, to be
+    approved once funded. The caller checked that the rejection may be appealed."""
+    lead = lock_lead(lead_id)
+    if lead.reinstated_at is not None:
+        return lead
+    if lead.status != REJECTED or lead.rate_minor is None:
+        raise Conflict(
+            "Only a rejected lead with its prices fixed can be reinstated.", code="lead_not_rejected"
+        )
+    lead.reinstated_at = clock.now()  # before reserving: the second reservation's ids depend on it
+    db.session.flush()
+    offer = db.session.get(Offer, lead.offer_id)
+    accept_if_funded(lead, offer, action="reinstate", actor=actor)
+    if lead.status == REJECTED:  # not funded, and not moved: wait for the money
+        _moved(move(lead, "wait_for_funds", actor, "advertiser balance too low"))
+    approve_if_reinstated(lead, actor)
+    return lead
+
+
+def approve_if_reinstated(lead: Lead, actor: Actor = Actor.system("appeal decision")) -> None:
+    """A lead reinstated by an appeal needs no second review once its price is reserved.
+    The caller holds the lead's row lock."""
+    if lead.status == PENDING and lead.reinstated_at is not None:
+        approve_lead(lead.id, actor, note="rejection overturned on appeal")
 
 
 def release_hold(lead_id: int) -> bool:
@@ -93,6 +128,8 @@ def release_hold(lead_id: int) -> bool:
     if lead is None or lead.status != APPROVED or lead.hold_released_at is not None:
         return False
     if lead.hold_until is None or lead.hold_until > clock.now():
+        return False
+    if return_disputed(lead.id):  # the payout stays on hold until the dispute is decided
         return False
     lead.hold_released_at = clock.now()
     release_lead_hold(price_of(lead))
@@ -133,6 +170,7 @@ def fund_waiting_lead(lead_id: int, actor: Actor) -> bool:
     offer = db.session.get(Offer, lead.offer_id)
     funded = accept_if_funded(lead, offer, action="fund", actor=actor) == PENDING
     approve_if_reported_approved(lead)
+    approve_if_reinstated(lead)
     approve_if_auto_approved(lead, offer)
     return funded
 

@@ -20,6 +20,7 @@ from exchange.actors import Actor
 from exchange.db import commit, rollback
 from exchange.delivery.lead_delivery import due_lead_ids, enqueue_lead_delivery
 from exchange.delivery.services import due_delivery_ids, enqueue_send
+from exchange.disputes.resolution import escalate_if_overdue, overdue_dispute_ids
 from exchange.errors import Conflict
 from exchange.extensions import db
 from exchange.leads.decisions import approve_lead, fund_waiting_lead, release_hold, waiting_lead_ids
@@ -41,12 +42,14 @@ class SweepReport:
     postbacks_due: int = 0
     deliveries_due: int = 0
     stripe_events: int = 0
+    disputes_escalated: int = 0
 
     def __str__(self) -> str:
         return (
             f"auto_approved={self.auto_approved} holds_released={self.holds_released} "
             f"funded={self.funded} requeued={self.requeued} postbacks_due={self.postbacks_due} "
-            f"deliveries_due={self.deliveries_due} stripe_events={self.stripe_events}"
+            f"deliveries_due={self.deliveries_due} stripe_events={self.stripe_events} "
+            f"disputes_escalated={self.disputes_escalated}"
         )
 
 
@@ -76,6 +79,8 @@ def sweep() -> SweepReport:
     for lead_id in due_lead_ids():  # the same for deliveries of leads to their advertisers
         enqueue_lead_delivery(lead_id)
         report.deliveries_due += 1
+    for dispute_id in overdue_dispute_ids():  # no answer in time: to the moderators
+        report.disputes_escalated += _each(dispute_id, escalate_if_overdue)
     for event_id in unprocessed_event_ids():  # Stripe events whose job was lost
         enqueue_event(event_id)
         report.stripe_events += 1

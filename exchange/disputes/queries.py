@@ -1,0 +1,21 @@
+"""What other features ask about disputes."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from exchange.disputes.domain import OPEN, RETURN
+from exchange.disputes.models import Dispute
+from exchange.extensions import db
+
+
+def return_disputed(lead_id: int) -> bool:
+    """Whether an advertiser's request to return this lead awaits a decision."""
+    return (
+        db.session.scalar(
+            select(Dispute.id).where(
+                Dispute.lead_id == lead_id, Dispute.kind == RETURN, Dispute.status.in_(OPEN)
+            )
+        )
+        is not None
+    )

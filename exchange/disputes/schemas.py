@@ -1,0 +1,119 @@
+"""What the API accepts and shows for disputes."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, validate
+from marshmallow import fields as ma
+
+from exchange import clock
+from exchange.bounds import MAX_ID
+from exchange.disputes.domain import (
+    APPEAL_REASONS,
+    AWAITING_ANSWER,
+    ESCALATED,
+    KINDS,
+    RETURN_REASONS,
+    STATUSES,
+    seconds_left,
+    winner,
+)
+from exchange.pagination import PageQuerySchema, page_schema
+
+ALL_REASONS = sorted(set(APPEAL_REASONS) | set(RETURN_REASONS))
+
+
+def text(max_length: int, **kwargs) -> ma.String:
+    return ma.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+class DisputeOpenSchema(Schema):
+    lead_id = ma.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    reason = ma.String(
+        required=True,
+        validate=validate.OneOf(ALL_REASONS),
+        metadata={"description": "From the list for the dispute's kind: GET /api/v1/disputes/reasons."},
+    )
+    statement = text(4000, required=True)
+
+
+class AnswerSchema(Schema):
+    accept = ma.Boolean(
+        required=True, metadata={"description": "true: concede (the claim is granted); false: contest."}
+    )
+    statement = text(4000, load_default=None)
+
+
+class MessageSchema(Schema):
+    body = text(4000, required=True)
+
+
+class DisputeDecisionSchema(Schema):
+    decision = ma.String(
+        required=True,
+        validate=validate.OneOf(["uphold", "overturn"]),
+        metadata={
+            "description": "uphold: the advertiser's rejection or return stands; overturn: it is undone."
+        },
+    )
+    reason = text(2000, required=True)
+
+
+class DisputeQuerySchema(PageQuerySchema):
+    status = ma.String(load_default=None, validate=validate.OneOf(STATUSES))
+    kind = ma.String(load_default=None, validate=validate.OneOf(KINDS))
+    lead_id = ma.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+
+
+class QueueQuerySchema(PageQuerySchema):
+    status = ma.String(load_default=ESCALATED, validate=validate.OneOf([ESCALATED, AWAITING_ANSWER]))
+
+
+class MessageViewSchema(Schema):
+    id = ma.Integer()
+    author_id = ma.Integer()
+    author_role = ma.String()
+    body = ma.String()
+    created_at = ma.DateTime()
+
+
+class DisputeViewSchema(Schema):
+    id = ma.Integer()
+    lead_id = ma.Integer()
+    kind = ma.String()
+    status = ma.String()
+    reason = ma.String()
+    statement = ma.String()
+    advertiser_id = ma.Integer()
+    webmaster_id = ma.Integer()
+    opened_by_id = ma.Integer()
+    answer_due_at = ma.DateTime()
+    escalated_at = ma.DateTime()
+    escalated_because = ma.String()
+    decide_by = ma.DateTime()
+    seconds_left = ma.Method(
+        "_seconds_left",
+        metadata={
+            "description": "Until the answer is due (awaiting_answer) or the moderators' deadline "
+            "(escalated); negative once passed; null otherwise."
+        },
+    )
+    outcome = ma.String()
+    winner = ma.Method("_winner", metadata={"description": "advertiser or webmaster, once resolved."})
+    decided_by = ma.String()
+    decision_reason = ma.String()
+    resolved_at = ma.DateTime()
+    created_at = ma.DateTime()
+
+    def _seconds_left(self, dispute) -> int | None:
+        deadline = {AWAITING_ANSWER: dispute.answer_due_at, ESCALATED: dispute.decide_by}.get(dispute.status)
+        return seconds_left(deadline, clock.now()) if deadline else None
+
+    def _winner(self, dispute) -> str | None:
+        return winner(dispute.outcome) if dispute.outcome else None
+
+
+class DisputeWithThreadSchema(DisputeViewSchema):
+    messages = ma.List(ma.Nested(MessageViewSchema))
+
+
+DisputePageSchema = page_schema(DisputeViewSchema)

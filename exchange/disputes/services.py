@@ -1,0 +1,157 @@
+"""Opening disputes and everything the parties do with them: answer, talk, withdraw.
+
+Every service locks the lead's row first, then the dispute's (the lock order of
+DESIGN §5, extended: lead, dispute, accounts), so two answers, a decision and the
+deadline sweep on one dispute run one after the other and each sees the other's
+result. Services flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from exchange import clock
+from exchange.accounts.models import User
+from exchange.actors import Actor
+from exchange.disputes import domain
+from exchange.disputes.access import add_message, lock_dispute, party_id
+from exchange.disputes.auto_returns import rule_accepts
+from exchange.disputes.domain import APPEAL, AWAITING_ANSWER, CLAIMANT, COUNTERPARTY, RETURN, Window
+from exchange.disputes.models import Dispute, DisputeMessage
+from exchange.disputes.resolution import KIND_NAMES, escalate, resolve
+from exchange.errors import Conflict, Forbidden, Invalid, NotFound
+from exchange.extensions import db
+from exchange.leads.domain import APPROVED, REJECTED
+from exchange.leads.models import Lead
+from exchange.leads.validation import lock_lead
+from exchange.notifications import notify
+from exchange.offers.models import Offer
+
+RULE = Actor.system("automatic return rule")
+
+
+def open_dispute(user: User, actor: Actor, lead_id: int, reason: str, statement: str) -> Dispute:
+    """A webmaster appeals a rejection; an advertiser asks to return an approved lead."""
+    kind = {"webmaster": APPEAL, "advertiser": RETURN}.get(user.role)
+    if kind is None:
+        raise Forbidden("Only the lead's webmaster or advertiser can open a dispute.", code="wrong_role")
+    lead = lock_lead(lead_id)
+    if lead is None or party_id(lead, user.role) != user.id:
+        raise NotFound("No such lead.")
+    if reason not in domain.REASONS[kind]:
+        allowed = ", ".join(domain.REASONS[kind])
+        raise Invalid(
+            "The reason is not one of the list.", fields={"reason": [f"Must be one of: {allowed}."]}
+        )
+    earlier = db.session.scalar(select(Dispute).where(Dispute.lead_id == lead.id, Dispute.kind == kind))
+    if earlier is not None:
+        raise Conflict(f"This lead already has {kind} dispute {earlier.id}.", code="dispute_exists")
+    offer = db.session.get(Offer, lead.offer_id)
+    now = clock.now()
+    _check_disputable(kind, lead, offer, now)
+    dispute = Dispute(
+        lead_id=lead.id,
+        kind=kind,
+        status=AWAITING_ANSWER,
+        advertiser_id=lead.advertiser_id,
+        webmaster_id=lead.webmaster_id,
+        opened_by_id=user.id,
+        reason=reason,
+        statement=statement,
+        answer_due_at=now + timedelta(seconds=offer.dispute_answer_seconds),
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(dispute)
+    db.session.flush()
+    add_message(dispute, user.id, user.role, statement)
+    if kind == RETURN and rule_accepts(offer, lead, reason, now):
+        add_message(dispute, None, "system", "Accepted by the offer's automatic return rule.")
+        resolve(dispute, domain.UPHELD, "rule", RULE, f"automatic return rule ({reason})")
+        return dispute
+    counterparty = COUNTERPARTY[kind]
+    notify(
+        party_id(lead, counterparty),
+        f"dispute_opened_{kind}",
+        f"A {KIND_NAMES[kind]} was opened on lead {lead.id} ({reason}); "
+        f"answer by {dispute.answer_due_at:%Y-%m-%d %H:%M} UTC.",
+        dispute_id=dispute.id,
+        lead_id=lead.id,
+    )
+    return dispute
+
+
+def _check_disputable(kind: str, lead: Lead, offer: Offer, now) -> None:
+    if kind == APPEAL:
+        appealable = (
+            lead.status == REJECTED and "advertiser_rejected" in (lead.reason_codes or []) and lead.rate_minor
+        )
+        if not appealable:
+            raise Conflict("Only a lead its advertiser rejected can be appealed.", code="lead_not_appealable")
+        if lead.rejected_at is None or not Window(lead.rejected_at, offer.appeal_window_seconds).is_open(now):
+            raise Conflict("The offer's appeal window for this lead has closed.", code="appeal_window_closed")
+        return
+    if lead.status != APPROVED or lead.hold_released_at is not None:
+        raise Conflict("Only an approved lead still on hold can be returned.", code="lead_not_returnable")
+    if not Window(lead.approved_at, offer.return_window_seconds).is_open(now):
+        raise Conflict("The offer's return window for this lead has closed.", code="return_window_closed")
+
+
+def answer_dispute(user: User, actor: Actor, dispute_id: int, accept: bool, statement: str | None) -> Dispute:
+    """The counterparty concedes (the claim is granted at once) or contests (the dispute goes
+    to the moderators), before its answer is due."""
+    dispute = lock_dispute(dispute_id, user)
+    if user.role != COUNTERPARTY[dispute.kind]:
+        raise Forbidden("Only the other party answers a dispute.", code="not_the_counterparty")
+    domain.next_status(dispute.status, "concede" if accept else "contest")  # refuses a closed dispute
+    if clock.now() >= dispute.answer_due_at:
+        raise Conflict(
+            "The time to answer has passed; the moderators will decide.", code="answer_deadline_passed"
+        )
+    if statement:
+        add_message(dispute, user.id, user.role, statement)
+    if accept:
+        resolve(dispute, domain.outcome_when_conceded(dispute.kind), "party", actor, statement or "conceded")
+    else:
+        escalate(dispute, "contested")
+    return dispute
+
+
+def post_message(user: User, dispute_id: int, body: str) -> DisputeMessage:
+    """Either party, or a moderator, adds to an open dispute's thread."""
+    dispute = lock_dispute(dispute_id, user)
+    if dispute.status not in domain.OPEN:
+        raise Conflict(f"The dispute is {dispute.status}; its thread is closed.", code="dispute_closed")
+    message = add_message(dispute, user.id, user.role, body)
+    for role in ("advertiser", "webmaster"):
+        if role != user.role:
+            notify(
+                party_id(dispute, role),
+                "dispute_message",
+                f"New message in {KIND_NAMES[dispute.kind]} {dispute.id} on lead {dispute.lead_id}.",
+                dispute_id=dispute.id,
+            )
+    return message
+
+
+def withdraw_dispute(user: User, dispute_id: int) -> Dispute:
+    """The claimant gives up; nothing changes on the lead."""
+    dispute = lock_dispute(dispute_id, user)
+    if user.role != CLAIMANT[dispute.kind]:
+        raise Forbidden("Only the party that opened a dispute can withdraw it.", code="not_the_claimant")
+    if dispute.status == domain.WITHDRAWN:
+        return dispute
+    dispute.status = domain.next_status(dispute.status, "withdraw")
+    dispute.updated_at = dispute.resolved_at = clock.now()
+    add_message(dispute, user.id, user.role, "Withdrawn.")
+    counterparty = COUNTERPARTY[dispute.kind]
+    notify(
+        party_id(dispute, counterparty),
+        "dispute_withdrawn",
+        f"The {KIND_NAMES[dispute.kind]} {dispute.id} on lead {dispute.lead_id} was withdrawn.",
+        dispute_id=dispute.id,
+    )
+    db.session.flush()
+    return dispute
