@@ -18,6 +18,7 @@ webmaster wins). An appeal overturned approves the lead; a return upheld returns
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -123,7 +124,7 @@ class Window:
 
 def seconds_left(deadline: datetime, now: datetime) -> int:
     """Whole seconds until ``deadline``; negative once it has passed."""
-    return int((deadline - now).total_seconds())
+    return math.floor((deadline - now).total_seconds())
 
 
 @dataclass(frozen=True)
