@@ -13,10 +13,12 @@ from billing.topups import start_topup
 from exchange.accounts.views import role_required
 from exchange.bounds import MAX_AMOUNT_MINOR
 from exchange.db import commit, rollback
+from exchange.disputes.queries import disputes_of
 from exchange.errors import Invalid
 from exchange.extensions import db
 from exchange.leads.models import Lead
 from exchange.money import parse_major
+from exchange.notifications import latest_for
 from exchange.offers.services import offers_visible_to
 
 bp = Blueprint("advertiser_portal", __name__, url_prefix="/advertiser")
@@ -34,6 +36,8 @@ def home():
         offers=offers_visible_to(current_user),
         leads=leads,
         balances=balances_of(current_user.id),
+        disputes=disputes_of(current_user.id),
+        notifications=latest_for(current_user.id),
     )
 
 

@@ -1,5 +1,5 @@
 """Messages to users from the exchange (an offer paused for funds, resumed, ...): an
-outbox each user reads in the API (and later in the portals). Services flush; callers commit."""
+outbox each user reads in the API and on its portal page. Services flush; callers commit."""
 
 from __future__ import annotations
 
@@ -34,6 +34,11 @@ def notify(user_id: int, kind: str, message: str, **data: object) -> Notificatio
     note = Notification(user_id=user_id, kind=kind, message=message[:1000], data=data)
     db.session.add(note)
     return note
+
+
+def latest_for(user_id: int, limit: int = 20) -> list[Notification]:
+    query = select(Notification).where(Notification.user_id == user_id).order_by(Notification.id.desc())
+    return list(db.session.scalars(query.limit(limit)))
 
 
 class NotificationSchema(Schema):

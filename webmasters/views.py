@@ -9,8 +9,10 @@ from sqlalchemy import select
 from billing.models import Payout
 from billing.services import balances_of
 from exchange.accounts.views import role_required
+from exchange.disputes.queries import disputes_of
 from exchange.extensions import db
 from exchange.leads.models import Lead
+from exchange.notifications import latest_for
 from exchange.offers.api import participation_view
 from exchange.offers.services import participations_of
 
@@ -32,5 +34,7 @@ def home():
         links=[(p.offer, participation_view(p)) for p in participations],
         leads=leads,
         balances=balances_of(current_user.id),
+        disputes=disputes_of(current_user.id),
+        notifications=latest_for(current_user.id),
         payouts=payouts,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from exchange.disputes.domain import OPEN, RETURN
 from exchange.disputes.models import Dispute
@@ -19,3 +19,9 @@ def return_disputed(lead_id: int) -> bool:
         )
         is not None
     )
+
+
+def disputes_of(user_id: int, limit: int = 50) -> list[Dispute]:
+    """A party's disputes, newest first."""
+    query = select(Dispute).where(or_(Dispute.advertiser_id == user_id, Dispute.webmaster_id == user_id))
+    return list(db.session.scalars(query.order_by(Dispute.id.desc()).limit(limit)))
