@@ -26,6 +26,7 @@ from exchange.extensions import db
 from exchange.leads.domain import APPROVED, REJECTED
 from exchange.leads.models import Lead
 from exchange.leads.validation import lock_lead
+from exchange.moderation import audit
 from exchange.notifications import notify
 from exchange.offers.models import Offer
 
@@ -125,6 +126,13 @@ def post_message(user: User, dispute_id: int, body: str) -> DisputeMessage:
     if dispute.status not in domain.OPEN:
         raise Conflict(f"The dispute is {dispute.status}; its thread is closed.", code="dispute_closed")
     message = add_message(dispute, user.id, user.role, body)
+    if user.role in ("moderator", "admin"):
+        audit.record(
+            Actor(kind="user", user_id=user.id, label=user.email),
+            "post_dispute_message",
+            "dispute",
+            dispute.id,
+        )
     for role in ("advertiser", "webmaster"):
         if role != user.role:
             notify(

@@ -10,8 +10,10 @@ from sqlalchemy import select
 
 from exchange import clock
 from exchange.accounts.models import User
+from exchange.actors import Actor
 from exchange.errors import Conflict, Invalid, NotFound
 from exchange.extensions import db
+from exchange.moderation import audit
 from exchange.offers.domain import PARTICIPATION_DECISIONS
 from exchange.offers.models import Offer, Participation
 from exchange.offers.prices import base_terms, rules_of
@@ -53,6 +55,7 @@ def decide(user: User, participation_id: int, decision: str, reason: str | None)
     participation.decided_at = clock.now()
     participation.decided_by_id = user.id
     db.session.flush()
+    _audit_staff(user, f"{decision}_participation", participation, reason, offer_id=participation.offer_id)
     return participation
 
 
@@ -71,7 +74,23 @@ def set_custom_payout(
     participation.custom_payout_minor = payout_minor
     participation.custom_payout_bps = payout_bps
     db.session.flush()
+    _audit_staff(
+        user,
+        "set_custom_payout",
+        participation,
+        None,
+        custom_payout_minor=payout_minor,
+        custom_payout_bps=payout_bps,
+    )
     return participation
+
+
+def _audit_staff(user: User, action: str, participation: Participation, reason: str | None, **data) -> None:
+    """Moderators' and admins' decisions go to the moderators' audit log; an advertiser's
+    on its own offer are its business."""
+    if user.role in STAFF:
+        actor = Actor(kind="user", user_id=user.id, label=user.email)
+        audit.record(actor, action, "participation", participation.id, reason, **data)
 
 
 def _may_decide(user: User, offer: Offer) -> bool:

@@ -182,3 +182,25 @@ def test_an_offer_open_to_any_source_takes_any_declared_one_and_joining_without_
 
     assert declared.get_json()["traffic_sources"] == ["push"]
     assert again.status_code == 200 and again.get_json()["traffic_sources"] == ["push"]
+
+
+def test_a_moderators_participation_decisions_are_audited_and_the_advertisers_are_not(client, people):
+    from sqlalchemy import select
+
+    from exchange.extensions import db
+    from exchange.moderation.models import ModerationAction
+
+    offer = make_offer(people["advertiser"], visibility="approval")
+    applied = join(client, people, offer).get_json()
+    decide(client, people["adv"], applied["id"], "decline", "Traffic source not allowed")
+
+    decide(client, people["moderator"], applied["id"], "approve", "Sources checked")
+
+    (entry,) = db.session.scalars(select(ModerationAction)).all()
+    assert (entry.action, entry.subject_type, entry.subject_id, entry.reason) == (
+        "approve_participation",
+        "participation",
+        applied["id"],
+        "Sources checked",
+    )
+    assert entry.data == {"offer_id": offer.id}
