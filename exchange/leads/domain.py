@@ -18,8 +18,11 @@ APPROVED = "approved"
 RETURNED = "returned"
 REVIEW = "review"  # validation flagged it: held, nothing reserved, until a moderator's verdict
 STATES = (RECEIVED, PENDING, AWAITING_FUNDS, REJECTED, APPROVED, RETURNED, REVIEW)
-# States of a lead that validation accepted: what duplicates and caps count.
-ACCEPTED = (PENDING, AWAITING_FUNDS, APPROVED, RETURNED)
+# States of a lead that validation accepted: what duplicates and caps count. A lead held
+# for fraud review counts: its prices are fixed and a moderator's clear makes it pending
+# without checking again, so its twin must be a duplicate and its cap place stays taken
+# (freed if the moderator rejects it).
+ACCEPTED = (PENDING, AWAITING_FUNDS, APPROVED, RETURNED, REVIEW)
 
 TRANSITIONS: dict[tuple[str, str], str] = {
     (RECEIVED, "reject_invalid"): REJECTED,

@@ -27,6 +27,7 @@ from exchange.leads.facts import Batch, earlier_with_same_contact, gather_facts
 from exchange.leads.models import Lead
 from exchange.leads.scoring import assess
 from exchange.leads.transitions import Move, apply_moves, move
+from exchange.moderation.fraud_rules import hold_reason, needs_fraud_review
 from exchange.offers.funding import enqueue_alignment, free_balance, threshold_of
 from exchange.offers.models import Offer
 from exchange.offers.prices import LeadPricing, price_lead
@@ -115,10 +116,11 @@ def judge(lead: Lead, batch: Batch) -> Verdict:
 
 
 def settle(verdicts: list[Verdict]) -> None:
-    """Write the verdicts: prices fixed, reservations in order, moves, events."""
+    """Write the verdicts: prices fixed, flagged leads held for review, reservations in
+    order, moves, events."""
     now = clock.now()
     moves = [
-        Move(v.lead, "reject_invalid", v.reason, {"reason_codes": v.codes, **v.quality})
+        Move(v.lead, "reject_invalid", v.reason, {"reason_codes": v.codes, "rejected_at": now, **v.quality})
         for v in verdicts
         if v.codes
     ]
@@ -132,6 +134,13 @@ def settle(verdicts: list[Verdict]) -> None:
         lead.rate_minor = verdict.pricing.price.rate_minor
         lead.payout_minor = verdict.pricing.price.payout_minor
         lead.pricing = {"model": offer.model, **verdict.pricing.chosen.as_dict()}
+    flagged = {v.lead.id for v in accepted if needs_fraud_review(v.offer.fraud_review, v.quality["findings"])}
+    moves += [
+        Move(v.lead, "hold_for_review", hold_reason(v.quality["findings"]))
+        for v in accepted
+        if v.lead.id in flagged
+    ]
+    accepted = [v for v in accepted if v.lead.id not in flagged]  # a held lead reserves nothing
     funded = reserve_lead_prices([price_of(v.lead) for v in accepted]) if accepted else []
     _watch_funds(accepted)
     for verdict, is_funded in zip(accepted, funded, strict=True):
@@ -156,15 +165,17 @@ def _watch_funds(accepted: list[Verdict]) -> None:
             enqueue_alignment(advertiser_id, currency)
 
 
-def accept_if_funded(lead: Lead, offer: Offer, *, action: str, actor: Actor) -> str:
-    """Reserve the lead's price and make it pending, or let it wait for funds.
-    The caller holds the lead's row lock."""
+def accept_if_funded(
+    lead: Lead, offer: Offer, *, action: str, actor: Actor, reason: str | None = None
+) -> str:
+    """Reserve the lead's price and make it pending by ``action`` (with ``reason``), or let
+    it wait for funds. The caller holds the lead's row lock."""
     if not reserve_lead_prices([price_of(lead)])[0]:
-        if lead.status == RECEIVED:
+        if lead.status != AWAITING_FUNDS:  # from received, review or rejected (reinstated)
             move(lead, "wait_for_funds", actor, "advertiser balance too low")
         return AWAITING_FUNDS
     deadline = clock.now() + timedelta(seconds=offer.review_window_seconds)
-    move(lead, action, actor, review_deadline=deadline)
+    move(lead, action, actor, reason, review_deadline=deadline)
     return lead.status
 
 

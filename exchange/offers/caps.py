@@ -1,6 +1,6 @@
 """Caps: how many leads an offer accepts per UTC day and month, in all and
 from each webmaster. Counted on accepted leads (pending, waiting for funds,
-approved, returned), by the time validation accepted them."""
+approved, returned, held for fraud review), by the time validation accepted them."""
 
 from __future__ import annotations
 
