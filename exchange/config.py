@@ -99,6 +99,8 @@ PRODUCTION_REQUIRES = {
     "REDIS_URL": "REDIS_URL",
 }
 
+WEBMASTER_APPROVAL_MODES = ("moderator", "auto")
+
 MODES = {
     "development": DevelopmentConfig,
     "testing": TestingConfig,
@@ -135,6 +137,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     if os.environ.get("VALIDATION_BATCH_SIZE"):
         config["VALIDATION_BATCH_SIZE"] = max(1, int(os.environ["VALIDATION_BATCH_SIZE"]))
     config.update(overrides)
+    if config["WEBMASTER_APPROVAL"] not in WEBMASTER_APPROVAL_MODES:
+        raise ConfigError(
+            f"WEBMASTER_APPROVAL must be one of {', '.join(WEBMASTER_APPROVAL_MODES)}, "
+            f"not {config['WEBMASTER_APPROVAL']!r}"
+        )
     if mode == "production":
         missing = [name for name, key in PRODUCTION_REQUIRES.items() if not config[key]]
         if missing:

@@ -63,7 +63,8 @@ def seed() -> str:
         path = credentials_path()
         saved = path.read_text() if path.exists() else "(the demo credentials file is missing)\n"
         return "The database already has users; nothing seeded.\n" + saved
-    users = {role: create_user(email, name, role, PASSWORD) for role, email, name in PEOPLE}
+    # approved from the start: the demo's webmaster sends traffic whatever WEBMASTER_APPROVAL says
+    users = {role: create_user(email, name, role, PASSWORD, status="active") for role, email, name in PEOPLE}
     keys = {role: create_api_key(user.id, "demo key").secret for role, user in users.items()}
     commit()
     advertiser, webmaster = users["advertiser"], users["webmaster"]

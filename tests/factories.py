@@ -26,7 +26,8 @@ CONTACT_FIELDS = [
 
 def make_user(role: str) -> User:
     n = next(_serial)
-    user = create_user(f"{role}{n}@example.test", f"{role} {n}", role, "correct-horse-battery")
+    email, name = f"{role}{n}@example.test", f"{role} {n}"
+    user = create_user(email, name, role, "correct-horse-battery", status="active")  # approved already
     commit()
     return user
 

@@ -20,15 +20,21 @@ users_cli = AppGroup("users", help="Users and API keys.")
 @click.option("--email", required=True)
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--name", default="")
+@click.option(
+    "--status",
+    type=click.Choice(("active", "pending")),
+    default=None,
+    help="Default: active, except a webmaster under WEBMASTER_APPROVAL=moderator (pending).",
+)
 @click.password_option("--password", prompt=True, confirmation_prompt=True)
-def create_user_command(email: str, role: str, name: str, password: str) -> None:
+def create_user_command(email: str, role: str, name: str, status: str | None, password: str) -> None:
     """Create a user who can log in to the web portal."""
     try:
-        user = create_user(email, name, role, password)
+        user = create_user(email, name, role, password, status=status)
         commit()
     except AppError as error:
         raise click.ClickException(f"{error.message} {error.fields or ''}".strip()) from None
-    click.echo(f"created user {user.id} <{user.email}> as {user.role}")
+    click.echo(f"created user {user.id} <{user.email}> as {user.role} ({user.status})")
 
 
 @users_cli.command("create-key")

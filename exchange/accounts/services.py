@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from exchange import clock
-from exchange.accounts.domain import ROLES, generate_key, key_matches, split_key
+from exchange.accounts.domain import ROLES, USER_STATUSES, generate_key, key_matches, split_key
 from exchange.accounts.models import ApiKey, User
 from exchange.errors import Conflict, Invalid, NotFound, Unauthorized
 from exchange.extensions import db
 
 
-def create_user(email: str, name: str, role: str, password: str) -> User:
+def create_user(email: str, name: str, role: str, password: str, *, status: str | None = None) -> User:
+    """``status`` None: a webmaster starts pending when WEBMASTER_APPROVAL is "moderator"
+    (a moderator approves it, docs/moderation.md), active when it is "auto"; others active."""
     email = email.strip().lower()
     problems = {}
     if role not in ROLES:
         problems["role"] = [f"Must be one of {', '.join(ROLES)}."]
+    if status is not None and status not in USER_STATUSES:
+        problems["status"] = [f"Must be one of {', '.join(USER_STATUSES)}."]
     if "@" not in email:
         problems["email"] = ["Not a valid email address."]
     if len(password) < 8:
@@ -27,7 +32,16 @@ def create_user(email: str, name: str, role: str, password: str) -> User:
         raise Invalid("The user is not valid.", fields=problems)
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise Conflict(f"A user with email {email} exists.", code="user_exists")
-    user = User(email=email, name=name or email, role=role, password_hash=generate_password_hash(password))
+    if status is None:
+        moderated = role == "webmaster" and current_app.config["WEBMASTER_APPROVAL"] == "moderator"
+        status = "pending" if moderated else "active"
+    user = User(
+        email=email,
+        name=name or email,
+        role=role,
+        password_hash=generate_password_hash(password),
+        status=status,
+    )
     db.session.add(user)
     db.session.flush()
     return user

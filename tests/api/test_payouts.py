@@ -364,9 +364,10 @@ def test_a_batch_gathers_requested_manual_payouts_of_one_currency_into_a_csv(cli
     frozen_clock.set(datetime(2026, 3, 2, 10, 30, 5))
     admin = admin_key()
     first = Webmaster(client)
-    second = Webmaster(
-        client, create_user("=cmd@example.test", "=HYPERLINK(1)", "webmaster", "long-enough-pw")
+    formula = create_user(
+        "=cmd@example.test", "=HYPERLINK(1)", "webmaster", "long-enough-pw", status="active"
     )
+    second = Webmaster(client, formula)
     first.earn(2345)
     second.earn(1000)
     first.earn(3000, "JPY")
