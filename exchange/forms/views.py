@@ -14,6 +14,7 @@ from exchange.actors import Actor
 from exchange.db import commit, rollback
 from exchange.errors import Invalid
 from exchange.leads.intake import submit_lead
+from exchange.moderation.partners import in_good_standing
 from exchange.offers.services import participation_by_token
 from exchange.tracking import clickids
 from exchange.tracking.services import click_key
@@ -38,6 +39,7 @@ def lead_form(token: str):
         or participation.status != "active"
         or participation.offer.status != "active"
         or participation.offer.model != "cpl"  # cpa / cps conversions come from the advertiser
+        or not in_good_standing(participation.webmaster_id)  # webmaster pending approval or banned
     ):
         abort(404)
     offer = participation.offer

@@ -23,6 +23,7 @@ from exchange.leads.checks import field_errors, normalise_email, normalise_phone
 from exchange.leads.models import Consent, Lead
 from exchange.leads.normalise import trim_fields
 from exchange.leads.transitions import record_submission
+from exchange.moderation.partners import require_good_standing
 from exchange.offers.models import Participation
 from exchange.tracking import clickids
 from exchange.tracking.geo import country_of
@@ -56,6 +57,7 @@ def submit_lead(
         earlier = _by_idempotency_key(webmaster_id, idempotency_key)
         if earlier is not None:
             return _replay(earlier, fingerprint)
+    require_good_standing(webmaster_id)  # pending or banned: 403 (docs/moderation.md)
     click_token, click, participation = _attribute(webmaster_id, payload)
     if participation.status != "active":
         raise Invalid("You may not send leads to this offer now.", code="participation_inactive")

@@ -21,6 +21,7 @@ REASONS = {
     "bot_user_agent": "A crawler's or automation tool's user agent (rejected), or none at all (flag).",
     "below_min_temperature": "The lead's score is colder than the offer's minimum temperature.",
     "advertiser_rejected": "The advertiser rejected the lead during its review window.",
+    "webmaster_banned": "A moderator banned the webmaster before the lead was validated.",
     "fraud_review_rejected": "A moderator rejected the lead that validation held for fraud review.",
 }
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from billing.plans import LeadPrice
 from billing.services import reserve_lead_prices
 from exchange import clock
+from exchange.accounts.models import User
 from exchange.actors import Actor
 from exchange.extensions import db
 from exchange.leads.checks import check_price, evaluate, rejection_codes
@@ -86,6 +87,8 @@ def decide(leads: list[Lead]) -> list[Verdict]:
 
 def judge(lead: Lead, batch: Batch) -> Verdict:
     offer = batch.offer_for(lead)
+    if db.session.get(User, lead.webmaster_id).status == "banned":  # banned after sending it
+        return Verdict(lead, offer, ["webmaster_banned"], "webmaster banned")
     earlier_received, earlier_accepted = earlier_with_same_contact(lead, offer)
     if earlier_received:
         return Verdict(lead, offer)  # after the earlier one; its job or the sweep brings it back

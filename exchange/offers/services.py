@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from exchange.accounts.models import User
 from exchange.errors import Invalid, NotFound
 from exchange.extensions import db
+from exchange.moderation.partners import require_good_standing
 from exchange.offers.domain import JOIN_OUTCOME
 from exchange.offers.models import Offer, Participation
 from exchange.offers.prices import custom_payouts_that_would_not_fit
@@ -93,7 +94,9 @@ def join_offer(webmaster_id: int, offer_id: int, traffic_sources: list[str] | No
     """Join (public offer), apply (approval required) or accept an invitation
     (private offer), declaring the traffic sources the webmaster will use; each
     must be one the offer allows. Joining again answers the same participation
-    (with the sources declared again, when some are given)."""
+    (with the sources declared again, when some are given). A webmaster pending approval
+    or banned may not join (403)."""
+    require_good_standing(webmaster_id)
     offer = db.session.get(Offer, offer_id)
     existing = _participation(webmaster_id, offer_id)
     if offer is None or offer.status != "active" or (offer.visibility == "private" and existing is None):

@@ -2,7 +2,9 @@
 
 The click path reads the link's target on every click; a cache of a few
 seconds (``LINK_CACHE_SECONDS``) spares the database that read for popular
-links. A paused offer or a banned webmaster takes effect within that time.
+links. A paused offer or a banned webmaster takes effect within that time;
+a moderator's ban or approval forgets the webmaster's links in the process
+that made it at once (``forget_webmaster``), other processes within that time.
 It is only a cache: every process may hold its own copy.
 """
 
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from exchange import clock
+from exchange.accounts.models import User
 from exchange.extensions import db
 from exchange.offers.caps import cap_reached
 from exchange.offers.models import Offer, Participation
@@ -51,15 +54,31 @@ def link_target(token: str, max_age_seconds: float) -> LinkTarget | None:
     return target
 
 
-def target_of(participation: Participation, offer: Offer | None = None) -> LinkTarget:
-    """The target of a participation already loaded (no cache)."""
+def forget_webmaster(webmaster_id: int) -> None:
+    """Drop this process's cached targets of one webmaster's links (after its status changed)."""
+    with _lock:
+        for token in [
+            t for t, (_, target) in _cache.items() if target and target.webmaster_id == webmaster_id
+        ]:
+            _cache.pop(token, None)
+
+
+def target_of(
+    participation: Participation, offer: Offer | None = None, webmaster_status: str | None = None
+) -> LinkTarget:
+    """The target of a participation already loaded (no cache). A webmaster that is not
+    active (pending approval, banned) takes no traffic, as a paused participation."""
     offer = offer or participation.offer
+    if webmaster_status is None:
+        webmaster_status = db.session.get(User, participation.webmaster_id).status
     return LinkTarget(
         participation_id=participation.id,
         offer_id=offer.id,
         webmaster_id=participation.webmaster_id,
         landing_url=offer.landing_url,
-        takes_traffic=offer.status == "active" and participation.status == "active",
+        takes_traffic=offer.status == "active"
+        and participation.status == "active"
+        and webmaster_status == "active",
         allowed_countries=tuple(offer.allowed_countries or ()),
         trafficback_url=offer.trafficback_url,
         full_cap=cap_reached(offer, participation.webmaster_id, clock.now()),
@@ -69,11 +88,12 @@ def target_of(participation: Participation, offer: Offer | None = None) -> LinkT
 
 def _load(token: str) -> LinkTarget | None:
     row = db.session.execute(
-        select(Participation, Offer)
+        select(Participation, Offer, User.status)
         .join(Offer, Offer.id == Participation.offer_id)
+        .join(User, User.id == Participation.webmaster_id)
         .where(Participation.token == token)
     ).first()
     if row is None:
         return None
-    participation, offer = row
-    return target_of(participation, offer)
+    participation, offer, webmaster_status = row
+    return target_of(participation, offer, webmaster_status)

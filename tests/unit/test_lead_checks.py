@@ -386,6 +386,6 @@ def test_every_reason_code_a_lead_can_carry_is_in_the_documented_list():
     expired = facts(seconds_since_click=61.0, attribution_window_seconds=60)
     findings = evaluate(rejecting) + evaluate(flagging) + evaluate(expired)
     cold = assess(flagging, evaluate(flagging), "hot").findings
-    decided_by_people = {"advertiser_rejected", "fraud_review_rejected"}
+    decided_by_people = {"advertiser_rejected", "fraud_review_rejected", "webmaster_banned"}
     produced = {f.code for f in findings + cold if f.severity != "score"} | decided_by_people
     assert produced == set(REASONS)
