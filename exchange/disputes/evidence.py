@@ -63,7 +63,7 @@ def evidence_for(dispute: Dispute) -> dict[str, Any]:
         "click": _click(lead),
         "consent": _consent(lead.id),
         "delivery": _delivery(lead.id),
-        "history": party_history(dispute.webmaster_id, dispute.advertiser_id),
+        "history": party_history(dispute.webmaster_id, dispute.advertiser_id).as_dict(),
     }
 
 

@@ -80,9 +80,10 @@ def return_lead(
     lead = lock_lead(lead_id)
     if lead.status == RETURNED:
         return lead
-    if lead.status != APPROVED or lead.hold_released_at is not None:
+    at = asked_at or clock.now()
+    if lead.status != APPROVED or lead.hold_released_at is not None or lead.hold_until <= at:
         raise Conflict("Only an approved lead still on hold can be returned.", code="lead_not_returnable")
-    if not return_window_open(lead, asked_at or clock.now()):
+    if not return_window_open(lead, at):
         raise Conflict("The offer's return window for this lead has closed.", code="return_window_closed")
     _moved(move(lead, "return", actor, note, decision_note=note))
     reverse_lead_charge(price_of(lead))

@@ -535,7 +535,11 @@ def test_the_evidence_gathers_the_lead_its_findings_events_thread_and_both_histo
     assert [e["to_status"] for e in evidence["lead_events"]] == ["received", "pending", "rejected"]
     assert evidence["thread"][0]["body"] == "The person answered our call."
     assert evidence["dispute"]["id"] == dispute["id"]
-    assert {"webmaster", "advertiser"} <= set(evidence["history"])
+    history = evidence["history"]
+    # this webmaster's one lead was decided once, by a rejection: 0 % approved
+    assert (history["webmaster"]["leads_decided"], history["webmaster"]["approval_rate"]) == (1, 0)
+    # this advertiser reviewed one lead and rejected it: 100 % rejected
+    assert (history["advertiser"]["leads_reviewed"], history["advertiser"]["rejection_rate"]) == (1, 100)
     assert (
         market.call(market.wm, f"/moderation/disputes/{dispute['id']}/evidence", method="get").status_code
         == 403
