@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
@@ -22,13 +24,13 @@ blp = Blueprint("fraud_review", __name__, url_prefix="/api/v1", description="Fra
 STAFF = ("moderator", "admin")
 
 
-class ReviewOfferSchema(Schema):
+class FlaggedLeadOfferSchema(Schema):
     id = fields.Integer()
     name = fields.String()
     advertiser_id = fields.Integer()
 
 
-class ReviewWebmasterSchema(Schema):
+class FlaggedLeadWebmasterSchema(Schema):
     id = fields.Integer()
     name = fields.String()
     email = fields.String()
@@ -40,8 +42,8 @@ class FlaggedLeadSchema(Schema):
     status = fields.String(
         metadata={"description": "review while it waits; then pending, awaiting_funds, ..."}
     )
-    offer = fields.Nested(ReviewOfferSchema)
-    webmaster = fields.Nested(ReviewWebmasterSchema)
+    offer = fields.Nested(FlaggedLeadOfferSchema)
+    webmaster = fields.Nested(FlaggedLeadWebmasterSchema)
     flags = fields.List(fields.String(), metadata={"description": "The codes of the findings that held it."})
     findings = fields.List(
         fields.Dict(),
@@ -61,7 +63,7 @@ class FlaggedLeadSchema(Schema):
     waiting_seconds = fields.Integer(metadata={"description": "How long it has waited; null once decided."})
 
 
-class VerdictSchema(Schema):
+class FraudVerdictSchema(Schema):
     reason = fields.String(
         required=True,
         validate=validate.Length(min=1, max=REASON_MAX),
@@ -82,7 +84,7 @@ def list_flagged_leads(args: dict):
 
 @blp.route("/moderation/fraud-reviews/<id:lead_id>/clear", methods=["POST"])
 @api_key_required(*STAFF)
-@blp.arguments(VerdictSchema)
+@blp.arguments(FraudVerdictSchema)
 @blp.response(200, FlaggedLeadSchema)
 def clear(data: dict, lead_id: int):
     """Not fraud: the lead's price is reserved (pending, or waiting for funds) and it goes to the
@@ -94,7 +96,7 @@ def clear(data: dict, lead_id: int):
 
 @blp.route("/moderation/fraud-reviews/<id:lead_id>/reject", methods=["POST"])
 @api_key_required(*STAFF)
-@blp.arguments(VerdictSchema)
+@blp.arguments(FraudVerdictSchema)
 @blp.response(200, FlaggedLeadSchema)
 def reject(data: dict, lead_id: int):
     """Fraud: the lead is rejected with its flags and ``fraud_review_rejected``; no money moves.
@@ -139,7 +141,7 @@ _LEAD_COLUMNS = (
 )
 
 
-def _waited(lead: Lead, now) -> int | None:
+def _waited(lead: Lead, now: datetime) -> int | None:
     if lead.status != REVIEW or lead.accepted_at is None:
         return None
     return max(0, int((now - lead.accepted_at).total_seconds()))
