@@ -1,4 +1,4 @@
-"""The moderators' audit log over the API, and its CSV export (docs/moderation-reputation.md).
+"""The moderators' audit log over the API, and its CSV export (docs/moderation.md).
 
 For moderators and admins. The log is append-only (the database refuses UPDATE and
 DELETE on it); these endpoints only read it, newest first.

@@ -1,5 +1,5 @@
 """Reputation from the audit log of lead transitions and from disputes
-(docs/moderation-reputation.md).
+(docs/moderation.md).
 
 Every figure is a count of distinct leads (or of disputes) made by a GROUP BY query:
 one query for the lead figures of any number of parties, one for their disputes, never a

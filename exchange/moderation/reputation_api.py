@@ -1,5 +1,5 @@
 """Reputation over the API: each party its own, moderators everyone's
-(docs/moderation-reputation.md). Nothing here writes.
+(docs/moderation.md). Nothing here writes.
 
 A webmaster or an advertiser sees only its own figures (``GET /reputation``); the
 moderation paths are for moderators and admins, and answer 403 to anyone else.

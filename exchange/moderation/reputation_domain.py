@@ -1,4 +1,4 @@
-"""Reputation arithmetic (docs/moderation-reputation.md). Pure.
+"""Reputation arithmetic (docs/moderation.md). Pure.
 
 The queries (``exchange.moderation.reputation``) count; this module turns counts into
 rates and says which side of a dispute a party ended on.
