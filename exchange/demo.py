@@ -3,7 +3,9 @@
 Everything goes through the same services as real traffic, so the demo
 also shows that the loop works: an advertiser with a balance and two
 offers (one in a currency it has no money in), a webmaster who joined
-both, clicks, and leads in every state, plus a payout waiting to be paid.
+both, clicks, and leads in every state, plus a payout waiting to be paid, an
+appeal in the moderators' queue, a return waiting for the webmaster's answer and
+a new webmaster waiting for a moderator's approval.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from exchange.accounts.models import User
 from exchange.accounts.services import create_api_key, create_user
 from exchange.actors import Actor
 from exchange.db import commit
+from exchange.disputes.services import answer_dispute, open_dispute
 from exchange.extensions import db
 from exchange.leads.decisions import approve_lead, reject_lead, return_lead
 from exchange.leads.intake import submit_lead
@@ -124,9 +127,12 @@ def seed() -> str:
 
     # Today: leads waiting for review, rejected ones, one not yet validated.
     lead(solar_link, 5, "US")
-    lead(solar_link, 6, "CA")
-    reject_lead(lead(solar_link, 7, "US").id, as_advertiser, note="phone disconnected")
+    returned_soon = lead(solar_link, 6, "CA")
+    rejected = lead(solar_link, 7, "US")
+    reject_lead(rejected.id, as_advertiser, note="phone disconnected")
+    approve_lead(returned_soon.id, as_advertiser, note="looks fine")
     commit()
+    _disputes(users, rejected.id, returned_soon.id)
     lead(solar_link, 5, "US")  # the same person again: duplicate
     lead(solar_link, 8, "FR")  # outside the offer's countries
     lead(insurance_link, 9, "DE")  # no EUR balance: awaiting funds
@@ -145,6 +151,24 @@ def seed() -> str:
     credentials_path().parent.mkdir(parents=True, exist_ok=True)
     credentials_path().write_text(text)
     return "Seeded the demo.\n" + text
+
+
+def _disputes(users: dict[str, User], rejected_id: int, approved_id: int) -> None:
+    """An appeal the advertiser contested (in the moderators' queue), a return request
+    waiting for the webmaster's answer, and a new webmaster waiting for approval."""
+    advertiser, webmaster = users["advertiser"], users["webmaster"]
+    as_webmaster = Actor(kind="user", user_id=webmaster.id, label="demo")
+    as_advertiser = Actor(kind="user", user_id=advertiser.id, label="demo")
+    statement = "The visitor answered our confirmation call; the recording is available."
+    appeal = open_dispute(webmaster, as_webmaster, rejected_id, "contact_valid", statement)
+    answer_dispute(advertiser, as_advertiser, appeal.id, False, "Three calls, all to a disconnected line.")
+    open_dispute(
+        advertiser, as_advertiser, approved_id, "did_not_request", "The person says she never asked."
+    )
+    create_user(
+        "newcomer@demo.test", "New Traffic Co (pending webmaster)", "webmaster", PASSWORD, status="pending"
+    )
+    commit()
 
 
 def _offer(name: str, currency: str, rate: int | None, payout: int | None, countries: list[str]) -> dict:

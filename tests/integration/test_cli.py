@@ -18,6 +18,7 @@ from exchange.accounts.models import User
 from exchange.accounts.services import authenticate_password, user_for_api_key
 from exchange.actors import Actor
 from exchange.db import commit
+from exchange.disputes.models import Dispute
 from exchange.extensions import db
 from exchange.leads.decisions import approve_lead, release_hold
 from exchange.leads.models import Lead
@@ -301,6 +302,9 @@ def test_demo_seed_leaves_a_book_that_passes_billing_check(live):
         sale = db.session.scalar(select(Lead).where(Lead.txid == "demo-order-1001"))
         # 10 % and 7 % of 129.00
         assert (sale.status, sale.rate_minor, sale.payout_minor) == ("approved", 1290, 903)
+        disputes = {(d.kind, d.status) for d in db.session.scalars(select(Dispute))}
+        assert disputes == {("appeal", "escalated"), ("return", "awaiting_answer")}
+        assert db.session.scalar(select(func.count()).select_from(User).where(User.status == "pending")) == 1
     assert "conversion postback token: pb_" in seeded.output
 
     result = run(live, "billing", "check")
