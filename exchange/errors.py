@@ -12,6 +12,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from billing.domain import LedgerError
+from exchange.disputes.domain import DisputeError
 from exchange.leads.domain import IllegalTransition
 from exchange.text import first_unstorable
 
@@ -97,6 +98,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(IllegalTransition)
     def _illegal_transition(error: IllegalTransition):
         return jsonify(error_body("illegal_transition", str(error))), 409
+
+    @app.errorhandler(DisputeError)
+    def _dispute_error(error: DisputeError):
+        return jsonify(error_body(error.code, str(error))), 409
 
     @app.errorhandler(LedgerError)
     def _ledger_error(error: LedgerError):

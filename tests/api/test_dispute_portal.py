@@ -21,8 +21,11 @@ def test_both_parties_see_the_decided_appeal_and_the_message_on_their_pages(app,
         assert response.status_code == 200
         pages[path] = response.get_data(as_text=True)
 
-    for page in pages.values():
-        assert f"<td>{dispute['id']}</td><td>{lead_id}</td><td>appeal</td>" in page
+    for path, page in pages.items():
+        title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+        assert title == f"{path.strip('/').capitalize()} · Lead exchange"
+        body = page.split("<body", 1)[1]
+        assert f"<td>{dispute['id']}</td><td>{lead_id}</td><td>appeal</td>" in body
         assert "<td>overturned</td>" in page
-    assert "you won" in pages["/webmaster/"]
-    assert "you lost" in pages["/advertiser/"]
+    assert "you won" in pages["/webmaster/"].split("<body", 1)[1]
+    assert "you lost" in pages["/advertiser/"].split("<body", 1)[1]
