@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from exchange.disputes.domain import ReturnRule, month_start
 from exchange.extensions import db
 from exchange.leads.models import Lead, LeadEvent
-from exchange.offers.models import Offer
+from exchange.offers.models import Offer, Participation
 
 
 def rule_of(offer: Offer) -> ReturnRule:
@@ -22,9 +22,17 @@ def rule_of(offer: Offer) -> ReturnRule:
 
 
 def rule_accepts(offer: Offer, lead: Lead, reason: str, now: datetime) -> bool:
+    """The caller holds the lead's row lock. The webmaster's participation row is locked
+    before counting (lock order: lead, participation, dispute, accounts), so returns of two
+    leads asked at once are counted one after the other and never both slip under the cap."""
     rule = rule_of(offer)
     if reason not in rule.reasons:
         return False
+    db.session.execute(
+        select(Participation.id)
+        .where(Participation.offer_id == offer.id, Participation.webmaster_id == lead.webmaster_id)
+        .with_for_update()
+    )
     returned, approved = month_counts(offer.id, lead.webmaster_id, month_start(now))
     return rule.accepts(reason, returned, approved)
 

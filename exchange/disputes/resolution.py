@@ -35,9 +35,13 @@ def decide_dispute(actor: Actor, dispute_id: int, outcome: str, reason: str) -> 
     way changes nothing; deciding otherwise is refused."""
     dispute = lock_dispute(dispute_id)
     if dispute.status == RESOLVED:
-        if dispute.outcome == outcome:
-            return dispute
-        raise Conflict(f"The dispute was already decided: {dispute.outcome}.", code="dispute_already_decided")
+        if dispute.outcome == outcome and dispute.decided_by == "moderator":
+            return dispute  # the same decision again: nothing more happens
+        by = {"moderator": "a moderator", "party": "the other party's concession", "rule": "the offer's rule"}
+        raise Conflict(
+            f"The dispute was already decided by {by[dispute.decided_by]}: {dispute.outcome}.",
+            code="dispute_already_decided",
+        )
     if dispute.status != ESCALATED:
         raise Conflict(
             f"The dispute is {dispute.status.replace('_', ' ')}: moderators decide escalated disputes.",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, validate
+from marshmallow import Schema, ValidationError, validate
 from marshmallow import fields as ma
 
 from exchange import clock
@@ -23,7 +23,13 @@ ALL_REASONS = sorted(set(APPEAL_REASONS) | set(RETURN_REASONS))
 
 
 def text(max_length: int, **kwargs) -> ma.String:
-    return ma.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+    """Written words: at most ``max_length`` characters, and not only blanks."""
+    return ma.String(validate=[validate.Length(min=1, max=max_length), _not_blank], **kwargs)
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Write something: blanks are not a statement.")
 
 
 class DisputeOpenSchema(Schema):

@@ -8,7 +8,7 @@ result. Services flush; the caller commits.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -18,15 +18,17 @@ from exchange.actors import Actor
 from exchange.disputes import domain
 from exchange.disputes.access import add_message, lock_dispute, party_id
 from exchange.disputes.auto_returns import rule_accepts
-from exchange.disputes.domain import APPEAL, AWAITING_ANSWER, CLAIMANT, COUNTERPARTY, RETURN, Window
+from exchange.disputes.domain import APPEAL, AWAITING_ANSWER, CLAIMANT, COUNTERPARTY, RETURN
 from exchange.disputes.models import Dispute, DisputeMessage
 from exchange.disputes.resolution import KIND_NAMES, escalate, resolve
 from exchange.errors import Conflict, Forbidden, Invalid, NotFound
 from exchange.extensions import db
-from exchange.leads.domain import APPROVED, REJECTED
+from exchange.leads.domain import REJECTED
 from exchange.leads.models import Lead
 from exchange.leads.validation import lock_lead
+from exchange.leads.windows import appeal_deadline, return_refusal
 from exchange.moderation import audit
+from exchange.moderation.partners import require_good_standing
 from exchange.notifications import notify
 from exchange.offers.models import Offer
 
@@ -41,6 +43,8 @@ def open_dispute(user: User, actor: Actor, lead_id: int, reason: str, statement:
     lead = lock_lead(lead_id)
     if lead is None or party_id(lead, user.role) != user.id:
         raise NotFound("No such lead.")
+    if kind == APPEAL:
+        require_good_standing(user.id)  # a banned webmaster earns nothing more
     if reason not in domain.REASONS[kind]:
         allowed = ", ".join(domain.REASONS[kind])
         raise Invalid(
@@ -51,7 +55,7 @@ def open_dispute(user: User, actor: Actor, lead_id: int, reason: str, statement:
         raise Conflict(f"This lead already has {kind} dispute {earlier.id}.", code="dispute_exists")
     offer = db.session.get(Offer, lead.offer_id)
     now = clock.now()
-    _check_disputable(kind, lead, offer, now)
+    _check_disputable(kind, lead, now)
     dispute = Dispute(
         lead_id=lead.id,
         kind=kind,
@@ -84,20 +88,19 @@ def open_dispute(user: User, actor: Actor, lead_id: int, reason: str, statement:
     return dispute
 
 
-def _check_disputable(kind: str, lead: Lead, offer: Offer, now) -> None:
-    if kind == APPEAL:
-        appealable = (
-            lead.status == REJECTED and "advertiser_rejected" in (lead.reason_codes or []) and lead.rate_minor
-        )
-        if not appealable:
-            raise Conflict("Only a lead its advertiser rejected can be appealed.", code="lead_not_appealable")
-        if lead.rejected_at is None or not Window(lead.rejected_at, offer.appeal_window_seconds).is_open(now):
-            raise Conflict("The offer's appeal window for this lead has closed.", code="appeal_window_closed")
+def _check_disputable(kind: str, lead: Lead, now: datetime) -> None:
+    if kind == RETURN:
+        refusal = return_refusal(lead, now)
+        if refusal is not None:
+            raise refusal
         return
-    if lead.status != APPROVED or lead.hold_released_at is not None:
-        raise Conflict("Only an approved lead still on hold can be returned.", code="lead_not_returnable")
-    if not Window(lead.approved_at, offer.return_window_seconds).is_open(now):
-        raise Conflict("The offer's return window for this lead has closed.", code="return_window_closed")
+    appealable = (
+        lead.status == REJECTED and "advertiser_rejected" in (lead.reason_codes or []) and lead.rate_minor
+    )
+    if not appealable:
+        raise Conflict("Only a lead its advertiser rejected can be appealed.", code="lead_not_appealable")
+    if not lead.rejected_at <= now < appeal_deadline(lead):
+        raise Conflict("The offer's appeal window for this lead has closed.", code="appeal_window_closed")
 
 
 def answer_dispute(user: User, actor: Actor, dispute_id: int, accept: bool, statement: str | None) -> Dispute:

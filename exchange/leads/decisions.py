@@ -27,6 +27,7 @@ from exchange.leads.domain import APPROVED, AWAITING_FUNDS, PENDING, REJECTED, R
 from exchange.leads.models import Lead
 from exchange.leads.transitions import move
 from exchange.leads.validation import accept_if_funded, lock_lead, price_of
+from exchange.leads.windows import return_refusal
 from exchange.offers.models import Offer
 
 
@@ -48,8 +49,11 @@ def approve_lead(lead_id: int, actor: Actor, *, action: str = "approve", note: s
         )
     offer = db.session.get(Offer, lead.offer_id)
     now = clock.now()
-    hold_until = now + timedelta(seconds=offer.hold_seconds)
-    _moved(move(lead, action, actor, note, approved_at=now, hold_until=hold_until, decision_note=note))
+    deadlines = {
+        "hold_until": now + timedelta(seconds=offer.hold_seconds),
+        "return_until": now + timedelta(seconds=offer.return_window_seconds),
+    }
+    _moved(move(lead, action, actor, note, approved_at=now, decision_note=note, **deadlines))
     approve_lead_charge(price_of(lead))
     return lead
 
@@ -65,7 +69,10 @@ def reject_lead(lead_id: int, actor: Actor, note: str | None = None) -> Lead:
         )
     if lead.review_deadline is not None and lead.review_deadline <= clock.now():
         raise Conflict("The review window has closed: silence meant approval.", code="review_window_closed")
-    changes = {"reason_codes": ["advertiser_rejected"], "decision_note": note, "rejected_at": clock.now()}
+    now = clock.now()
+    appeal_until = now + timedelta(seconds=db.session.get(Offer, lead.offer_id).appeal_window_seconds)
+    changes = {"reason_codes": ["advertiser_rejected"], "decision_note": note, "rejected_at": now}
+    changes["appeal_until"] = appeal_until
     _moved(move(lead, "reject", actor, note, **changes))
     void_lead_reservation(price_of(lead))
     return lead
@@ -74,25 +81,18 @@ def reject_lead(lead_id: int, actor: Actor, note: str | None = None) -> Lead:
 def return_lead(
     lead_id: int, actor: Actor, note: str | None = None, *, asked_at: datetime | None = None
 ) -> Lead:
-    """Return an approved lead whose payout is still on hold, if its offer's return window
-    (never longer than the hold) was open at ``asked_at``: now, or when the advertiser asked
-    (a return dispute, during which the hold is not released)."""
+    """Return an approved lead if it could be returned at ``asked_at`` (windows.return_refusal):
+    now, or when the advertiser asked (a return dispute: its hold is kept meanwhile, and the
+    lead's return window was fixed when it was approved, so the answer has not changed)."""
     lead = lock_lead(lead_id)
     if lead.status == RETURNED:
         return lead
-    at = asked_at or clock.now()
-    if lead.status != APPROVED or lead.hold_released_at is not None or lead.hold_until <= at:
-        raise Conflict("Only an approved lead still on hold can be returned.", code="lead_not_returnable")
-    if not return_window_open(lead, at):
-        raise Conflict("The offer's return window for this lead has closed.", code="return_window_closed")
+    refusal = return_refusal(lead, asked_at or clock.now())
+    if refusal is not None:
+        raise refusal
     _moved(move(lead, "return", actor, note, decision_note=note))
     reverse_lead_charge(price_of(lead))
     return lead
-
-
-def return_window_open(lead: Lead, at: datetime) -> bool:
-    window = timedelta(seconds=db.session.get(Offer, lead.offer_id).return_window_seconds)
-    return lead.approved_at <= at < lead.approved_at + window
 
 
 def reinstate_lead(lead_id: int, actor: Actor, note: str | None = None) -> Lead:
@@ -109,9 +109,7 @@ def reinstate_lead(lead_id: int, actor: Actor, note: str | None = None) -> Lead:
     lead.reinstated_at = clock.now()  # before reserving: the second reservation's ids depend on it
     db.session.flush()
     offer = db.session.get(Offer, lead.offer_id)
-    accept_if_funded(lead, offer, action="reinstate", actor=actor)
-    if lead.status == REJECTED:  # not funded, and not moved: wait for the money
-        _moved(move(lead, "wait_for_funds", actor, "advertiser balance too low"))
+    accept_if_funded(lead, offer, action="reinstate", actor=actor)  # pending, or awaiting funds
     approve_if_reinstated(lead, actor)
     return lead
 

@@ -61,8 +61,13 @@ class Lead(db.Model):
     approved_at: Mapped[datetime | None]
     rejected_at: Mapped[datetime | None]  # when it was last rejected (an appeal's window starts)
     # When an appeal won by the webmaster reinstated it: its price is reserved a second time,
-    # under transfer ids of their own (billing.plans.LeadPrice.round).
+    # under transfer ids of their own (billing.plans.LeadPrice.reservation_reference).
     reinstated_at: Mapped[datetime | None]
+    # Until when the webmaster may appeal its rejection, and the advertiser ask to return it
+    # once approved: fixed from the offer's windows when it was rejected or approved, so a
+    # later edit of the offer changes neither (exchange/leads/windows.py).
+    appeal_until: Mapped[datetime | None]
+    return_until: Mapped[datetime | None]
     hold_until: Mapped[datetime | None] = mapped_column(index=True)
     hold_released_at: Mapped[datetime | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(255))

@@ -28,6 +28,7 @@ from exchange.leads.transitions import move
 from exchange.leads.validation import accept_if_funded, lock_lead
 from exchange.moderation import audit
 from exchange.moderation.fraud_rules import flag_codes, rejection_codes_after_review
+from exchange.moderation.partners import in_good_standing
 from exchange.notifications import notify
 from exchange.offers.models import Offer
 
@@ -48,6 +49,11 @@ def clear_lead(lead_id: int, actor: Actor, reason: str) -> Lead:
     lead = _lead_awaiting(lead_id, CLEAR)
     if lead.status != REVIEW:
         return lead  # cleared before: nothing more to do
+    if not in_good_standing(lead.webmaster_id):
+        raise Conflict(
+            "The lead's webmaster was banned since; reject the lead instead.",
+            code="webmaster_not_in_good_standing",
+        )
     offer = db.session.get(Offer, lead.offer_id)
     accept_if_funded(lead, offer, action="clear", actor=actor, reason=reason)
     _audit_and_tell(lead, actor, CLEAR, reason)  # before auto-approval: the verdict's own outcome

@@ -151,11 +151,13 @@ class OfferCreateSchema(Schema):
     )
     low_balance_minor = amount()
     # Disputes (docs/disputes.md).
+    # At least an hour each: a window of nothing would let an advertiser shut appeals out,
+    # or leave the other party no time to answer.
     appeal_window_seconds = ma.Integer(
-        strict=True, load_default=7 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
+        strict=True, load_default=7 * 86400, validate=validate.Range(min=3600, max=MAX_WINDOW_SECONDS)
     )
     dispute_answer_seconds = ma.Integer(
-        strict=True, load_default=3 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
+        strict=True, load_default=3 * 86400, validate=validate.Range(min=3600, max=MAX_WINDOW_SECONDS)
     )
     auto_return_reasons = ma.List(
         ma.String(validate=validate.OneOf(tuple(RETURN_REASONS))), load_default=list
@@ -189,6 +191,14 @@ class OfferCreateSchema(Schema):
                 "The return window cannot be longer than the hold: a returned lead's payout must "
                 "still be on hold.",
                 "return_window_seconds",
+            )
+        capped = (
+            data.get("auto_return_cap_count") is not None or data.get("auto_return_cap_percent") is not None
+        )
+        if data.get("auto_return_reasons") and not capped:
+            raise ValidationError(
+                "An automatic return rule needs a cap (auto_return_cap_count, auto_return_cap_percent).",
+                "auto_return_reasons",
             )
         if data.get("model", CPL) == CPL and not data.get("fields"):
             raise ValidationError("A cpl offer needs at least one lead field.", "fields")

@@ -1,6 +1,7 @@
 """disputes and moderation: appeals and returns with their threads, the moderators'
 append-only audit log, partner status on users, dispute and fraud-review settings on
-offers, the review state of a lead and when it was rejected or reinstated
+offers, the review state of a lead, when it was rejected or reinstated, and the appeal
+and return deadlines fixed when it was rejected or approved
 
 Revision ID: 0015
 Revises: 0014
@@ -108,9 +109,12 @@ def upgrade():
     with op.batch_alter_table("leads") as batch:
         batch.add_column(sa.Column("rejected_at", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("reinstated_at", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("appeal_until", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("return_until", sa.DateTime(), nullable=True))
         batch.drop_constraint("status", type_="check")
         batch.create_check_constraint("status", f"status IN ({LEAD_STATES}, 'review')")
-    # A lead rejected before now was last changed when it was rejected.
+    # A lead rejected before now was last changed when it was rejected. (Its appeal and
+# return deadlines stay empty: they are then read from the offer's current windows.)
     op.execute("UPDATE leads SET rejected_at = updated_at WHERE status = 'rejected'")
     with op.batch_alter_table("offers") as batch:
         batch.add_column(
@@ -151,6 +155,8 @@ def downgrade():
     with op.batch_alter_table("leads") as batch:
         batch.drop_constraint("status", type_="check")
         batch.create_check_constraint("status", f"status IN ({LEAD_STATES})")
+        batch.drop_column("return_until")
+        batch.drop_column("appeal_until")
         batch.drop_column("reinstated_at")
         batch.drop_column("rejected_at")
     for table in APPEND_ONLY:

@@ -181,8 +181,9 @@ def test_the_monthly_cap_starts_again_with_the_month(client, ctx, frozen_clock):
         hold_seconds=7 * 86400,
         return_window_seconds=7 * 86400,
     )
-    january, february = market.approved_lead(), market.approved_lead()
+    january, over_the_cap, february = (market.approved_lead() for _ in range(3))
     assert market.return_request(january)["status"] == "resolved"
+    assert market.return_request(over_the_cap)["status"] == "awaiting_answer"  # January's second
 
     frozen_clock.set(datetime(2026, 2, 1, 0, 0, 0))
     assert market.return_request(february)["status"] == "resolved"  # February's first

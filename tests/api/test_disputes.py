@@ -544,3 +544,139 @@ def test_the_evidence_gathers_the_lead_its_findings_events_thread_and_both_histo
         market.call(market.wm, f"/moderation/disputes/{dispute['id']}/evidence", method="get").status_code
         == 403
     )
+
+
+# Moves a dispute's state refuses, and what the review found
+
+
+@pytest.mark.parametrize(
+    ("setup", "caller", "action", "code"),
+    [
+        ("escalated", "adv", "answer", "dispute_escalated"),
+        ("withdrawn", "adv", "answer", "dispute_not_open"),
+        ("resolved", "wm", "withdraw", "dispute_not_open"),
+    ],
+)
+def test_a_move_the_disputes_state_refuses_is_a_409_naming_why(client, ctx, setup, caller, action, code):
+    market = Market(client)
+    dispute = market.appeal(market.rejected_lead())
+    path = f"/disputes/{dispute['id']}"
+    if setup == "escalated":
+        market.contest(market.adv, dispute["id"])
+    elif setup == "withdrawn":
+        market.ok(market.wm, f"{path}/withdraw")
+    else:
+        market.ok(market.adv, f"{path}/answer", {"accept": True})
+
+    response = market.call(getattr(market, caller), f"{path}/{action}", {"accept": False, "statement": "no"})
+
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == code
+
+
+def test_a_statement_of_blanks_is_not_a_statement(client, ctx):
+    market = Market(client)
+    lead_id = market.rejected_lead()
+
+    response = market.call(
+        market.wm, "/disputes", {"lead_id": lead_id, "reason": "other", "statement": "   "}
+    )
+
+    assert response.status_code == 422
+    assert "statement" in response.get_json()["error"]["fields"]
+
+
+def test_a_lead_won_on_appeal_cannot_then_be_returned(client, ctx):
+    market = Market(client, auto_return_reasons=["invalid_contact"], auto_return_cap_count=10)
+    lead_id = market.rejected_lead()
+    dispute = market.appeal(lead_id)
+    market.contest(market.adv, dispute["id"])
+    market.decide(dispute["id"], "overturn")
+
+    body = {"lead_id": lead_id, "reason": "invalid_contact", "statement": "still bad"}
+    response = market.call(market.adv, "/disputes", body)
+
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "lead_won_on_appeal"
+    assert market.lead(lead_id)["status"] == "approved"
+
+
+def test_a_moderator_cannot_redecide_a_dispute_a_party_conceded(client, ctx):
+    market = Market(client)
+    dispute = market.appeal(market.rejected_lead())
+    market.ok(market.adv, f"/disputes/{dispute['id']}/answer", {"accept": True})
+
+    response = market.call(
+        market.mod, f"/disputes/{dispute['id']}/resolve", {"decision": "overturn", "reason": "x"}
+    )
+
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "dispute_already_decided"
+    assert db.session.scalar(select(func.count()).select_from(ModerationAction)) == 0
+
+
+def test_a_banned_webmaster_cannot_appeal(client, ctx):
+    market = Market(client)
+    lead_id = market.rejected_lead()
+    banned = market.call(
+        market.mod, f"/moderation/webmasters/{market.webmaster.id}/ban", {"reason": "fake leads"}
+    )
+    assert banned.status_code == 200, banned.get_json()
+
+    body = {"lead_id": lead_id, "reason": "contact_valid", "statement": "let me earn"}
+    response = market.call(market.wm, "/disputes", body)
+
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "account_banned"
+
+
+def test_a_lead_rejected_by_validation_cannot_be_appealed(client, ctx):
+    market = Market(client)
+    first = market.pending_lead()
+    fields = market.lead(first)["fields"]
+    duplicate = market.ok(market.wm, "/leads", {"offer_id": market.offer_id, "fields": fields}, status=202)
+    assert duplicate["status"] == "rejected"
+
+    body = {"lead_id": duplicate["id"], "reason": "not_duplicate", "statement": "a different person"}
+    response = market.call(market.wm, "/disputes", body)
+
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "lead_not_appealable"
+
+
+def test_an_offer_edited_after_a_rejection_keeps_that_leads_appeal_window(client, ctx, frozen_clock):
+    market = Market(client, appeal_window_seconds=2 * DAY)
+    lead_id = market.rejected_lead()
+    patched = market.call(
+        market.adv, f"/offers/{market.offer_id}", {"appeal_window_seconds": 3600}, method="patch"
+    )
+    assert patched.status_code == 200, patched.get_json()
+    frozen_clock.advance(hours=2)
+
+    assert market.appeal(lead_id)["status"] == "awaiting_answer"  # the window it was rejected under
+
+
+def test_an_offer_edited_after_an_approval_keeps_that_leads_return_window(client, ctx, frozen_clock):
+    market = Market(client, hold_seconds=2 * DAY, return_window_seconds=DAY)
+    lead_id = market.approved_lead()
+    patched = market.call(
+        market.adv, f"/offers/{market.offer_id}", {"return_window_seconds": 2 * DAY}, method="patch"
+    )
+    assert patched.status_code == 200, patched.get_json()
+    frozen_clock.advance(days=1, seconds=1)
+
+    body = {"lead_id": lead_id, "reason": "invalid_contact", "statement": "late"}
+    response = market.call(market.adv, "/disputes", body)
+
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "return_window_closed"
+
+
+def test_an_automatic_return_rule_without_a_cap_is_refused(client, ctx):
+    market = Market(client)
+
+    patch = {"auto_return_reasons": ["other"]}
+    response = market.call(market.adv, f"/offers/{market.offer_id}", patch, method="patch")
+
+    assert response.status_code == 422
+    assert "auto_return_reasons" in response.get_json()["error"]["fields"]
