@@ -19,10 +19,11 @@ from exchange.disputes.resolution import decide_dispute, escalate
 from exchange.disputes.services import open_dispute
 from exchange.extensions import db
 from exchange.leads.decisions import approve_lead, reject_lead, release_hold
+from exchange.leads.intake import submit_lead
 from exchange.leads.models import Lead, LeadEvent
 from exchange.leads.validation import validate
 from exchange.moderation.models import ModerationAction
-from tests.factories import fund, make_user
+from tests.factories import fund, lead_fields, make_join, make_offer, make_user
 from tests.services.test_concurrency import RATE, THREADS, race, racing_app, received_leads
 
 PAYOUT = 1000
@@ -161,4 +162,42 @@ def test_a_return_upheld_racing_the_hold_release_never_pays_out_a_returned_lead(
             select(Account).where(Account.code == f"webmaster:{webmaster_id}:available:USD")
         )
         assert available is None or available.credits_posted == 0
+        assert not any(run_checks().values()), run_checks()
+
+
+def test_ten_returns_asked_at_once_never_pass_the_automatic_rules_cap(live_app_factory):
+    app = racing_app(live_app_factory)
+    with app.app_context():
+        advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
+        fund(advertiser, 20 * RATE)
+        offer = make_offer(
+            advertiser,
+            rate_minor=RATE,
+            payout_minor=PAYOUT,
+            auto_return_reasons=["invalid_contact"],
+            auto_return_cap_count=2,
+        )
+        make_join(webmaster, offer)
+        as_webmaster = Actor(kind="user", user_id=webmaster.id)
+        lead_ids = []
+        for n in range(10):
+            payload = {"offer_id": offer.id, "fields": lead_fields(20_000 + n)}
+            lead_id = submit_lead(webmaster.id, payload, as_webmaster).lead.id
+            commit()
+            approve_lead(lead_id, Actor(kind="user", user_id=advertiser.id))
+            commit()
+            lead_ids.append(lead_id)
+        advertiser_id = advertiser.id
+
+    def ask(lead_id):
+        advertiser = db.session.get(User, advertiser_id)
+        actor = Actor(kind="user", user_id=advertiser_id)
+        return open_dispute(advertiser, actor, lead_id, "invalid_contact", "disconnected").status
+
+    outcomes = race(app, ask, lead_ids)
+
+    assert sorted(outcomes) == sorted([("ok", "resolved")] * 2 + [("ok", "awaiting_answer")] * 8), outcomes
+    with app.app_context():
+        returned = db.session.scalar(select(func.count()).select_from(Lead).where(Lead.status == "returned"))
+        assert returned == 2
         assert not any(run_checks().values()), run_checks()
