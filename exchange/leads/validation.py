@@ -21,6 +21,7 @@ from billing.services import reserve_lead_prices
 from exchange import clock
 from exchange.accounts.models import User
 from exchange.actors import Actor
+from exchange.errors import Conflict
 from exchange.extensions import db
 from exchange.leads.checks import check_price, evaluate, rejection_codes
 from exchange.leads.domain import AWAITING_FUNDS, RECEIVED
@@ -175,11 +176,18 @@ def accept_if_funded(
     it wait for funds. The caller holds the lead's row lock."""
     if not reserve_lead_prices([price_of(lead)])[0]:
         if lead.status != AWAITING_FUNDS:  # from received, review or rejected (reinstated)
-            move(lead, "wait_for_funds", actor, "advertiser balance too low")
+            _moved(move(lead, "wait_for_funds", actor, "advertiser balance too low"))
         return AWAITING_FUNDS
     deadline = clock.now() + timedelta(seconds=offer.review_window_seconds)
-    move(lead, action, actor, reason, review_deadline=deadline)
+    _moved(move(lead, action, actor, reason, review_deadline=deadline))
     return lead.status
+
+
+def _moved(done: bool) -> None:
+    """The caller holds the row lock, so a move cannot lose a race; if one ever did, stop
+    (rolling back the reservation just made) rather than leave money on an unmoved lead."""
+    if not done:
+        raise Conflict("The lead changed meanwhile; try again.", code="lead_changed")
 
 
 def price_of(lead: Lead) -> LeadPrice:
