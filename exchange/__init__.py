@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.moderation.fraud_review_api import blp as fraud_review_api
     from exchange.moderation.partners_api import blp as partners_api
     from exchange.moderation.reputation_api import blp as reputation_api
+    from exchange.moderation.views import bp as moderator_portal
     from exchange.notifications import blp as notifications_api
     from exchange.offers.api import blp as offers_api
     from exchange.offers.participation_api import blp as participation_api
@@ -142,6 +143,7 @@ def _register_blueprints(app: Flask) -> None:
         advertiser_portal,
         webmaster_portal,
         staff_portal,
+        moderator_portal,
         statement_pages,
         tracking,
         hosted_forms,

@@ -1,4 +1,4 @@
-"""Pages for moderators (the lead audit log) and admins (users, payouts, ledger, failed jobs)."""
+"""Pages for admins (users, payouts, ledger, failed jobs); moderators' are in exchange/moderation/views.py."""
 
 from __future__ import annotations
 
@@ -10,16 +10,8 @@ from billing.models import Payout
 from exchange.accounts.models import User
 from exchange.accounts.views import role_required
 from exchange.extensions import db
-from exchange.leads.models import LeadEvent
 
 bp = Blueprint("staff_portal", __name__)
-
-
-@bp.get("/moderator/")
-@role_required("moderator", "admin")
-def moderator():
-    events = db.session.scalars(select(LeadEvent).order_by(LeadEvent.id.desc()).limit(200)).all()
-    return render_template("moderator.html", events=events)
 
 
 @bp.get("/admin/")

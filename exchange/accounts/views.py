@@ -16,7 +16,7 @@ bp = Blueprint("accounts", __name__)
 PORTALS = {
     "advertiser": "advertiser_portal.home",
     "webmaster": "webmaster_portal.home",
-    "moderator": "staff_portal.moderator",
+    "moderator": "moderator_portal.home",
     "admin": "staff_portal.admin",
 }
 
