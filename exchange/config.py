@@ -35,6 +35,10 @@ class BaseConfig:
     # On rq workers a validation job decides its lead and up to this many received leads in all,
     # in one transaction (docs/queue.md); in-process jobs decide one lead.
     VALIDATION_BATCH_SIZE = 50
+    # rq jobs: how long one may run before rq stops it, and the backoff (seconds) of its
+    # retries after it raised; also from the environment (JOB_RETRY_INTERVALS="10,60,300").
+    JOB_TIMEOUT_SECONDS = 180
+    JOB_RETRY_INTERVALS = (10, 60, 300)
     # How long each process may reuse a tracking link's target (0: read it every click).
     LINK_CACHE_SECONDS = 5.0
     # Seconds between two runs of the periodic sweep in the demo server.
@@ -134,6 +138,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             config[name] = os.environ[name]
     if os.environ.get("WEBMASTER_APPROVAL"):
         config["WEBMASTER_APPROVAL"] = os.environ["WEBMASTER_APPROVAL"]
+    if os.environ.get("JOB_TIMEOUT_SECONDS"):
+        config["JOB_TIMEOUT_SECONDS"] = max(1, int(os.environ["JOB_TIMEOUT_SECONDS"]))
+    if os.environ.get("JOB_RETRY_INTERVALS"):
+        config["JOB_RETRY_INTERVALS"] = tuple(
+            int(part) for part in os.environ["JOB_RETRY_INTERVALS"].split(",")
+        )
     if os.environ.get("VALIDATION_BATCH_SIZE"):
         config["VALIDATION_BATCH_SIZE"] = max(1, int(os.environ["VALIDATION_BATCH_SIZE"]))
     config.update(overrides)

@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
+from exchange.config import BaseConfig
 from exchange.extensions import db
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,9 @@ def dispatch(request: JobRequest) -> None:
 
 
 WAITING = ("queued", "scheduled", "deferred")  # the job will still run: queuing it again adds nothing
-JOB_TIMEOUT_SECONDS = 180  # rq's default, made explicit; JOB_TIMEOUT_SECONDS in the config overrides it
-RETRY_INTERVALS_SECONDS = (10, 60, 300)  # backoff for a job that raises; JOB_RETRY_INTERVALS overrides
+# Declared in exchange/config.py (the config of the running app may change them).
+JOB_TIMEOUT_SECONDS = BaseConfig.JOB_TIMEOUT_SECONDS
+RETRY_INTERVALS_SECONDS = BaseConfig.JOB_RETRY_INTERVALS
 ABANDONED_GRACE_SECONDS = 5
 
 
@@ -85,13 +87,13 @@ def _enqueue_rq(redis_url: str, request: JobRequest) -> None:
         if existing is not None and existing.get_status() == "started":
             _forget_executions(existing)  # a dead worker's: rq's own cleanup must not act on them later
     config = current_app.config
-    intervals = list(config.get("JOB_RETRY_INTERVALS") or RETRY_INTERVALS_SECONDS)
+    intervals = list(config["JOB_RETRY_INTERVALS"])
     queue = Queue(request.queue, connection=connection)
     queue.enqueue_call(
         func=f"{request.func.__module__}.{request.func.__name__}",
         args=request.args,
         job_id=request.job_id,
-        timeout=config.get("JOB_TIMEOUT_SECONDS") or JOB_TIMEOUT_SECONDS,
+        timeout=config["JOB_TIMEOUT_SECONDS"],
         retry=Retry(max=len(intervals), interval=intervals),
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,

@@ -79,3 +79,17 @@ def test_production_refuses_to_fall_back_to_sqlite_or_in_process_jobs(clean_env,
 def test_the_development_secret_file_is_private_to_its_owner(clean_env, tmp_path):
     load_config(str(tmp_path))
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_job_timeout_and_retries_are_declared_and_read_from_the_environment(clean_env, tmp_path):
+    assert (
+        load_config(str(tmp_path))["JOB_TIMEOUT_SECONDS"],
+        load_config(str(tmp_path))["JOB_RETRY_INTERVALS"],
+    ) == (
+        180,
+        (10, 60, 300),
+    )
+    clean_env.setenv("JOB_TIMEOUT_SECONDS", "30")
+    clean_env.setenv("JOB_RETRY_INTERVALS", "5,50")
+    config = load_config(str(tmp_path))
+    assert (config["JOB_TIMEOUT_SECONDS"], config["JOB_RETRY_INTERVALS"]) == (30, (5, 50))
