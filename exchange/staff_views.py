@@ -1,35 +1,10 @@
-"""Pages for admins (users, payouts, ledger, failed jobs); moderators' are in exchange/moderation/views.py."""
+"""Pages for admins: the blueprint ``staff_portal`` with its home, ledger check and failed
+jobs (``exchange.admin_views``), users (``exchange.admin_users``), manual credits and
+payouts (``exchange.admin_money``). Moderators' pages are in exchange/moderation/views.py."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from sqlalchemy import select
+from exchange import admin_money, admin_users  # noqa: F401  (their routes are on bp)
+from exchange.admin_views import bp
 
-from billing.check import run_checks
-from billing.models import Payout
-from exchange.accounts.models import User
-from exchange.accounts.views import role_required
-from exchange.extensions import db
-
-bp = Blueprint("staff_portal", __name__)
-
-
-@bp.get("/admin/")
-@role_required("admin")
-def admin():
-    users = db.session.scalars(select(User).order_by(User.id)).all()
-    payouts = db.session.scalars(select(Payout).where(Payout.status == "requested").order_by(Payout.id)).all()
-    return render_template("admin.html", users=users, payouts=payouts, checks=run_checks())
-
-
-@bp.get("/admin/jobs")
-@role_required("admin")
-def admin_jobs():
-    from exchange.jobs_admin import failed_counts, failed_jobs, redis_for_jobs
-
-    connection = redis_for_jobs()
-    if connection is None:
-        return render_template("admin_jobs.html", in_process=True, failed={}, counts={})
-    return render_template(
-        "admin_jobs.html", in_process=False, failed=failed_jobs(connection), counts=failed_counts(connection)
-    )
+__all__ = ["bp"]
