@@ -1,40 +1,33 @@
-"""The webmaster's page: joined offers with links, leads, earnings, payouts."""
+"""The webmaster's pages: the dashboard here; the catalog and offer pages, leads with
+appeals, postback settings and payouts in ``pages_*``. Pages only translate: they call
+the same services as the API and commit once; a refused action is said on the page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import render_template
 from flask_login import current_user
-from sqlalchemy import select
 
-from billing.models import Payout
-from billing.services import balances_of
 from exchange.accounts.views import role_required
 from exchange.disputes.queries import disputes_of
-from exchange.extensions import db
-from exchange.leads.models import Lead
 from exchange.notifications import latest_for
-from exchange.offers.api import participation_view
+from exchange.offers.api import offer_view, participation_view
 from exchange.offers.services import participations_of
+from webmasters import pages_leads, pages_money, pages_offers  # noqa: F401  (their routes)
+from webmasters.pages_common import bp
+from webmasters.pages_dashboard import PERIOD_DAYS, dashboard_of
 
-bp = Blueprint("webmaster_portal", __name__, url_prefix="/webmaster")
+__all__ = ["bp"]
 
 
 @bp.get("/")
 @role_required("webmaster")
 def home():
     participations = participations_of(current_user.id)
-    leads = db.session.scalars(
-        select(Lead).where(Lead.webmaster_id == current_user.id).order_by(Lead.id.desc()).limit(100)
-    ).all()
-    payouts = db.session.scalars(
-        select(Payout).where(Payout.webmaster_id == current_user.id).order_by(Payout.id.desc())
-    ).all()
     return render_template(
         "webmaster.html",
-        links=[(p.offer, participation_view(p)) for p in participations],
-        leads=leads,
-        balances=balances_of(current_user.id),
+        stats=dashboard_of(current_user.id),
+        period_days=PERIOD_DAYS,
+        links=[(offer_view(current_user, p.offer), participation_view(p)) for p in participations],
         disputes=disputes_of(current_user.id),
         notifications=latest_for(current_user.id),
-        payouts=payouts,
     )
