@@ -106,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.notifications import blp as notifications_api
     from exchange.offers.api import blp as offers_api
     from exchange.offers.participation_api import blp as participation_api
+    from exchange.reports.api import blp as reports_api
     from exchange.staff_views import bp as staff_portal
     from exchange.tracking.postback_api import blp as postback_api
     from exchange.tracking.postback_views import bp as conversion_postback
@@ -134,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
         fraud_review_api,
         reputation_api,
         moderation_audit_api,
+        reports_api,
     )
     for blueprint in apis:
         csrf.exempt(blueprint)  # API calls carry a key, not a session cookie

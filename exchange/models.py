@@ -16,6 +16,7 @@ from exchange.leads.models import Consent, Lead, LeadEvent
 from exchange.moderation.models import ModerationAction
 from exchange.notifications import Notification
 from exchange.offers.models import Offer, Participation
+from exchange.reports.models import ReportChange, ReportDaily, ReportHourly
 from exchange.tracking.models import Click, PostbackToken
 
 __all__ = [
@@ -39,6 +40,9 @@ __all__ = [
     "PostbackDelivery",
     "PostbackToken",
     "PostbackUrl",
+    "ReportChange",
+    "ReportDaily",
+    "ReportHourly",
     "StripeEvent",
     "Topup",
     "Transfer",

@@ -14,6 +14,7 @@ from flask import Flask
 
 from billing.payouts.tasks import payouts_job
 from exchange.leads.tasks import sweep_job
+from exchange.reports.tasks import fold_job
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,8 @@ PERIODIC_JOBS = (
     ("sweep", sweep_job, "periodic", 60),
     # scheduled payouts due today; Stripe Connect payouts whose job was lost
     ("payouts", payouts_job, "billing", 300),
+    # report rollups: fold the changes of clicks and leads (docs/reports.md)
+    ("reports", fold_job, "periodic", 30),
 )
 
 

@@ -28,6 +28,7 @@ from exchange.delivery.services import schedule_postbacks
 from exchange.extensions import db
 from exchange.leads.domain import PENDING, next_state
 from exchange.leads.models import Lead, LeadEvent
+from exchange.reports.changes import mark
 
 
 def move(lead: Lead, action: str, actor: Actor, reason: str | None = None, **changes: Any) -> bool:
@@ -47,6 +48,7 @@ def move(lead: Lead, action: str, actor: Actor, reason: str | None = None, **cha
     db.session.add(event)
     db.session.flush()
     db.session.refresh(lead)
+    mark([(lead.created_at, lead.offer_id)])  # the reports' bucket, in the same transaction
     _announce([(lead, event)])
     return True
 
@@ -73,6 +75,7 @@ def apply_moves(moves: list[Move], actor: Actor) -> None:
         announced.append((lead, _event(lead.id, planned.action, expected, target, actor, planned.reason)))
     db.session.add_all(event for _, event in announced)
     db.session.flush()
+    mark((lead.created_at, lead.offer_id) for lead, _ in announced)
     _announce(announced)
 
 
@@ -80,6 +83,7 @@ def record_submission(lead: Lead, actor: Actor) -> None:
     event = _event(lead.id, "submit", None, lead.status, actor, None)
     db.session.add(event)
     db.session.flush()
+    mark([(lead.created_at, lead.offer_id)])
     schedule_postbacks([(lead, event)])
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import JSON, TextClause, bindparam, select, text, update
 from exchange.db import commit
 from exchange.extensions import db
 from exchange.leads.models import Lead
+from exchange.reports.changes import mark, mark_records
 from exchange.tracking.models import SUB_KEYS, Click
 
 BUFFER_KEY = "exchange:clicks:buffer"
@@ -144,6 +145,7 @@ def _mark_unique(redis, records: list[dict]) -> None:
 
 def _insert(records: list[dict]) -> None:
     names = tuple(records[0])
+    mark_records(records)  # the reports' (hour, offer) buckets, in the same transaction
     if db.engine.dialect.name == "postgresql":
         db.session.execute(_insert_from_json(names), {"rows": json.dumps(records)})
         return
@@ -187,7 +189,8 @@ def _insert_each(names: tuple[str, ...]) -> TextClause:
 def _give_leads_their_subs(click_ids: list[str]) -> None:
     """Leads that arrived before their click was written take its sub ids now
     (only leads that brought none of their own)."""
-    db.session.execute(_subs_for_early_leads(), {"click_ids": click_ids})
+    changed = db.session.execute(_subs_for_early_leads(), {"click_ids": click_ids}).all()
+    mark((created_at, offer_id) for created_at, offer_id in changed)  # their report rows move
 
 
 @functools.cache
@@ -202,6 +205,7 @@ def _subs_for_early_leads():
                 for key in SUB_KEYS
             }
         )
+        .returning(Lead.created_at, Lead.offer_id)
         .execution_options(synchronize_session=False)
     )
 

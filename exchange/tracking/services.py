@@ -23,6 +23,7 @@ from sqlalchemy import exists, select
 from exchange import clock
 from exchange.extensions import db
 from exchange.offers.domain import fill_landing_url, pick_landing
+from exchange.reports.changes import mark
 from exchange.text import storable
 from exchange.tracking import buffer, clickids
 from exchange.tracking.geo import country_of
@@ -74,6 +75,7 @@ def record_click(
         record["is_unique"] = not _seen_recently(record)
         db.session.add(Click(**record))
         db.session.flush()
+        mark([(now, target.offer_id)])  # the reports' bucket, in the same transaction
     reason = record["trafficback_reason"]
     if reason is None:
         redirect_to = landing_url_for(target, record)

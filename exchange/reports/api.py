@@ -1,0 +1,88 @@
+"""``GET /api/v1/reports`` and ``GET /api/v1/reports.csv`` (docs/reports.md).
+
+Every role calls the same endpoints; the rows are scoped to the caller (webmasters:
+their own traffic; advertisers: their offers') and the columns are its role's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask_smorest import Blueprint
+
+from billing.statements.csv_rows import csv_response, text
+from billing.statements.domain import major_units
+from exchange.accounts.auth import api_key_required, caller
+from exchange.reports.domain import MONEY_COLUMNS, columns_for, dimension_keys
+from exchange.reports.query import report, report_rows
+from exchange.reports.schemas import ReportQuerySchema, ReportSchema
+
+blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Reports from the rollups")
+ROLES = ("advertiser", "webmaster", "moderator", "admin")
+
+
+@blp.route("/reports", methods=["GET"])
+@api_key_required(*ROLES)
+@blp.arguments(ReportQuerySchema, location="query")
+@blp.response(200, ReportSchema)
+def reports(args: dict):
+    """Clicks, leads by status, rates and money by the groups asked for, over
+    ``since``..``until`` (UTC days, both included); as fresh as the last fold (30 s).
+    Money in minor units; ``cr``, ``ar`` and ``epc`` as decimal strings (4 places)."""
+    viewer = caller()
+    rows = report(viewer, args["group_by"], args, args["since"], args["until"])
+    return {
+        "since": args["since"],
+        "until": args["until"],
+        "group_by": args["group_by"],
+        "columns": [*dimension_keys(args["group_by"]), "currency", *columns_for(viewer.role)],
+        "rows": [_json_row(row) for row in rows],
+    }
+
+
+@blp.route("/reports.csv", methods=["GET"])
+@api_key_required(*ROLES)
+@blp.arguments(ReportQuerySchema, location="query")
+@blp.response(200, description="text/csv: a header row, then one row per group (money in major units)")
+def reports_csv(args: dict):
+    viewer = caller()
+    header = [*dimension_keys(args["group_by"]), "currency", *_csv_names(columns_for(viewer.role))]
+    rows = report_rows(viewer, args["group_by"], args, args["since"], args["until"])
+    filename = f"report-{args['since']}-{args['until']}-by-{'-'.join(args['group_by'])}.csv"
+    return csv_response(header, _csv_rows(rows, header), filename)
+
+
+def _json_row(row: dict) -> dict:
+    return {key: _json_value(value) for key, value in row.items()}
+
+
+def _json_value(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if value is not None and not isinstance(value, (int, str)):
+        return str(value)  # a Decimal rate: exact
+    return value
+
+
+def _csv_names(columns: tuple[str, ...]) -> list[str]:
+    return [name.removesuffix("_minor") if name in MONEY_COLUMNS else name for name in columns]
+
+
+def _csv_rows(rows: Iterator[dict], header: list[str]) -> Iterator[list]:
+    for row in rows:
+        currency = row["currency"]
+        values = {
+            (name.removesuffix("_minor") if name in MONEY_COLUMNS else name): (
+                major_units(value, currency) if name in MONEY_COLUMNS else value
+            )
+            for name, value in row.items()
+        }
+        yield [_csv_value(values[name]) for name in header]
+
+
+def _csv_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return text(value)
+    return value.isoformat() if hasattr(value, "isoformat") else value
