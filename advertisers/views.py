@@ -1,11 +1,15 @@
-"""The advertiser's page: offers, incoming leads, balance; and the card top-up page."""
+"""The advertiser's pages: the dashboard and the card top-up page here; offers, the lead
+inbox, delivery, billing and API keys in ``pages_*`` (one blueprint, ``advertiser_portal``)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from advertisers import pages_account, pages_delivery, pages_leads, pages_offers  # noqa: F401 (routes)
+from advertisers.pages_common import bp
+from advertisers.pages_dashboard import approval_rate, daily_decisions, spend_of, status_counts
 from billing import stripe_gateway
 from billing.services import balances_of
 from billing.topup_models import Topup
@@ -21,20 +25,25 @@ from exchange.money import parse_major
 from exchange.notifications import latest_for
 from exchange.offers.services import offers_visible_to
 
-bp = Blueprint("advertiser_portal", __name__, url_prefix="/advertiser")
 TOPUP_CURRENCIES = ("USD", "EUR")  # offered besides the currencies of the advertiser's own offers
 
 
 @bp.get("/")
 @role_required("advertiser")
 def home():
+    """Spend, leads by status, the approval rate and a chart of decisions per day (its data
+    also as a table: the page reads without JavaScript), then offers, latest leads, disputes."""
     leads = db.session.scalars(
-        select(Lead).where(Lead.advertiser_id == current_user.id).order_by(Lead.id.desc()).limit(100)
+        select(Lead).where(Lead.advertiser_id == current_user.id).order_by(Lead.id.desc()).limit(20)
     ).all()
     return render_template(
         "advertiser.html",
         offers=offers_visible_to(current_user),
         leads=leads,
+        spend=spend_of(current_user.id),
+        counts=status_counts(current_user.id),
+        approval_rate=approval_rate(current_user.id),
+        daily=daily_decisions(current_user.id),
         balances=balances_of(current_user.id),
         disputes=disputes_of(current_user.id),
         notifications=latest_for(current_user.id),
