@@ -188,15 +188,24 @@ def test_each_page_in_a_roles_nav_renders_the_layout_with_itself_marked_current(
         assert page.skip_link == "#content" and page.main["id"] == "content", path
 
 
-@pytest.mark.parametrize("role", ["moderator", "admin"])
-def test_a_moderation_sub_page_marks_the_moderation_link_as_the_current_section(app, client, ctx, role):
+@pytest.mark.parametrize(
+    "role, path, section",
+    [
+        ("advertiser", "/advertiser/leads", "Overview"),
+        ("webmaster", "/webmaster/offers", "Overview"),
+        ("moderator", "/moderator/partners", "Moderation"),
+        ("admin", "/moderator/partners", "Moderation"),
+        ("admin", "/admin/users", "Administration"),
+    ],
+)
+def test_a_page_without_a_link_of_its_own_marks_its_sections_link(app, client, ctx, role, path, section):
     user = make_user(role)
     assert login(app, client, user.email).status_code == 302
 
-    page = page_of(app, client, "/moderator/partners")
+    page = page_of(app, client, path)
 
     marked = [(label, current) for label, _, current in page.nav if current]
-    assert marked == [("Moderation", "true")]
+    assert marked == [(section, "true")]
 
 
 def test_the_card_step_loads_stripe_js_from_stripe_js_url_and_nothing_else_from_elsewhere(
