@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, cast, func, select
 
 from billing import check
 from billing.domain import LedgerError
@@ -65,7 +65,7 @@ def refused(message: str, back: str):
 def admin():
     users_by_role = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
     requested = db.session.execute(
-        select(Payout.currency, func.count(), func.sum(Payout.amount_minor))
+        select(Payout.currency, func.count(), cast(func.sum(Payout.amount_minor), BigInteger))
         .where(Payout.status == "requested")
         .group_by(Payout.currency)
         .order_by(Payout.currency)

@@ -12,6 +12,7 @@ MINOR_DIGITS = {
 
 def format_minor(amount_minor: int, currency: str) -> str:
     """``format_minor(123456, "USD") == "1,234.56 USD"``; ``(500, "JPY") == "500 JPY"``."""
+    amount_minor = int(amount_minor)  # a database SUM may come back as an (integral) Decimal
     digits = MINOR_DIGITS.get(currency, 2)
     sign = "-" if amount_minor < 0 else ""
     whole, fraction = divmod(abs(amount_minor), 10**digits)

@@ -48,3 +48,9 @@ def test_a_share_in_basis_points_shows_as_a_percentage_without_needless_zeros():
         "0.01 %",
         "100 %",
     ]
+
+
+def test_an_integral_decimal_from_a_database_sum_formats_like_its_integer():
+    from decimal import Decimal
+
+    assert format_minor(Decimal(123456), "USD") == "1,234.56 USD"
