@@ -102,6 +102,11 @@ def audit_log(args: dict):
 @blp.arguments(AuditFilterSchema, location="query")
 @blp.response(200, description="text/csv: a header row, then every matching entry (no pages), newest first")
 def audit_csv(args: dict):
+    return audit_csv_response(args)
+
+
+def audit_csv_response(args: dict):
+    """The matching entries as a streamed CSV (the API's export and the moderators' page's)."""
     query = filtered_actions(args).execution_options(yield_per=EXPORT_BATCH)
 
     def rows() -> Iterator[list]:

@@ -191,17 +191,7 @@ def own_reputation(args: dict):
 def webmasters(args: dict):
     """Every webmaster with its totals; ``sort=approval_rate&order=asc`` puts the worst first
     (those with no rate come last either way)."""
-    page = reputation_page(
-        "webmaster",
-        _period(args),
-        sort=args["sort"],
-        order=args["order"],
-        min_count=args["min_decided"],
-        page=args["page"],
-        per_page=args["per_page"],
-    )
-    page["items"] = [_row("webmaster", user, figures) for user, figures in page["items"]]
-    return page
+    return _listing("webmaster", args, min_count=args["min_decided"])
 
 
 @blp.route("/moderation/reputation/webmasters/<id:webmaster_id>", methods=["GET"])
@@ -220,17 +210,7 @@ def webmaster(args: dict, webmaster_id: int):
 def advertisers(args: dict):
     """Every advertiser with its figures; ``sort=rejection_rate&order=desc`` puts the
     harshest first (those with no rate come last either way)."""
-    page = reputation_page(
-        "advertiser",
-        _period(args),
-        sort=args["sort"],
-        order=args["order"],
-        min_count=args["min_reviewed"],
-        page=args["page"],
-        per_page=args["per_page"],
-    )
-    page["items"] = [_row("advertiser", user, figures) for user, figures in page["items"]]
-    return page
+    return _listing("advertiser", args, min_count=args["min_reviewed"])
 
 
 @blp.route("/moderation/reputation/advertisers/<id:advertiser_id>", methods=["GET"])
@@ -240,6 +220,21 @@ def advertisers(args: dict):
 def advertiser(args: dict, advertiser_id: int):
     """One advertiser's figures."""
     return _advertiser_view(_user_of_role(advertiser_id, "advertiser"), _period(args))
+
+
+def _listing(role: str, args: dict, *, min_count: int) -> dict:
+    """A page of every user of ``role`` with its figures, as the list endpoints answer it."""
+    page = reputation_page(
+        role,
+        _period(args),
+        sort=args["sort"],
+        order=args["order"],
+        min_count=min_count,
+        page=args["page"],
+        per_page=args["per_page"],
+    )
+    page["items"] = [_row(role, user, figures) for user, figures in page["items"]]
+    return page
 
 
 def _row(role: str, user: User, figures: WebmasterFigures | AdvertiserFigures) -> dict:

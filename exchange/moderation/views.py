@@ -7,13 +7,12 @@ redirect: reloading never repeats an action)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from billing.statements.csv_rows import csv_response
 from exchange import clock
 from exchange.accounts.models import User
 from exchange.accounts.views import role_required
@@ -29,7 +28,7 @@ from exchange.extensions import db
 from exchange.leads.domain import REVIEW
 from exchange.leads.models import Lead, LeadEvent
 from exchange.moderation import fraud_review, partners
-from exchange.moderation.audit_api import AUDIT_HEADER, audit_row, filtered_actions
+from exchange.moderation.audit_api import audit_csv_response, filtered_actions
 from exchange.moderation.reputation import ALL_TIME, reputation_page
 
 bp = Blueprint("moderator_portal", __name__, url_prefix="/moderator")
@@ -187,13 +186,7 @@ def audit():
 @bp.get("/audit.csv")
 @role_required(*STAFF)
 def audit_csv():
-    query = filtered_actions({}).execution_options(yield_per=500)
-
-    def rows() -> Iterator[list]:
-        for entry in db.session.scalars(query):
-            yield audit_row(entry)
-
-    return csv_response(AUDIT_HEADER, rows(), "moderation-audit.csv")
+    return audit_csv_response({})
 
 
 @bp.get("/lead-events")
