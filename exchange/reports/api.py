@@ -13,6 +13,7 @@ from flask_smorest import Blueprint
 from billing.statements.csv_rows import csv_response, text
 from billing.statements.domain import major_units
 from exchange.accounts.auth import api_key_required, caller
+from exchange.accounts.models import User
 from exchange.reports.domain import MONEY_COLUMNS, columns_for, dimension_keys
 from exchange.reports.query import report, report_rows
 from exchange.reports.schemas import ReportQuerySchema, ReportSchema
@@ -45,7 +46,11 @@ def reports(args: dict):
 @blp.arguments(ReportQuerySchema, location="query")
 @blp.response(200, description="text/csv: a header row, then one row per group (money in major units)")
 def reports_csv(args: dict):
-    viewer = caller()
+    return csv_download(caller(), args)
+
+
+def csv_download(viewer: User, args: dict):
+    """The report's CSV, streamed: the API's download and the report pages' (same args)."""
     header = [*dimension_keys(args["group_by"]), "currency", *_csv_names(columns_for(viewer.role))]
     rows = report_rows(viewer, args["group_by"], args, args["since"], args["until"])
     filename = f"report-{args['since']}-{args['until']}-by-{'-'.join(args['group_by'])}.csv"
