@@ -168,6 +168,18 @@ def _register_template_filters(app: Flask) -> None:
     def when(value) -> str:
         return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
+    @app.context_processor
+    def navigation() -> dict:
+        from flask import has_request_context, request
+        from flask_login import current_user
+
+        from exchange.navigation import locate
+
+        if not has_request_context():
+            return {}
+        role = current_user.role if current_user.is_authenticated else None
+        return {"nav": locate(role, request.endpoint, app.view_functions.__contains__)}
+
 
 def _register_error_handlers(app: Flask) -> None:
     from exchange.errors import register_error_handlers

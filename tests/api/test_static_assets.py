@@ -14,10 +14,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from flask import flash, render_template_string
+from flask import flash, render_template_string, url_for
 
+from exchange.db import commit
+from exchange.navigation import Page, Section, locate
 from tests.api.test_web_portal import login, request
-from tests.factories import make_user
+from tests.factories import make_offer, make_user
 from tests.stripe_server import LocalStripe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,23 +28,12 @@ CHECKSUM_ROW = re.compile(r"^\| `([\w./-]+)` \| `([0-9a-f]{64})` \|$", re.MULTIL
 RECORDED = dict(CHECKSUM_ROW.findall((VENDOR / "README.md").read_text()))
 CONTENT_TYPES = {".css": {"text/css"}, ".js": {"text/javascript", "application/javascript"}}
 
-# Each role's nav bar, in order: (label, path).
-NAVS = {
-    "advertiser": [
-        ("Overview", "/advertiser/"),
-        ("Top-ups", "/advertiser/topup"),
-        ("Statements", "/statements"),
-        ("Invoices", "/invoices"),
-    ],
-    "webmaster": [("Overview", "/webmaster/"), ("Statements", "/statements")],
-    "moderator": [("Moderation", "/moderator/")],
-    "admin": [
-        ("Administration", "/admin/"),
-        ("Failed jobs", "/admin/jobs"),
-        ("Revenue", "/admin/revenue"),
-        ("Statements", "/statements"),
-        ("Moderation", "/moderator/"),
-    ],
+# Each role's sections in the header, in order (exchange/navigation.py draws them).
+SECTIONS = {
+    "advertiser": ["Dashboard", "Offers", "Leads", "Delivery", "Money", "API keys"],
+    "webmaster": ["Dashboard", "Offers", "Leads", "Postbacks", "Money"],
+    "moderator": ["Dispute queue", "Partners", "Fraud review", "Reputation", "Audit log", "Lead events"],
+    "admin": ["Administration", "Reports", "Moderation"],
 }
 
 # A template's <script src> and <link href>: a static file, or one of these exceptions.
@@ -59,11 +50,11 @@ class Layout(HTMLParser):
     def __init__(self, html: str) -> None:
         super().__init__()
         self.loads: list[str] = []  # every <link href> and <script src>
-        self.nav: list[tuple[str, str, str | None]] = []  # the main nav's (label, href, aria-current)
+        self.navs: dict[str, list[tuple[str, str, str | None]]] = {}  # (label, href, aria-current) by nav
+        self._nav: str | None = None
         self.sign_out: dict | None = None  # the sign-out form: its action, whether it carries a CSRF token
         self.skip_link: str | None = None
         self.main: dict | None = None
-        self._in_nav = False
         self._link: list | None = None
         self.feed(html)
 
@@ -71,13 +62,14 @@ class Layout(HTMLParser):
         found = dict(attrs)
         if tag == "link" and "href" in found or tag == "script" and "src" in found:
             self.loads.append(found.get("href") or found["src"])
-        elif tag == "nav" and found.get("aria-label") == "Main":
-            self._in_nav = True
+        elif tag == "nav":
+            self._nav = found.get("aria-label")
+            self.navs.setdefault(self._nav, [])
         elif tag == "a" and "skip-link" in (found.get("class") or "").split():
             self.skip_link = found.get("href")
-        elif tag == "a" and self._in_nav:
+        elif tag == "a" and self._nav:
             self._link = ["", found.get("href"), found.get("aria-current")]
-        elif tag == "form" and self._in_nav:
+        elif tag == "form" and self._nav == "Main":
             self.sign_out = {"action": found.get("action"), "method": found.get("method"), "csrf": False}
         elif tag == "input" and self.sign_out is not None and found.get("name") == "csrf_token":
             self.sign_out["csrf"] = bool(found.get("value"))
@@ -86,14 +78,19 @@ class Layout(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "nav":
-            self._in_nav = False
+            self._nav = None
         elif tag == "a" and self._link is not None:
-            self.nav.append((self._link[0].strip(), self._link[1], self._link[2]))
+            self.navs[self._nav].append((self._link[0].strip(), self._link[1], self._link[2]))
             self._link = None
 
     def handle_data(self, data: str) -> None:
         if self._link is not None:
             self._link[0] += data
+
+    @property
+    def nav(self) -> list[tuple[str, str, str | None]]:
+        """The header's nav: the role's sections."""
+        return self.navs.get("Main", [])
 
     def loaded_from_elsewhere(self) -> list[str]:
         return [url for url in self.loads if not _local(url)]
@@ -172,34 +169,68 @@ def test_the_sign_in_page_has_the_layout_without_a_nav_and_loads_pico_then_site_
         assert fetch(app, client, url)[:2] == (200, "text/css")
 
 
-@pytest.mark.parametrize("role", sorted(NAVS))
+def pages_of(app, role: str) -> list[tuple[Section, Page, str]]:
+    """Every (section, page, path) the role's nav links to, as the running app has them."""
+    with app.test_request_context("/"):
+        located = locate(role, None, app.view_functions.__contains__)
+        return [
+            (section, page, url_for(page.endpoint)) for section in located.sections for page in section.pages
+        ]
+
+
+@pytest.mark.parametrize("role", sorted(SECTIONS))
 def test_each_page_in_a_roles_nav_renders_the_layout_with_itself_marked_current(app, client, ctx, role):
     user = make_user(role)
     assert login(app, client, user.email).status_code == 302
+    listed = pages_of(app, role)
+    assert len(listed) >= len(SECTIONS[role])
 
-    for _, path in NAVS[role]:
+    for section, linked, path in listed:
         page = page_of(app, client, path)
 
-        assert [(label, href) for label, href, _ in page.nav] == NAVS[role], path
-        marked = [(href, current) for _, href, current in page.nav if current]
-        assert marked == [(path, "page")], path
+        assert [label for label, _, _ in page.nav] == SECTIONS[role], path
+        header_marked = [(label, current) for label, _, current in page.nav if current]
+        first = path == url_for_path(listed, section)
+        assert header_marked == [(section.label, "page" if first else "true")], path
+        second_level = page.navs.get(section.label, [])
+        if len(section.pages) > 1:
+            assert [label for label, _, _ in second_level] == [p.label for p in section.pages], path
+            assert [(label, href) for label, href, current in second_level if current] == [
+                (linked.label, path)
+            ]
+        else:
+            assert second_level == [], path
         assert page.sign_out == {"action": "/logout", "method": "post", "csrf": True}, path
         assert page.loaded_from_elsewhere() == [], path
         assert page.skip_link == "#content" and page.main["id"] == "content", path
 
 
+def url_for_path(listed: list[tuple[Section, Page, str]], section: Section) -> str:
+    return next(path for listed_section, _, path in listed if listed_section == section)
+
+
+@pytest.mark.parametrize("role", sorted(SECTIONS))
+def test_no_page_is_linked_from_two_sections(app, role):
+    paths = [path for _, _, path in pages_of(app, role)]
+
+    assert len(paths) == len(set(paths))
+
+
 @pytest.mark.parametrize(
     "role, path, section",
     [
-        ("advertiser", "/advertiser/leads", "Overview"),
-        ("webmaster", "/webmaster/offers", "Overview"),
-        ("moderator", "/moderator/partners", "Moderation"),
+        ("advertiser", "/advertiser/offers/new", "Offers"),  # no link of its own
+        ("advertiser", "/advertiser/offers/{offer}", "Offers"),
+        ("advertiser", "/invoices", "Money"),
         ("admin", "/moderator/partners", "Moderation"),
         ("admin", "/admin/users", "Administration"),
     ],
 )
-def test_a_page_without_a_link_of_its_own_marks_its_sections_link(app, client, ctx, role, path, section):
+def test_a_page_other_than_its_sections_first_marks_the_sections_link(app, client, ctx, role, path, section):
     user = make_user(role)
+    if "{offer}" in path:
+        path = path.format(offer=make_offer(user).id)
+        commit()
     assert login(app, client, user.email).status_code == 302
 
     page = page_of(app, client, path)

@@ -18,9 +18,9 @@ from tests.http_harness import LiveServer
 
 PASSWORD = "correct-horse-battery"  # what the factories give every user
 HOMES = {  # where each role lands, and its nav's label for that page
-    "advertiser": ("/advertiser/", "Overview"),
-    "webmaster": ("/webmaster/", "Overview"),
-    "moderator": ("/moderator/", "Moderation"),
+    "advertiser": ("/advertiser/", "Dashboard"),
+    "webmaster": ("/webmaster/", "Dashboard"),
+    "moderator": ("/moderator/", "Dispute queue"),
     "admin": ("/admin/", "Administration"),
 }
 CHART_PAGE = """{% extends "base.html" %}

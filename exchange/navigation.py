@@ -1,0 +1,144 @@
+"""Where each role's pages are: one tree per role, drawn by base.html in two levels.
+
+The header lists the role's sections; under it, the section the page belongs to
+lists its pages (when it has more than one). Each page is listed once, so the two
+levels never repeat a link. A page without a link of its own (an offer's edit
+page, a dispute's thread) belongs to the section that names its endpoint in
+``owns``. Pure data and lookups: no Flask here (base.html gets ``locate``'s answer
+from a context processor in exchange/__init__.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Page:
+    label: str
+    endpoint: str
+
+
+@dataclass(frozen=True)
+class Section:
+    label: str
+    pages: tuple[Page, ...]
+    owns: tuple[str, ...] = ()  # endpoints of the section's pages that have no link of their own
+
+    @property
+    def endpoint(self) -> str:
+        return self.pages[0].endpoint
+
+    def holds(self, endpoint: str | None) -> bool:
+        return endpoint in self.owns or any(page.endpoint == endpoint for page in self.pages)
+
+
+STATEMENTS = Page("Statements", "statement_pages.statement")
+MODERATION_PAGES = (
+    Page("Dispute queue", "moderator_portal.home"),
+    Page("Partners", "moderator_portal.partners_page"),
+    Page("Fraud review", "moderator_portal.fraud_reviews"),
+    Page("Reputation", "moderator_portal.reputation"),
+    Page("Audit log", "moderator_portal.audit"),
+    Page("Lead events", "moderator_portal.lead_events"),
+)
+MODERATION_OWNS = ("moderator_portal.dispute",)
+
+TREES: dict[str, tuple[Section, ...]] = {
+    "advertiser": (
+        Section(
+            "Dashboard",
+            (Page("Dashboard", "advertiser_portal.home"), Page("Reports", "advertiser_portal.reports")),
+        ),
+        Section(
+            "Offers",
+            (Page("Offers", "advertiser_portal.offers"),),
+            ("advertiser_portal.new_offer", "advertiser_portal.offer"),
+        ),
+        Section(
+            "Leads",
+            (
+                Page("Leads", "advertiser_portal.leads"),
+                Page("Disputes", "advertiser_portal.disputes"),
+                Page("Import decisions", "advertiser_portal.leads_import"),
+                Page("Tasks", "tasks.list_tasks"),
+            ),
+            ("advertiser_portal.lead", "advertiser_portal.dispute", "tasks.task"),
+        ),
+        Section("Delivery", (Page("Delivery", "advertiser_portal.delivery"),)),
+        Section(
+            "Money",
+            (
+                Page("Billing", "advertiser_portal.billing"),
+                Page("Top-ups", "advertiser_portal.topup"),
+                STATEMENTS,
+                Page("Invoices", "statement_pages.invoices"),
+            ),
+            ("statement_pages.invoice",),
+        ),
+        Section("API keys", (Page("API keys", "advertiser_portal.keys"),)),
+    ),
+    "webmaster": (
+        Section(
+            "Dashboard",
+            (Page("Dashboard", "webmaster_portal.home"), Page("Reports", "webmaster_portal.reports")),
+        ),
+        Section("Offers", (Page("Offers", "webmaster_portal.catalog"),), ("webmaster_portal.offer_page",)),
+        Section(
+            "Leads",
+            (
+                Page("Leads", "webmaster_portal.leads"),
+                Page("Disputes", "webmaster_portal.disputes"),
+                Page("Tasks", "tasks.list_tasks"),
+            ),
+            ("webmaster_portal.dispute", "tasks.task"),
+        ),
+        Section("Postbacks", (Page("Postbacks", "webmaster_portal.postbacks"),)),
+        Section("Money", (Page("Payouts", "webmaster_portal.payouts"), STATEMENTS)),
+    ),
+    "moderator": tuple(
+        Section(page.label, (page,), MODERATION_OWNS if page.endpoint == "moderator_portal.home" else ())
+        for page in MODERATION_PAGES
+    ),
+    "admin": (
+        Section(
+            "Administration",
+            (
+                Page("Overview", "staff_portal.admin"),
+                Page("Users", "staff_portal.users"),
+                Page("Credits", "staff_portal.credits"),
+                Page("Payouts", "staff_portal.payouts"),
+                Page("Ledger check", "staff_portal.ledger"),
+                Page("Failed jobs", "staff_portal.admin_jobs"),
+            ),
+        ),
+        Section(
+            "Reports",
+            (Page("Reports", "staff_portal.reports"), Page("Revenue", "statement_pages.revenue"), STATEMENTS),
+            ("tasks.list_tasks", "tasks.task"),
+        ),
+        Section("Moderation", MODERATION_PAGES, MODERATION_OWNS),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Located:
+    sections: tuple[Section, ...]  # the header's
+    current: Section | None  # the section the page belongs to: its pages are the second level
+
+
+def locate(role: str | None, endpoint: str | None, exists: Callable[[str], bool]) -> Located:
+    """The role's sections and the one holding ``endpoint``, keeping only the pages that
+    ``exists`` (a page whose blueprint is not registered is left out, not a broken link)."""
+    sections = tuple(_existing(TREES.get(role or "", ()), exists))
+    current = next((section for section in sections if section.holds(endpoint)), None)
+    return Located(sections, current)
+
+
+def _existing(sections: Iterable[Section], exists: Callable[[str], bool]) -> Iterable[Section]:
+    for section in sections:
+        pages = tuple(page for page in section.pages if exists(page.endpoint))
+        if pages:
+            yield Section(section.label, pages, section.owns)
