@@ -24,6 +24,7 @@ from exchange.db import commit, rollback
 from exchange.errors import AppError
 from exchange.extensions import db
 from exchange.jobs import QUEUES
+from exchange.reports.pages import report_csv, report_page
 
 bp = Blueprint("staff_portal", __name__)
 
@@ -122,3 +123,16 @@ def requeue_jobs():
     where = "every queue" if queue == "all" else queue
     flash(f"{len(requeued)} failed job(s) requeued from {where}.", "notice")
     return redirect(back, code=303)
+
+
+@bp.get("/admin/reports")
+@role_required("admin")
+def reports():
+    """Every row and every column (exchange/reports/pages.py)."""
+    return report_page()
+
+
+@bp.get("/admin/reports.csv")
+@role_required("admin")
+def reports_csv():
+    return report_csv()

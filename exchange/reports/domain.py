@@ -60,6 +60,18 @@ def per_click(amount_minor: int, clicks: int, currency: str) -> Decimal | None:
     return (major / Decimal(clicks)).quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
 
 
+def epc_text(epc: Decimal | None, currency: str) -> str:
+    """EPC as the pages show it: money per click in major units, with the currency's
+    decimals at least and up to 4 (``2.5000`` USD: ``2.50 USD``; ``0.0425``: ``0.0425 USD``)."""
+    if epc is None:
+        return "–"
+    digits = MINOR_DIGITS.get(currency, 2)
+    text = f"{epc:.4f}"
+    whole, _, fraction = text.partition(".")
+    fraction = fraction.rstrip("0").ljust(digits, "0")
+    return f"{whole}.{fraction} {currency}" if fraction else f"{whole} {currency}"
+
+
 def figures_for(role: str, sums: Mapping[str, int], currency: str) -> dict:
     """The columns ``role`` sees, computed from a group's summed counts and money."""
     clicks = sums["clicks"]

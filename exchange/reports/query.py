@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from exchange.accounts.models import User
 from exchange.extensions import db
 from exchange.reports.domain import DIMENSIONS, dimension_keys, figures_for
-from exchange.reports.models import ReportDaily, ReportHourly
+from exchange.reports.models import ReportChange, ReportDaily, ReportHourly
 from exchange.reports.rollup import COUNTS
 
 FILTERS = ("offer_id", "webmaster_id", "sub1", "country")
@@ -53,6 +53,11 @@ def report_rows(viewer: User, group_by: list[str], filters: dict, since: date, u
             figures_for(viewer.role, {n: int(v or 0) for n, v in zip(COUNTS, sums, strict=True)}, currency)
         )
         yield out
+
+
+def changes_waiting() -> int:
+    """Changes of clicks and leads not folded yet: what the figures do not show so far."""
+    return db.session.scalar(select(func.count()).select_from(ReportChange)) or 0
 
 
 def _scope(table, viewer: User) -> list:
