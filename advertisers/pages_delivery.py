@@ -1,5 +1,6 @@
 """The advertiser's lead delivery: its endpoint URL (the global one), the signing secret
-(shown once, when it is made or rotated), a test lead, and the latest delivery attempts.
+(shown once, when it is made or rotated), a test lead sent by a job on the ``delivery``
+queue, and the latest delivery attempts with the test leads among them.
 
 The services are the API's (exchange/delivery/settings.py). A page that shows a secret
 is the answer to the POST that made it, never stored in the session nor cached."""
@@ -13,9 +14,10 @@ from sqlalchemy import select
 from advertisers.pages_common import bp, refusal_text
 from exchange.accounts.views import role_required
 from exchange.db import commit, rollback
-from exchange.delivery import webhook
+from exchange.delivery import sample_sends, webhook
+from exchange.delivery.lead_test import KIND, queue_test_lead
 from exchange.delivery.models import LeadDelivery, LeadDeliveryAttempt
-from exchange.delivery.settings import put_setting, rotate_secret, send_test_lead, setting_of
+from exchange.delivery.settings import put_setting, rotate_secret, setting_of
 from exchange.errors import AppError
 from exchange.extensions import db
 
@@ -23,16 +25,47 @@ ATTEMPTS_SHOWN = 50
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _attempts() -> list[tuple[LeadDeliveryAttempt, int]]:
-    """The latest attempts to deliver this advertiser's leads, with each one's lead id."""
-    rows = db.session.execute(
+def _attempts() -> list[dict]:
+    """The latest attempts to deliver this advertiser's leads and its test leads, newest
+    first, as the table's rows."""
+    real = db.session.execute(
         select(LeadDeliveryAttempt, LeadDelivery.lead_id)
         .join(LeadDelivery, LeadDelivery.id == LeadDeliveryAttempt.delivery_id)
         .where(LeadDelivery.advertiser_id == current_user.id)
         .order_by(LeadDeliveryAttempt.at.desc(), LeadDeliveryAttempt.id.desc())
         .limit(ATTEMPTS_SHOWN)
     )
-    return [(attempt, lead_id) for attempt, lead_id in rows]
+    rows = [
+        {
+            "test": False,
+            "at": attempt.at,
+            "lead_id": lead_id,
+            "number": attempt.number,
+            "status_code": attempt.status_code,
+            "latency_ms": attempt.latency_ms,
+            "error": attempt.error,
+            "decision": attempt.decision,
+            "decision_result": attempt.decision_result,
+        }
+        for attempt, lead_id in real
+    ]
+    for sample in sample_sends.sends_of(current_user.id, KIND):
+        sent = sample.state == sample_sends.SENT
+        rows.append(
+            {
+                "test": True,
+                "at": sample.at,
+                "url": sample.url,
+                "number": 1 if sent else None,
+                "status_code": sample.status_code,
+                "latency_ms": sample.latency_ms,
+                "error": sample.error or ("" if sent else "queued, not sent yet"),
+                "decision": sample.decision,
+                "decision_result": "shown, not applied" if sample.decision else None,
+            }
+        )
+    rows.sort(key=lambda row: row["at"], reverse=True)
+    return rows[:ATTEMPTS_SHOWN]
 
 
 def _page(status: int = 200, **shown):
@@ -85,17 +118,10 @@ def rotate_delivery_secret():
 @role_required("advertiser")
 def send_delivery_test():
     try:
-        result, decision, url = send_test_lead(current_user.id, None)
+        queue_test_lead(current_user.id, None)
+        commit()  # the job leaves now (in-process: it has run when this returns)
     except AppError as refused:
         rollback()
         return _page(409, problem=refusal_text(refused))
-    test = {
-        "url": url,
-        "delivered": result.status_code is not None and 200 <= result.status_code < 300,
-        "status_code": result.status_code,
-        "latency_ms": result.latency_ms,
-        "error": result.error,
-        "response_excerpt": result.response_excerpt,
-        "decision": decision.action,
-    }
-    return _page(test=test)
+    flash("Test lead queued: its answer appears in the delivery attempts below.", "notice")
+    return redirect(url_for(".delivery", _anchor="attempts"), code=303)

@@ -12,7 +12,7 @@ from exchange.disputes.queries import disputes_of
 from exchange.notifications import latest_for
 from exchange.offers.api import offer_view, participation_view
 from exchange.offers.services import participations_of
-from webmasters import pages_leads, pages_money, pages_offers  # noqa: F401  (their routes)
+from webmasters import pages_leads, pages_offers, pages_payouts, pages_postbacks  # noqa: F401  (their routes)
 from webmasters.pages_common import bp
 from webmasters.pages_dashboard import PERIOD_DAYS, dashboard_of
 

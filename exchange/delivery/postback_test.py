@@ -1,20 +1,30 @@
-"""A test postback: the webmaster's global URL template filled with sample values, sent
-once through the same sender as real postbacks, so the webmaster can see what its tracker
-answers before a lead arrives. Nothing is stored; the attempt is logged."""
+"""A test postback: the URL a lead of the offer would use (the offer's override, else the
+global one; the global one when no offer is named) filled with sample values, queued as a
+job on ``postbacks`` and sent once through the same sender as real postbacks, so the
+webmaster sees what its tracker answers before a lead arrives. The test and its answer
+are kept in the webmaster's test log (exchange/delivery/sample_sends.py), never as a
+delivery: no lead, no money, no retry."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import replace
 
 from flask import current_app
 
-from exchange.delivery import domain
-from exchange.delivery.sender import SendResult, send
-from exchange.delivery.services import postback_url_of
+from exchange.db import commit
+from exchange.delivery import domain, sample_sends
+from exchange.delivery.models import PostbackUrl
+from exchange.delivery.sender import send
+from exchange.delivery.services import QUEUE, postback_url_of, require_joined
 from exchange.errors import Conflict
+from exchange.jobs import enqueue_after_commit
+from exchange.notifications import Notification
 
 log = logging.getLogger(__name__)
+
+KIND = "test_postback"
+LABEL = "test postback"
 
 SAMPLE = domain.LeadFacts(
     lead_id=0,
@@ -28,33 +38,51 @@ SAMPLE = domain.LeadFacts(
 )
 
 
-@dataclass(frozen=True)
-class TestPostback:
-    url: str
-    result: SendResult
-
-    @property
-    def delivered(self) -> bool:
-        return self.result.status_code is not None and 200 <= self.result.status_code < 300
+def job_id(notification_id: int) -> str:
+    return f"test-postback-{notification_id}"
 
 
-def send_test_postback(webmaster_id: int) -> TestPostback:
-    """Send the sample postback now (the one call a page makes while it waits: a person
-    pressed the button and waits for the answer, bounded by the postback timeout)."""
-    setting = postback_url_of(webmaster_id, None)
+def queue_test_postback(webmaster_id: int, offer_id: int | None = None) -> Notification:
+    """Fill the URL now (as a real postback's is filled when its lead changes) and queue
+    the test; another offer than one the webmaster joined is not found."""
+    setting = _setting_for(webmaster_id, offer_id)
     if setting is None:
         raise Conflict("Save your postback URL first.", code="no_postback_url")
-    url = domain.postback_url(setting.url_template, SAMPLE, setting.status_map or {})
+    facts = replace(SAMPLE, offer_id=offer_id or 0)
+    url = domain.postback_url(setting.url_template, facts, setting.status_map or {})
+    note = sample_sends.queue(webmaster_id, KIND, LABEL, offer_id=offer_id, url=url)
+    from exchange.delivery.tasks import send_test_postback_job
+
+    enqueue_after_commit(send_test_postback_job, note.id, queue=QUEUE, job_id=job_id(note.id))
+    return note
+
+
+def send_test_postback(notification_id: int) -> str:
+    """The job: one call, if the test is still to be sent; answers the test's state."""
+    claimed = sample_sends.claim(notification_id, KIND)
+    url = claimed.data["url"] if claimed else None
+    commit()
+    if url is None:
+        return "done"
     result = send(
         url,
         timeout=current_app.config["POSTBACK_TIMEOUT_SECONDS"],
         allow_private=current_app.config["POSTBACK_ALLOW_PRIVATE_ADDRESSES"],
     )
+    state = sample_sends.record(notification_id, KIND, LABEL, result)
+    commit()
     log.info(
-        "test postback for webmaster %s: %s in %s ms (%s)",
-        webmaster_id,
+        "%s: %s in %s ms (%s)",
+        job_id(notification_id),
         result.status_code,
         result.latency_ms,
         result.error or "ok",
     )
-    return TestPostback(url, result)
+    return state
+
+
+def _setting_for(webmaster_id: int, offer_id: int | None) -> PostbackUrl | None:
+    if offer_id is None:
+        return postback_url_of(webmaster_id, None)
+    require_joined(webmaster_id, offer_id)
+    return postback_url_of(webmaster_id, offer_id) or postback_url_of(webmaster_id, None)

@@ -1,9 +1,13 @@
 """Outbound jobs: webmaster postbacks (queue ``postbacks``, job id ``postback-<delivery id>``)
-and advertiser lead deliveries (queue ``delivery``, job id ``deliver-lead-<lead id>``)."""
+and advertiser lead deliveries (queue ``delivery``, job id ``deliver-lead-<lead id>``); the
+portals' test buttons on the same queues (``test-postback-<id>``, ``test-lead-<id>``, the id
+of the test's row in its owner's log: exchange/delivery/sample_sends.py)."""
 
 from __future__ import annotations
 
 from exchange.delivery.lead_delivery import deliver_lead
+from exchange.delivery.lead_test import send_test_lead
+from exchange.delivery.postback_test import send_test_postback
 from exchange.delivery.services import send_delivery
 from exchange.jobs import task
 
@@ -16,3 +20,13 @@ def send_postback_job(delivery_id: int) -> str:
 @task
 def deliver_lead_job(lead_id: int) -> str:
     return deliver_lead(lead_id)
+
+
+@task
+def send_test_postback_job(notification_id: int) -> str:
+    return send_test_postback(notification_id)
+
+
+@task
+def send_test_lead_job(notification_id: int) -> str:
+    return send_test_lead(notification_id)

@@ -1,0 +1,225 @@
+"""The portals' test buttons as jobs: "send a test postback" (webmaster) and "send a test
+lead" (advertiser) enqueue a job on the postbacks / delivery queue after the commit; the
+job sends the sample to a real local receiver and records the attempt in its owner's test
+log, which the page shows among the attempts, marked "test". No lead, no delivery row and
+no money change, and a second run of the job sends nothing."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from billing.models import Transfer
+from exchange import jobs
+from exchange.db import commit
+from exchange.delivery import lead_test, postback_test
+from exchange.delivery.lead_delivery import due_lead_ids
+from exchange.delivery.models import LeadDelivery, LeadDeliveryAttempt, PostbackAttempt, PostbackDelivery
+from exchange.delivery.services import set_postback_url
+from exchange.delivery.settings import put_setting
+from exchange.errors import Conflict
+from exchange.extensions import db
+from exchange.leads.models import Lead
+from exchange.notifications import Notification
+from tests.advertiser_endpoint import Answer, Endpoint
+from tests.api.test_disputes import Market
+from tests.api.test_web_portal import login, request
+from tests.factories import make_user
+from tests.tracker_server import Tracker
+
+pytestmark = pytest.mark.usefixtures("billing_check")
+
+
+@pytest.fixture
+def dispatched(monkeypatch):
+    """Every job handed to the queue adapter after a commit (then run as usual)."""
+    seen: list[jobs.JobRequest] = []
+    real = jobs.dispatch
+
+    def spy(job_request: jobs.JobRequest) -> None:
+        seen.append(job_request)
+        real(job_request)
+
+    monkeypatch.setattr(jobs, "dispatch", spy)
+    return seen
+
+
+def signed_in(app, client, user) -> None:
+    client.delete_cookie("session", domain="exchange.test")
+    assert login(app, client, user.email).status_code == 302
+
+
+def body_of(app, client, path: str) -> str:
+    response = request(app, client, "GET", path)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def rows_marked_test(body: str) -> list[str]:
+    table = re.search(r'<table id="attempts">.*?</table>', body, re.S).group(0)
+    return re.findall(r'<tr class="test".*?</tr>', table, re.S)
+
+
+def counts() -> dict:
+    """Everything a test send must leave alone."""
+    models = (Lead, Transfer, PostbackDelivery, PostbackAttempt, LeadDelivery, LeadDeliveryAttempt)
+    return {model.__name__: db.session.scalar(select(func.count()).select_from(model)) for model in models}
+
+
+def lead_status(lead_id: int) -> str:
+    db.session.expire_all()
+    return db.session.get(Lead, lead_id).status
+
+
+# -- the webmaster's test postback ---------------------------------------------------------------
+
+
+def test_the_test_postback_goes_out_from_a_job_and_is_logged_with_nothing_else_changed(
+    app, client, ctx, dispatched
+):
+    market = Market(client)
+    lead_id = market.pending_lead()  # before any postback URL: no delivery of its own
+    signed_in(app, client, market.webmaster)
+    with Tracker([200], body=b"tracked") as tracker:
+        saved = request(
+            app,
+            client,
+            "POST",
+            "/webmaster/postbacks",
+            data={"url_template": tracker.base + "/pb?st={status}"},
+        )
+        assert saved.status_code == 303
+        before = counts()
+
+        pressed = request(app, client, "POST", "/webmaster/postbacks/test")
+        requests = list(tracker.requests)
+
+    assert pressed.status_code == 303
+    (job,) = [d for d in dispatched if d.func.__name__ == "send_test_postback_job"]
+    note = db.session.scalar(select(Notification).where(Notification.user_id == market.webmaster.id))
+    assert (job.queue, job.job_id, job.args) == ("postbacks", f"test-postback-{note.id}", (note.id,))
+    assert requests == ["/pb?st=approved"]
+    db.session.refresh(note)
+    assert note.kind == "test_postback" and note.data["state"] == "sent"
+    assert (note.data["status_code"], note.data["response_excerpt"]) == (200, "tracked")
+    assert counts() == before and lead_status(lead_id) == "pending"
+
+    body = body_of(app, client, "/webmaster/postbacks")
+    assert "Test postback queued: its answer appears in the attempt log below." in body
+    (row,) = rows_marked_test(body)
+    assert "<td>test</td>" in row and "<td>200</td>" in row and "queued" not in row
+
+
+def test_a_second_run_of_the_test_postback_job_sends_nothing(app, client, ctx):
+    webmaster = make_user("webmaster")
+    with Tracker([200]) as tracker:
+        set_postback_url(webmaster.id, None, tracker.base + "/pb", {})
+        note = postback_test.queue_test_postback(webmaster.id)
+        commit()  # the job runs (in-process) after this commit
+        again = postback_test.send_test_postback(note.id)
+        requests = list(tracker.requests)
+
+    assert again == "done" and requests == ["/pb"]
+
+
+def test_a_test_postback_without_a_url_is_refused_and_nothing_is_queued(app, client, ctx, dispatched):
+    webmaster = make_user("webmaster")
+    signed_in(app, client, webmaster)
+
+    pressed = request(app, client, "POST", "/webmaster/postbacks/test")
+
+    assert pressed.status_code == 303
+    assert "Save your postback URL first." in body_of(app, client, "/webmaster/postbacks")
+    assert not [d for d in dispatched if "test" in (d.job_id or "")]
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
+
+
+def test_a_second_test_waits_for_the_first_one(app, client, ctx):
+    webmaster = make_user("webmaster")
+    set_postback_url(webmaster.id, None, "https://tracker.example.com/pb", {})
+    postback_test.queue_test_postback(webmaster.id)  # queued, its job not run yet (no commit)
+
+    with pytest.raises(Conflict, match="already on its way"):
+        postback_test.queue_test_postback(webmaster.id)
+
+
+def test_an_offers_test_postback_uses_its_own_url(app, client, ctx):
+    market = Market(client)
+    signed_in(app, client, market.webmaster)
+    with Tracker([200]) as tracker:
+        request(app, client, "POST", "/webmaster/postbacks", data={"url_template": tracker.base + "/global"})
+        request(
+            app,
+            client,
+            "POST",
+            f"/webmaster/postbacks/offers/{market.offer_id}",
+            data={"url_template": tracker.base + "/offer?o={offer_id}"},
+        )
+        pressed = request(app, client, "POST", f"/webmaster/postbacks/offers/{market.offer_id}/test")
+        requests = list(tracker.requests)
+
+    assert pressed.status_code == 303
+    assert requests == [f"/offer?o={market.offer_id}"]
+    (row,) = rows_marked_test(body_of(app, client, "/webmaster/postbacks"))
+    assert f"test (offer {market.offer_id})" in row
+
+
+# -- the advertiser's test lead -----------------------------------------------------------------
+
+
+def test_the_test_lead_goes_out_from_a_job_signed_and_its_decision_is_not_applied(
+    app, client, ctx, dispatched
+):
+    market = Market(client)
+    lead_id = market.pending_lead()  # before any endpoint: no delivery of its own
+    signed_in(app, client, market.advertiser)
+    with Endpoint([Answer.decision("approve")]) as endpoint:
+        put_setting(market.advertiser.id, None, endpoint.url)
+        commit()
+        before = counts()
+
+        pressed = request(app, client, "POST", "/advertiser/delivery/test")
+        received = list(endpoint.received)
+
+    assert pressed.status_code == 303
+    (job,) = [d for d in dispatched if d.func.__name__ == "send_test_lead_job"]
+    note = db.session.scalar(select(Notification).where(Notification.user_id == market.advertiser.id))
+    assert (job.queue, job.job_id) == ("delivery", f"test-lead-{note.id}")
+    (sent,) = received
+    assert sent.json()["test"] is True and sent.json()["event"] == "lead.test"
+    assert sent.headers["X-Exchange-Signature"].startswith("v1=")
+    assert counts() == before and lead_status(lead_id) == "pending"  # the "approve" is not applied
+
+    body = body_of(app, client, "/advertiser/delivery")
+    assert "Test lead queued: its answer appears in the delivery attempts below." in body
+    (row,) = rows_marked_test(body)
+    assert "<td>200</td>" in row and "approve (shown, not applied)" in row
+
+
+def test_a_second_run_of_the_test_lead_job_sends_nothing(app, client, ctx):
+    advertiser = make_user("advertiser")
+    with Endpoint() as endpoint:
+        put_setting(advertiser.id, None, endpoint.url)
+        note = lead_test.queue_test_lead(advertiser.id)
+        commit()
+        again = lead_test.send_test_lead(note.id)
+        received = list(endpoint.received)
+
+    assert again == "done" and len(received) == 1
+
+
+def test_a_test_lead_to_an_endpoint_that_fails_is_logged_and_not_retried(app, client, ctx):
+    advertiser = make_user("advertiser")
+    signed_in(app, client, advertiser)
+    with Endpoint([Answer(503, b"down")]) as endpoint:
+        put_setting(advertiser.id, None, endpoint.url)
+        commit()
+        request(app, client, "POST", "/advertiser/delivery/test")
+        due = due_lead_ids()
+        received = len(endpoint.received)
+
+    assert received == 1 and due == []
+    (row,) = rows_marked_test(body_of(app, client, "/advertiser/delivery"))
+    assert "<td>503</td>" in row and "HTTP 503" in row
