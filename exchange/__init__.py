@@ -98,6 +98,8 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.forms.views import bp as hosted_forms
     from exchange.leads.api import blp as leads_api
     from exchange.leads.bulk_api import blp as leads_bulk_api
+    from exchange.longjobs.api import blp as long_tasks_api
+    from exchange.longjobs.views import bp as task_pages
     from exchange.moderation.audit_api import blp as moderation_audit_api
     from exchange.moderation.fraud_review_api import blp as fraud_review_api
     from exchange.moderation.partners_api import blp as partners_api
@@ -136,6 +138,7 @@ def _register_blueprints(app: Flask) -> None:
         reputation_api,
         moderation_audit_api,
         reports_api,
+        long_tasks_api,
     )
     for blueprint in apis:
         csrf.exempt(blueprint)  # API calls carry a key, not a session cookie
@@ -147,6 +150,7 @@ def _register_blueprints(app: Flask) -> None:
         staff_portal,
         moderator_portal,
         statement_pages,
+        task_pages,
         tracking,
         hosted_forms,
         conversion_postback,

@@ -37,11 +37,13 @@ def register_cli(app: Flask) -> None:
     from billing.cli import billing_cli
     from exchange.accounts.cli import users_cli
     from exchange.jobs_admin import jobs_cli
+    from exchange.longjobs.cli import tasks_cli
     from exchange.reports.cli import reports_cli
     from exchange.tracking.cli import clicks_cli
 
     for group in (users_cli, billing_cli, exchange_cli, demo_cli, clicks_cli, jobs_cli, reports_cli):
         app.cli.add_command(group)
+    app.cli.add_command(tasks_cli)
 
 
 @demo_cli.command("serve")

@@ -23,7 +23,7 @@ from exchange.extensions import db
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("validation", "delivery", "postbacks", "billing", "periodic")
+QUEUES = ("validation", "delivery", "postbacks", "billing", "periodic", "tasks")
 _PENDING_KEY = "exchange.pending_jobs"
 
 

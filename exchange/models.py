@@ -13,6 +13,7 @@ from exchange.delivery.models import (
 )
 from exchange.disputes.models import Dispute, DisputeMessage
 from exchange.leads.models import Consent, Lead, LeadEvent
+from exchange.longjobs.models import LongTask
 from exchange.moderation.models import ModerationAction
 from exchange.notifications import Notification
 from exchange.offers.models import Offer, Participation
@@ -31,6 +32,7 @@ __all__ = [
     "LeadDelivery",
     "LeadDeliveryAttempt",
     "LeadEvent",
+    "LongTask",
     "ModerationAction",
     "Notification",
     "Offer",

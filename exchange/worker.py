@@ -1,7 +1,7 @@
 """The rq worker: ``python -m exchange.worker [--burst] [--fork] [queue ...]``.
 
 Listens on every queue (``exchange.jobs.QUEUES``: validation, delivery,
-postbacks, billing, periodic) unless queues are named, in the order given,
+postbacks, billing, periodic, tasks) unless queues are named, in the order given,
 and always runs rq's scheduler beside it (``with_scheduler``): retries with
 backoff are scheduled jobs, and without a scheduler they would never run.
 

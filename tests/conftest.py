@@ -27,7 +27,7 @@ from tests.services_config import TEST_DATABASE_URL, TEST_REDIS_URL
 
 BACKEND = os.environ.get("EXCHANGE_TEST_BACKEND", "sqlite")
 LIVE_TABLES = (
-    "stripe_events, lead_events, transfers, payouts, payout_batches, payout_settings, "
+    "long_tasks, stripe_events, lead_events, transfers, payouts, payout_batches, payout_settings, "
     "leads, clicks, participations, offers, accounts, "
     "api_keys, users, report_changes, report_hourly, report_daily"
 )

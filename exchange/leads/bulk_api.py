@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from flask import Response, stream_with_context
 from flask_smorest import Blueprint
@@ -167,23 +168,38 @@ def _field_names(user: User, offer_id: int | None) -> list[str]:
     return list(names)
 
 
+@dataclass(frozen=True)
+class LeadCsvLayout:
+    """The export's columns for one user: its role's, then the lead fields (advertisers)."""
+
+    columns: tuple[str, ...]
+    field_names: tuple[str, ...]
+
+    @property
+    def header(self) -> list[str]:
+        return [*self.columns, *(f"field_{name}" for name in self.field_names)]
+
+    def row(self, lead: Lead) -> list:
+        fields = lead.fields or {}
+        return [getattr(lead, column) for column in self.columns] + [fields.get(n) for n in self.field_names]
+
+
+def lead_csv_layout(user: User, offer_id: int | None) -> LeadCsvLayout:
+    """Also used by the export that runs as a task (exchange/longjobs)."""
+    if user.role == "advertiser":
+        return LeadCsvLayout(ADVERTISER_COLUMNS, tuple(_field_names(user, offer_id)))
+    return LeadCsvLayout(WEBMASTER_COLUMNS, ())
+
+
 @blp.route("/leads/export.csv", methods=["GET"])
 @api_key_required("advertiser", "webmaster")
 @blp.arguments(LeadFilterSchema, location="query")
 @blp.response(200, description="text/csv, one row per lead, the filters of GET /leads (no pages)")
 def export_csv(args: dict):
     user = caller()
-    advertiser = user.role == "advertiser"
-    columns = ADVERTISER_COLUMNS if advertiser else WEBMASTER_COLUMNS
-    field_names = _field_names(user, args["offer_id"]) if advertiser else []
-    header = [*columns, *(f"field_{name}" for name in field_names)]
+    layout = lead_csv_layout(user, args["offer_id"])
     query = filtered_leads(user, args).execution_options(yield_per=EXPORT_BATCH)
-
-    def rows() -> Iterator[list]:
-        for lead in db.session.scalars(query):
-            fields = lead.fields or {}
-            yield [getattr(lead, column) for column in columns] + [fields.get(name) for name in field_names]
-
-    response = Response(stream_with_context(csv_lines(header, rows())), mimetype="text/csv")
+    rows = (layout.row(lead) for lead in db.session.scalars(query))
+    response = Response(stream_with_context(csv_lines(layout.header, rows)), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="leads.csv"'
     return response

@@ -9,12 +9,12 @@ from exchange.jobs import QUEUES
 from tests.http_harness import ROOT, process_env, run_worker_burst
 
 
-def test_the_worker_listens_on_all_five_queues_by_default(live_database_url, redis_url, tmp_path):
+def test_the_worker_listens_on_all_six_queues_by_default(live_database_url, redis_url, tmp_path):
     worker = run_worker_burst(process_env(live_database_url, str(tmp_path / "w"), redis_url))
 
     assert worker.returncode == 0, worker.stderr
-    assert QUEUES == ("validation", "delivery", "postbacks", "billing", "periodic")
-    assert "*** Listening on validation, delivery, postbacks, billing, periodic..." in worker.stderr
+    assert QUEUES == ("validation", "delivery", "postbacks", "billing", "periodic", "tasks")
+    assert "*** Listening on validation, delivery, postbacks, billing, periodic, tasks..." in worker.stderr
     for queue in QUEUES:  # and runs the scheduler for each (retries with backoff are scheduled jobs)
         assert f"Acquired scheduler lock for {queue}" in worker.stderr
 

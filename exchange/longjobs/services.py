@@ -1,0 +1,193 @@
+"""Asking for a task, finding one, and the writes a running task makes.
+
+``start_task`` works in the caller's transaction and enqueues the job after its commit.
+A run claims its task by raising ``runs``; every later write of that run is a conditional
+update on (id, runs, state running), so a run that a newer one replaced (rq delivers at
+least once; the sweep or ``flask tasks run`` may start it again) writes nothing more.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from exchange import clock
+from exchange.accounts.models import User
+from exchange.errors import Conflict, Forbidden, Invalid, NotFound
+from exchange.extensions import db
+from exchange.jobs import ABANDONED_GRACE_SECONDS, enqueue_after_commit
+from exchange.longjobs.domain import (
+    DECISIONS_IMPORT,
+    DONE,
+    FAILED,
+    LEADS_EXPORT,
+    MAX_ERRORS_KEPT,
+    MAX_UNFINISHED_PER_USER,
+    QUEUED,
+    REPORT_EXPORT,
+    RUNNING,
+    UNFINISHED,
+    ImportRefused,
+    read_decisions,
+)
+from exchange.longjobs.models import LongTask
+
+QUEUE = "tasks"
+
+
+class TaskFailed(Exception):
+    """The work cannot be done as asked (too large, its owner gone): said on the task page."""
+
+
+class Superseded(Exception):
+    """A newer run of the task took over (or it was finished meanwhile): stop quietly."""
+
+
+def job_id(task_id: int) -> str:
+    return f"long-task-{task_id}"
+
+
+def start_task(user: User, kind: str, params: dict, source: bytes | None = None) -> LongTask:
+    unfinished = db.session.scalar(
+        select(func.count()).where(LongTask.user_id == user.id, LongTask.state.in_(UNFINISHED))
+    )
+    if unfinished >= MAX_UNFINISHED_PER_USER:
+        raise Conflict(
+            f"You have {unfinished} tasks still running; wait until one ends.", code="too_many_tasks"
+        )
+    long_task = LongTask(user_id=user.id, kind=kind, params=params, source=source, errors=[])
+    db.session.add(long_task)
+    db.session.flush()
+    from exchange.longjobs.runner import run_long_task
+
+    enqueue_after_commit(run_long_task, long_task.id, queue=QUEUE, job_id=job_id(long_task.id))
+    return long_task
+
+
+def visible_task(user: User, task_id: int) -> LongTask:
+    """The task if ``user`` asked for it (or is an admin); otherwise 404, as if it did not exist."""
+    long_task = db.session.get(LongTask, task_id)
+    if long_task is None or (long_task.user_id != user.id and user.role != "admin"):
+        raise NotFound("No such task.")
+    return long_task
+
+
+def tasks_of(user: User, limit: int = 100) -> list[LongTask]:
+    query = select(LongTask).where(LongTask.user_id == user.id).order_by(LongTask.id.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
+# -- the writes of a run: each its own short transaction -----------------------------------------
+
+
+def claim(task_id: int) -> int | None:
+    """Start a run of an unfinished task: its run number, or None when there is nothing to do."""
+    now = clock.now()
+    claimed = db.session.execute(
+        update(LongTask)
+        .where(LongTask.id == task_id, LongTask.state.in_(UNFINISHED))
+        .values(state=RUNNING, runs=LongTask.runs + 1, started_at=now, updated_at=now, message=None)
+        .returning(LongTask.runs)
+    ).scalar_one_or_none()
+    db.session.commit()
+    return claimed
+
+
+def record_progress(
+    task_id: int, run: int, *, done: int, total: int, failed: int = 0, errors: list | None = None
+) -> None:
+    values: dict = {"done": done, "total": max(total, done), "failed": failed, "updated_at": clock.now()}
+    if errors is not None:
+        values["errors"] = errors[:MAX_ERRORS_KEPT]
+    _write(task_id, run, values)
+
+
+def finish(task_id: int, run: int, *, result: bytes | None = None, result_name: str | None = None) -> None:
+    values: dict = {"state": DONE, "finished_at": clock.now(), "updated_at": clock.now()}
+    if result is not None:
+        values.update(result=result, result_bytes=len(result), result_name=result_name)
+    _write(task_id, run, values)
+
+
+def fail(task_id: int, run: int, message: str) -> None:
+    _write(task_id, run, {"state": FAILED, "message": message[:500], "finished_at": clock.now()})
+
+
+def _write(task_id: int, run: int, values: dict) -> None:
+    db.session.rollback()  # whatever the run read stays out of this write
+    written = db.session.execute(
+        update(LongTask)
+        .where(LongTask.id == task_id, LongTask.runs == run, LongTask.state == RUNNING)
+        .values(**values)
+    ).rowcount
+    db.session.commit()
+    if not written:
+        raise Superseded(task_id)
+
+
+# -- tasks whose run was lost ---------------------------------------------------------------------
+
+
+def stuck_task_ids(now=None) -> list[int]:
+    """Unfinished tasks whose run shows no sign of life for longer than a job may run: their
+    worker died (SIGKILL, a lost machine) or their job never reached the queue."""
+    limit = current_app.config["JOB_TIMEOUT_SECONDS"] + ABANDONED_GRACE_SECONDS
+    quiet_since = (now or clock.now()) - timedelta(seconds=limit)
+    query = select(LongTask.id).where(LongTask.state.in_(UNFINISHED), LongTask.updated_at <= quiet_since)
+    return list(db.session.scalars(query.order_by(LongTask.id)))
+
+
+def requeue(task_id: int) -> None:
+    """Queue the task's job again (the caller commits). A run finds the work done, or starts
+    over (exports) or goes on from its last progress (imports)."""
+    from exchange.longjobs.runner import run_long_task
+
+    db.session.execute(
+        update(LongTask)
+        .where(LongTask.id == task_id, LongTask.state.in_(UNFINISHED))
+        .values(state=QUEUED, updated_at=clock.now())
+    )
+    enqueue_after_commit(run_long_task, task_id, queue=QUEUE, job_id=job_id(task_id))
+
+
+# -- the three ways in (pages and API) ------------------------------------------------------------
+
+
+def start_leads_export(user: User, args: dict) -> LongTask:
+    """``args`` as LeadFilterSchema loads them (GET /api/v1/leads' filters)."""
+    if user.role not in ("advertiser", "webmaster"):
+        raise Forbidden("Leads are exported by advertisers and webmasters.", code="wrong_role")
+    names = ("status", "offer_id", "since", "until", "after_id", "order")
+    return start_task(user, LEADS_EXPORT, _plain({name: args.get(name) for name in names}))
+
+
+def start_report_export(user: User, args: dict) -> LongTask:
+    """``args`` as ReportQuerySchema loads them (GET /api/v1/reports' query)."""
+    params = _plain({name: args.get(name) for name in ("since", "until", *REPORT_FILTERS)})
+    params["group_by"] = ",".join(args["group_by"])
+    return start_task(user, REPORT_EXPORT, params)
+
+
+def start_decisions_import(user: User, data: bytes) -> LongTask:
+    """A decisions CSV, checked whole (size, encoding, header, rows) before any task."""
+    if user.role != "advertiser":
+        raise Forbidden("Decisions are imported by advertisers.", code="wrong_role")
+    try:
+        rows = read_decisions(data)
+    except ImportRefused as refusal:
+        raise Invalid(str(refusal), code="bad_import", fields={"file": [str(refusal)]}) from None
+    return start_task(user, DECISIONS_IMPORT, {"rows": len(rows)}, source=data)
+
+
+REPORT_FILTERS = ("offer_id", "webmaster_id", "sub1", "country")
+
+
+def _plain(values: dict) -> dict:
+    """JSON-safe, as the schema will load them again: days and instants in ISO 8601."""
+    return {
+        name: value.isoformat() if hasattr(value, "isoformat") else value
+        for name, value in values.items()
+        if value is not None
+    }
