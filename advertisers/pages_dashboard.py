@@ -1,10 +1,13 @@
-"""The advertiser's dashboard figures, read from the ledger and the leads: what it spent,
-its leads by status, its approval rate, and approved and rejected leads per day."""
+"""The advertiser's dashboard figures: clicks, leads by status, the approval rate, spend
+and EPC, and approved and rejected leads per day, from the report rollups (never a scan of
+the raw clicks and leads); what it was charged and returned (the billing page), from the
+ledger."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -12,11 +15,14 @@ from billing.domain import POST_PENDING
 from billing.models import Account, Transfer
 from billing.statements.schemas import this_month
 from exchange import clock
+from exchange.accounts.models import User
 from exchange.extensions import db
-from exchange.leads.domain import APPROVED, REJECTED, RETURNED, STATES
-from exchange.leads.models import Lead
+from exchange.leads.domain import STATES
+from exchange.reports.domain import epc_text, ratio
+from exchange.reports.query import changes_waiting, report
 
 CHART_DAYS = 30
+FIRST_DAY = date(2000, 1, 1)  # "all time" for the rollups' daily rows
 
 
 @dataclass(frozen=True)
@@ -73,53 +79,67 @@ def _sums(*conditions, month_start: datetime) -> dict[str, tuple[int, int]]:
     return {currency: (int(month or 0), int(total or 0)) for currency, month, total in rows}
 
 
-def status_counts(advertiser_id: int) -> dict[str, int]:
-    rows = db.session.execute(
-        select(Lead.status, func.count()).where(Lead.advertiser_id == advertiser_id).group_by(Lead.status)
-    )
-    found = dict(rows.all())
-    return {status: int(found.get(status, 0)) for status in STATES}
-
-
-def approval_rate(advertiser_id: int) -> float | None:
-    """Approved (returned ones included) over every lead decided after validation accepted it;
-    None before the first decision."""
-    decided = db.session.execute(
-        select(Lead.status, func.count())
-        .where(
-            Lead.advertiser_id == advertiser_id,
-            Lead.accepted_at.is_not(None),
-            Lead.status.in_((APPROVED, RETURNED, REJECTED)),
-        )
-        .group_by(Lead.status)
-    )
-    counts = dict(decided.all())
-    total = sum(counts.values())
-    if not total:
-        return None
-    return (counts.get(APPROVED, 0) + counts.get(RETURNED, 0)) / total
-
-
-def daily_decisions(advertiser_id: int, days: int = CHART_DAYS) -> list[dict]:
-    """One row per day of the last ``days`` (UTC), oldest first: leads approved and rejected."""
+def dashboard_of(advertiser: User) -> dict:
+    """The dashboard's traffic and lead figures, read from the report rollups (as fresh as
+    the last fold, 30 s at most): the last 30 days by currency, the leads by status and the
+    approval rate of all time, leads approved and rejected per day for the chart."""
     today = clock.now().date()
-    first = today - timedelta(days=days - 1)
-    start = datetime.combine(first, datetime.min.time())
-    approved = _per_day(advertiser_id, Lead.approved_at, start)
-    rejected = _per_day(advertiser_id, Lead.rejected_at, start)
-    rows = []
-    for offset in range(days):
-        day = (first + timedelta(days=offset)).isoformat()
-        rows.append({"day": day, "approved": approved.get(day, 0), "rejected": rejected.get(day, 0)})
-    return rows
+    first = today - timedelta(days=CHART_DAYS - 1)
+    all_time = report(advertiser, [], {}, FIRST_DAY, today)
+    return {
+        "period_days": CHART_DAYS,
+        "traffic": [Traffic.of(row) for row in report(advertiser, [], {}, first, today)],
+        "counts": {status: sum(row[f"leads_{status}"] for row in all_time) for status in STATES},
+        "approval_rate": ratio(
+            sum(row["leads_approved"] for row in all_time),
+            sum(row["leads_approved"] + row["leads_rejected"] for row in all_time),
+        ),
+        "daily": daily_decisions(report(advertiser, ["day"], {}, first, today), first),
+        "as_of": clock.now(),
+        "waiting": changes_waiting(),
+    }
 
 
-def _per_day(advertiser_id: int, column, start: datetime) -> dict[str, int]:
-    day = func.date(column)
-    rows = db.session.execute(
-        select(day, func.count()).where(Lead.advertiser_id == advertiser_id, column >= start).group_by(day)
-    )
-    return {_day_text(value): int(count) for value, count in rows}
+@dataclass(frozen=True)
+class Traffic:
+    """One currency's clicks, leads and spend (approved leads' rates) over the period."""
+
+    currency: str
+    clicks: int
+    unique_clicks: int
+    leads: int
+    spend_minor: int
+    cr: Decimal | None
+    epc: Decimal | None  # spend per click, in major units
+
+    @classmethod
+    def of(cls, row: dict) -> Traffic:
+        return cls(
+            currency=row["currency"],
+            clicks=row["clicks"],
+            unique_clicks=row["unique_clicks"],
+            leads=row["leads"],
+            spend_minor=row["revenue_minor"],
+            cr=row["cr"],
+            epc=row["epc"],
+        )
+
+    @property
+    def epc_text(self) -> str:
+        return epc_text(self.epc, self.currency)
+
+
+def daily_decisions(rows: list[dict], first: date, days: int = CHART_DAYS) -> list[dict]:
+    """One row per day from ``first``, oldest first: the leads received that day which are
+    approved, and rejected, now (all currencies)."""
+    approved: dict[str, int] = {}
+    rejected: dict[str, int] = {}
+    for row in rows:
+        day = _day_text(row["day"])
+        approved[day] = approved.get(day, 0) + row["leads_approved"]
+        rejected[day] = rejected.get(day, 0) + row["leads_rejected"]
+    shown = [(first + timedelta(days=offset)).isoformat() for offset in range(days)]
+    return [{"day": day, "approved": approved.get(day, 0), "rejected": rejected.get(day, 0)} for day in shown]
 
 
 def _day_text(value: date | str) -> str:

@@ -7,9 +7,9 @@ from flask import current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from advertisers import pages_account, pages_delivery, pages_leads, pages_offers  # noqa: F401 (routes)
+from advertisers import pages_account, pages_delivery, pages_leads, pages_offers, pages_reports  # noqa: F401 (routes)
 from advertisers.pages_common import bp
-from advertisers.pages_dashboard import approval_rate, daily_decisions, spend_of, status_counts
+from advertisers.pages_dashboard import dashboard_of
 from billing import stripe_gateway
 from billing.services import balances_of
 from billing.topup_models import Topup
@@ -31,8 +31,9 @@ TOPUP_CURRENCIES = ("USD", "EUR")  # offered besides the currencies of the adver
 @bp.get("/")
 @role_required("advertiser")
 def home():
-    """Spend, leads by status, the approval rate and a chart of decisions per day (its data
-    also as a table: the page reads without JavaScript), then offers, latest leads, disputes."""
+    """Traffic and spend, leads by status, the approval rate and a chart of decisions per day
+    (from the report rollups; the chart's data also as a table: the page reads without
+    JavaScript), then balances, offers, latest leads, disputes."""
     leads = db.session.scalars(
         select(Lead).where(Lead.advertiser_id == current_user.id).order_by(Lead.id.desc()).limit(20)
     ).all()
@@ -40,10 +41,7 @@ def home():
         "advertiser.html",
         offers=offers_visible_to(current_user),
         leads=leads,
-        spend=spend_of(current_user.id),
-        counts=status_counts(current_user.id),
-        approval_rate=approval_rate(current_user.id),
-        daily=daily_decisions(current_user.id),
+        **dashboard_of(current_user),
         balances=balances_of(current_user.id),
         disputes=disputes_of(current_user.id),
         notifications=latest_for(current_user.id),

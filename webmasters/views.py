@@ -12,7 +12,13 @@ from exchange.disputes.queries import disputes_of
 from exchange.notifications import latest_for
 from exchange.offers.api import offer_view, participation_view
 from exchange.offers.services import participations_of
-from webmasters import pages_leads, pages_offers, pages_payouts, pages_postbacks  # noqa: F401  (their routes)
+from webmasters import (  # noqa: F401  (their routes)
+    pages_leads,
+    pages_offers,
+    pages_payouts,
+    pages_postbacks,
+    pages_reports,
+)
 from webmasters.pages_common import bp
 from webmasters.pages_dashboard import PERIOD_DAYS, dashboard_of
 
@@ -25,7 +31,7 @@ def home():
     participations = participations_of(current_user.id)
     return render_template(
         "webmaster.html",
-        stats=dashboard_of(current_user.id),
+        stats=dashboard_of(current_user),
         period_days=PERIOD_DAYS,
         links=[(offer_view(current_user, p.offer), participation_view(p)) for p in participations],
         disputes=disputes_of(current_user.id),

@@ -19,10 +19,12 @@ from exchange.disputes.models import Dispute
 from exchange.extensions import db
 from exchange.leads.models import Lead
 from exchange.offers.models import Offer
+from exchange.offers.services import participations_of
+from exchange.reports.tasks import fold_job
 from tests.advertiser_endpoint import Answer, Endpoint
 from tests.api.test_disputes import FUNDS, PAYOUT, RATE, Market
 from tests.api.test_web_portal import login, request
-from tests.factories import auth, make_key, make_offer, make_user
+from tests.factories import auth, make_click, make_key, make_offer, make_user
 
 pytestmark = pytest.mark.usefixtures("billing_check")
 
@@ -57,6 +59,7 @@ def test_the_dashboard_shows_spend_counts_the_approval_rate_and_the_chart_data(
     approved, rejected, pending = market.approved_lead(), market.rejected_lead(), market.pending_lead()
     rival = Market(client)
     rival.approved_lead()
+    fold_job()  # what the periodic job does: the dashboard reads the report rollups
     signed_in(app, client, market.advertiser)
 
     body = page(app, client, "/advertiser/")
@@ -87,6 +90,25 @@ def test_the_dashboard_nets_returns_out_of_the_spend(app, client, ctx):
     row = re.search(r"<td>USD</td>(.*?)</tr>", spend, re.S).group(1)
     assert re.findall(r"<td>([^<]+)</td>", row) == ["15.00 USD", "30.00 USD", "15.00 USD", "15.00 USD"]
     assert "Top up by card" in body and "Statements" in body and "Invoices" in body
+
+
+def test_the_dashboard_counts_come_from_the_rollups_after_the_fold(app, client, ctx):
+    market = Market(client)
+    (participation,) = participations_of(market.webmaster.id)
+    for _ in range(3):
+        make_click(participation)
+    market.approved_lead()
+    signed_in(app, client, market.advertiser)
+
+    before = page(app, client, "/advertiser/")
+    fold_job()
+    after = page(app, client, "/advertiser/")
+
+    assert "No clicks yet." in before and re.search(r'id="approval-rate">–<', before)
+    assert re.search(r"\b\d+ changes? waiting", before)  # the page says the figures lag
+    assert re.search(r'id="clicks-USD">3<', after) and re.search(r'id="leads-USD">1<', after)
+    assert re.search(r'id="spend-USD">15\.00 USD<', after) and "EPC 5.00 USD per click" in after
+    assert re.search(r'id="approval-rate">100\.0 %<', after) and not re.search(r"\bchanges? waiting", after)
 
 
 # -- the lead inbox -------------------------------------------------------------------------------

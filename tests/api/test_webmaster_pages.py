@@ -18,6 +18,7 @@ from exchange.delivery.models import PostbackUrl
 from exchange.disputes.models import Dispute
 from exchange.extensions import db
 from exchange.offers.services import participations_of
+from exchange.reports.tasks import fold_job
 from tests.api.test_disputes import Market
 from tests.api.test_payouts import Webmaster as Earner
 from tests.api.test_web_portal import login, request
@@ -55,6 +56,7 @@ def test_the_dashboard_shows_clicks_leads_cr_epc_and_earnings_with_the_chart_dat
         make_click(participation, sub1=f"s{n}")
     market.approved_lead()
     market.pending_lead()
+    fold_job()  # what the periodic job does: the dashboard reads the report rollups
     signed_in(app, client, market.webmaster)
 
     body = page(app, client, "/webmaster/")
@@ -77,6 +79,7 @@ def test_the_dashboard_counts_only_its_own_traffic(app, client, ctx):
     (participation,) = participations_of(market.webmaster.id)
     make_click(participation)
     market.pending_lead()
+    fold_job()
     stranger = make_user("webmaster")
     signed_in(app, client, stranger)
 
@@ -85,6 +88,32 @@ def test_the_dashboard_counts_only_its_own_traffic(app, client, ctx):
     totals = re.search(r'<table id="totals">.*?<tbody>(.*?)</tbody>', body, re.S).group(1)
     assert re.findall(r"<td>([^<]*)</td>", totals) == ["0", "0", "–", "0"]
     assert "No earnings yet." in body and "You have not joined an offer yet" in body
+
+
+def test_the_dashboard_counts_come_from_the_rollups_after_the_fold(app, client, ctx):
+    market = Market(client)
+    (participation,) = participations_of(market.webmaster.id)
+    for _ in range(3):
+        make_click(participation)
+    market.approved_lead()
+    signed_in(app, client, market.webmaster)
+
+    before = page(app, client, "/webmaster/")
+    fold_job()
+    after = page(app, client, "/webmaster/")
+
+    def totals(body: str) -> list[str]:
+        return re.findall(
+            r"<td>([^<]*)</td>", re.search(r'<table id="totals">.*?<tbody>(.*?)</tbody>', body, re.S).group(1)
+        )
+
+    assert totals(before) == ["0", "0", "–", "0"]  # the raw clicks and lead are not read
+    assert re.search(r"\b\d+ changes? waiting", before)
+    assert totals(after) == ["3", "1", f"{100 / 3:.2f} %", "1"]
+    earnings = re.findall(
+        r"<td>([^<]*)</td>", re.search(r'<table id="earnings">.*?<tbody>(.*?)</tbody>', after, re.S).group(1)
+    )
+    assert earnings[1:3] == ["10.00 USD", "3.3333 USD"]  # 10.00 over 3 clicks: dollars per click, 4 places
 
 
 # -- catalog and offer page ---------------------------------------------------------------------
