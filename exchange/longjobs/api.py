@@ -5,7 +5,7 @@ Starting one answers 202 with the task; poll ``GET /tasks/<id>`` until its state
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
@@ -13,7 +13,7 @@ from exchange.accounts.auth import api_key_required, caller
 from exchange.db import commit
 from exchange.errors import Conflict, Invalid
 from exchange.leads.api import LeadFilterSchema
-from exchange.longjobs.domain import LEADS_EXPORT, MAX_IMPORT_BYTES
+from exchange.longjobs.domain import LEADS_EXPORT
 from exchange.longjobs.schemas import ExportRequestSchema, TaskSchema
 from exchange.longjobs.services import (
     start_decisions_import,
@@ -22,7 +22,7 @@ from exchange.longjobs.services import (
     tasks_of,
     visible_task,
 )
-from exchange.longjobs.views import csv_download
+from exchange.longjobs.views import csv_download, uploaded_csv
 from exchange.reports.schemas import ReportQuerySchema
 
 blp = Blueprint("long_tasks", __name__, url_prefix="/api/v1", description="Exports and imports as tasks")
@@ -56,10 +56,10 @@ def start_export(data: dict):
 def import_decisions():
     """Upload a decisions CSV (multipart field ``file``: lead_id,decision,reason); up to
     10,000 rows and 2 MB. The file is checked whole first (422 with the reason)."""
-    upload = request.files.get("file")
-    if upload is None:
+    data = uploaded_csv()
+    if data is None:
         raise Invalid("Send the CSV as the multipart field 'file'.", fields={"file": ["Missing."]})
-    long_task = start_decisions_import(caller(), upload.stream.read(MAX_IMPORT_BYTES + 1))
+    long_task = start_decisions_import(caller(), data)
     commit()
     return _accepted(long_task)
 

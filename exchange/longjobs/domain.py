@@ -27,6 +27,9 @@ REQUIRED_COLUMNS = ("lead_id", "decision")
 OPTIONAL_COLUMNS = ("reason",)
 
 
+TOO_LARGE = f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB; split it."
+
+
 class ImportRefused(ValueError):
     """The whole file is refused before any task: its size, encoding or header."""
 
@@ -52,7 +55,7 @@ def percent(done: int, total: int) -> int:
 def read_decisions(data: bytes) -> list[DecisionRow]:
     """The rows of a decisions CSV (``lead_id,decision[,reason]``), or ImportRefused."""
     if len(data) > MAX_IMPORT_BYTES:
-        raise ImportRefused(f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB; split it.")
+        raise ImportRefused(TOO_LARGE)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -13,11 +13,12 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_login import current_user, login_required
 from marshmallow import EXCLUDE, Schema, ValidationError, validate
 from marshmallow import fields as ma
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from exchange.accounts.views import role_required
 from exchange.bounds import MAX_ID
 from exchange.db import commit, rollback
-from exchange.errors import AppError
+from exchange.errors import AppError, Invalid
 from exchange.leads.domain import STATES
 from exchange.longjobs.domain import (
     DONE,
@@ -25,6 +26,7 @@ from exchange.longjobs.domain import (
     LABELS,
     MAX_IMPORT_BYTES,
     MAX_IMPORT_ROWS,
+    TOO_LARGE,
     UNFINISHED,
     percent,
 )
@@ -41,6 +43,7 @@ from exchange.reports.schemas import ReportQuerySchema
 
 bp = Blueprint("tasks", __name__)
 REFRESH_SECONDS = 2
+UPLOAD_ENVELOPE = 64 * 1024  # the multipart body around the file
 
 
 class LeadsPageFilterSchema(Schema):
@@ -87,6 +90,17 @@ def download(task_id: int):
     return csv_download(long_task)
 
 
+def uploaded_csv() -> bytes | None:
+    """The uploaded file (field ``file``), read no further than the limit; None if none.
+    A request body far over the limit is refused before it is read (as too large)."""
+    request.max_content_length = MAX_IMPORT_BYTES + UPLOAD_ENVELOPE
+    try:
+        upload = request.files.get("file")
+    except RequestEntityTooLarge:
+        raise Invalid(TOO_LARGE, code="bad_import", fields={"file": [TOO_LARGE]}) from None
+    return upload.stream.read(MAX_IMPORT_BYTES + 1) if upload and upload.filename else None
+
+
 def csv_download(long_task: LongTask) -> Response:
     response = Response(long_task.result, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{long_task.result_name}"'
@@ -130,12 +144,10 @@ def leads_import():
     limits = {"rows": MAX_IMPORT_ROWS, "megabytes": MAX_IMPORT_BYTES // (1024 * 1024)}
     if request.method == "GET":
         return render_template("leads_import.html", errors={}, limits=limits)
-    upload = request.files.get("file")
-    data = upload.stream.read(MAX_IMPORT_BYTES + 1) if upload and upload.filename else b""
-    if not data:
-        errors = {"file": ["Choose a CSV file to upload."]}
-        return render_template("leads_import.html", errors=errors, limits=limits), 422
     try:
+        data = uploaded_csv()
+        if data is None:
+            raise Invalid("No file.", fields={"file": ["Choose a CSV file to upload."]})
         long_task = start_decisions_import(current_user, data)
         commit()
     except AppError as refused:

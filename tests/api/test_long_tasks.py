@@ -260,6 +260,7 @@ def test_files_that_cannot_be_read_are_refused_before_any_task(app, client, ctx)
         "lead_id,decision\n1,approve,caf\xe9\n".encode("latin-1"): "not UTF-8",
         b"lead_id,decision\n" + b"1,approve\n" * 10_001: "At most 10,000 rows",
         b"lead_id,decision,reason\n" + b"1,approve," + b"x" * (2 * 1024 * 1024) + b"\n": "larger than 2 MB",
+        b"lead_id,decision\n" + b"1,approve\n" * (300 * 1024): "larger than 2 MB",
     }
     for data, message in cases.items():
         answer = market.upload(data)
