@@ -15,9 +15,9 @@
     data: {
       labels: points.map(function (p) { return p.at; }),
       datasets: [
-        { label: "Clicks", data: points.map(function (p) { return p.clicks; }), tension: 0.2 },
-        { label: "Leads", data: points.map(function (p) { return p.leads; }), tension: 0.2 },
-        { label: "Approved", data: points.map(function (p) { return p.approved; }), tension: 0.2 },
+        { label: "Clicks", data: points.map(function (p) { return p.clicks; }) },
+        { label: "Leads", data: points.map(function (p) { return p.leads; }) },
+        { label: "Approved", data: points.map(function (p) { return p.approved; }) },
       ],
     },
     options: {
