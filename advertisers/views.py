@@ -7,7 +7,14 @@ from flask import current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from advertisers import pages_account, pages_delivery, pages_leads, pages_offers, pages_reports  # noqa: F401 (routes)
+from advertisers import (  # noqa: F401 (routes)
+    pages_account,
+    pages_delivery,
+    pages_disputes,
+    pages_leads,
+    pages_offers,
+    pages_reports,
+)
 from advertisers.pages_common import bp
 from advertisers.pages_dashboard import dashboard_of
 from billing import stripe_gateway

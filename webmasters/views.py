@@ -13,6 +13,7 @@ from exchange.notifications import latest_for
 from exchange.offers.api import offer_view, participation_view
 from exchange.offers.services import participations_of
 from webmasters import (  # noqa: F401  (their routes)
+    pages_disputes,
     pages_leads,
     pages_offers,
     pages_payouts,
