@@ -24,6 +24,7 @@ from exchange.bounds import MAX_ID, MAX_PAGE
 from exchange.db import commit, rollback
 from exchange.disputes.domain import RETURN, RETURN_REASONS
 from exchange.disputes.models import Dispute
+from exchange.disputes.pages import disputes_by_lead
 from exchange.disputes.services import open_dispute
 from exchange.errors import AppError
 from exchange.extensions import db
@@ -90,6 +91,7 @@ def leads():
         states=STATES,
         offers=offers_visible_to(current_user),
         return_reasons=RETURN_REASONS,
+        lead_disputes=disputes_by_lead(current_user, found["items"]),
     ), (422 if errors else 200)
 
 

@@ -12,6 +12,7 @@ from exchange.accounts.views import role_required
 from exchange.bounds import MAX_PAGE
 from exchange.disputes.domain import APPEAL, APPEAL_REASONS
 from exchange.disputes.models import Dispute
+from exchange.disputes.pages import disputes_by_lead
 from exchange.disputes.services import open_dispute
 from exchange.extensions import db
 from exchange.leads.domain import REJECTED, STATES
@@ -54,6 +55,7 @@ def leads():
         reasons=REASONS,
         codes=codes,
         appeal_reasons=APPEAL_REASONS,
+        lead_disputes=disputes_by_lead(current_user, page["items"]),
         args={key: value for key, value in (("status", status), ("offer", offer_id)) if value},
     )
 
