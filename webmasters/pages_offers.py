@@ -70,13 +70,14 @@ def offer_page(offer_id: int):
     participation = _participation(offer_id)
     link = participation_view(participation) if participation else None
     subs = {name: request.args.get(name, "")[:MAX_SUB_LENGTH] for name in SUBS}
-    built = None
+    built = hosted_form = None
+    query = urlencode({name: value for name, value in subs.items() if value})
     if link and participation.status == "active":
-        filled = {name: value for name, value in subs.items() if value}
-        built = link["tracking_link"] + (f"?{urlencode(filled)}" if filled else "")
-    hosted_form = None
+        built = link["tracking_link"] + (f"?{query}" if query else "")
     if participation and participation.status == "active" and offer.model == "cpl":
-        hosted_form = url_for("forms.lead_form", token=participation.token, _external=True)
+        # A click first, whose landing is the form: the lead is tied to its click and sub ids.
+        hosted_form = url_for("forms.form_click", token=participation.token, _external=True)
+        hosted_form += f"?{query}" if query else ""
     return render_template(
         "webmaster_offer.html",
         offer=offer_view(current_user, offer),

@@ -3,11 +3,16 @@
 The form carries the visitor's click id, asks for consent (the text shown,
 the time, the IP and the page's URL are stored with the lead), has a
 honeypot field that people never see, and goes through the same intake and
-validation as the API."""
+validation as the API.
+
+``GET /c/<token>/form`` is the link to it that a webmaster shares: a tracking
+link whose landing is the form. The visit is recorded as a click on
+``/c/<token>`` is (sub ids, GEO, caps and trafficback alike), then the visitor
+is sent to the form with the click's id, so the lead is tied to its click."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from exchange import clock
 from exchange.actors import Actor
@@ -17,7 +22,9 @@ from exchange.leads.intake import submit_lead
 from exchange.moderation.partners import in_good_standing
 from exchange.offers.services import participation_by_token
 from exchange.tracking import clickids
+from exchange.tracking.links import link_target
 from exchange.tracking.services import click_key
+from exchange.tracking.views import send_visitor, visit_link
 
 bp = Blueprint("forms", __name__)
 HONEYPOT = "website"
@@ -31,8 +38,8 @@ def consent_text(offer_name: str) -> str:
     )
 
 
-@bp.route("/f/<token>", methods=["GET", "POST"])
-def lead_form(token: str):
+def _served(token: str):
+    """The participation whose form this link serves; 404 when there is none to serve."""
     participation = participation_by_token(token)
     if (
         participation is None
@@ -42,6 +49,24 @@ def lead_form(token: str):
         or not in_good_standing(participation.webmaster_id)  # webmaster pending approval or banned
     ):
         abort(404)
+    return participation
+
+
+@bp.get("/c/<token>/form")
+def form_click(token: str):
+    """A click on the link, then the form with its click id (or, when the click may not go to
+    the offer, the link's trafficback, as ``/c/<token>`` answers)."""
+    _served(token)
+    target = link_target(token, current_app.config["LINK_CACHE_SECONDS"])
+    outcome = visit_link(target, request)
+    if outcome.trafficback_reason is not None:
+        return send_visitor(outcome.redirect_to)
+    return send_visitor(url_for(".lead_form", token=token, click_id=outcome.click_id, _external=True))
+
+
+@bp.route("/f/<token>", methods=["GET", "POST"])
+def lead_form(token: str):
+    participation = _served(token)
     offer = participation.offer
     click_id = _own_click_id(request.values.get("click_id", ""), participation.id)
     values: dict = {}

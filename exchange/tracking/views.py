@@ -23,10 +23,15 @@ def click(token: str):
     target = link_target(token, current_app.config["LINK_CACHE_SECONDS"])
     if target is None:
         abort(404)
-    outcome = visit_link(target, request)
-    if outcome.redirect_to is None:
+    return send_visitor(visit_link(target, request).redirect_to)
+
+
+def send_visitor(location: str | None):
+    """A click's answer: 302 to ``location`` (never cached), or the plain page that says the
+    offer takes no traffic when there is nowhere to go."""
+    if location is None:
         return NOT_TAKING_TRAFFIC, 200, {"Content-Type": "text/plain"}
-    response = redirect(outcome.redirect_to, code=302)
+    response = redirect(location, code=302)
     response.headers["Cache-Control"] = "no-store"
     return response
 

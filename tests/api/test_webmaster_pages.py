@@ -187,7 +187,7 @@ def test_the_offer_page_shows_terms_windows_links_and_builds_the_link(app, clien
     assert "No incentive traffic." in body and "US, CA" in body and "10.00 USD" in body
     assert "Appeal window (after a rejection)</th><td>2 d" in body
     assert "Time to answer a dispute</th><td>3 d" in body and "43.21" not in body
-    assert f"/c/{token}" in body and f"/f/{token}" in body  # tracking link and hosted form
+    assert f"/c/{token}" in body and f"/c/{token}/form?sub1=camp+1%26x&sub3=z" in body  # and the form
     assert f"/c/{token}?sub1=camp+1%26x&sub3=z" in body  # built on the server, each value encoded
     assert 'id="link-builder"' in body and "webmaster.js" in body
 
