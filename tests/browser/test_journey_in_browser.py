@@ -1,8 +1,9 @@
 """Each role's main journey in a real browser, one browser context per role, CSRF on and
 Stripe as localstripe: the advertiser creates an offer and tops up by card; the webmaster
-joins it, builds a link with sub1, clicks it and sends a lead through the hosted form; the
-advertiser rejects the lead; the webmaster appeals; the advertiser contests; a moderator
-overturns; then each one's pages show the outcome, and the ledger's invariants hold.
+joins it, builds a link with sub1, clicks it and sends a lead through the hosted form's link
+(a click, then the form); the advertiser rejects the lead; the webmaster appeals; the
+advertiser contests on the dispute's page; a moderator overturns; then each one's pages
+show the outcome, and the ledger's invariants hold.
 
 No request leaves 127.0.0.1: the click is asked for without following its redirect (the
 landing is on the internet), and localstripe runs on this machine."""
@@ -22,7 +23,7 @@ from exchange.db import commit
 from tests.browser.conftest import STEP_TIMEOUT_MS
 from tests.browser.test_topup_in_browser import CARD_ASKING_FOR_3DS, SUCCESS, type_card
 from tests.factories import make_key, make_user
-from tests.http_harness import LiveServer, available_over_http, call, wait_for
+from tests.http_harness import LiveServer, available_over_http, wait_for
 from tests.stripe_server import LocalStripe
 
 PASSWORD = "correct-horse-battery"  # what the factories give every user
@@ -200,12 +201,14 @@ def test_each_role_goes_through_its_journey_in_the_browser(site, tabs, stripe_se
     click_id = query["click"][0]
     assert click_id
 
-    # The hosted form's link, with the click id added as the offer page says to.
-    form_link = webmaster.locator('a[href*="/f/"]').get_attribute("href")
-    assert form_link.startswith(site.base_url + "/f/")
-    webmaster.goto(f"{form_link}?click_id={click_id}")
+    # The hosted form's link, with the same sub ids: a click of its own, then the form with
+    # that click's id.
+    form_link = webmaster.locator("#form-link").get_attribute("href")
+    assert form_link == link.replace("?", "/form?", 1)
+    webmaster.goto(form_link)
     webmaster.get_by_role("heading", name=OFFER_NAME).wait_for()
-    assert webmaster.locator('input[name="click_id"]').input_value() == click_id
+    form_click_id = webmaster.locator('input[name="click_id"]').input_value()
+    assert form_click_id and form_click_id != click_id
     webmaster.get_by_label("Name (required)").fill("Ann Lee")
     webmaster.get_by_label("Phone (required)").fill("+1 202 555 0199")
     webmaster.get_by_label("Email (required)").fill("ann.lee@example.com")
@@ -245,12 +248,17 @@ def test_each_role_goes_through_its_journey_in_the_browser(site, tabs, stripe_se
     opened.wait_for()
     dispute_id = int(re.search(r"appeal (\d+) opened", opened.inner_text()).group(1))
 
-    # 5. The advertiser contests. No advertiser page answers a dispute yet (the lead's page
-    # only lists its disputes), so this step goes through the API with the advertiser's key.
-    answer = {"accept": False, "statement": "The number was disconnected."}
-    reply = call(site.port, "POST", f"/api/v1/disputes/{dispute_id}/answer", site.advertiser_key, answer)
-    assert reply.status == 200, reply.body
+    # 5. The advertiser contests on the dispute's page, from the lead's page.
     advertiser.reload()
+    on_the_lead = advertiser.get_by_role("table", name="Disputes on this lead")
+    on_the_lead.get_by_role("link", name=str(dispute_id), exact=True).click()
+    advertiser.get_by_role("heading", name=f"Appeal {dispute_id} on lead {lead_id}").wait_for()
+    assert advertiser.get_by_text("She answered our call the same day.").is_visible()
+    advertiser.get_by_label("Your statement", exact=False).fill("The number was disconnected.")
+    advertiser.get_by_role("button", name="Contest").click()
+    advertiser.get_by_text("You contested", exact=False).wait_for()
+    assert advertiser.locator("#dispute-status").inner_text().startswith("escalated")
+    advertiser.goto(site.base_url + f"/advertiser/leads/{lead_id}")
     disputes = advertiser.get_by_role("table", name="Disputes on this lead")
     assert cells(disputes.locator("tbody tr").first)[:4] == [
         str(dispute_id),
@@ -276,6 +284,10 @@ def test_each_role_goes_through_its_journey_in_the_browser(site, tabs, stripe_se
     webmaster.get_by_text("you won", exact=False).first.wait_for()
     earnings = webmaster.locator("#earnings tbody tr").filter(has_text="USD")
     assert cells(earnings)[3] == "10.00 USD"  # on hold until the offer's hold ends
+    webmaster.get_by_role("link", name=f"Open appeal {dispute_id}").click()
+    webmaster.get_by_role("heading", name="Outcome: overturned, you won").wait_for()
+    assert webmaster.get_by_text("The call log shows an answer.", exact=True).is_visible()
+    assert webmaster.get_by_text("The number was disconnected.").is_visible()
 
     advertiser.goto(site.base_url + f"/advertiser/leads/{lead_id}")
     advertiser.get_by_role("heading", name=f"Lead {lead_id}: approved").wait_for()
@@ -283,7 +295,7 @@ def test_each_role_goes_through_its_journey_in_the_browser(site, tabs, stripe_se
     assert cells(available_row(advertiser))[3] == "105.00 USD"  # 120.00 - 15.00
 
     moderator.goto(site.base_url + "/moderator/")
-    moderator.get_by_role("navigation", name="Moderation").get_by_role("link", name="Audit log").click()
+    moderator.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
     moderator.wait_for_url("**/moderator/audit")
     entry = moderator.locator("tbody tr").filter(has_text="decide_dispute")
     assert f"dispute {dispute_id}" in entry.first.inner_text()
