@@ -761,7 +761,9 @@ def test_the_statement_page_for_an_advertiser(app, market):
 def test_the_statement_page_for_a_webmaster_shows_its_own_only(app, market):
     m, client = market, market.client
     assert login(app, client, m.w1.email).status_code == 302
-    assert "/statements" in request(app, client, "GET", "/webmaster/").get_data(as_text=True)
+    # The header's Money section leads to the payouts page, whose section nav lists the statements.
+    assert 'href="/webmaster/payouts"' in request(app, client, "GET", "/webmaster/").get_data(as_text=True)
+    assert 'href="/statements"' in request(app, client, "GET", "/webmaster/payouts").get_data(as_text=True)
     text = request(app, client, "GET", f"/statements?account=available&currency=USD&month={JAN}").get_data(
         as_text=True
     )
