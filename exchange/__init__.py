@@ -182,7 +182,7 @@ def _register_template_filters(app: Flask) -> None:
         if not has_request_context():
             return {}
         role = current_user.role if current_user.is_authenticated else None
-        return {"nav": locate(role, request.endpoint, app.view_functions.__contains__)}
+        return {"nav": locate(role, request.endpoint)}
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -5,12 +5,12 @@ lists its pages (when it has more than one). Each page is listed once, so the tw
 levels never repeat a link. A page without a link of its own (an offer's edit
 page, a dispute's thread) belongs to the section that names its endpoint in
 ``owns``. Pure data and lookups: no Flask here (base.html gets ``locate``'s answer
-from a context processor in exchange/__init__.py).
+from a context processor in exchange/__init__.py; a test checks every endpoint
+named here exists).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 
@@ -35,6 +35,7 @@ class Section:
 
 
 STATEMENTS = Page("Statements", "statement_pages.statement")
+TASKS = Page("Tasks", "tasks.tasks")  # exports and imports running as jobs, with their progress
 MODERATION_PAGES = (
     Page("Dispute queue", "moderator_portal.home"),
     Page("Partners", "moderator_portal.partners_page"),
@@ -49,7 +50,12 @@ TREES: dict[str, tuple[Section, ...]] = {
     "advertiser": (
         Section(
             "Dashboard",
-            (Page("Dashboard", "advertiser_portal.home"), Page("Reports", "advertiser_portal.reports")),
+            (
+                Page("Dashboard", "advertiser_portal.home"),
+                Page("Reports", "advertiser_portal.reports"),
+                TASKS,
+            ),
+            ("tasks.task",),
         ),
         Section(
             "Offers",
@@ -61,10 +67,9 @@ TREES: dict[str, tuple[Section, ...]] = {
             (
                 Page("Leads", "advertiser_portal.leads"),
                 Page("Disputes", "advertiser_portal.disputes"),
-                Page("Import decisions", "advertiser_portal.leads_import"),
-                Page("Tasks", "tasks.list_tasks"),
+                Page("Import decisions", "tasks.leads_import"),
             ),
-            ("advertiser_portal.lead", "advertiser_portal.dispute", "tasks.task"),
+            ("advertiser_portal.lead", "advertiser_portal.dispute"),
         ),
         Section("Delivery", (Page("Delivery", "advertiser_portal.delivery"),)),
         Section(
@@ -82,7 +87,12 @@ TREES: dict[str, tuple[Section, ...]] = {
     "webmaster": (
         Section(
             "Dashboard",
-            (Page("Dashboard", "webmaster_portal.home"), Page("Reports", "webmaster_portal.reports")),
+            (
+                Page("Dashboard", "webmaster_portal.home"),
+                Page("Reports", "webmaster_portal.reports"),
+                TASKS,
+            ),
+            ("tasks.task",),
         ),
         Section("Offers", (Page("Offers", "webmaster_portal.catalog"),), ("webmaster_portal.offer_page",)),
         Section(
@@ -90,9 +100,8 @@ TREES: dict[str, tuple[Section, ...]] = {
             (
                 Page("Leads", "webmaster_portal.leads"),
                 Page("Disputes", "webmaster_portal.disputes"),
-                Page("Tasks", "tasks.list_tasks"),
             ),
-            ("webmaster_portal.dispute", "tasks.task"),
+            ("webmaster_portal.dispute",),
         ),
         Section("Postbacks", (Page("Postbacks", "webmaster_portal.postbacks"),)),
         Section("Money", (Page("Payouts", "webmaster_portal.payouts"), STATEMENTS)),
@@ -115,8 +124,13 @@ TREES: dict[str, tuple[Section, ...]] = {
         ),
         Section(
             "Reports",
-            (Page("Reports", "staff_portal.reports"), Page("Revenue", "statement_pages.revenue"), STATEMENTS),
-            ("tasks.list_tasks", "tasks.task"),
+            (
+                Page("Reports", "staff_portal.reports"),
+                Page("Revenue", "statement_pages.revenue"),
+                STATEMENTS,
+                TASKS,
+            ),
+            ("tasks.task",),
         ),
         Section("Moderation", MODERATION_PAGES, MODERATION_OWNS),
     ),
@@ -129,16 +143,7 @@ class Located:
     current: Section | None  # the section the page belongs to: its pages are the second level
 
 
-def locate(role: str | None, endpoint: str | None, exists: Callable[[str], bool]) -> Located:
-    """The role's sections and the one holding ``endpoint``, keeping only the pages that
-    ``exists`` (a page whose blueprint is not registered is left out, not a broken link)."""
-    sections = tuple(_existing(TREES.get(role or "", ()), exists))
-    current = next((section for section in sections if section.holds(endpoint)), None)
-    return Located(sections, current)
-
-
-def _existing(sections: Iterable[Section], exists: Callable[[str], bool]) -> Iterable[Section]:
-    for section in sections:
-        pages = tuple(page for page in section.pages if exists(page.endpoint))
-        if pages:
-            yield Section(section.label, pages, section.owns)
+def locate(role: str | None, endpoint: str | None) -> Located:
+    """The role's sections and the one holding ``endpoint`` (None: a page of no section)."""
+    sections = TREES.get(role or "", ())
+    return Located(sections, next((section for section in sections if section.holds(endpoint)), None))

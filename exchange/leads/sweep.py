@@ -28,6 +28,8 @@ from exchange.leads.domain import APPROVED, AWAITING_FUNDS, PENDING, RECEIVED
 from exchange.leads.intake import enqueue_validation
 from exchange.leads.models import Lead
 from exchange.leads.validation import lock_lead
+from exchange.longjobs.services import requeue as requeue_task
+from exchange.longjobs.services import stuck_task_ids
 
 log = logging.getLogger(__name__)
 SWEEPER = Actor.system("sweep")
@@ -43,13 +45,14 @@ class SweepReport:
     deliveries_due: int = 0
     stripe_events: int = 0
     disputes_escalated: int = 0
+    tasks_requeued: int = 0
 
     def __str__(self) -> str:
         return (
             f"auto_approved={self.auto_approved} holds_released={self.holds_released} "
             f"funded={self.funded} requeued={self.requeued} postbacks_due={self.postbacks_due} "
             f"deliveries_due={self.deliveries_due} stripe_events={self.stripe_events} "
-            f"disputes_escalated={self.disputes_escalated}"
+            f"disputes_escalated={self.disputes_escalated} tasks_requeued={self.tasks_requeued}"
         )
 
 
@@ -84,6 +87,9 @@ def sweep() -> SweepReport:
     for event_id in unprocessed_event_ids():  # Stripe events whose job was lost
         enqueue_event(event_id)
         report.stripe_events += 1
+    for task_id in stuck_task_ids():  # exports and imports whose worker died
+        requeue_task(task_id)
+        report.tasks_requeued += 1
     commit()
     return report
 

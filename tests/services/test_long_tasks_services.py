@@ -14,8 +14,9 @@ from exchange import clock
 from exchange.db import commit
 from exchange.extensions import db
 from exchange.leads.models import Lead, LeadEvent
+from exchange.leads.sweep import sweep
 from exchange.longjobs.models import LongTask
-from exchange.longjobs.services import requeue, start_decisions_import, start_leads_export, stuck_task_ids
+from exchange.longjobs.services import start_decisions_import, start_leads_export, stuck_task_ids
 from tests.factories import auth, fund, lead_fields, make_join, make_key, make_offer, make_user
 from tests.http_harness import process_env
 from tests.services.workers import kill_hard, row_locked, start_worker, stop, wait_until
@@ -153,8 +154,7 @@ def test_an_import_whose_worker_is_killed_is_run_again_and_decides_each_lead_onc
 
     wait_until(found_stuck, "the task is found stuck", seconds=30)
     with app.app_context():
-        requeue(task_id)
-        commit()
+        assert sweep().tasks_requeued == 1  # the periodic sweep queues it again (and commits)
     worker = start_worker(env, "tasks")
     try:
         poll(app, key, task_id)
