@@ -127,6 +127,15 @@ def seconds_left(deadline: datetime, now: datetime) -> int:
     return math.floor((deadline - now).total_seconds())
 
 
+def time_left(deadline: datetime, now: datetime) -> str:
+    """Time left until ``deadline`` in words: ``1 d 4 h``, ``35 min``, or ``overdue 2 h``."""
+    seconds = seconds_left(deadline, now)
+    span = abs(seconds)
+    days, hours, minutes = span // 86400, span % 86400 // 3600, span % 3600 // 60
+    words = f"{days} d {hours} h" if days else (f"{hours} h {minutes} min" if hours else f"{minutes} min")
+    return words if seconds >= 0 else f"overdue {words}"
+
+
 @dataclass(frozen=True)
 class ReturnRule:
     """An offer's automatic return rule: returns with one of ``reasons`` are accepted

@@ -169,15 +169,6 @@ def thread_view(dispute: Dispute, user: User, now: datetime) -> dict:
     }
 
 
-def time_left(deadline: datetime, now: datetime) -> str:
-    """``1 d 4 h``, ``35 min``, or ``overdue 2 h``, as the moderators' queue says it."""
-    seconds = domain.seconds_left(deadline, now)
-    span = abs(seconds)
-    days, hours, minutes = span // 86400, span % 86400 // 3600, span % 3600 // 60
-    words = f"{days} d {hours} h" if days else (f"{hours} h {minutes} min" if hours else f"{minutes} min")
-    return words if seconds >= 0 else f"overdue {words}"
-
-
 def _summary(dispute: Dispute, user: User, now: datetime) -> dict:
     claimant = domain.CLAIMANT[dispute.kind] == user.role
     waiting, deadline = _waiting_for(dispute, claimant)
@@ -191,7 +182,7 @@ def _summary(dispute: Dispute, user: User, now: datetime) -> dict:
         "side": "you opened it" if claimant else "you answer it",
         "waiting_for": waiting,
         "deadline": deadline,
-        "left": time_left(deadline, now) if deadline else None,
+        "left": domain.time_left(deadline, now) if deadline else None,
         "answer_due_at": dispute.answer_due_at,
         "decide_by": dispute.decide_by,
         "outcome": dispute.outcome,

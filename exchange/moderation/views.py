@@ -201,9 +201,4 @@ def _count(query) -> int:
 
 
 def _left(deadline) -> str:
-    """Time left until ``deadline`` in words: ``1 d 4 h``, ``35 min``, or ``overdue 2 h``."""
-    seconds = domain.seconds_left(deadline, clock.now())
-    span = abs(seconds)
-    days, hours, minutes = span // 86400, span % 86400 // 3600, span % 3600 // 60
-    words = f"{days} d {hours} h" if days else (f"{hours} h {minutes} min" if hours else f"{minutes} min")
-    return words if seconds >= 0 else f"overdue {words}"
+    return domain.time_left(deadline, clock.now())

@@ -413,3 +413,16 @@ def _legal(status: str, action: str) -> bool:
     except DisputeError:
         return False
     return True
+
+
+@pytest.mark.parametrize(
+    "offset, words",
+    [
+        (timedelta(days=1, hours=4, minutes=10), "1 d 4 h"),
+        (timedelta(hours=2, minutes=35), "2 h 35 min"),
+        (timedelta(minutes=35, seconds=20), "35 min"),
+        (-timedelta(hours=2, minutes=1), "overdue 2 h 1 min"),
+    ],
+)
+def test_time_left_says_the_largest_units_and_overdue_once_past(offset, words):
+    assert domain.time_left(T0 + offset, T0) == words
