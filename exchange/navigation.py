@@ -103,7 +103,11 @@ TREES: dict[str, tuple[Section, ...]] = {
             ),
             ("webmaster_portal.dispute",),
         ),
-        Section("Postbacks", (Page("Postbacks", "webmaster_portal.postbacks"),)),
+        Section(
+            "Postbacks",
+            (Page("Postbacks", "webmaster_portal.postbacks"),),
+            ("webmaster_portal.offer_postback",),
+        ),
         Section("Money", (Page("Payouts", "webmaster_portal.payouts"), STATEMENTS)),
     ),
     "moderator": tuple(
