@@ -11,6 +11,7 @@ from billing.payouts.services import payout_minimum
 from exchange import clock
 from exchange.errors import Conflict, Invalid
 from exchange.extensions import db
+from exchange.money import format_minor
 
 ONLY_FOR = {
     "stripe_account_id": ("rail", STRIPE_CONNECT, "Only with the stripe_connect rail."),
@@ -80,7 +81,7 @@ def _problems(data: dict) -> dict:
     if account is not None and not STRIPE_ACCOUNT_ID.match(account):
         problems["stripe_account_id"] = ["A Stripe connected account id: acct_ and letters or digits."]
     low = {
-        currency: [f"At least the {currency} minimum, {payout_minimum(currency)}."]
+        currency: [f"At least {format_minor(payout_minimum(currency), currency)}."]
         for currency, threshold in sorted(data["thresholds_minor"].items())
         if threshold < payout_minimum(currency)
     }

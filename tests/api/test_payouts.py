@@ -178,7 +178,7 @@ def test_a_threshold_is_checked_against_its_own_currencys_minimum(client, ctx, a
     taken = webmaster.put_settings(schedule="weekly", weekday=1, thresholds_minor={"USD": 1000, "EUR": 2500})
 
     assert refused.status_code == 422
-    assert list(refused.get_json()["error"]["fields"]["thresholds_minor"]) == ["EUR"]
+    assert refused.get_json()["error"]["fields"]["thresholds_minor"] == {"EUR": ["At least 25.00 EUR."]}
     assert taken.status_code == 200, taken.get_json()
 
 

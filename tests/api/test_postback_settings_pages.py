@@ -185,7 +185,7 @@ def test_a_field_the_schedule_does_not_use_is_dropped_not_refused(app, client, c
         ({"schedule": "monthly", "day_of_month": "last"}, "day_of_month", "Not a valid integer"),
         ({"schedule": "yearly"}, "schedule", "Must be one of"),
         ({"threshold_USD": "abc"}, "threshold_USD", "Write an amount like 120.00"),
-        ({"threshold_USD": "5.00"}, "threshold_USD", "At least the USD minimum"),
+        ({"threshold_USD": "5.00"}, "threshold_USD", "At least 10.00 USD."),  # the default minimum
         ({"rail": "stripe_connect"}, "stripe_account_id", "needs your connected account"),
         ({"rail": "stripe_connect", "stripe_account_id": "bob"}, "stripe_account_id", "acct_"),
         ({"rail": "stripe_connect", "stripe_account_id": "acct_123"}, "rail", "not set up on this exchange"),
