@@ -132,16 +132,21 @@ def read_args(values: dict, role: str) -> tuple[dict, dict[str, list[str]]]:
     unknown = [name for name in values["group"] if name not in GROUPS_BY_ROLE[role]]
     if unknown:
         errors["group"] = [f"Unknown: {', '.join(unknown)}. Any of: {', '.join(GROUPS_BY_ROLE[role])}."]
-    raw = {"group_by": ",".join([values["grain"], *values["group"]])}
-    raw.update((name, values[name]) for name in ("since", "until", *FILTERS_BY_ROLE[role]) if values[name])
     try:
-        args = ReportQuerySchema().load(raw)
+        args = ReportQuerySchema().load(api_fields(values, role))
     except ValidationError as refused:
         for name, messages in refused.normalized_messages().items():
             field = "group" if name == "group_by" else name
             errors.setdefault(field, []).extend(str(m) for m in _listed(messages))
         return {}, errors
     return (args, {}) if not errors else ({}, errors)
+
+
+def api_fields(values: dict, role: str) -> dict[str, str]:
+    """The form's values as GET /api/v1/reports' query (also what an export task is given)."""
+    fields = {"group_by": ",".join([values["grain"], *values["group"]])}
+    fields.update((name, values[name]) for name in ("since", "until", *FILTERS_BY_ROLE[role]) if values[name])
+    return fields
 
 
 def _listed(messages) -> list:
@@ -170,7 +175,7 @@ def _figures(viewer: User, args: dict, values: dict) -> dict:
         "totals": [_shown(row, ["currency"], columns) for row in totals],
         "chart": chart_points(series, values["grain"], since, until),
         "csv_url": url_for(f"{request.blueprint}.reports_csv", **link_args),
-        "export_args": link_args,
+        "export_fields": api_fields(values, viewer.role),
         "offer_names": _offer_names(rows, keys),
     }
 

@@ -310,3 +310,20 @@ def test_the_page_says_how_fresh_the_figures_are(app, client, market):
     assert "every 30 seconds" in body and "1 change waiting" in body
     (row,) = table_rows(body)
     assert row["clicks"] == "5"  # the unfolded click is not in the figures yet
+
+
+def test_export_as_a_task_makes_the_same_csv_as_the_download_link(app, client, market):
+    signed_in(app, client, market.advertiser)
+    body = body_of(get(app, client, "/advertiser/reports", group=["sub1"], sub1="spring"))
+    form = body.split('aria-label="Export as a task"', 1)[1].split("</form>", 1)[0]
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
+    assert fields["group_by"] == "day,sub1" and fields["sub1"] == "spring"
+    link = re.search(r'<a href="([^"]+)" download id="csv-download">', body).group(1)
+
+    started = request(app, client, "POST", "/exports/report", data=fields)
+
+    assert started.status_code == 303, started.get_data(as_text=True)
+    task_id = int(started.headers["Location"].rsplit("/", 1)[1])
+    exported = get(app, client, f"/tasks/{task_id}/download").get_data(as_text=True)
+    assert exported == get(app, client, link).get_data(as_text=True)
+    assert len(exported.splitlines()) == 2  # the header and the "spring" day
