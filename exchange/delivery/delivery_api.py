@@ -1,31 +1,33 @@
 """An advertiser's lead delivery: its endpoints (global and per offer) with their signing
-secrets, a test lead, and every delivery with its attempts."""
+secrets, test leads (sent by a job, read back afterwards), and every delivery with its
+attempts."""
 
 from __future__ import annotations
 
+from flask import url_for
 from flask_smorest import Blueprint
 
 from exchange.accounts.auth import api_key_required, caller
 from exchange.db import commit
-from exchange.delivery import webhook
+from exchange.delivery import sample_sends, webhook
 from exchange.delivery.delivery_schemas import (
     DeliveryQuerySchema,
     DeliverySettingInSchema,
     DeliverySettingSchema,
     LeadDeliverySchema,
     TestDeliveryInSchema,
-    TestDeliverySchema,
 )
 from exchange.delivery.lead_delivery import deliveries_of, delivery_of
+from exchange.delivery.lead_test import KIND, queue_test_lead
+from exchange.delivery.sample_send_schemas import TestLeadSchema
 from exchange.delivery.settings import (
     SavedSetting,
     put_setting,
     remove_setting,
     rotate_secret,
-    send_test_lead,
     setting_of,
 )
-from exchange.pagination import page_schema, paginate
+from exchange.pagination import PageQuerySchema, page_schema, paginate
 
 blp = Blueprint(
     "lead_delivery",
@@ -122,21 +124,33 @@ def rotate_offer_secret(offer_id: int):
 @blp.route("/delivery-settings/test", methods=["POST"])
 @api_key_required("advertiser")
 @blp.arguments(TestDeliveryInSchema)
-@blp.response(200, TestDeliverySchema)
+@blp.response(202, TestLeadSchema)
 def send_test(data: dict):
-    """POST a synthetic lead marked ``"test": true``, signed like a real one, and answer what
-    your endpoint said. Nothing is stored; a decision in your answer is shown, not applied."""
-    result, decision, url = send_test_lead(caller().id, data["offer_id"])
-    return {
-        "test": True,
-        "url": url,
-        "delivered": result.status_code is not None and 200 <= result.status_code < 300,
-        "status_code": result.status_code,
-        "latency_ms": result.latency_ms,
-        "error": result.error,
-        "response_excerpt": result.response_excerpt,
-        "decision": decision.action,
-    }
+    """Queue a synthetic lead marked ``"test": true``, signed like a real one, to the endpoint
+    a lead of ``offer_id`` (or of no particular offer) would go to. A job sends it once; read
+    its answer at the ``Location`` given (``GET /api/v1/delivery-settings/tests/<id>``). A
+    decision in your answer is shown, not applied. 409 ``no_delivery_url`` without an
+    endpoint, ``busy`` while your previous test is still on its way."""
+    sample = queue_test_lead(caller().id, data["offer_id"])
+    commit()  # the job leaves now (embedded: it has run when this returns)
+    sample = sample_sends.send_of(caller().id, KIND, sample.id)
+    return sample, {"Location": url_for(".get_test", test_send_id=sample.id)}
+
+
+@blp.route("/delivery-settings/tests", methods=["GET"])
+@api_key_required("advertiser")
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, page_schema(TestLeadSchema))
+def list_tests(args: dict):
+    """Your test leads, newest first, each with its state and your endpoint's answer."""
+    return paginate(sample_sends.owned(caller().id, KIND), args["page"], args["per_page"])
+
+
+@blp.route("/delivery-settings/tests/<id:test_send_id>", methods=["GET"])
+@api_key_required("advertiser")
+@blp.response(200, TestLeadSchema)
+def get_test(test_send_id: int):
+    return sample_sends.send_of(caller().id, KIND, test_send_id)
 
 
 @blp.route("/deliveries", methods=["GET"])

@@ -38,19 +38,6 @@ class TestDeliveryInSchema(Schema):
     )
 
 
-class TestDeliverySchema(Schema):
-    test = ma.Boolean()
-    url = ma.String()
-    delivered = ma.Boolean(metadata={"description": "Your endpoint answered 2xx."})
-    status_code = ma.Integer(allow_none=True)
-    latency_ms = ma.Integer()
-    error = ma.String(allow_none=True)
-    response_excerpt = ma.String()
-    decision = ma.String(
-        allow_none=True, metadata={"description": "approve or reject, as read from your answer (not applied)"}
-    )
-
-
 class DeliveryQuerySchema(PageQuerySchema):
     lead_id = ma.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
 

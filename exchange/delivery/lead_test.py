@@ -2,10 +2,9 @@
 as a job on ``delivery`` and POSTed once, signed like a real one, to the endpoint a lead of
 the offer (or of no particular offer) would go to. A decision in the answer is recorded
 and shown, never applied. The test and its answer are kept in the advertiser's test log
-(exchange/delivery/sample_sends.py), never as a delivery: no lead, no money, no retry.
-
-(The API's ``POST /api/v1/delivery-settings/test`` still answers in the call itself, with
-``exchange/delivery/settings.py``'s ``send_test_lead``.)"""
+(``test_sends``, exchange/delivery/sample_sends.py), never as a delivery: no lead, no
+money, no retry. The page's button and the API's ``POST /api/v1/delivery-settings/test``
+both queue it here."""
 
 from __future__ import annotations
 
@@ -15,47 +14,46 @@ from exchange import clock
 from exchange.db import commit
 from exchange.delivery import sample_sends, webhook
 from exchange.delivery.lead_delivery import QUEUE
-from exchange.delivery.models import DeliverySetting
+from exchange.delivery.models import DeliverySetting, TestSend
 from exchange.delivery.sender import SendResult
 from exchange.delivery.settings import post_signed, require_own_offer, setting_for, setting_of
 from exchange.errors import Conflict
 from exchange.jobs import enqueue_after_commit
-from exchange.notifications import Notification
 
 log = logging.getLogger(__name__)
 
-KIND = "test_lead"
+KIND = "lead"
 LABEL = "test lead"
 
 
-def job_id(notification_id: int) -> str:
-    return f"test-lead-{notification_id}"
+def job_id(test_send_id: int) -> str:
+    return f"test-lead-{test_send_id}"
 
 
-def queue_test_lead(advertiser_id: int, offer_id: int | None = None) -> Notification:
+def queue_test_lead(advertiser_id: int, offer_id: int | None = None) -> TestSend:
     """Queue the test; another advertiser's offer is not found."""
     setting = _setting(advertiser_id, offer_id)
     if setting is None:
         raise Conflict("Save your endpoint URL first.", code="no_delivery_url")
-    note = sample_sends.queue(advertiser_id, KIND, LABEL, offer_id=offer_id, url=setting.url)
+    sample = sample_sends.queue(advertiser_id, KIND, LABEL, setting.url, offer_id)
     from exchange.delivery.tasks import send_test_lead_job
 
-    enqueue_after_commit(send_test_lead_job, note.id, queue=QUEUE, job_id=job_id(note.id))
-    return note
+    enqueue_after_commit(send_test_lead_job, sample.id, queue=QUEUE, job_id=job_id(sample.id))
+    return sample
 
 
-def send_test_lead(notification_id: int) -> str:
+def send_test_lead(test_send_id: int) -> str:
     """The job: one signed POST, if the test is still to be sent, to the endpoint and with
     the secret in force now; answers the test's state."""
-    claimed = sample_sends.claim(notification_id, KIND)
+    claimed = sample_sends.claim(test_send_id, KIND)
     if claimed is None:
         commit()
         return "done"
-    offer_id = claimed.data.get("offer_id")
-    setting = _setting(claimed.user_id, offer_id)
+    offer_id = claimed.offer_id
+    setting = _setting(claimed.owner_user_id, offer_id)
     url, secret = (setting.url, setting.signing_secret) if setting else (None, None)
     if url is not None:
-        claimed.data = {**claimed.data, "url": url}
+        claimed.url = url
     commit()
     if url is None:
         result = SendResult(None, 0, "no delivery URL any more", "")
@@ -65,11 +63,11 @@ def send_test_lead(notification_id: int) -> str:
             url, secret, webhook.body_of(webhook.TEST_EVENT, payload, test=True), webhook.TEST_EVENT
         )
     decision = webhook.parse_decision(result.status_code, result.body)
-    state = sample_sends.record(notification_id, KIND, LABEL, result, decision=decision.action)
+    state = sample_sends.record(test_send_id, KIND, result, decision=decision.action)
     commit()
     log.info(
         "%s: %s in %s ms (%s)",
-        job_id(notification_id),
+        job_id(test_send_id),
         result.status_code,
         result.latency_ms,
         result.error or "ok",

@@ -4,6 +4,8 @@ Webmaster postbacks: the URL settings, one delivery per lead event, its attempts
 Advertiser lead delivery: the endpoint settings (with their signing secrets), one
 delivery per accepted lead, its attempts. Both kinds of delivery share their retry
 columns (``DeliveryColumns``) and their attempt columns (``AttemptColumns``).
+The portals' test sends (a sample postback, a sample lead) have a table of their own,
+``test_sends``: they belong to no lead and are never retried.
 """
 
 from __future__ import annotations
@@ -14,10 +16,19 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exchange import clock
-from exchange.delivery.domain import DELIVERY_STATES
+from exchange.delivery.domain import DELIVERY_STATES, is_success
 from exchange.extensions import db
 
-_states_sql = ", ".join(f"'{state}'" for state in DELIVERY_STATES)
+TEST_SEND_KINDS = ("postback", "lead")
+TEST_SEND_STATES = ("queued", "sending", "sent")
+TEST_SEND_DECISIONS = ("approve", "reject")
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+_states_sql = _in(DELIVERY_STATES)
 
 
 class PostbackUrl(db.Model):
@@ -160,3 +171,42 @@ class LeadDeliveryAttempt(AttemptColumns, db.Model):
     url: Mapped[str] = mapped_column(String(2000), default="")
     decision: Mapped[str | None] = mapped_column(String(8))  # approve or reject, as asked
     decision_result: Mapped[str | None] = mapped_column(String(500))
+
+
+class TestSend(db.Model):
+    """One press of a test button: a sample postback (``kind`` postback) or a sample lead
+    (``kind`` lead) to its owner's URL, ``queued`` until its job claims it (``sending``,
+    ``claimed_at``) and ``sent`` with the other side's answer. ``decision`` is what a test
+    lead's answer asked for: shown, never applied."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+    __tablename__ = "test_sends"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_in(TEST_SEND_KINDS)})", name="kind"),
+        CheckConstraint(f"state IN ({_in(TEST_SEND_STATES)})", name="state"),
+        CheckConstraint(f"decision IS NULL OR decision IN ({_in(TEST_SEND_DECISIONS)})", name="decision"),
+        Index("ix_test_sends_owner_user_id_kind_id", "owner_user_id", "kind", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"))  # a per-offer test
+    url: Mapped[str] = mapped_column(Text)  # as called (a postback's is filled when queued)
+    state: Mapped[str] = mapped_column(String(8), default="queued")
+    queued_at: Mapped[datetime] = mapped_column(default=clock.now)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    status_code: Mapped[int | None]
+    latency_ms: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(String(500))
+    response_excerpt: Mapped[str] = mapped_column(String(500), default="")
+    decision: Mapped[str | None] = mapped_column(String(8))
+
+    @property
+    def at(self) -> datetime:
+        return self.sent_at or self.queued_at
+
+    @property
+    def delivered(self) -> bool:
+        return self.state == "sent" and is_success(self.status_code)

@@ -2,8 +2,8 @@
 global one; the global one when no offer is named) filled with sample values, queued as a
 job on ``postbacks`` and sent once through the same sender as real postbacks, so the
 webmaster sees what its tracker answers before a lead arrives. The test and its answer
-are kept in the webmaster's test log (exchange/delivery/sample_sends.py), never as a
-delivery: no lead, no money, no retry."""
+are kept in the webmaster's test log (``test_sends``, exchange/delivery/sample_sends.py),
+never as a delivery: no lead, no money, no retry."""
 
 from __future__ import annotations
 
@@ -14,16 +14,15 @@ from flask import current_app
 
 from exchange.db import commit
 from exchange.delivery import domain, sample_sends
-from exchange.delivery.models import PostbackUrl
+from exchange.delivery.models import PostbackUrl, TestSend
 from exchange.delivery.sender import send
 from exchange.delivery.services import QUEUE, postback_url_of, require_joined
 from exchange.errors import Conflict
 from exchange.jobs import enqueue_after_commit
-from exchange.notifications import Notification
 
 log = logging.getLogger(__name__)
 
-KIND = "test_postback"
+KIND = "postback"
 LABEL = "test postback"
 
 SAMPLE = domain.LeadFacts(
@@ -38,11 +37,11 @@ SAMPLE = domain.LeadFacts(
 )
 
 
-def job_id(notification_id: int) -> str:
-    return f"test-postback-{notification_id}"
+def job_id(test_send_id: int) -> str:
+    return f"test-postback-{test_send_id}"
 
 
-def queue_test_postback(webmaster_id: int, offer_id: int | None = None) -> Notification:
+def queue_test_postback(webmaster_id: int, offer_id: int | None = None) -> TestSend:
     """Fill the URL now (as a real postback's is filled when its lead changes) and queue
     the test; another offer than one the webmaster joined is not found."""
     setting = _setting_for(webmaster_id, offer_id)
@@ -50,17 +49,17 @@ def queue_test_postback(webmaster_id: int, offer_id: int | None = None) -> Notif
         raise Conflict("Save your postback URL first.", code="no_postback_url")
     facts = replace(SAMPLE, offer_id=offer_id or 0)
     url = domain.postback_url(setting.url_template, facts, setting.status_map or {})
-    note = sample_sends.queue(webmaster_id, KIND, LABEL, offer_id=offer_id, url=url)
+    sample = sample_sends.queue(webmaster_id, KIND, LABEL, url, offer_id)
     from exchange.delivery.tasks import send_test_postback_job
 
-    enqueue_after_commit(send_test_postback_job, note.id, queue=QUEUE, job_id=job_id(note.id))
-    return note
+    enqueue_after_commit(send_test_postback_job, sample.id, queue=QUEUE, job_id=job_id(sample.id))
+    return sample
 
 
-def send_test_postback(notification_id: int) -> str:
+def send_test_postback(test_send_id: int) -> str:
     """The job: one call, if the test is still to be sent; answers the test's state."""
-    claimed = sample_sends.claim(notification_id, KIND)
-    url = claimed.data["url"] if claimed else None
+    claimed = sample_sends.claim(test_send_id, KIND)
+    url = claimed.url if claimed else None
     commit()
     if url is None:
         return "done"
@@ -69,11 +68,11 @@ def send_test_postback(notification_id: int) -> str:
         timeout=current_app.config["POSTBACK_TIMEOUT_SECONDS"],
         allow_private=current_app.config["POSTBACK_ALLOW_PRIVATE_ADDRESSES"],
     )
-    state = sample_sends.record(notification_id, KIND, LABEL, result)
+    state = sample_sends.record(test_send_id, KIND, result)
     commit()
     log.info(
         "%s: %s in %s ms (%s)",
-        job_id(notification_id),
+        job_id(test_send_id),
         result.status_code,
         result.latency_ms,
         result.error or "ok",

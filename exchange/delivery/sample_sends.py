@@ -1,157 +1,118 @@
 """Test sends ("send a test postback", "send a test lead") as jobs, and their log.
 
-A button press writes the test as a notification to its owner (kind ``test_postback`` or
-``test_lead``, ``data.state`` ``queued``) and its job is enqueued after that commit; the
-job claims the row, sends the sample through the real sender and records what the other
-side answered on the same row (``sent``). Claim-then-send as for real deliveries
-(exchange/delivery/attempts.py): no lock is held during the call, and a second run of
-the job finds the test claimed or sent and sends nothing.
+A button press (or the API's test call) writes the test to ``test_sends`` (kind
+``postback`` or ``lead``, state ``queued``) and its job is enqueued after that commit; the
+job claims the row (``sending``), sends the sample through the real sender and records
+what the other side answered on the same row (``sent``). Claim-then-send as for real
+deliveries (exchange/delivery/attempts.py): each step is a conditional update, no lock is
+held during the call, a second run of the job finds the test claimed or sent and sends
+nothing, and a claim older than ``CLAIM_SECONDS`` (its worker died) can be taken again.
 
-Why a notification and not the attempt tables: ``postback_attempts`` and
-``lead_delivery_attempts`` hang off a delivery of a real lead (``lead_id`` and
-``lead_event_id`` are NOT NULL), so a test cannot be stored there without a schema
-change. Kept apart, a test is never counted as a delivery, never retried by the sweep,
-and touches no lead and no money. Services flush; the caller (a view, the job) commits.
+Why not the attempt tables: ``postback_attempts`` and ``lead_delivery_attempts`` hang off
+a delivery of a real lead. Kept apart, a test is never counted as a delivery, never
+retried by the sweep, never listed among the owner's notifications, and touches no lead
+and no money. Services flush; the caller (a view, the job) commits.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, or_, select, update
 
 from exchange import clock
 from exchange.delivery.attempts import CLAIM_SECONDS
-from exchange.delivery.domain import is_success
+from exchange.delivery.models import TestSend
 from exchange.delivery.sender import SendResult
-from exchange.errors import Conflict
+from exchange.errors import Conflict, NotFound
 from exchange.extensions import db
-from exchange.notifications import Notification, notify
 
 QUEUED, SENDING, SENT = "queued", "sending", "sent"
 SHOWN = 20
+BOUNDED = 500  # error and response_excerpt, as the attempt tables keep them
 
 
-@dataclass(frozen=True)
-class SampleSend:
-    """One test as a page shows it."""
-
-    id: int
-    queued_at: datetime
-    state: str
-    offer_id: int | None
-    url: str
-    sent_at: datetime | None
-    status_code: int | None
-    latency_ms: int | None
-    error: str | None
-    response_excerpt: str
-    decision: str | None
-
-    @property
-    def at(self) -> datetime:
-        return self.sent_at or self.queued_at
-
-    @property
-    def delivered(self) -> bool:
-        return self.state == SENT and is_success(self.status_code)
-
-
-def queue(user_id: int, kind: str, label: str, **data: object) -> Notification:
+def queue(owner_id: int, kind: str, label: str, url: str, offer_id: int | None = None) -> TestSend:
     """Write the test (``queued``) unless one of the same kind is still on its way."""
-    if _on_its_way(user_id, kind):
+    if _on_its_way(owner_id, kind):
         raise Conflict(f"A {label} is already on its way; its answer appears in the log below.", code="busy")
-    note = notify(user_id, kind, f"{label.capitalize()} queued.", state=QUEUED, **data)
+    sample = TestSend(owner_user_id=owner_id, kind=kind, offer_id=offer_id, url=url, state=QUEUED)
+    db.session.add(sample)
     db.session.flush()
-    return note
+    return sample
 
 
-def claim(notification_id: int, kind: str) -> Notification | None:
+def claim(test_send_id: int, kind: str) -> TestSend | None:
     """The test, claimed for its one call, if it is queued (or a dead worker's claim ran out)."""
-    note = _lock(notification_id, kind)
-    if note is None:
-        return None
-    data = note.data or {}
     now = clock.now()
-    stale = data.get("state") == SENDING and _when(data.get("claimed_at")) < now - timedelta(
-        seconds=CLAIM_SECONDS
-    )
-    if data.get("state") != QUEUED and not stale:
+    stale = now - timedelta(seconds=CLAIM_SECONDS)
+    claimed = db.session.execute(
+        update(TestSend)
+        .where(
+            TestSend.id == test_send_id,
+            TestSend.kind == kind,
+            or_(TestSend.state == QUEUED, and_(TestSend.state == SENDING, TestSend.claimed_at < stale)),
+        )
+        .values(state=SENDING, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
         return None
-    note.data = {**data, "state": SENDING, "claimed_at": now.isoformat()}
-    db.session.flush()
-    return note
+    return _fresh(test_send_id)
 
 
-def record(notification_id: int, kind: str, label: str, result: SendResult, **details: object) -> str:
-    """Keep what the other side answered (``details``: what else the page shows)."""
-    note = _lock(notification_id, kind)
-    if note is None or (note.data or {}).get("state") != SENDING:
-        return "done"
-    now = clock.now()
-    answer = f"HTTP {result.status_code}" if result.status_code is not None else "no answer"
-    url = (note.data or {}).get("url", "")
-    note.message = f"{label.capitalize()} to {url}: {answer} in {result.latency_ms} ms" + (
-        f" ({result.error})." if result.error else "."
+def record(test_send_id: int, kind: str, result: SendResult, decision: str | None = None) -> str:
+    """Keep what the other side answered; a test no longer ``sending`` is left as it is."""
+    recorded = db.session.execute(
+        update(TestSend)
+        .where(TestSend.id == test_send_id, TestSend.kind == kind, TestSend.state == SENDING)
+        .values(
+            state=SENT,
+            sent_at=clock.now(),
+            status_code=result.status_code,
+            latency_ms=result.latency_ms,
+            error=result.error[:BOUNDED] if result.error else None,
+            response_excerpt=(result.response_excerpt or "")[:BOUNDED],
+            decision=decision,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    _fresh(test_send_id)
+    return SENT if recorded else "done"
+
+
+def owned(owner_id: int, kind: str) -> Select:
+    """The owner's tests of ``kind``, newest first (for the API's pages)."""
+    return (
+        select(TestSend)
+        .where(TestSend.owner_user_id == owner_id, TestSend.kind == kind)
+        .order_by(TestSend.id.desc())
     )
-    note.data = {
-        **note.data,
-        **details,
-        "state": SENT,
-        "sent_at": now.isoformat(),
-        "status_code": result.status_code,
-        "latency_ms": result.latency_ms,
-        "error": result.error,
-        "response_excerpt": result.response_excerpt,
-    }
-    db.session.flush()
-    return SENT
 
 
-def sends_of(user_id: int, kind: str, limit: int = SHOWN) -> list[SampleSend]:
+def sends_of(owner_id: int, kind: str, limit: int = SHOWN) -> list[TestSend]:
     """The owner's latest tests of ``kind``, newest first."""
-    rows = db.session.scalars(
-        select(Notification)
-        .where(Notification.user_id == user_id, Notification.kind == kind)
-        .order_by(Notification.id.desc())
-        .limit(limit)
-    )
-    return [_view(row) for row in rows]
+    return list(db.session.scalars(owned(owner_id, kind).limit(limit)))
 
 
-def _view(note: Notification) -> SampleSend:
-    data = note.data or {}
-    return SampleSend(
-        id=note.id,
-        queued_at=note.created_at,
-        state=data.get("state", QUEUED),
-        offer_id=data.get("offer_id"),
-        url=data.get("url", ""),
-        sent_at=_when(data.get("sent_at")) if data.get("sent_at") else None,
-        status_code=data.get("status_code"),
-        latency_ms=data.get("latency_ms"),
-        error=data.get("error"),
-        response_excerpt=data.get("response_excerpt", ""),
-        decision=data.get("decision"),
-    )
+def send_of(owner_id: int, kind: str, test_send_id: int) -> TestSend:
+    """One of the owner's tests; anyone else's is not found."""
+    sample = db.session.scalar(owned(owner_id, kind).where(TestSend.id == test_send_id))
+    if sample is None:
+        raise NotFound("No such test.")
+    return sample
 
 
-def _on_its_way(user_id: int, kind: str) -> bool:
+def _on_its_way(owner_id: int, kind: str) -> bool:
     since = clock.now() - timedelta(seconds=CLAIM_SECONDS)
-    return any(
-        sample.state != SENT and sample.queued_at > since for sample in sends_of(user_id, kind, limit=5)
+    busy = owned(owner_id, kind).where(
+        TestSend.state != SENT, or_(TestSend.queued_at > since, TestSend.claimed_at > since)
     )
+    return db.session.scalar(busy.limit(1)) is not None
 
 
-def _lock(notification_id: int, kind: str) -> Notification | None:
+def _fresh(test_send_id: int) -> TestSend | None:
+    """The row as the database has it now (not as this session last saw it)."""
     return db.session.scalar(
-        select(Notification)
-        .where(Notification.id == notification_id, Notification.kind == kind)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        select(TestSend).where(TestSend.id == test_send_id).execution_options(populate_existing=True)
     )
-
-
-def _when(text: str | None) -> datetime:
-    return datetime.fromisoformat(text) if text else datetime.min

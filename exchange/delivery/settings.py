@@ -1,5 +1,6 @@
 """Advertiser delivery settings: an endpoint per advertiser, optionally per offer (the
-offer's wins), each with a signing secret the server makes; and "send a test lead".
+offer's wins), each with a signing secret the server makes. (A test lead to an endpoint:
+exchange/delivery/lead_test.py.)
 
 Services flush and never commit. A secret is returned in full only by the call that
 makes it (create, rotate); it is never logged.
@@ -116,19 +117,3 @@ def post_signed(url: str, secret: str, body: bytes, event: str) -> SendResult:
         read_bytes=webhook.MAX_ANSWER_BYTES,
         setting=ALLOW_SETTING,
     )
-
-
-def send_test_lead(advertiser_id: int, offer_id: int | None) -> tuple[SendResult, webhook.Decision, str]:
-    """POST a synthetic lead marked ``"test": true`` to the endpoint a lead of ``offer_id``
-    (or, without one, of no particular offer) would go to. Nothing is stored and no
-    decision in the answer is applied: it is only reported."""
-    if offer_id is not None:
-        require_own_offer(advertiser_id, offer_id)
-        setting = setting_for(advertiser_id, offer_id)
-    else:
-        setting = setting_of(advertiser_id, None)
-    if setting is None:
-        raise NotFound("No delivery settings to test: PUT a URL first.")
-    body = webhook.body_of(webhook.TEST_EVENT, webhook.sample_payload(offer_id, clock.now()), test=True)
-    result = post_signed(setting.url, setting.signing_secret, body, webhook.TEST_EVENT)
-    return result, webhook.parse_decision(result.status_code, result.body), setting.url

@@ -1,7 +1,7 @@
 """Outbound jobs: webmaster postbacks (queue ``postbacks``, job id ``postback-<delivery id>``)
 and advertiser lead deliveries (queue ``delivery``, job id ``deliver-lead-<lead id>``); the
 portals' test buttons on the same queues (``test-postback-<id>``, ``test-lead-<id>``, the id
-of the test's row in its owner's log: exchange/delivery/sample_sends.py)."""
+of the test's row in ``test_sends``: exchange/delivery/sample_sends.py)."""
 
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ def deliver_lead_job(lead_id: int) -> str:
 
 
 @task
-def send_test_postback_job(notification_id: int) -> str:
-    return send_test_postback(notification_id)
+def send_test_postback_job(test_send_id: int) -> str:
+    return send_test_postback(test_send_id)
 
 
 @task
-def send_test_lead_job(notification_id: int) -> str:
-    return send_test_lead(notification_id)
+def send_test_lead_job(test_send_id: int) -> str:
+    return send_test_lead(test_send_id)

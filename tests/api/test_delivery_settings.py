@@ -119,9 +119,10 @@ def test_an_offer_endpoint_wins_over_the_global_one(client, ctx):
     assert db.session.scalar(select(func.count()).select_from(LeadDelivery)) == 2
 
 
-def test_a_test_lead_is_sent_signed_and_its_answer_reported(client, ctx):
+def test_a_test_lead_is_queued_sent_signed_by_its_job_and_its_answer_read_back(client, ctx):
     advertiser = Advertiser(client)
-    assert advertiser.call("POST", "/api/v1/delivery-settings/test", {}).status_code == 404
+    refused = advertiser.call("POST", "/api/v1/delivery-settings/test", {})
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "no_delivery_url"
     with Endpoint([Answer.decision("approve")]) as endpoint:
         secret = advertiser.call("PUT", "/api/v1/delivery-settings", {"url": endpoint.url}).get_json()[
             "signing_secret"
@@ -130,9 +131,13 @@ def test_a_test_lead_is_sent_signed_and_its_answer_reported(client, ctx):
             "POST", "/api/v1/delivery-settings/test", {"offer_id": advertiser.offer.id}
         )
         (request,) = endpoint.received
-    assert response.status_code == 200, response.get_json()
-    result = response.get_json()
-    assert result["test"] is True and result["delivered"] is True and result["status_code"] == 200
+    assert response.status_code == 202, response.get_json()
+    queued = response.get_json()
+    assert response.headers["Location"] == f"/api/v1/delivery-settings/tests/{queued['id']}"
+    # Embedded mode: the job ran in-process after the commit, so the answer is already there.
+    result = advertiser.call("GET", response.headers["Location"]).get_json()
+    assert (result["id"], result["state"], result["offer_id"]) == (queued["id"], "sent", advertiser.offer.id)
+    assert result["delivered"] is True and result["status_code"] == 200
     assert result["decision"] == "approve" and result["url"] == endpoint.url
     payload = request.json()
     assert payload["test"] is True and payload["event"] == "lead.test" and payload["lead"]["id"] == 0
@@ -147,6 +152,23 @@ def test_a_test_lead_to_a_failing_endpoint_reports_the_failure(client, ctx):
     advertiser = Advertiser(client)
     with Endpoint([Answer(503, b"down")]) as endpoint:
         advertiser.call("PUT", "/api/v1/delivery-settings", {"url": endpoint.url})
-        result = advertiser.call("POST", "/api/v1/delivery-settings/test", {}).get_json()
+        test_id = advertiser.call("POST", "/api/v1/delivery-settings/test", {}).get_json()["id"]
+    result = advertiser.call("GET", f"/api/v1/delivery-settings/tests/{test_id}").get_json()
     assert (result["delivered"], result["status_code"], result["error"]) == (False, 503, "HTTP 503")
     assert result["response_excerpt"] == "down" and result["decision"] is None
+
+
+def test_the_test_leads_are_listed_newest_first_and_only_to_their_owner(client, ctx):
+    advertiser, stranger = Advertiser(client), Advertiser(client)
+    with Endpoint([Answer(), Answer(500)]) as endpoint:
+        advertiser.call("PUT", "/api/v1/delivery-settings", {"url": endpoint.url})
+        first = advertiser.call("POST", "/api/v1/delivery-settings/test", {}).get_json()["id"]
+        second = advertiser.call("POST", "/api/v1/delivery-settings/test", {}).get_json()["id"]
+
+    listed = advertiser.call("GET", "/api/v1/delivery-settings/tests?per_page=1").get_json()
+    assert (listed["total"], [item["id"] for item in listed["items"]]) == (2, [second])
+    assert listed["items"][0]["status_code"] == 500
+    assert stranger.call("GET", "/api/v1/delivery-settings/tests").get_json()["total"] == 0
+    assert stranger.call("GET", f"/api/v1/delivery-settings/tests/{first}").status_code == 404
+    bad_page = advertiser.call("GET", "/api/v1/delivery-settings/tests?page=0")
+    assert bad_page.status_code == 422

@@ -1,8 +1,9 @@
 """The portals' test buttons as jobs: "send a test postback" (webmaster) and "send a test
 lead" (advertiser) enqueue a job on the postbacks / delivery queue after the commit; the
-job sends the sample to a real local receiver and records the attempt in its owner's test
-log, which the page shows among the attempts, marked "test". No lead, no delivery row and
-no money change, and a second run of the job sends nothing."""
+job sends the sample to a real local receiver and records the answer in its owner's test
+log (``test_sends``), which the page shows among the attempts, marked "test". No lead, no
+delivery row, no notification and no money change; a second run of the job sends nothing,
+and a claim whose worker died is taken again once it is stale."""
 
 from __future__ import annotations
 
@@ -14,9 +15,17 @@ from sqlalchemy import func, select
 from billing.models import Transfer
 from exchange import jobs
 from exchange.db import commit
-from exchange.delivery import lead_test, postback_test
+from exchange.delivery import lead_test, postback_test, sample_sends
+from exchange.delivery.attempts import CLAIM_SECONDS
 from exchange.delivery.lead_delivery import due_lead_ids
-from exchange.delivery.models import LeadDelivery, LeadDeliveryAttempt, PostbackAttempt, PostbackDelivery
+from exchange.delivery.models import (
+    LeadDelivery,
+    LeadDeliveryAttempt,
+    PostbackAttempt,
+    PostbackDelivery,
+    TestSend,
+)
+from exchange.delivery.sender import SendResult
 from exchange.delivery.services import set_postback_url
 from exchange.delivery.settings import put_setting
 from exchange.errors import Conflict
@@ -26,7 +35,7 @@ from exchange.notifications import Notification
 from tests.advertiser_endpoint import Answer, Endpoint
 from tests.api.test_disputes import Market
 from tests.api.test_web_portal import login, request
-from tests.factories import make_user
+from tests.factories import auth, make_key, make_user
 from tests.tracker_server import Tracker
 
 pytestmark = pytest.mark.usefixtures("billing_check")
@@ -64,7 +73,15 @@ def rows_marked_test(body: str) -> list[str]:
 
 def counts() -> dict:
     """Everything a test send must leave alone."""
-    models = (Lead, Transfer, PostbackDelivery, PostbackAttempt, LeadDelivery, LeadDeliveryAttempt)
+    models = (
+        Lead,
+        Transfer,
+        PostbackDelivery,
+        PostbackAttempt,
+        LeadDelivery,
+        LeadDeliveryAttempt,
+        Notification,
+    )
     return {model.__name__: db.session.scalar(select(func.count()).select_from(model)) for model in models}
 
 
@@ -98,12 +115,13 @@ def test_the_test_postback_goes_out_from_a_job_and_is_logged_with_nothing_else_c
 
     assert pressed.status_code == 303
     (job,) = [d for d in dispatched if d.func.__name__ == "send_test_postback_job"]
-    note = db.session.scalar(select(Notification).where(Notification.user_id == market.webmaster.id))
-    assert (job.queue, job.job_id, job.args) == ("postbacks", f"test-postback-{note.id}", (note.id,))
+    sample = db.session.scalar(select(TestSend).where(TestSend.owner_user_id == market.webmaster.id))
+    assert (job.queue, job.job_id, job.args) == ("postbacks", f"test-postback-{sample.id}", (sample.id,))
     assert requests == ["/pb?st=approved"]
-    db.session.refresh(note)
-    assert note.kind == "test_postback" and note.data["state"] == "sent"
-    assert (note.data["status_code"], note.data["response_excerpt"]) == (200, "tracked")
+    db.session.refresh(sample)
+    assert (sample.kind, sample.state, sample.offer_id) == ("postback", "sent", None)
+    assert (sample.status_code, sample.response_excerpt) == (200, "tracked")
+    assert sample.url == tracker.base + "/pb?st=approved" and sample.delivered
     assert counts() == before and lead_status(lead_id) == "pending"
 
     body = body_of(app, client, "/webmaster/postbacks")
@@ -116,9 +134,9 @@ def test_a_second_run_of_the_test_postback_job_sends_nothing(app, client, ctx):
     webmaster = make_user("webmaster")
     with Tracker([200]) as tracker:
         set_postback_url(webmaster.id, None, tracker.base + "/pb", {})
-        note = postback_test.queue_test_postback(webmaster.id)
+        sample = postback_test.queue_test_postback(webmaster.id)
         commit()  # the job runs (in-process) after this commit
-        again = postback_test.send_test_postback(note.id)
+        again = postback_test.send_test_postback(sample.id)
         requests = list(tracker.requests)
 
     assert again == "done" and requests == ["/pb"]
@@ -133,7 +151,7 @@ def test_a_test_postback_without_a_url_is_refused_and_nothing_is_queued(app, cli
     assert pressed.status_code == 303
     assert "Save your postback URL first." in body_of(app, client, "/webmaster/postbacks")
     assert not [d for d in dispatched if "test" in (d.job_id or "")]
-    assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
+    assert db.session.scalar(select(func.count()).select_from(TestSend)) == 0
 
 
 def test_a_second_test_waits_for_the_first_one(app, client, ctx):
@@ -185,8 +203,10 @@ def test_the_test_lead_goes_out_from_a_job_signed_and_its_decision_is_not_applie
 
     assert pressed.status_code == 303
     (job,) = [d for d in dispatched if d.func.__name__ == "send_test_lead_job"]
-    note = db.session.scalar(select(Notification).where(Notification.user_id == market.advertiser.id))
-    assert (job.queue, job.job_id) == ("delivery", f"test-lead-{note.id}")
+    sample = db.session.scalar(select(TestSend).where(TestSend.owner_user_id == market.advertiser.id))
+    assert (job.queue, job.job_id) == ("delivery", f"test-lead-{sample.id}")
+    db.session.refresh(sample)
+    assert (sample.kind, sample.state, sample.decision) == ("lead", "sent", "approve")
     (sent,) = received
     assert sent.json()["test"] is True and sent.json()["event"] == "lead.test"
     assert sent.headers["X-Exchange-Signature"].startswith("v1=")
@@ -202,9 +222,9 @@ def test_a_second_run_of_the_test_lead_job_sends_nothing(app, client, ctx):
     advertiser = make_user("advertiser")
     with Endpoint() as endpoint:
         put_setting(advertiser.id, None, endpoint.url)
-        note = lead_test.queue_test_lead(advertiser.id)
+        sample = lead_test.queue_test_lead(advertiser.id)
         commit()
-        again = lead_test.send_test_lead(note.id)
+        again = lead_test.send_test_lead(sample.id)
         received = list(endpoint.received)
 
     assert again == "done" and len(received) == 1
@@ -223,3 +243,68 @@ def test_a_test_lead_to_an_endpoint_that_fails_is_logged_and_not_retried(app, cl
     assert received == 1 and due == []
     (row,) = rows_marked_test(body_of(app, client, "/advertiser/delivery"))
     assert "<td>503</td>" in row and "HTTP 503" in row
+
+
+# -- the log of tests: its own table, not the notifications ----------------------------------------
+
+
+def test_tests_are_not_listed_among_the_notifications(app, client, ctx):
+    webmaster, advertiser = make_user("webmaster"), make_user("advertiser")
+    signed_in(app, client, webmaster)
+    with Tracker([200]) as tracker, Endpoint() as endpoint:
+        set_postback_url(webmaster.id, None, tracker.base + "/pb", {})
+        put_setting(advertiser.id, None, endpoint.url)
+        commit()
+        pressed = request(app, client, "POST", "/webmaster/postbacks/test")
+        advertiser_key = make_key(advertiser)
+        queued = client.post("/api/v1/delivery-settings/test", json={}, headers=auth(advertiser_key))
+        sent = (len(tracker.requests), len(endpoint.received))
+
+    assert pressed.status_code == 303 and queued.status_code == 202 and sent == (1, 1)
+    assert db.session.scalar(select(func.count()).select_from(TestSend)) == 2
+    for user, home in ((webmaster, "/webmaster/"), (advertiser, "/advertiser/")):
+        listed = client.get("/api/v1/notifications", headers=auth(make_key(user))).get_json()
+        assert (listed["total"], listed["items"]) == (0, [])
+        signed_in(app, client, user)
+        assert "No messages." in body_of(app, client, home)
+
+
+def test_a_claim_whose_worker_died_is_taken_again_once_stale(app, client, ctx, frozen_clock):
+    webmaster = make_user("webmaster")
+    set_postback_url(webmaster.id, None, "https://tracker.example.com/pb", {})
+    sample = postback_test.queue_test_postback(webmaster.id)  # not committed: its job has not run
+    kind = postback_test.KIND
+
+    assert sample_sends.claim(sample.id, kind) is not None  # a worker claims it, then dies
+    frozen_clock.advance(seconds=CLAIM_SECONDS - 1)
+    assert sample_sends.claim(sample.id, kind) is None  # still the first worker's
+    with pytest.raises(Conflict, match="already on its way"):
+        postback_test.queue_test_postback(webmaster.id)
+
+    retaken_at = frozen_clock.advance(seconds=2)
+    retaken = sample_sends.claim(sample.id, kind)
+
+    assert retaken is not None and (retaken.state, retaken.claimed_at) == ("sending", retaken_at)
+    assert sample_sends.claim(sample.id, "lead") is None  # a test is claimed as its own kind only
+
+
+def test_a_sent_test_is_never_claimed_or_recorded_again(app, client, ctx, frozen_clock):
+    webmaster = make_user("webmaster")
+    set_postback_url(webmaster.id, None, "https://tracker.example.com/pb", {})
+    sample = postback_test.queue_test_postback(webmaster.id)
+    sample_sends.claim(sample.id, postback_test.KIND)
+    recorded_at = frozen_clock.now
+    first = sample_sends.record(sample.id, postback_test.KIND, SendResult(204, 12, None, ""))
+    frozen_clock.advance(seconds=CLAIM_SECONDS * 10)
+
+    late = sample_sends.record(sample.id, postback_test.KIND, SendResult(500, 9, "HTTP 500", "late"))
+
+    assert (first, late) == ("sent", "done")
+    assert sample_sends.claim(sample.id, postback_test.KIND) is None
+    kept = db.session.get(TestSend, sample.id)
+    assert (kept.state, kept.status_code, kept.latency_ms, kept.sent_at) == (
+        "sent",
+        204,
+        12,
+        recorded_at,
+    )
