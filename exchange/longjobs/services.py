@@ -33,6 +33,7 @@ from exchange.longjobs.domain import (
     read_decisions,
 )
 from exchange.longjobs.models import LongTask
+from exchange.reports.query import check_groups
 
 QUEUE = "tasks"
 
@@ -165,6 +166,7 @@ def start_leads_export(user: User, args: dict) -> LongTask:
 
 def start_report_export(user: User, args: dict) -> LongTask:
     """``args`` as ReportQuerySchema loads them (GET /api/v1/reports' query)."""
+    check_groups(user, args["group_by"])
     params = _plain({name: args.get(name) for name in ("since", "until", *REPORT_FILTERS)})
     params["group_by"] = ",".join(args["group_by"])
     return start_task(user, REPORT_EXPORT, params)

@@ -15,7 +15,7 @@ from billing.statements.domain import major_units
 from exchange.accounts.auth import api_key_required, caller
 from exchange.accounts.models import User
 from exchange.reports.domain import MONEY_COLUMNS, columns_for, dimension_keys
-from exchange.reports.query import report, report_rows
+from exchange.reports.query import check_groups, report, report_rows
 from exchange.reports.schemas import ReportQuerySchema, ReportSchema
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Reports from the rollups")
@@ -31,6 +31,7 @@ def reports(args: dict):
     ``since``..``until`` (UTC days, both included); as fresh as the last fold (30 s).
     Money in minor units; ``cr``, ``ar`` and ``epc`` as decimal strings (4 places)."""
     viewer = caller()
+    check_groups(viewer, args["group_by"])
     rows = report(viewer, args["group_by"], args, args["since"], args["until"])
     return {
         "since": args["since"],
@@ -51,6 +52,7 @@ def reports_csv(args: dict):
 
 def csv_download(viewer: User, args: dict):
     """The report's CSV, streamed: the API's download and the report pages' (same args)."""
+    check_groups(viewer, args["group_by"])
     header = [*dimension_keys(args["group_by"]), "currency", *_csv_names(columns_for(viewer.role))]
     rows = report_rows(viewer, args["group_by"], args, args["since"], args["until"])
     filename = f"report-{args['since']}-{args['until']}-by-{'-'.join(args['group_by'])}.csv"

@@ -33,12 +33,19 @@ COLUMNS_BY_ROLE = {
     "admin": (*TRAFFIC, "revenue_minor", "payout_minor", "margin_minor", "epc"),
 }
 MONEY_COLUMNS = ("revenue_minor", "payout_minor", "margin_minor")
+# Groups a role may not ask for: a webmaster is never told which advertiser is behind an offer.
+HIDDEN_GROUPS = {"webmaster": ("advertiser",)}
 FOUR_PLACES = Decimal("0.0001")
 
 
 def columns_for(role: str) -> tuple[str, ...]:
     """The figures ``role`` may see, in order (an unknown role sees nothing)."""
     return COLUMNS_BY_ROLE.get(role, ())
+
+
+def hidden_groups(role: str, group_by: list[str]) -> list[str]:
+    """The groups in ``group_by`` that ``role`` may not see."""
+    return [name for name in group_by if name in HIDDEN_GROUPS.get(role, ())]
 
 
 def dimension_keys(group_by: list[str]) -> list[str]:

@@ -191,3 +191,24 @@ def test_bad_arguments_answer_422_naming_the_field(client, ctx, query, field):
 
 def test_without_a_key_the_report_is_refused(client, ctx):
     assert client.get("/api/v1/reports").status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/api/v1/reports", "/api/v1/reports.csv"])
+def test_a_webmaster_may_not_group_by_advertiser_who_may_see_it_themselves(client, market, path):
+    refused = client.get(path, query_string={"group_by": "day,advertiser"}, headers=auth(market.wm_key))
+    own = client.get(path, query_string={"group_by": "day,advertiser"}, headers=auth(market.adv_key))
+
+    assert refused.status_code == 422
+    assert refused.get_json()["fields"] == {"group_by": ["Not available: advertiser."]}
+    assert own.status_code == 200
+
+
+def test_a_webmaster_may_not_export_a_report_by_advertiser_as_a_task(client, market):
+    refused = client.post(
+        "/api/v1/exports",
+        json={"kind": "report_export", "params": {"group_by": "day,advertiser"}},
+        headers=auth(market.wm_key),
+    )
+
+    assert refused.status_code == 422, refused.get_json()
+    assert "advertiser" in str(refused.get_json()["fields"])
