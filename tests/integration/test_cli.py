@@ -22,6 +22,8 @@ from exchange.disputes.models import Dispute
 from exchange.extensions import db
 from exchange.leads.decisions import approve_lead, release_hold
 from exchange.leads.models import Lead
+from exchange.reports.models import ReportChange, ReportDaily
+from exchange.tracking.models import Click
 from tests.factories import fund, lead_fields, make_join, make_offer, make_user
 from tests.integration.helpers import available, fresh_lead, submit_and_validate
 
@@ -305,6 +307,11 @@ def test_demo_seed_leaves_a_book_that_passes_billing_check(live):
         disputes = {(d.kind, d.status) for d in db.session.scalars(select(Dispute))}
         assert disputes == {("appeal", "escalated"), ("return", "awaiting_answer")}
         assert db.session.scalar(select(func.count()).select_from(User).where(User.status == "pending")) == 1
+        # folded: the dashboards show the demo from the first page, not after the first fold
+        assert db.session.scalar(select(func.count()).select_from(ReportChange)) == 0
+        assert db.session.scalar(select(func.sum(ReportDaily.clicks))) == db.session.scalar(
+            select(func.count()).select_from(Click)
+        )
     assert "conversion postback token: pb_" in seeded.output
 
     result = run(live, "billing", "check")
