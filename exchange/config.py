@@ -23,6 +23,9 @@ class BaseConfig:
     SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
     # How many reverse proxies in front of the app set X-Forwarded-* (0: none).
     PROXY_HOPS = 0
+    # The largest request body (bytes): Flask answers 413 before reading more. The biggest
+    # legitimate one is a decisions import (2 MB of CSV, docs/tasks.md) in its multipart form.
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
     REDIS_URL: str | None = None
     # Run in-process jobs' exceptions up to the caller (tests) or only log them.
     JOBS_RAISE_ERRORS = False

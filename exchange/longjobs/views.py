@@ -8,6 +8,7 @@ static/tasks.js moves its bar by polling /tasks/<id>.json instead.
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -216,10 +217,13 @@ def _bar_value(long_task: LongTask) -> int | None:
 
 
 def _local(path: str | None) -> str | None:
-    """A path on this site to go back to (never another site's address)."""
-    if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
-        return path
-    return None
+    """A path on this site to go back to: never another site's address, nor a header break."""
+    if not path or any(ord(char) < 0x20 or ord(char) == 0x7F for char in path) or "\\" in path:
+        return None
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc or not path.startswith("/") or path.startswith("//"):
+        return None
+    return path
 
 
 def _sentences(messages: dict) -> str:
