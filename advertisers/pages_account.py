@@ -51,7 +51,7 @@ def create_key():
     return _keys_page(issued=issued.key, secret=issued.secret)  # shown this once
 
 
-@bp.post("/keys/<int:key_id>/revoke")
+@bp.post("/keys/<id:key_id>/revoke")
 @role_required("advertiser")
 def revoke_key(key_id: int):
     return acted(

@@ -183,7 +183,7 @@ def _decide_one(lead_id: int, action: str, reason: str, statement: str) -> str |
     return None
 
 
-@bp.get("/leads/<int:lead_id>")
+@bp.get("/leads/<id:lead_id>")
 @role_required("advertiser")
 def lead(lead_id: int):
     found = advertiser_lead(current_user.id, lead_id)  # another advertiser's: 404
@@ -208,7 +208,7 @@ def lead(lead_id: int):
     )
 
 
-@bp.post("/leads/<int:lead_id>/<any(approve, reject):action>")
+@bp.post("/leads/<id:lead_id>/<any(approve, reject):action>")
 @role_required("advertiser")
 def decide_one(lead_id: int, action: str):
     note = (request.form.get("note") or "").strip()[:500] or None
@@ -220,7 +220,7 @@ def decide_one(lead_id: int, action: str):
     )
 
 
-@bp.post("/leads/<int:lead_id>/return")
+@bp.post("/leads/<id:lead_id>/return")
 @role_required("advertiser")
 def ask_return(lead_id: int):
     reason, statement = (

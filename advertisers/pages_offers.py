@@ -174,7 +174,7 @@ def new_offer():
     return _offer_form(None, posted_values(request.form), errors), 422
 
 
-@bp.route("/offers/<int:offer_id>", methods=["GET", "POST"])
+@bp.route("/offers/<id:offer_id>", methods=["GET", "POST"])
 @role_required("advertiser")
 def offer(offer_id: int):
     found = own_offer(current_user.id, offer_id)  # another advertiser's: 404

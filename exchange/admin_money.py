@@ -114,7 +114,7 @@ def payouts():
     )
 
 
-@bp.post("/admin/payouts/<int:payout_id>/settle")
+@bp.post("/admin/payouts/<id:payout_id>/settle")
 @role_required("admin")
 def settle(payout_id: int):
     outcome, note = request.form.get("outcome"), (request.form.get("note") or "").strip()[:NOTE_MAX]
@@ -145,7 +145,7 @@ def new_batch():
     )
 
 
-@bp.get("/admin/payouts/batches/<int:batch_id>.csv")
+@bp.get("/admin/payouts/batches/<id:batch_id>.csv")
 @role_required("admin")
 def batch_file(batch_id: int):
     """The batch's CSV for the finance team, as ``GET /api/v1/admin/payout-batches/<id>.csv``."""
@@ -154,7 +154,7 @@ def batch_file(batch_id: int):
     return response
 
 
-@bp.post("/admin/payouts/batches/<int:batch_id>/settle")
+@bp.post("/admin/payouts/batches/<id:batch_id>/settle")
 @role_required("admin")
 def settle_whole_batch(batch_id: int):
     """Every payout of the batch still requested marked paid, or failed (their money is

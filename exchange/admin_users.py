@@ -73,7 +73,7 @@ def new_user():
     )
 
 
-@bp.post("/admin/users/<int:user_id>/<any(deactivate, reactivate):move>")
+@bp.post("/admin/users/<id:user_id>/<any(deactivate, reactivate):move>")
 @role_required("admin")
 def user_move(user_id: int, move: str):
     reason = request.form.get("reason") or ""

@@ -15,25 +15,25 @@ def disputes():
     return pages.list_page()
 
 
-@bp.get("/disputes/<int:dispute_id>")
+@bp.get("/disputes/<id:dispute_id>")
 @role_required("webmaster")
 def dispute(dispute_id: int):
     return pages.thread_page(dispute_id)
 
 
-@bp.post("/disputes/<int:dispute_id>/answer")
+@bp.post("/disputes/<id:dispute_id>/answer")
 @role_required("webmaster")
 def answer_dispute(dispute_id: int):
     return pages.answer(dispute_id)
 
 
-@bp.post("/disputes/<int:dispute_id>/messages")
+@bp.post("/disputes/<id:dispute_id>/messages")
 @role_required("webmaster")
 def post_dispute_message(dispute_id: int):
     return pages.message(dispute_id)
 
 
-@bp.post("/disputes/<int:dispute_id>/withdraw")
+@bp.post("/disputes/<id:dispute_id>/withdraw")
 @role_required("webmaster")
 def withdraw_dispute(dispute_id: int):
     return pages.withdraw(dispute_id)

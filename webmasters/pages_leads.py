@@ -84,7 +84,7 @@ def _appealable(leads: list[Lead]) -> dict[int, object]:
     return {lead_id: until for lead_id, until in windows.items() if now < until}
 
 
-@bp.post("/leads/<int:lead_id>/appeal")
+@bp.post("/leads/<id:lead_id>/appeal")
 @role_required("webmaster")
 def appeal(lead_id: int):
     reason = request.form.get("reason", "")

@@ -63,7 +63,7 @@ def catalog():
     )
 
 
-@bp.get("/offers/<int:offer_id>")
+@bp.get("/offers/<id:offer_id>")
 @role_required("webmaster")
 def offer_page(offer_id: int):
     offer = offer_visible_to(current_user, offer_id)  # 404 for an offer it may not see
@@ -89,7 +89,7 @@ def offer_page(offer_id: int):
     )
 
 
-@bp.post("/offers/<int:offer_id>/join")
+@bp.post("/offers/<id:offer_id>/join")
 @role_required("webmaster")
 def join(offer_id: int):
     sources = [source for source in request.form.getlist("traffic_sources") if source][:20]

@@ -55,7 +55,7 @@ def test_postback():
     return _queue_test(None)
 
 
-@bp.get("/postbacks/offers/<int:offer_id>")
+@bp.get("/postbacks/offers/<id:offer_id>")
 @role_required("webmaster")
 def offer_postback(offer_id: int):
     offer = _joined_offer(offer_id)
@@ -66,7 +66,7 @@ def offer_postback(offer_id: int):
     return _offer_page(offer, values, {}, override is not None)
 
 
-@bp.post("/postbacks/offers/<int:offer_id>")
+@bp.post("/postbacks/offers/<id:offer_id>")
 @role_required("webmaster")
 def save_offer_postback(offer_id: int):
     offer = _joined_offer(offer_id)
@@ -84,7 +84,7 @@ def save_offer_postback(offer_id: int):
     return redirect(url_for(".postbacks"), code=303)
 
 
-@bp.post("/postbacks/offers/<int:offer_id>/test")
+@bp.post("/postbacks/offers/<id:offer_id>/test")
 @role_required("webmaster")
 def test_offer_postback(offer_id: int):
     _joined_offer(offer_id)

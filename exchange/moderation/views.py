@@ -75,7 +75,7 @@ def home():
     )
 
 
-@bp.get("/disputes/<int:dispute_id>")
+@bp.get("/disputes/<id:dispute_id>")
 @role_required(*STAFF)
 def dispute(dispute_id: int):
     found = db.session.get(Dispute, dispute_id)
@@ -89,7 +89,7 @@ def dispute(dispute_id: int):
     )
 
 
-@bp.post("/disputes/<int:dispute_id>/decide")
+@bp.post("/disputes/<id:dispute_id>/decide")
 @role_required(*STAFF)
 def decide(dispute_id: int):
     decision, reason = request.form.get("decision"), (request.form.get("reason") or "").strip()
@@ -104,7 +104,7 @@ def decide(dispute_id: int):
     )
 
 
-@bp.post("/disputes/<int:dispute_id>/messages")
+@bp.post("/disputes/<id:dispute_id>/messages")
 @role_required(*STAFF)
 def message(dispute_id: int):
     body = (request.form.get("body") or "").strip()
@@ -123,7 +123,7 @@ def partners_page():
     return render_template("moderator_partners.html", pending=pending, banned=banned)
 
 
-@bp.post("/partners/<int:user_id>/<any(approve, ban, unban):move>")
+@bp.post("/partners/<id:user_id>/<any(approve, ban, unban):move>")
 @role_required(*STAFF)
 def partner_move(user_id: int, move: str):
     service = {
@@ -151,7 +151,7 @@ def fraud_reviews():
     return render_template("moderator_fraud.html", leads=leads, now=clock.now())
 
 
-@bp.post("/fraud-reviews/<int:lead_id>/<any(clear, reject):verdict>")
+@bp.post("/fraud-reviews/<id:lead_id>/<any(clear, reject):verdict>")
 @role_required(*STAFF)
 def fraud_verdict(lead_id: int, verdict: str):
     service = fraud_review.clear_lead if verdict == "clear" else fraud_review.reject_flagged_lead

@@ -1,0 +1,57 @@
+"""Every portal route that takes a database id takes it through the app's bounded ``<id:...>``
+converter: an id larger than any primary key (a typo, a probe) is simply not found (404),
+never a 500 from the database driver ("Python int too large")."""
+
+from __future__ import annotations
+
+import pytest
+
+from exchange.bounds import MAX_ID
+from tests.api.test_web_portal import login, request
+from tests.factories import make_user
+
+HUGE = 10**30
+
+ROUTES = [
+    ("advertiser", "GET", "/advertiser/offers/{id}"),
+    ("advertiser", "POST", "/advertiser/offers/{id}"),
+    ("advertiser", "POST", "/advertiser/keys/{id}/revoke"),
+    ("advertiser", "GET", "/advertiser/leads/{id}"),
+    ("advertiser", "POST", "/advertiser/leads/{id}/approve"),
+    ("advertiser", "POST", "/advertiser/leads/{id}/reject"),
+    ("advertiser", "POST", "/advertiser/leads/{id}/return"),
+    ("advertiser", "GET", "/advertiser/disputes/{id}"),
+    ("advertiser", "POST", "/advertiser/disputes/{id}/answer"),
+    ("advertiser", "POST", "/advertiser/disputes/{id}/messages"),
+    ("advertiser", "POST", "/advertiser/disputes/{id}/withdraw"),
+    ("webmaster", "GET", "/webmaster/offers/{id}"),
+    ("webmaster", "POST", "/webmaster/offers/{id}/join"),
+    ("webmaster", "POST", "/webmaster/leads/{id}/appeal"),
+    ("webmaster", "GET", "/webmaster/disputes/{id}"),
+    ("webmaster", "POST", "/webmaster/disputes/{id}/answer"),
+    ("webmaster", "POST", "/webmaster/disputes/{id}/messages"),
+    ("webmaster", "POST", "/webmaster/disputes/{id}/withdraw"),
+    ("webmaster", "GET", "/webmaster/postbacks/offers/{id}"),
+    ("webmaster", "POST", "/webmaster/postbacks/offers/{id}"),
+    ("webmaster", "POST", "/webmaster/postbacks/offers/{id}/test"),
+    ("moderator", "GET", "/moderator/disputes/{id}"),
+    ("moderator", "POST", "/moderator/disputes/{id}/decide"),
+    ("moderator", "POST", "/moderator/disputes/{id}/messages"),
+    ("moderator", "POST", "/moderator/partners/{id}/approve"),
+    ("moderator", "POST", "/moderator/fraud-reviews/{id}/clear"),
+    ("admin", "POST", "/admin/users/{id}/deactivate"),
+    ("admin", "POST", "/admin/payouts/{id}/settle"),
+    ("admin", "GET", "/admin/payouts/batches/{id}.csv"),
+    ("admin", "POST", "/admin/payouts/batches/{id}/settle"),
+]
+
+
+@pytest.mark.parametrize("huge", [HUGE, MAX_ID + 1], ids=["far-too-large", "one-past-the-largest"])
+@pytest.mark.parametrize(("role", "method", "path"), ROUTES, ids=[f"{m} {p}" for _, m, p in ROUTES])
+def test_an_id_past_any_primary_key_is_not_found(app, client, ctx, role, method, path, huge):
+    user = make_user(role)
+    assert login(app, client, user.email).status_code == 302
+
+    response = request(app, client, method, path.format(id=huge), data={"body": "hello", "answer": "concede"})
+
+    assert response.status_code == 404
