@@ -96,7 +96,7 @@ def dashboard_of(advertiser: User) -> dict:
         ),
         "daily": daily_decisions(report(advertiser, ["day"], {}, first, today), first),
         "as_of": clock.now(),
-        "waiting": changes_waiting(),
+        "waiting": changes_waiting(advertiser),
     }
 
 

@@ -13,7 +13,7 @@ from billing.services import balances_of
 from exchange import clock
 from exchange.accounts.models import User
 from exchange.reports.domain import epc_text, ratio
-from exchange.reports.query import changes_waiting, report
+from exchange.reports.query import report
 
 PERIOD_DAYS = 30
 
@@ -41,7 +41,6 @@ class Dashboard:
     days: list[dict] = field(default_factory=list)  # {"day", "clicks", "leads"}, oldest first
     earnings: list[Earnings] = field(default_factory=list)
     as_of: datetime | None = None
-    waiting: int = 0  # changes not folded into the rollups yet
 
 
 def dashboard_of(webmaster: User) -> Dashboard:
@@ -60,7 +59,6 @@ def dashboard_of(webmaster: User) -> Dashboard:
         days=_days(report(webmaster, ["day"], {}, first, today), first),
         earnings=_earnings(webmaster.id, period),
         as_of=clock.now(),
-        waiting=changes_waiting(),
     )
 
 

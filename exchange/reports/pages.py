@@ -92,7 +92,7 @@ def report_page():
         "titles": TITLES,
         "endpoint": f"{request.blueprint}.reports",
         "now": clock.now(),
-        "waiting": changes_waiting(),
+        "waiting": changes_waiting(current_user),
     }
     if errors:
         return render_template("reports.html", **context), 422

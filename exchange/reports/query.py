@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from exchange.accounts.models import User
 from exchange.errors import Invalid
 from exchange.extensions import db
+from exchange.offers.models import Offer
 from exchange.reports.domain import DIMENSIONS, dimension_keys, figures_for, hidden_groups
 from exchange.reports.models import ReportChange, ReportDaily, ReportHourly
 from exchange.reports.rollup import COUNTS
@@ -64,9 +65,18 @@ def report_rows(viewer: User, group_by: list[str], filters: dict, since: date, u
         yield out
 
 
-def changes_waiting() -> int:
-    """Changes of clicks and leads not folded yet: what the figures do not show so far."""
-    return db.session.scalar(select(func.count()).select_from(ReportChange)) or 0
+def changes_waiting(viewer: User) -> int | None:
+    """Changes of clicks and leads not folded yet, that the viewer may know of: every one
+    for staff, those of its offers for an advertiser; None for a webmaster (markers are per
+    offer, so a count would tell of other webmasters' traffic on the same offers)."""
+    query = select(func.count()).select_from(ReportChange)
+    if viewer.role == "advertiser":
+        query = query.where(
+            ReportChange.offer_id.in_(select(Offer.id).where(Offer.advertiser_id == viewer.id))
+        )
+    elif viewer.role not in ("moderator", "admin"):
+        return None
+    return db.session.scalar(query) or 0
 
 
 def _scope(table, viewer: User) -> list:

@@ -303,13 +303,34 @@ def test_a_webmaster_sees_only_its_own_traffic(app, client, market):
 
 def test_the_page_says_how_fresh_the_figures_are(app, client, market):
     make_click(market.participation, sub1="late")  # not folded yet
-    signed_in(app, client, market.webmaster)
+    signed_in(app, client, market.advertiser)
 
-    body = body_of(get(app, client, "/webmaster/reports"))
+    body = body_of(get(app, client, "/advertiser/reports"))
 
     assert "every 30 seconds" in body and "1 change waiting" in body
     (row,) = table_rows(body)
     assert row["clicks"] == "5"  # the unfolded click is not in the figures yet
+
+
+def test_only_the_changes_of_its_own_offers_are_counted_for_an_advertiser(app, client, market):
+    make_click(market.participation, sub1="late")
+    other = Market(client)
+    make_click(other.participation)  # another advertiser's offer: not this one's to know
+    make_click(other.participation)
+    signed_in(app, client, market.advertiser)
+
+    body = body_of(get(app, client, "/advertiser/reports"))
+
+    assert "1 change waiting" in body
+
+
+def test_a_webmaster_is_told_of_the_fold_but_given_no_count(app, client, market):
+    make_click(market.participation, sub1="late")
+    signed_in(app, client, market.webmaster)
+
+    body = body_of(get(app, client, "/webmaster/reports"))
+
+    assert "every 30 seconds" in body and not re.search(r"\bchanges? waiting", body)
 
 
 def test_export_as_a_task_makes_the_same_csv_as_the_download_link(app, client, market):
