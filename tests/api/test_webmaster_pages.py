@@ -109,9 +109,8 @@ def test_the_dashboard_counts_come_from_the_rollups_after_the_fold(app, client, 
 
     assert totals(before) == ["0", "0", "–", "0"]  # the raw clicks and lead are not read
     assert "next fold (every 30 seconds)" in before  # the page says the figures lag
-    assert not re.search(
-        r"\bchanges? waiting", before
-    )  # markers are per offer: a count would tell of others' traffic
+    # and gives no count: markers are per offer, a count would tell of others' traffic
+    assert not re.search(r"\bchanges? waiting", before)
     assert totals(after) == ["3", "1", f"{100 / 3:.2f} %", "1"]
     earnings = re.findall(
         r"<td>([^<]*)</td>", re.search(r'<table id="earnings">.*?<tbody>(.*?)</tbody>', after, re.S).group(1)
