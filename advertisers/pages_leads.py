@@ -20,7 +20,7 @@ from advertisers.pages_common import acted, bp, field_messages, refusal_text, we
 from billing.domain import LedgerError
 from exchange import clock
 from exchange.accounts.views import role_required
-from exchange.bounds import MAX_ID, MAX_PAGE
+from exchange.bounds import LAST_DAY, MAX_ID, MAX_PAGE
 from exchange.db import commit, rollback
 from exchange.disputes.domain import RETURN, RETURN_REASONS
 from exchange.disputes.models import Dispute
@@ -47,7 +47,11 @@ class InboxQuerySchema(Schema):
     status = ma.String(validate=validate.OneOf(STATES), load_default=None)
     offer_id = ma.Integer(validate=validate.Range(min=1, max=MAX_ID), load_default=None)
     since = ma.Date(load_default=None, metadata={"description": "Received on or after this day (UTC)."})
-    until = ma.Date(load_default=None, metadata={"description": "Received on or before this day (UTC)."})
+    until = ma.Date(
+        load_default=None,
+        validate=validate.Range(max=LAST_DAY),
+        metadata={"description": "Received on or before this day (UTC)."},
+    )
     page = ma.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
 
 

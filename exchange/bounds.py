@@ -3,12 +3,15 @@ for a column is refused with a field message, never a database error."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1  # integer primary keys
 MAX_AMOUNT_MINOR = 10**12  # ten billion in major units: far above any real amount
 MAX_WINDOW_SECONDS = 10 * 365 * 86400
 MAX_PAGE = 100_000
+LAST_DAY = date.max - timedelta(days=1)  # an inclusive "until" day: its next day must exist
 
 
 def numbers_up_to(bound: int) -> str:

@@ -16,10 +16,12 @@ from billing.payouts.services import ask_for_payout, payout_minimum
 from billing.payouts.settings import ONLY_FOR, save_settings, settings_of
 from billing.services import balances_of
 from exchange.accounts.views import role_required
+from exchange.bounds import MAX_AMOUNT_MINOR
 from exchange.db import commit, rollback
 from exchange.errors import AppError
 from exchange.extensions import db
 from exchange.money import MINOR_DIGITS, parse_major
+from webmasters.api import PayoutRequestSchema
 from webmasters.pages_common import bp
 
 PAYOUTS_SHOWN = 100
@@ -43,10 +45,12 @@ def request_payout():
         return _payouts_page(values, {"currency": [f"Choose one of {', '.join(currencies)}."]}), 422
     try:
         amount_minor = parse_major(values["amount"], values["currency"])
-        if amount_minor <= 0:
-            raise ValueError("more than zero")
+        PayoutRequestSchema().load({"currency": values["currency"], "amount_minor": amount_minor})
     except ValueError as error:
         return _payouts_page(values, {"amount": [f"Write the amount like 120.00 ({error})."]}), 422
+    except ValidationError:  # the API's bounds: more than zero, at most MAX_AMOUNT_MINOR
+        most = _major(MAX_AMOUNT_MINOR, values["currency"])
+        return _payouts_page(values, {"amount": [f"Write an amount above zero and at most {most}."]}), 422
 
     try:
         payout = ask_for_payout(current_user.id, values["currency"], amount_minor).payout

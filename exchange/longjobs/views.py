@@ -17,7 +17,7 @@ from marshmallow import fields as ma
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from exchange.accounts.views import role_required
-from exchange.bounds import MAX_ID
+from exchange.bounds import LAST_DAY, MAX_ID
 from exchange.db import commit, rollback
 from exchange.errors import AppError, Invalid
 from exchange.leads.domain import STATES
@@ -53,7 +53,7 @@ class LeadsPageFilterSchema(Schema):
     status = ma.String(validate=validate.OneOf(STATES), load_default=None)
     offer_id = ma.Integer(validate=validate.Range(min=1, max=MAX_ID), load_default=None)
     since = ma.Date(load_default=None)
-    until = ma.Date(load_default=None)
+    until = ma.Date(load_default=None, validate=validate.Range(max=LAST_DAY))
 
 
 @bp.get("/tasks")

@@ -1,12 +1,17 @@
-"""Every portal route that takes a database id takes it through the app's bounded ``<id:...>``
-converter: an id larger than any primary key (a typo, a probe) is simply not found (404),
-never a 500 from the database driver ("Python int too large")."""
+"""Numbers past what the pages can hold are refused, never a 500. Every portal route that
+takes a database id takes it through the app's bounded ``<id:...>`` converter: an id larger
+than any primary key (a typo, a probe) is not found (404), not an error from the database
+driver ("Python int too large"). A leads filter "until" 9999-12-31 (whose next day, the
+filter's end, does not exist) is refused at the field."""
 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from exchange.bounds import MAX_ID
+from exchange.extensions import db
+from exchange.longjobs.models import LongTask
 from tests.api.test_web_portal import login, request
 from tests.factories import make_user
 
@@ -55,3 +60,28 @@ def test_an_id_past_any_primary_key_is_not_found(app, client, ctx, role, method,
     response = request(app, client, method, path.format(id=huge), data={"body": "hello", "answer": "concede"})
 
     assert response.status_code == 404
+
+
+# -- the last day a leads filter takes ---------------------------------------------------------
+
+
+def test_a_leads_export_until_the_last_day_of_the_calendar_is_not_started(app, client, ctx):
+    advertiser = make_user("advertiser")
+    assert login(app, client, advertiser.email).status_code == 302
+
+    answer = request(app, client, "POST", "/exports/leads", data={"until": "9999-12-31"})
+
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/advertiser/leads")
+    flashed = request(app, client, "GET", "/advertiser/leads").text
+    assert "Not started" in flashed and "9999-12-30" in flashed
+    assert db.session.scalar(select(func.count()).select_from(LongTask)) == 0
+
+
+def test_the_inbox_until_the_last_day_of_the_calendar_says_so_at_the_field(app, client, ctx):
+    advertiser = make_user("advertiser")
+    assert login(app, client, advertiser.email).status_code == 302
+
+    page = request(app, client, "GET", "/advertiser/leads?until=9999-12-31")
+
+    assert page.status_code == 422  # the filters' field messages, as for any filter not understood
+    assert "9999-12-30" in page.text  # the last day it takes

@@ -402,6 +402,8 @@ def test_a_payout_is_requested_from_the_available_balance(app, client, ctx):
         ("1.234", "USD has 2 decimal places"),
         ("5.00", "smallest payout"),
         ("99.00", "does not cover"),
+        ("0.00", "above zero"),
+        ("99999999999999999999999999", "at most 10000000000.00"),  # the API's bound, not a 500
     ],
 )
 def test_a_payout_that_cannot_be_made_is_shown_again_with_the_reason(app, client, ctx, amount, message):
