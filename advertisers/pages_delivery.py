@@ -50,16 +50,9 @@ def _attempts() -> list[dict]:
         for attempt, lead_id in real
     ]
     for sample in sample_sends.sends_of(current_user.id, KIND):
-        sent = sample.state == sample_sends.SENT
         rows.append(
             {
-                "test": True,
-                "at": sample.at,
-                "url": sample.url,
-                "number": 1 if sent else None,
-                "status_code": sample.status_code,
-                "latency_ms": sample.latency_ms,
-                "error": sample.error or ("" if sent else "queued, not sent yet"),
+                **sample_sends.log_row(sample),
                 "decision": sample.decision,
                 "decision_result": "shown, not applied" if sample.decision else None,
             }

@@ -1,5 +1,6 @@
 """What the webmaster's pages share: the blueprint, the signed-in webmaster as an actor,
-and running one button's action (commit, or roll back and say why)."""
+a form's messages as plain lists, and running one button's action (commit, or roll back
+and say why)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,15 @@ def refusal_text(refused: AppError) -> str:
     """The service's message with its field messages, in one sentence for a flash."""
     problems = "; ".join(message for messages in (refused.fields or {}).values() for message in messages)
     return f"Not done: {refused.message} {problems}".strip()
+
+
+def flat_messages(problems: object) -> list[str]:
+    """marshmallow's messages for one field (a Dict's are nested by key) as a flat list."""
+    if isinstance(problems, dict):
+        return [message for nested in problems.values() for message in flat_messages(nested)]
+    if isinstance(problems, list):
+        return [message for item in problems for message in flat_messages(item)]
+    return [str(problems)]
 
 
 def acted(action: Callable[[], str], back: str):

@@ -22,7 +22,7 @@ from exchange.errors import AppError
 from exchange.extensions import db
 from exchange.money import MINOR_DIGITS, parse_major
 from webmasters.api import PayoutRequestSchema
-from webmasters.pages_common import bp
+from webmasters.pages_common import bp, flat_messages
 
 PAYOUTS_SHOWN = 100
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -121,18 +121,10 @@ def _settings_errors(fields: dict) -> dict:
     for name, problems in fields.items():
         if name == "thresholds_minor" and isinstance(problems, dict):
             for currency, messages in problems.items():
-                errors[f"threshold_{currency}"] = _flat(messages)
+                errors[f"threshold_{currency}"] = flat_messages(messages)
         else:
-            errors[name if name in SETTINGS_FIELDS else "rail"] = _flat(problems)
+            errors[name if name in SETTINGS_FIELDS else "rail"] = flat_messages(problems)
     return errors
-
-
-def _flat(problems) -> list[str]:
-    if isinstance(problems, dict):
-        return [message for nested in problems.values() for message in _flat(nested)]
-    if isinstance(problems, list):
-        return [message for item in problems for message in _flat(item)]
-    return [str(problems)]
 
 
 def _settings_form() -> dict:

@@ -23,7 +23,7 @@ from exchange.extensions import db
 from exchange.leads.domain import STATES
 from exchange.offers.models import Offer
 from exchange.offers.services import participations_of
-from webmasters.pages_common import bp, refusal_text
+from webmasters.pages_common import bp, flat_messages, refusal_text
 
 ATTEMPTS_SHOWN = 50
 NOT_JOINED = "invited"  # an invitation is not a join: no override for it (require_joined)
@@ -119,21 +119,12 @@ def _save(offer_id: int | None, values: dict) -> dict | None:
         set_postback_url(current_user.id, offer_id, data["url_template"], data["status_map"])
     except ValidationError as error:
         rollback()
-        return {name: _messages(problems) for name, problems in error.messages_dict.items()}
+        return {name: flat_messages(problems) for name, problems in error.messages_dict.items()}
     except AppError as refused:
         rollback()
         return refused.fields or {"form": [refused.message]}
     commit()
     return None
-
-
-def _messages(problems) -> list[str]:
-    """Marshmallow's messages for one field (a Dict's are nested by key) as a flat list."""
-    if isinstance(problems, dict):
-        return [message for nested in problems.values() for message in _messages(nested)]
-    if isinstance(problems, list):
-        return [message for item in problems for message in _messages(item)]
-    return [str(problems)]
 
 
 def _queue_test(offer_id: int | None):
@@ -224,16 +215,9 @@ def _attempt_log() -> list[dict]:
     for sample in sample_sends.sends_of(current_user.id, KIND):
         rows.append(
             {
-                "test": True,
-                "at": sample.at,
+                **sample_sends.log_row(sample),
                 "lead": "test" + (f" (offer {sample.offer_id})" if sample.offer_id else ""),
                 "status": SAMPLE.status,
-                "number": 1 if sample.state == sample_sends.SENT else None,
-                "status_code": sample.status_code,
-                "latency_ms": sample.latency_ms,
-                "error": sample.error
-                or ("" if sample.state == sample_sends.SENT else "queued, not sent yet"),
-                "url": sample.url,
             }
         )
     rows.sort(key=lambda row: row["at"], reverse=True)

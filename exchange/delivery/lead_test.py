@@ -15,9 +15,8 @@ from exchange.db import commit
 from exchange.delivery import sample_sends, webhook
 from exchange.delivery.lead_delivery import QUEUE
 from exchange.delivery.models import DeliverySetting, TestSend
-from exchange.delivery.sender import SendResult
 from exchange.delivery.settings import post_signed, require_own_offer, setting_for, setting_of
-from exchange.errors import Conflict
+from exchange.errors import Conflict, NotFound
 from exchange.jobs import enqueue_after_commit
 
 log = logging.getLogger(__name__)
@@ -44,24 +43,27 @@ def queue_test_lead(advertiser_id: int, offer_id: int | None = None) -> TestSend
 
 def send_test_lead(test_send_id: int) -> str:
     """The job: one signed POST, if the test is still to be sent, to the endpoint and with
-    the secret in force now; answers the test's state."""
+    the secret in force now; answers the test's state. A test that can no longer be sent
+    (the offer is not the advertiser's any more, the endpoint was removed) ends with the
+    reason as its error, instead of waiting for ever."""
     claimed = sample_sends.claim(test_send_id, KIND)
     if claimed is None:
         commit()
         return "done"
     offer_id = claimed.offer_id
-    setting = _setting(claimed.owner_user_id, offer_id)
-    url, secret = (setting.url, setting.signing_secret) if setting else (None, None)
-    if url is not None:
-        claimed.url = url
+    try:
+        setting = _setting(claimed.owner_user_id, offer_id)
+    except NotFound as gone:
+        return _not_sent(test_send_id, f"not sent: {gone.message}")
+    if setting is None or setting.url is None:
+        return _not_sent(test_send_id, "not sent: no delivery URL any more")
+    url, secret = setting.url, setting.signing_secret
+    claimed.url = url
     commit()
-    if url is None:
-        result = SendResult(None, 0, "no delivery URL any more", "")
-    else:
-        payload = webhook.sample_payload(offer_id, clock.now())
-        result = post_signed(
-            url, secret, webhook.body_of(webhook.TEST_EVENT, payload, test=True), webhook.TEST_EVENT
-        )
+    payload = webhook.sample_payload(offer_id, clock.now())
+    result = post_signed(
+        url, secret, webhook.body_of(webhook.TEST_EVENT, payload, test=True), webhook.TEST_EVENT
+    )
     decision = webhook.parse_decision(result.status_code, result.body)
     state = sample_sends.record(test_send_id, KIND, result, decision=decision.action)
     commit()
@@ -72,6 +74,13 @@ def send_test_lead(test_send_id: int) -> str:
         result.latency_ms,
         result.error or "ok",
     )
+    return state
+
+
+def _not_sent(test_send_id: int, why: str) -> str:
+    state = sample_sends.give_up(test_send_id, KIND, why)
+    commit()
+    log.info("%s: %s", job_id(test_send_id), why)
     return state
 
 

@@ -6,7 +6,15 @@ job claims the row (``sending``), sends the sample through the real sender and r
 what the other side answered on the same row (``sent``). Claim-then-send as for real
 deliveries (exchange/delivery/attempts.py): each step is a conditional update, no lock is
 held during the call, a second run of the job finds the test claimed or sent and sends
-nothing, and a claim older than ``CLAIM_SECONDS`` (its worker died) can be taken again.
+nothing, and a claim older than ``CLAIM_SECONDS`` (its worker died) can be taken again by
+a rerun of its job.
+
+A test that cannot end with an answer still ends, so the log explains it and a new test
+can be pressed: one its job cannot send (the offer is no longer the owner's, the URL was
+removed) is ``sent`` with that as its error and no status code; and the next press of the
+button finds any test of the kind still ``queued`` or ``sending`` after ``CLAIM_SECONDS``
+(no worker took it, or its worker died mid-call: nothing re-runs a test by itself) and
+marks it ``sent`` as abandoned before queueing the new one. No sweep is needed.
 
 Why not the attempt tables: ``postback_attempts`` and ``lead_delivery_attempts`` hang off
 a delivery of a real lead. Kept apart, a test is never counted as a delivery, never
@@ -28,12 +36,16 @@ from exchange.errors import Conflict, NotFound
 from exchange.extensions import db
 
 QUEUED, SENDING, SENT = "queued", "sending", "sent"
+NOT_TAKEN = "abandoned: no worker took it in time"
+CUT_OFF = "abandoned: its worker stopped before the answer came"
 SHOWN = 20
 BOUNDED = 500  # error and response_excerpt, as the attempt tables keep them
 
 
 def queue(owner_id: int, kind: str, label: str, url: str, offer_id: int | None = None) -> TestSend:
-    """Write the test (``queued``) unless one of the same kind is still on its way."""
+    """Write the test (``queued``) unless one of the same kind is still on its way; the
+    owner's tests of ``kind`` stuck past ``CLAIM_SECONDS`` are marked abandoned first."""
+    _abandon_stale(owner_id, kind)
     if _on_its_way(owner_id, kind):
         raise Conflict(f"A {label} is already on its way; its answer appears in the log below.", code="busy")
     sample = TestSend(owner_user_id=owner_id, kind=kind, offer_id=offer_id, url=url, state=QUEUED)
@@ -81,6 +93,28 @@ def record(test_send_id: int, kind: str, result: SendResult, decision: str | Non
     return SENT if recorded else "done"
 
 
+def give_up(test_send_id: int, kind: str, error: str) -> str:
+    """End a test its job cannot send: ``sent``, with ``error`` saying why and no answer."""
+    ended = _end(and_(TestSend.id == test_send_id, TestSend.kind == kind), error)
+    _fresh(test_send_id)
+    return SENT if ended else "done"
+
+
+def log_row(sample: TestSend) -> dict:
+    """What the pages' attempt logs show of a test, beside their rows for real attempts."""
+    answered = sample.sent_at is not None
+    waiting = {QUEUED: "queued, not sent yet", SENDING: "being sent"}.get(sample.state, "")
+    return {
+        "test": True,
+        "at": sample.at,
+        "url": sample.url,
+        "number": 1 if answered else None,
+        "status_code": sample.status_code,
+        "latency_ms": sample.latency_ms,
+        "error": sample.error or waiting,
+    }
+
+
 def owned(owner_id: int, kind: str) -> Select:
     """The owner's tests of ``kind``, newest first (for the API's pages)."""
     return (
@@ -104,11 +138,25 @@ def send_of(owner_id: int, kind: str, test_send_id: int) -> TestSend:
 
 
 def _on_its_way(owner_id: int, kind: str) -> bool:
-    since = clock.now() - timedelta(seconds=CLAIM_SECONDS)
-    busy = owned(owner_id, kind).where(
-        TestSend.state != SENT, or_(TestSend.queued_at > since, TestSend.claimed_at > since)
-    )
+    busy = owned(owner_id, kind).where(TestSend.state.in_((QUEUED, SENDING)))
     return db.session.scalar(busy.limit(1)) is not None
+
+
+def _abandon_stale(owner_id: int, kind: str) -> None:
+    stale = clock.now() - timedelta(seconds=CLAIM_SECONDS)
+    mine = and_(TestSend.owner_user_id == owner_id, TestSend.kind == kind)
+    _end(and_(mine, TestSend.state == QUEUED, TestSend.queued_at <= stale), NOT_TAKEN)
+    _end(and_(mine, TestSend.state == SENDING, TestSend.claimed_at <= stale), CUT_OFF)
+
+
+def _end(which, error: str) -> int:
+    """Mark the tests ``which`` that are not sent as sent without an answer."""
+    return db.session.execute(
+        update(TestSend)
+        .where(which, TestSend.state.in_((QUEUED, SENDING)))
+        .values(state=SENT, error=error[:BOUNDED])
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def _fresh(test_send_id: int) -> TestSend | None:

@@ -3,14 +3,15 @@ lead" (advertiser) enqueue a job on the postbacks / delivery queue after the com
 job sends the sample to a real local receiver and records the answer in its owner's test
 log (``test_sends``), which the page shows among the attempts, marked "test". No lead, no
 delivery row, no notification and no money change; a second run of the job sends nothing,
-and a claim whose worker died is taken again once it is stale."""
+and a claim whose worker died is taken again once it is stale. A test that cannot be sent
+ends with the reason, and one stuck past its time is marked abandoned by the next press."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from billing.models import Transfer
 from exchange import jobs
@@ -19,6 +20,7 @@ from exchange.delivery import lead_test, postback_test, sample_sends
 from exchange.delivery.attempts import CLAIM_SECONDS
 from exchange.delivery.lead_delivery import due_lead_ids
 from exchange.delivery.models import (
+    DeliverySetting,
     LeadDelivery,
     LeadDeliveryAttempt,
     PostbackAttempt,
@@ -35,7 +37,7 @@ from exchange.notifications import Notification
 from tests.advertiser_endpoint import Answer, Endpoint
 from tests.api.test_disputes import Market
 from tests.api.test_web_portal import login, request
-from tests.factories import auth, make_key, make_user
+from tests.factories import auth, make_key, make_offer, make_user
 from tests.tracker_server import Tracker
 
 pytestmark = pytest.mark.usefixtures("billing_check")
@@ -308,3 +310,72 @@ def test_a_sent_test_is_never_claimed_or_recorded_again(app, client, ctx, frozen
         12,
         recorded_at,
     )
+
+
+# -- a test that cannot end with an answer still ends --------------------------------------------
+
+
+def test_a_test_lead_that_can_no_longer_be_sent_ends_with_the_reason_and_frees_the_button(app, client, ctx):
+    advertiser, new_owner = make_user("advertiser"), make_user("advertiser")
+    offer = make_offer(advertiser)
+    with Endpoint() as endpoint:
+        put_setting(advertiser.id, None, endpoint.url)
+        commit()
+        sample = lead_test.queue_test_lead(advertiser.id, offer.id)
+        offer.advertiser_id = new_owner.id  # the offer is no longer the advertiser's
+        commit()  # the job runs (in-process) after this commit
+        received = list(endpoint.received)
+
+    db.session.refresh(sample)
+    assert received == []
+    assert (sample.state, sample.status_code, sample.error) == ("sent", None, "not sent: No such offer.")
+    assert lead_test.queue_test_lead(advertiser.id).state == "queued"  # not "already on its way"
+
+
+def test_a_test_lead_whose_endpoint_was_removed_ends_with_the_reason(app, client, ctx):
+    advertiser = make_user("advertiser")
+    put_setting(advertiser.id, None, "https://endpoint.example.com/leads")
+    commit()
+    sample = lead_test.queue_test_lead(advertiser.id)
+    db.session.execute(delete(DeliverySetting).where(DeliverySetting.advertiser_id == advertiser.id))
+
+    state = lead_test.send_test_lead(sample.id)
+
+    db.session.refresh(sample)
+    assert (state, sample.state, sample.error) == ("sent", "sent", "not sent: no delivery URL any more")
+    assert sample_sends.log_row(sample)["number"] is None  # nothing went out: no attempt
+
+
+@pytest.mark.parametrize("worker_claimed", [True, False], ids=["its-worker-died", "no-worker-took-it"])
+def test_a_stuck_test_is_marked_abandoned_when_the_button_is_pressed_again(
+    app, client, ctx, frozen_clock, worker_claimed
+):
+    webmaster = make_user("webmaster")
+    set_postback_url(webmaster.id, None, "https://tracker.example.com/pb", {})
+    stuck = postback_test.queue_test_postback(webmaster.id)  # not committed: its job never runs
+    if worker_claimed:
+        assert sample_sends.claim(stuck.id, postback_test.KIND) is not None
+    frozen_clock.advance(seconds=CLAIM_SECONDS)
+
+    again = postback_test.queue_test_postback(webmaster.id)
+
+    db.session.refresh(stuck)
+    why = sample_sends.CUT_OFF if worker_claimed else sample_sends.NOT_TAKEN
+    assert (stuck.state, stuck.status_code, stuck.sent_at, stuck.error) == ("sent", None, None, why)
+    assert again.state == "queued" and again.id != stuck.id
+    assert sample_sends.claim(stuck.id, postback_test.KIND) is None  # ended: no rerun sends it
+    assert sample_sends.log_row(stuck)["error"].startswith("abandoned")
+
+
+def test_a_test_still_within_its_time_is_not_abandoned(app, client, ctx, frozen_clock):
+    webmaster = make_user("webmaster")
+    set_postback_url(webmaster.id, None, "https://tracker.example.com/pb", {})
+    sending = postback_test.queue_test_postback(webmaster.id)
+    frozen_clock.advance(seconds=CLAIM_SECONDS)
+    sample_sends.claim(sending.id, postback_test.KIND)  # taken late, but being sent now
+    frozen_clock.advance(seconds=CLAIM_SECONDS - 1)
+
+    with pytest.raises(Conflict, match="already on its way"):
+        postback_test.queue_test_postback(webmaster.id)
+    db.session.refresh(sending)
+    assert (sending.state, sending.error) == ("sending", None)
