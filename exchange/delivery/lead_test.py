@@ -67,13 +67,7 @@ def send_test_lead(test_send_id: int) -> str:
     decision = webhook.parse_decision(result.status_code, result.body)
     state = sample_sends.record(test_send_id, KIND, result, decision=decision.action)
     commit()
-    log.info(
-        "%s: %s in %s ms (%s)",
-        job_id(test_send_id),
-        result.status_code,
-        result.latency_ms,
-        result.error or "ok",
-    )
+    sample_sends.log_answer(job_id(test_send_id), result)
     return state
 
 

@@ -7,7 +7,6 @@ never as a delivery: no lead, no money, no retry."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 
 from flask import current_app
@@ -19,8 +18,6 @@ from exchange.delivery.sender import send
 from exchange.delivery.services import QUEUE, postback_url_of, require_joined
 from exchange.errors import Conflict
 from exchange.jobs import enqueue_after_commit
-
-log = logging.getLogger(__name__)
 
 KIND = "postback"
 LABEL = "test postback"
@@ -70,13 +67,7 @@ def send_test_postback(test_send_id: int) -> str:
     )
     state = sample_sends.record(test_send_id, KIND, result)
     commit()
-    log.info(
-        "%s: %s in %s ms (%s)",
-        job_id(test_send_id),
-        result.status_code,
-        result.latency_ms,
-        result.error or "ok",
-    )
+    sample_sends.log_answer(job_id(test_send_id), result)
     return state
 
 

@@ -24,6 +24,7 @@ and no money. Services flush; the caller (a view, the job) commits.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from sqlalchemy import Select, and_, or_, select, update
@@ -34,6 +35,8 @@ from exchange.delivery.models import TestSend
 from exchange.delivery.sender import SendResult
 from exchange.errors import Conflict, NotFound
 from exchange.extensions import db
+
+log = logging.getLogger(__name__)
 
 QUEUED, SENDING, SENT = "queued", "sending", "sent"
 NOT_TAKEN = "abandoned: no worker took it in time"
@@ -98,6 +101,11 @@ def give_up(test_send_id: int, kind: str, error: str) -> str:
     ended = _end(and_(TestSend.id == test_send_id, TestSend.kind == kind), error)
     _fresh(test_send_id)
     return SENT if ended else "done"
+
+
+def log_answer(job_id: str, result: SendResult) -> None:
+    """The job's log line for the answer (no body: it may carry personal data)."""
+    log.info("%s: %s in %s ms (%s)", job_id, result.status_code, result.latency_ms, result.error or "ok")
 
 
 def log_row(sample: TestSend) -> dict:
