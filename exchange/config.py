@@ -42,6 +42,10 @@ class BaseConfig:
     # retries after it raised; also from the environment (JOB_RETRY_INTERVALS="10,60,300").
     JOB_TIMEOUT_SECONDS = 180
     JOB_RETRY_INTERVALS = (10, 60, 300)
+    # Jobs on the `tasks` queue (long exports and imports, docs/tasks.md) have their own timeout;
+    # a finished task's file (an export's CSV, an import's upload) is deleted after so many days.
+    TASK_JOB_TIMEOUT_SECONDS = 1800
+    TASK_RESULT_DAYS = 7
     # How long each process may reuse a tracking link's target (0: read it every click).
     LINK_CACHE_SECONDS = 5.0
     # Seconds between two runs of the periodic sweep in the demo server.
@@ -143,6 +147,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         config["WEBMASTER_APPROVAL"] = os.environ["WEBMASTER_APPROVAL"]
     if os.environ.get("JOB_TIMEOUT_SECONDS"):
         config["JOB_TIMEOUT_SECONDS"] = max(1, int(os.environ["JOB_TIMEOUT_SECONDS"]))
+    if os.environ.get("TASK_JOB_TIMEOUT_SECONDS"):
+        config["TASK_JOB_TIMEOUT_SECONDS"] = max(1, int(os.environ["TASK_JOB_TIMEOUT_SECONDS"]))
     if os.environ.get("JOB_RETRY_INTERVALS"):
         config["JOB_RETRY_INTERVALS"] = tuple(
             int(part) for part in os.environ["JOB_RETRY_INTERVALS"].split(",")

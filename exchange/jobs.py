@@ -69,6 +69,7 @@ WAITING = ("queued", "scheduled", "deferred")  # the job will still run: queuing
 JOB_TIMEOUT_SECONDS = BaseConfig.JOB_TIMEOUT_SECONDS
 RETRY_INTERVALS_SECONDS = BaseConfig.JOB_RETRY_INTERVALS
 ABANDONED_GRACE_SECONDS = 5
+QUEUE_TIMEOUT_SETTINGS = {"tasks": "TASK_JOB_TIMEOUT_SECONDS"}  # the queues whose jobs run longer
 
 
 def _enqueue_rq(redis_url: str, request: JobRequest) -> None:
@@ -93,11 +94,18 @@ def _enqueue_rq(redis_url: str, request: JobRequest) -> None:
         func=f"{request.func.__module__}.{request.func.__name__}",
         args=request.args,
         job_id=request.job_id,
-        timeout=config["JOB_TIMEOUT_SECONDS"],
+        timeout=job_timeout(request.queue),
         retry=Retry(max=len(intervals), interval=intervals),
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
     )
+
+
+def job_timeout(queue: str) -> int:
+    """How long a job on ``queue`` may run before rq stops it (seconds): the long tasks'
+    own timeout on ``tasks``, the common one elsewhere."""
+    setting = QUEUE_TIMEOUT_SETTINGS.get(queue, "JOB_TIMEOUT_SECONDS")
+    return current_app.config[setting]
 
 
 def drop_waiting(queue: str, job_ids: list[str]) -> int:

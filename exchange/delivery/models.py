@@ -18,14 +18,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from exchange import clock
 from exchange.delivery.domain import DELIVERY_STATES, is_success
 from exchange.extensions import db
+from exchange.sql_text import sql_in as _in
 
 TEST_SEND_KINDS = ("postback", "lead")
 TEST_SEND_STATES = ("queued", "sending", "sent")
 TEST_SEND_DECISIONS = ("approve", "reject")
-
-
-def _in(values: tuple[str, ...]) -> str:
-    return ", ".join(f"'{value}'" for value in values)
 
 
 _states_sql = _in(DELIVERY_STATES)

@@ -10,10 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from exchange import clock
 from exchange.disputes.domain import DECIDED_BY, KINDS, OUTCOMES, STATUSES
 from exchange.extensions import db
-
-
-def _in(values: tuple[str, ...]) -> str:
-    return ", ".join(f"'{value}'" for value in values)
+from exchange.sql_text import sql_in as _in
 
 
 class Dispute(db.Model):

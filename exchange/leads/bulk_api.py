@@ -143,13 +143,14 @@ def csv_lines(header: list[str], rows: Iterable[list]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([safe_cell(cell) for cell in header])
-    yield _drain(buffer)
+    yield drain(buffer)
     for row in rows:
         writer.writerow([safe_cell(cell) for cell in row])
-        yield _drain(buffer)
+        yield drain(buffer)
 
 
-def _drain(buffer: io.StringIO) -> str:
+def drain(buffer: io.StringIO) -> str:
+    """What the writer put in ``buffer`` since the last drain (the buffer is emptied)."""
     text = buffer.getvalue()
     buffer.seek(0)
     buffer.truncate()

@@ -28,8 +28,8 @@ from exchange.leads.domain import APPROVED, AWAITING_FUNDS, PENDING, RECEIVED
 from exchange.leads.intake import enqueue_validation
 from exchange.leads.models import Lead
 from exchange.leads.validation import lock_lead
+from exchange.longjobs.services import expire_results, stuck_task_ids
 from exchange.longjobs.services import requeue as requeue_task
-from exchange.longjobs.services import stuck_task_ids
 
 log = logging.getLogger(__name__)
 SWEEPER = Actor.system("sweep")
@@ -46,13 +46,15 @@ class SweepReport:
     stripe_events: int = 0
     disputes_escalated: int = 0
     tasks_requeued: int = 0
+    tasks_expired: int = 0
 
     def __str__(self) -> str:
         return (
             f"auto_approved={self.auto_approved} holds_released={self.holds_released} "
             f"funded={self.funded} requeued={self.requeued} postbacks_due={self.postbacks_due} "
             f"deliveries_due={self.deliveries_due} stripe_events={self.stripe_events} "
-            f"disputes_escalated={self.disputes_escalated} tasks_requeued={self.tasks_requeued}"
+            f"disputes_escalated={self.disputes_escalated} tasks_requeued={self.tasks_requeued} "
+            f"tasks_expired={self.tasks_expired}"
         )
 
 
@@ -90,6 +92,7 @@ def sweep() -> SweepReport:
     for task_id in stuck_task_ids():  # exports and imports whose worker died
         requeue_task(task_id)
         report.tasks_requeued += 1
+    report.tasks_expired = _each(now, expire_results)  # finished tasks' files past TASK_RESULT_DAYS
     commit()
     return report
 

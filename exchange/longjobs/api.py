@@ -1,7 +1,7 @@
 """``/api/v1/exports``, ``/api/v1/imports/decisions`` and ``/api/v1/tasks`` (docs/tasks.md).
 
 Starting one answers 202 with the task; poll ``GET /tasks/<id>`` until its state is done
-(or failed), then fetch ``GET /tasks/<id>/download`` (exports)."""
+(or failed), then fetch ``GET /tasks/<id>/download`` (exports) before it expires (410)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 
 from exchange.accounts.auth import api_key_required, caller
 from exchange.db import commit
-from exchange.errors import Conflict, Invalid
+from exchange.errors import AppError, Conflict, Invalid
 from exchange.leads.api import LeadFilterSchema
 from exchange.longjobs.domain import LEADS_EXPORT
 from exchange.longjobs.schemas import ExportRequestSchema, TaskSchema
@@ -27,6 +27,11 @@ from exchange.reports.schemas import ReportQuerySchema
 
 blp = Blueprint("long_tasks", __name__, url_prefix="/api/v1", description="Exports and imports as tasks")
 ROLES = ("advertiser", "webmaster", "moderator", "admin")
+
+
+class Gone(AppError):
+    status = 410
+    code = "expired"
 
 
 def _accepted(long_task):
@@ -82,11 +87,13 @@ def get_task(task_id: int):
 
 @blp.route("/tasks/<id:task_id>/download", methods=["GET"])
 @api_key_required(*ROLES)
-@blp.response(200, description="text/csv, the export's result (409 until the task is done)")
+@blp.response(200, description="text/csv, the export's result (409 until the task is done, 410 once expired)")
 def download(task_id: int):
     long_task = visible_task(caller(), task_id)
     if long_task.kind == "decisions_import":
         raise Conflict("An import has no file to download; its errors are on the task.", code="no_result")
+    if long_task.expired_at is not None:
+        raise Gone(long_task.message or "Expired: start the export again.")
     if long_task.state != "done":
         raise Conflict(f"The export is {long_task.state}; download it once it is done.", code="not_done")
     return csv_download(long_task)

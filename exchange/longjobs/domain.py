@@ -19,6 +19,9 @@ MAX_IMPORT_BYTES = 2 * 1024 * 1024
 MAX_IMPORT_ROWS = 10_000
 MAX_ERRORS_KEPT = 1_000  # per-row errors kept on an import (all are counted)
 MAX_UNFINISHED_PER_USER = 5
+# Runs of one task, counting those a timeout, an error or a lost worker stopped; a task whose
+# last allowed run was stopped fails (it would most likely be stopped again).
+MAX_RUNS = 5
 MAX_REASON = 500
 MAX_LEAD_ID = 2**62
 

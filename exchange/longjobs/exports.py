@@ -13,16 +13,16 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
+from marshmallow import Schema, ValidationError
 from sqlalchemy import func, select
 
-from exchange.accounts.models import User
 from exchange.extensions import db
 from exchange.leads.api import LeadFilterSchema, filtered_leads
-from exchange.leads.bulk_api import csv_lines, lead_csv_layout
+from exchange.leads.bulk_api import csv_lines, drain, lead_csv_layout
 from exchange.leads.models import Lead
 from exchange.longjobs.domain import MAX_RESULT_BYTES
 from exchange.longjobs.models import LongTask
-from exchange.longjobs.services import TaskFailed, finish, record_progress
+from exchange.longjobs.services import TaskFailed, active_owner, finish, record_progress
 from exchange.reports.api import _csv_names, _csv_rows
 from exchange.reports.domain import columns_for, dimension_keys
 from exchange.reports.query import report_rows
@@ -32,8 +32,8 @@ BATCH = 500
 
 
 def export_leads(task_id: int, run: int) -> None:
-    user, params = _owner_and_params(task_id)
-    args = LeadFilterSchema().load(params)
+    user = active_owner(task_id)
+    args = _params(task_id, LeadFilterSchema())
     layout = lead_csv_layout(user, args["offer_id"])
     query = filtered_leads(user, args)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
@@ -61,8 +61,8 @@ def export_leads(task_id: int, run: int) -> None:
 
 
 def export_report(task_id: int, run: int) -> None:
-    viewer, params = _owner_and_params(task_id)
-    args = ReportQuerySchema().load(params)
+    viewer = active_owner(task_id)
+    args = _params(task_id, ReportQuerySchema())
     group_by, since, until = args["group_by"], args["since"], args["until"]
     header = [*dimension_keys(group_by), "currency", *_csv_names(columns_for(viewer.role))]
     rows = list(report_rows(viewer, group_by, args, since, until))
@@ -77,12 +77,15 @@ def export_report(task_id: int, run: int) -> None:
     finish(task_id, run, result=_bounded(_plain_lines(header, csv_rows())), result_name=name)
 
 
-def _owner_and_params(task_id: int) -> tuple[User, dict]:
-    long_task = db.session.get(LongTask, task_id)
-    owner = db.session.get(User, long_task.user_id)
-    if owner is None or not owner.is_active_user:
-        raise TaskFailed("The account that asked for this export is closed.")
-    return owner, dict(long_task.params)
+def _params(task_id: int, schema: Schema) -> dict:
+    """The export's params as ``schema`` loads them; TaskFailed if they are no longer valid
+    (checked on start: only a changed rule gets here), for no run would do better."""
+    try:
+        return schema.load(dict(db.session.get(LongTask, task_id).params))
+    except ValidationError as error:
+        raise TaskFailed(
+            f"The export's params are no longer valid ({error.messages}); start it again."
+        ) from None
 
 
 def _plain_lines(header: list[str], rows: Iterable[list]) -> Iterator[str]:
@@ -92,15 +95,8 @@ def _plain_lines(header: list[str], rows: Iterable[list]) -> Iterator[str]:
     writer.writerow(header)
     for row in rows:
         writer.writerow(row)
-        yield _drain(buffer)
-    yield _drain(buffer)
-
-
-def _drain(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text
+        yield drain(buffer)
+    yield drain(buffer)
 
 
 def _bounded(lines: Iterable[str]) -> bytes:

@@ -17,14 +17,15 @@ from exchange.extensions import db
 from exchange.leads.decisions import advertiser_lead, approve_lead, reject_lead
 from exchange.longjobs.domain import MAX_ERRORS_KEPT, DecisionRow, ImportRefused, read_decisions
 from exchange.longjobs.models import LongTask
-from exchange.longjobs.services import TaskFailed, finish, record_progress
+from exchange.longjobs.services import TaskFailed, active_owner, finish, record_progress
 
 BATCH = 25
 
 
 def import_decisions(task_id: int, run: int) -> None:
+    owner_id = active_owner(task_id).id
     long_task = db.session.get(LongTask, task_id)
-    owner_id, done, failed = long_task.user_id, long_task.done, long_task.failed
+    done, failed = long_task.done, long_task.failed
     errors = list(long_task.errors or [])
     try:
         rows = read_decisions(long_task.source or b"")
@@ -41,6 +42,7 @@ def import_decisions(task_id: int, run: int) -> None:
                 errors.append({"row": row.number, "lead_id": row.lead_id, **refusal})
         if done % BATCH == 0 or done == len(rows):
             record_progress(task_id, run, done=done, total=len(rows), failed=failed, errors=errors)
+            active_owner(task_id)  # closed or banned meanwhile: no more decisions in its name
     finish(task_id, run)
 
 

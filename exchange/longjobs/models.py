@@ -10,10 +10,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column
 from exchange import clock
 from exchange.extensions import db
 from exchange.longjobs.domain import KINDS, MAX_RESULT_BYTES, QUEUED, STATES
-
-
-def _in(values: tuple[str, ...]) -> str:
-    return ", ".join(f"'{value}'" for value in values)
+from exchange.sql_text import sql_in as _in
 
 
 class LongTask(db.Model):
@@ -25,6 +22,7 @@ class LongTask(db.Model):
         CheckConstraint(f"result_bytes <= {MAX_RESULT_BYTES}", name="result_bytes"),
         Index("ix_long_tasks_user_id_id", "user_id", "id"),
         Index("ix_long_tasks_state_updated_at", "state", "updated_at"),
+        Index("ix_long_tasks_expired_at_finished_at", "expired_at", "finished_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,3 +45,5 @@ class LongTask(db.Model):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)  # the run's heartbeat
+    # When its kept files (result, source) were deleted, TASK_RESULT_DAYS after it finished.
+    expired_at: Mapped[datetime | None]

@@ -4,6 +4,12 @@ It claims the task (nothing to do if it is done or failed), runs the work of its
 and ends it: done with its result, or failed with a message the owner can read. Safe to
 run twice: a second run of a finished task does nothing, and of an unfinished one takes
 over from the first (whose later writes are refused, see services.claim).
+
+Only a task that can never succeed fails (TaskFailed, or a refusal of the services: bad
+params, its owner gone, too large). Anything else, rq's timeout (JobTimeoutException) or
+an error that may pass (the database went away), stops only the run: the task goes back
+to queued, the exception goes up to rq, whose retry (or, failing that, the sweep) runs it
+again from its last progress. After MAX_RUNS runs it fails (services.TOO_MANY_RUNS).
 """
 
 from __future__ import annotations
@@ -11,12 +17,13 @@ from __future__ import annotations
 import contextlib
 import logging
 
+from exchange.errors import AppError
 from exchange.extensions import db
 from exchange.jobs import task
 from exchange.longjobs import exports, imports
-from exchange.longjobs.domain import DECISIONS_IMPORT, LEADS_EXPORT, REPORT_EXPORT
+from exchange.longjobs.domain import DECISIONS_IMPORT, LEADS_EXPORT, MAX_RUNS, REPORT_EXPORT
 from exchange.longjobs.models import LongTask
-from exchange.longjobs.services import Superseded, TaskFailed, claim, fail
+from exchange.longjobs.services import TOO_MANY_RUNS, Superseded, TaskFailed, claim, fail, interrupt
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +39,7 @@ WORK = {
 def run_long_task(task_id: int) -> None:
     run = claim(task_id)
     if run is None:
-        log.info("long-task-%s: nothing to do (done, failed or gone)", task_id)
+        log.info("long-task-%s: nothing to do (done, failed, gone, or out of runs)", task_id)
         return
     kind = db.session.get(LongTask, task_id).kind
     log.info("long-task-%s: run %s of %s", task_id, run, kind)
@@ -41,12 +48,35 @@ def run_long_task(task_id: int) -> None:
     except Superseded:
         log.info("long-task-%s: run %s replaced by a newer run; stopping", task_id, run)
     except TaskFailed as refusal:
-        _failed(task_id, run, str(refusal))
-    except Exception:
-        _failed(task_id, run, "An error stopped the task; start it again (the operators were told).")
-        raise  # into rq's failed jobs, for the operators
+        _end(task_id, run, fail, str(refusal))
+    except AppError as refusal:
+        _end(task_id, run, fail, refusal.message)
+    except Exception as error:
+        log.warning("long-task-%s: run %s of %s stopped by %r", task_id, run, MAX_RUNS, error)
+        if run >= MAX_RUNS:
+            _end(task_id, run, fail, TOO_MANY_RUNS)
+        else:
+            _end(task_id, run, interrupt, _interrupted(error, run))
+        raise  # into rq: its retry runs the task again (and the operators see the error)
 
 
-def _failed(task_id: int, run: int, message: str) -> None:
-    with contextlib.suppress(Superseded):
-        fail(task_id, run, message)
+def _interrupted(error: Exception, run: int) -> str:
+    why = "it ran out of time" if type(error).__name__ == "JobTimeoutException" else "an error"
+    return f"Run {run} of at most {MAX_RUNS} was stopped ({why}); the task goes on by itself shortly."
+
+
+def _end(task_id: int, run: int, write, message: str) -> None:
+    """Write the run's end. A timeout may have stopped the run inside a query, leaving its
+    connection unusable: then the write is tried once more on a new one. If that fails too
+    (the database is away), the task stays running: a newer run ends it, or the sweep finds it."""
+    for attempt in (1, 2):
+        try:
+            write(task_id, run, message)
+            return
+        except Superseded:
+            return
+        except Exception:
+            with contextlib.suppress(Exception):
+                db.session.invalidate()  # drop the connection, whatever state it is in
+            if attempt == 2:
+                log.exception("long-task-%s: could not write the end of run %s", task_id, run)

@@ -35,13 +35,26 @@ class TaskSchema(Schema):
     done = ma.Integer()
     failed = ma.Integer(metadata={"description": "An import's rows that were not decided."})
     percent = ma.Method("_percent")
-    message = ma.String(allow_none=True, metadata={"description": "Why the task failed."})
+    message = ma.String(
+        allow_none=True,
+        metadata={
+            "description": "Why the task failed; why a queued task waits to go on (its last run was "
+            "stopped); or that an export's file expired."
+        },
+    )
     errors = ma.List(ma.Nested(RowErrorSchema), metadata={"description": "An import's first 1,000 refusals."})
     result_name = ma.String(allow_none=True)
     result_bytes = ma.Integer()
     created_at = ma.DateTime()
     started_at = ma.DateTime(allow_none=True)
     finished_at = ma.DateTime(allow_none=True)
+    expired_at = ma.DateTime(
+        allow_none=True,
+        metadata={
+            "description": "When the task's file was deleted (TASK_RESULT_DAYS after it finished, 7 by "
+            "default): an expired export's download answers 410; start the export again."
+        },
+    )
 
     def _percent(self, task) -> int:
         return 100 if task.state == DONE else percent(task.done, task.total)

@@ -11,19 +11,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, case, func, select, update
 
 from exchange import clock
 from exchange.accounts.models import User
 from exchange.errors import Conflict, Forbidden, Invalid, NotFound
 from exchange.extensions import db
-from exchange.jobs import ABANDONED_GRACE_SECONDS, enqueue_after_commit
+from exchange.jobs import ABANDONED_GRACE_SECONDS, enqueue_after_commit, job_timeout
 from exchange.longjobs.domain import (
     DECISIONS_IMPORT,
     DONE,
+    EXPORTS,
     FAILED,
+    LABELS,
     LEADS_EXPORT,
     MAX_ERRORS_KEPT,
+    MAX_RUNS,
     MAX_UNFINISHED_PER_USER,
     QUEUED,
     REPORT_EXPORT,
@@ -36,10 +39,17 @@ from exchange.longjobs.models import LongTask
 from exchange.reports.query import check_groups
 
 QUEUE = "tasks"
+TOO_MANY_RUNS = (
+    f"Stopped: its {MAX_RUNS} tries were all interrupted (too slow, or an error); "
+    "the operators were told. Narrow it (fewer rows) and start it again."
+)
+EXPIRED = "Expired: the file is kept {days} days; start the export again."
 
 
 class TaskFailed(Exception):
-    """The work cannot be done as asked (too large, its owner gone): said on the task page."""
+    """The work can never be done as asked (too large, bad params, its owner gone): the task
+    fails with this message, said on the task page. Any other exception stops only the run:
+    the task waits for the next one (see runner.py)."""
 
 
 class Superseded(Exception):
@@ -84,14 +94,22 @@ def tasks_of(user: User, limit: int = 100) -> list[LongTask]:
 
 
 def claim(task_id: int) -> int | None:
-    """Start a run of an unfinished task: its run number, or None when there is nothing to do."""
+    """Start a run of an unfinished task: its run number, or None when there is nothing to do.
+    A task that has had its MAX_RUNS runs already (each stopped before the end) fails instead."""
     now = clock.now()
+    unfinished = (LongTask.id == task_id, LongTask.state.in_(UNFINISHED))
     claimed = db.session.execute(
         update(LongTask)
-        .where(LongTask.id == task_id, LongTask.state.in_(UNFINISHED))
+        .where(*unfinished, LongTask.runs < MAX_RUNS)
         .values(state=RUNNING, runs=LongTask.runs + 1, started_at=now, updated_at=now, message=None)
         .returning(LongTask.runs)
     ).scalar_one_or_none()
+    if claimed is None:
+        db.session.execute(
+            update(LongTask)
+            .where(*unfinished, LongTask.runs >= MAX_RUNS)
+            .values(state=FAILED, message=TOO_MANY_RUNS, finished_at=now, updated_at=now)
+        )
     db.session.commit()
     return claimed
 
@@ -116,6 +134,22 @@ def fail(task_id: int, run: int, message: str) -> None:
     _write(task_id, run, {"state": FAILED, "message": message[:500], "finished_at": clock.now()})
 
 
+def interrupt(task_id: int, run: int, message: str) -> None:
+    """The run was stopped (its timeout, an error that may pass): the task waits, queued, for
+    rq's retry or the sweep, and the next run goes on from its last progress."""
+    _write(task_id, run, {"state": QUEUED, "message": message[:500], "updated_at": clock.now()})
+
+
+def active_owner(task_id: int) -> User:
+    """The user who asked for the task, or TaskFailed if their account was closed or banned
+    since: a task does nothing in the name of an account that may no longer act."""
+    long_task = db.session.get(LongTask, task_id)
+    owner = db.session.get(User, long_task.user_id)
+    if owner is None or not owner.is_active_user or owner.status == "banned":
+        raise TaskFailed(f"The account that asked for this {LABELS[long_task.kind].lower()} is closed.")
+    return owner
+
+
 def _write(task_id: int, run: int, values: dict) -> None:
     db.session.rollback()  # whatever the run read stays out of this write
     written = db.session.execute(
@@ -134,7 +168,7 @@ def _write(task_id: int, run: int, values: dict) -> None:
 def stuck_task_ids(now=None) -> list[int]:
     """Unfinished tasks whose run shows no sign of life for longer than a job may run: their
     worker died (SIGKILL, a lost machine) or their job never reached the queue."""
-    limit = current_app.config["JOB_TIMEOUT_SECONDS"] + ABANDONED_GRACE_SECONDS
+    limit = job_timeout(QUEUE) + ABANDONED_GRACE_SECONDS
     quiet_since = (now or clock.now()) - timedelta(seconds=limit)
     query = select(LongTask.id).where(LongTask.state.in_(UNFINISHED), LongTask.updated_at <= quiet_since)
     return list(db.session.scalars(query.order_by(LongTask.id)))
@@ -151,6 +185,28 @@ def requeue(task_id: int) -> None:
         .values(state=QUEUED, updated_at=clock.now())
     )
     enqueue_after_commit(run_long_task, task_id, queue=QUEUE, job_id=job_id(task_id))
+
+
+def expire_results(now=None) -> int:
+    """Delete the kept files (an export's CSV, an import's upload) of the tasks that finished
+    TASK_RESULT_DAYS ago or more, and mark them expired (the caller commits). How many."""
+    days = current_app.config["TASK_RESULT_DAYS"]
+    now = now or clock.now()
+    expired_export = and_(LongTask.kind.in_(EXPORTS), LongTask.state == DONE)
+    return db.session.execute(
+        update(LongTask)
+        .where(
+            LongTask.expired_at.is_(None),
+            LongTask.state.in_((DONE, FAILED)),
+            LongTask.finished_at <= now - timedelta(days=days),
+        )
+        .values(
+            result=None,
+            source=None,
+            expired_at=now,
+            message=case((expired_export, EXPIRED.format(days=days)), else_=LongTask.message),
+        )
+    ).rowcount
 
 
 # -- the three ways in (pages and API) ------------------------------------------------------------

@@ -86,6 +86,8 @@ def task_json(task_id: int):
 @login_required
 def download(task_id: int):
     long_task = _visible(task_id)
+    if long_task.expired_at is not None:
+        abort(410, description=long_task.message or "Expired: start the export again.")
     if _download_url(long_task) is None:
         abort(404)
     return csv_download(long_task)
@@ -179,7 +181,8 @@ def _visible(task_id: int) -> LongTask:
 
 
 def _download_url(long_task: LongTask) -> str | None:
-    if long_task.kind in EXPORTS and long_task.state == DONE and long_task.result_bytes:
+    done = long_task.state == DONE and long_task.result_bytes and long_task.expired_at is None
+    if long_task.kind in EXPORTS and done:
         return url_for("tasks.download", task_id=long_task.id)
     return None
 
@@ -201,6 +204,7 @@ def _view(long_task: LongTask) -> dict:
         "message": long_task.message,
         "errors": long_task.errors or [],
         "download_url": _download_url(long_task),
+        "expired": long_task.expired_at is not None,
         "result_name": long_task.result_name,
         "result_bytes": long_task.result_bytes,
         "created_at": long_task.created_at,

@@ -1,5 +1,5 @@
 """long tasks: exports and the decisions import run as jobs, with their progress, their
-per-row errors and their result (the CSV, kept in the database)
+per-row errors and their result (the CSV, kept in the database until it expires)
 
 Revision ID: 0017
 Revises: 0016
@@ -38,6 +38,7 @@ def upgrade():
         sa.Column("started_at", sa.DateTime(), nullable=True),
         sa.Column("finished_at", sa.DateTime(), nullable=True),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("expired_at", sa.DateTime(), nullable=True),
         sa.CheckConstraint(
             "kind IN ('leads_export', 'report_export', 'decisions_import')", name=op.f("ck_long_tasks_kind")
         ),
@@ -53,9 +54,11 @@ def upgrade():
     )
     op.create_index("ix_long_tasks_user_id_id", "long_tasks", ["user_id", "id"])
     op.create_index("ix_long_tasks_state_updated_at", "long_tasks", ["state", "updated_at"])
+    op.create_index("ix_long_tasks_expired_at_finished_at", "long_tasks", ["expired_at", "finished_at"])
 
 
 def downgrade():
+    op.drop_index("ix_long_tasks_expired_at_finished_at", table_name="long_tasks")
     op.drop_index("ix_long_tasks_state_updated_at", table_name="long_tasks")
     op.drop_index("ix_long_tasks_user_id_id", table_name="long_tasks")
     op.drop_table("long_tasks")

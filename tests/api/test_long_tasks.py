@@ -8,15 +8,23 @@ so the task is done by the time the start request answers."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
+import pytest
+from rq.timeouts import JobTimeoutException
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from exchange import clock
+from exchange.accounts.models import User
 from exchange.extensions import db
+from exchange.jobs import job_timeout
 from exchange.leads.models import Lead, LeadEvent
+from exchange.leads.sweep import sweep
+from exchange.longjobs.domain import MAX_RUNS
 from exchange.longjobs.models import LongTask
 from exchange.longjobs.runner import run_long_task
-from exchange.longjobs.services import Superseded, claim, record_progress
+from exchange.longjobs.services import TOO_MANY_RUNS, Superseded, claim, record_progress, stuck_task_ids
 from exchange.reports.rollup import fold
 from tests.api.test_web_portal import login, request
 from tests.factories import auth, balance, fund, lead_fields, make_join, make_key, make_offer, make_user
@@ -362,3 +370,178 @@ def test_no_more_than_five_unfinished_tasks_at_once(client, ctx):
     refused = market.api("POST", "/api/v1/exports", json={"kind": "leads_export", "params": {}})
     assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "too_many_tasks"
     assert task["id"]
+
+
+# -- runs stopped partway, and the runs' cap -------------------------------------------------------
+
+
+def import_task(market: Market, lead_ids: list[int]) -> int:
+    """A queued decisions import of ``lead_ids`` (approve odd ids, reject even), not yet run."""
+    data = "lead_id,decision\n" + "".join(f"{i},{'approve' if i % 2 else 'reject'}\n" for i in lead_ids)
+    task = LongTask(
+        user_id=market.advertiser.id, kind="decisions_import", params={"rows": len(lead_ids)},
+        source=data.encode(), errors=[],
+    )  # fmt: skip
+    db.session.add(task)
+    db.session.commit()
+    return task.id
+
+
+def stop_at(monkeypatch, lead_id: int, error: Exception, times: int) -> None:
+    """Make deciding ``lead_id`` raise ``error`` (before anything is written), ``times`` times."""
+    from exchange.longjobs import imports
+
+    real, left = imports.advertiser_lead, [times]
+
+    def flaky(owner_id, asked_id):
+        if asked_id == lead_id and left[0] > 0:
+            left[0] -= 1
+            raise error
+        return real(owner_id, asked_id)
+
+    monkeypatch.setattr(imports, "advertiser_lead", flaky)
+
+
+TRANSIENT = (
+    OperationalError("UPDATE leads", {}, Exception("server closed the connection unexpectedly")),
+    JobTimeoutException("Task exceeded maximum timeout value (1800 seconds)"),
+)
+
+
+@pytest.mark.parametrize("error", TRANSIENT, ids=["database", "timeout"])
+def test_a_run_stopped_partway_leaves_the_task_to_go_on_and_the_next_run_decides_each_lead_once(
+    client, ctx, monkeypatch, error
+):
+    market = Market(client)
+    lead_ids = market.submitted(30)
+    task_id = import_task(market, lead_ids)
+    stop_at(monkeypatch, lead_ids[27], error, times=1)  # rows 1-27 decided, progress written at 25
+
+    with pytest.raises(type(error)):  # up to rq, whose retry runs it again
+        run_long_task(task_id)
+    stopped = db.session.get(LongTask, task_id)
+    assert (stopped.state, stopped.done, stopped.runs) == ("queued", 25, 1)
+    assert "goes on by itself" in stopped.message
+    assert events_per_lead(lead_ids) == dict.fromkeys(lead_ids[:27], 1)
+    shown = market.api("GET", f"/api/v1/tasks/{task_id}").get_json()
+    assert shown["state"] == "queued" and shown["message"] == stopped.message
+
+    run_long_task(task_id)
+    ended = db.session.get(LongTask, task_id)
+    assert (ended.state, ended.done, ended.failed, ended.runs, ended.message) == ("done", 30, 0, 2, None)
+    assert events_per_lead(lead_ids) == dict.fromkeys(lead_ids, 1)
+
+
+def test_a_task_stopped_in_each_of_its_runs_fails_after_the_fifth(client, ctx, monkeypatch):
+    market = Market(client)
+    lead_ids = market.submitted(3)
+    task_id = import_task(market, lead_ids)
+    stop_at(monkeypatch, lead_ids[1], OperationalError("SELECT", {}, Exception("gone")), times=99)
+    for run in range(1, 6):
+        with pytest.raises(OperationalError):
+            run_long_task(task_id)
+        assert db.session.get(LongTask, task_id).runs == run
+        assert db.session.get(LongTask, task_id).state == ("queued" if run < 5 else "failed")
+    failed = db.session.get(LongTask, task_id)
+    assert failed.message == TOO_MANY_RUNS and failed.finished_at is not None
+    run_long_task(task_id)  # rq's last retry: nothing to do
+    assert db.session.get(LongTask, task_id).runs == 5
+    assert events_per_lead(lead_ids) == {lead_ids[0]: 1}
+
+
+def test_a_task_whose_fifth_run_was_lost_fails_when_run_again(client, ctx):
+    market = Market(client)
+    lead_ids = market.submitted(2)
+    task_id = import_task(market, lead_ids)
+    db.session.execute(LongTask.__table__.update().values(state="running", runs=MAX_RUNS))
+    db.session.commit()  # a worker killed in the fifth run; the sweep queues it again
+    run_long_task(task_id)
+    lost = db.session.get(LongTask, task_id)
+    assert (lost.state, lost.runs, lost.message) == ("failed", MAX_RUNS, TOO_MANY_RUNS)
+    assert events_per_lead(lead_ids) == {}
+
+
+def test_a_task_that_can_never_succeed_fails_at_its_first_run(client, ctx):
+    market = Market(client)
+    task = LongTask(user_id=market.advertiser.id, kind="leads_export", params={"order": "sideways"})
+    db.session.add(task)
+    db.session.commit()
+    run_long_task(task.id)  # no exception for rq to retry
+    failed = db.session.get(LongTask, task.id)
+    assert (failed.state, failed.runs) == ("failed", 1)
+    assert "params are no longer valid" in failed.message and "order" in failed.message
+
+
+@pytest.mark.parametrize("closed", [{"is_active_user": False}, {"status": "banned"}])
+def test_an_import_whose_owner_was_closed_meanwhile_decides_nothing(client, ctx, closed):
+    market = Market(client)
+    lead_ids = market.submitted(3)
+    task_id = import_task(market, lead_ids)
+    db.session.execute(User.__table__.update().where(User.id == market.advertiser.id).values(**closed))
+    db.session.commit()
+    run_long_task(task_id)
+    failed = db.session.get(LongTask, task_id)
+    assert (failed.state, failed.done) == ("failed", 0)
+    assert failed.message == "The account that asked for this decisions import is closed."
+    assert events_per_lead(lead_ids) == {}
+    assert {db.session.get(Lead, i).status for i in lead_ids} == {"pending"}
+
+
+def test_tasks_jobs_have_their_own_timeout_and_are_stuck_only_past_it(app, client, ctx):
+    assert (job_timeout("tasks"), job_timeout("validation")) == (
+        app.config["TASK_JOB_TIMEOUT_SECONDS"],
+        app.config["JOB_TIMEOUT_SECONDS"],
+    )
+    assert app.config["TASK_JOB_TIMEOUT_SECONDS"] > app.config["JOB_TIMEOUT_SECONDS"]
+    market = Market(client)
+    task = LongTask(user_id=market.advertiser.id, kind="leads_export", params={}, state="running")
+    db.session.add(task)
+    db.session.commit()
+    quiet = timedelta(seconds=app.config["JOB_TIMEOUT_SECONDS"] + 60)  # stuck by the common timeout
+    assert stuck_task_ids(now=task.updated_at + quiet) == []
+    past = timedelta(seconds=app.config["TASK_JOB_TIMEOUT_SECONDS"] + 6)
+    assert stuck_task_ids(now=task.updated_at + past) == [task.id]
+
+
+# -- retention ------------------------------------------------------------------------------------
+
+
+def test_finished_tasks_files_expire_and_an_expired_export_answers_410(app, client, ctx):
+    market = Market(client)
+    market.stored(3)
+    old, recent = (
+        started(market.api("POST", "/api/v1/exports", json={"kind": "leads_export", "params": {}}))["id"]
+        for _ in range(2)
+    )
+    lead_ids = market.submitted(1)
+    imported = import_task(market, lead_ids)
+    run_long_task(imported)
+    days = app.config["TASK_RESULT_DAYS"]
+    for task_id, age in ((old, days), (recent, days - 1), (imported, days + 1)):
+        db.session.execute(
+            LongTask.__table__.update()
+            .where(LongTask.id == task_id)
+            .values(finished_at=clock.now() - timedelta(days=age, seconds=1))
+        )
+    db.session.commit()
+
+    assert sweep().tasks_expired == 2
+    assert sweep().tasks_expired == 0  # once
+    expired, kept, source_gone = (db.session.get(LongTask, i) for i in (old, recent, imported))
+    assert (expired.result, expired.expired_at is not None, expired.state) == (None, True, "done")
+    assert kept.result is not None and kept.expired_at is None
+    assert source_gone.source is None and source_gone.message is None
+
+    shown = market.api("GET", f"/api/v1/tasks/{old}").get_json()
+    assert shown["expired_at"] and "start the export again" in shown["message"]
+    gone = market.api("GET", f"/api/v1/tasks/{old}/download")
+    assert gone.status_code == 410 and gone.get_json()["error"]["code"] == "expired"
+    assert market.api("GET", f"/api/v1/tasks/{recent}/download").status_code == 200
+
+    login(app, client, market.advertiser.email)
+    page = request(app, client, "GET", f"/tasks/{old}")
+    assert "start the export again" in page.text and f"/tasks/{old}/download" not in page.text
+    assert request(app, client, "GET", f"/tasks/{old}/download").status_code == 410
+    assert request(app, client, "GET", f"/tasks/{old}.json").get_json()["download_url"] is None
+    listing = request(app, client, "GET", "/tasks")
+    assert "start the export again" in listing.text and f"/tasks/{recent}/download" in listing.text

@@ -7,22 +7,24 @@ from __future__ import annotations
 
 import time
 
+from rq.job import Job
 from sqlalchemy import func, select
 
 from billing.check import run_checks
 from exchange import clock
 from exchange.db import commit
 from exchange.extensions import db
+from exchange.jobs import redis_connection
 from exchange.leads.models import Lead, LeadEvent
 from exchange.leads.sweep import sweep
 from exchange.longjobs.models import LongTask
-from exchange.longjobs.services import start_decisions_import, start_leads_export, stuck_task_ids
+from exchange.longjobs.services import job_id, start_decisions_import, start_leads_export, stuck_task_ids
 from tests.factories import auth, fund, lead_fields, make_join, make_key, make_offer, make_user
 from tests.http_harness import process_env
 from tests.services.workers import kill_hard, row_locked, start_worker, stop, wait_until
 
 RATE = 1500
-TIMEOUT = 4  # a job's timeout: a dead worker's task counts as stuck 9 s after its last sign of life
+TIMEOUT = 4  # a tasks job's timeout: a dead worker's task counts as stuck 9 s after its last sign of life
 
 
 def market(app, pending: int = 0, stored: int = 0):
@@ -95,6 +97,8 @@ def test_a_worker_runs_an_export_and_an_import_while_the_progress_moves(
             advertiser = db.session.get(User, advertiser_id)
             export_id = start_leads_export(advertiser, {"status": "pending", "order": "desc"}).id
             commit()
+            job = Job.fetch(job_id(export_id), connection=redis_connection(redis_url))
+            assert job.timeout == app.config["TASK_JOB_TIMEOUT_SECONDS"] != app.config["JOB_TIMEOUT_SECONDS"]
         seen = poll(app, key, export_id)
         assert seen == sorted(seen) and seen[-1] == 6040
         assert any(0 < done < 6040 for done in seen), seen  # the bar moved on its way, not in one jump
@@ -121,7 +125,7 @@ def test_an_import_whose_worker_is_killed_is_run_again_and_decides_each_lead_onc
 ):
     setup = live_app_factory()
     advertiser_id, key, lead_ids = market(setup, pending=60)
-    app = live_app_factory(REDIS_URL=redis_url, JOB_TIMEOUT_SECONDS=TIMEOUT)
+    app = live_app_factory(REDIS_URL=redis_url, TASK_JOB_TIMEOUT_SECONDS=TIMEOUT)
     env = process_env(live_database_url, str(tmp_path / "w"), redis_url)
     rows = "".join(f"{lead_id},{'approve' if n % 2 else 'reject'}\n" for n, lead_id in enumerate(lead_ids))
     blocked_at = lead_ids[40]  # rows 1..25 and 26..40 decided, progress written at 25
@@ -167,6 +171,45 @@ def test_an_import_whose_worker_is_killed_is_run_again_and_decides_each_lead_onc
         assert [statuses[i] for i in lead_ids] == [
             "rejected" if n % 2 == 0 else "approved" for n in range(60)
         ]
+        problems = run_checks()
+        assert not any(problems.values()), problems
+    assert decisions_per_lead(app, lead_ids) == dict.fromkeys(lead_ids, 1)
+
+
+def test_an_import_stopped_by_its_timeout_goes_on_in_rqs_retry_and_decides_each_lead_once(
+    live_app_factory, live_database_url, redis_url, tmp_path
+):
+    setup = live_app_factory()
+    advertiser_id, key, lead_ids = market(setup, pending=60)
+    app = live_app_factory(REDIS_URL=redis_url, TASK_JOB_TIMEOUT_SECONDS=2, JOB_RETRY_INTERVALS=(1, 1))
+    rows = "".join(f"{lead_id},{'approve' if n % 2 else 'reject'}\n" for n, lead_id in enumerate(lead_ids))
+    worker = start_worker(process_env(live_database_url, str(tmp_path / "w"), redis_url), "tasks")
+    try:
+        with row_locked(app, lead_ids[40]):  # the first run waits on the 41st row past its timeout
+            with app.app_context():
+                from exchange.accounts.models import User
+
+                task_id = start_decisions_import(
+                    db.session.get(User, advertiser_id), ("lead_id,decision\n" + rows).encode()
+                ).id
+                commit()
+
+            def stopped() -> bool:
+                with app.app_context():
+                    return db.session.get(LongTask, task_id).state == "queued" and bool(
+                        db.session.get(LongTask, task_id).message
+                    )
+
+            wait_until(stopped, "the first run is stopped by its timeout", seconds=30)
+            with app.app_context():
+                waiting = db.session.get(LongTask, task_id)
+                assert (waiting.done, waiting.runs) == (25, 1) and "ran out of time" in waiting.message
+        poll(app, key, task_id)  # rq's retry, a second later, goes on from row 26
+    finally:
+        stop(worker)
+    with app.app_context():
+        done = db.session.get(LongTask, task_id)
+        assert (done.state, done.done, done.failed) == ("done", 60, 0) and done.runs >= 2
         problems = run_checks()
         assert not any(problems.values()), problems
     assert decisions_per_lead(app, lead_ids) == dict.fromkeys(lead_ids, 1)
