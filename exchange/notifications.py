@@ -63,7 +63,7 @@ def list_notifications(args: dict):
     return paginate(query, args["page"], args["per_page"])
 
 
-@blp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@blp.route("/notifications/<id:notification_id>/read", methods=["POST"])
 @api_key_required()
 @blp.response(200, NotificationSchema)
 def mark_read(notification_id: int):

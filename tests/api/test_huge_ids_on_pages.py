@@ -13,7 +13,7 @@ from exchange.bounds import MAX_ID
 from exchange.extensions import db
 from exchange.longjobs.models import LongTask
 from tests.api.test_web_portal import login, request
-from tests.factories import make_user
+from tests.factories import auth, make_key, make_user
 
 HUGE = 10**30
 
@@ -85,3 +85,12 @@ def test_the_inbox_until_the_last_day_of_the_calendar_says_so_at_the_field(app, 
 
     assert page.status_code == 422  # the filters' field messages, as for any filter not understood
     assert "9999-12-30" in page.text  # the last day it takes
+
+
+@pytest.mark.parametrize("huge", [HUGE, MAX_ID + 1])
+def test_marking_a_notification_past_any_id_as_read_is_not_found(client, ctx, huge):
+    key = make_key(make_user("advertiser"))
+
+    response = client.post(f"/api/v1/notifications/{huge}/read", headers=auth(key))
+
+    assert response.status_code == 404
