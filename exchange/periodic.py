@@ -35,19 +35,36 @@ def register_with_rq_cron() -> None:
         cron.register(job, queue, interval=seconds, name=name)
 
 
-def start_sweep_timer(app: Flask) -> threading.Event:
-    """Run the periodic jobs every SWEEP_INTERVAL_SECONDS; set the returned event to stop."""
-    interval = app.config["SWEEP_INTERVAL_SECONDS"]
-    stop = threading.Event()
+class SweepTimer:
+    """The demo server's periodic jobs on a thread; ``stop()`` waits for the round running."""
 
-    def loop() -> None:
-        while not stop.wait(interval):
-            with app.app_context():
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="periodic", daemon=True)
+
+    def start(self) -> SweepTimer:
+        self._thread.start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stopping.set()
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stopping.wait(self._app.config["SWEEP_INTERVAL_SECONDS"]):
+            with self._app.app_context():
                 for name, job, _queue, _seconds in PERIODIC_JOBS:
                     try:
                         log.info("%s: %s", name, job())
                     except Exception:
                         log.exception("periodic job %s failed", name)
 
-    threading.Thread(target=loop, name="periodic", daemon=True).start()
-    return stop
+
+def start_sweep_timer(app: Flask) -> SweepTimer:
+    """Run the periodic jobs every SWEEP_INTERVAL_SECONDS until the timer's ``stop()``."""
+    return SweepTimer(app).start()

@@ -23,7 +23,7 @@ def test_the_demo_timer_thread_runs_the_sweep_until_stopped(live_app_factory):
         lead_id = submit_and_validate(webmaster, offer, lead_fields()).id
         assert db.session.get(Lead, lead_id).status == "pending"
 
-    stop = start_sweep_timer(app)
+    timer = start_sweep_timer(app)
     try:
         status = "pending"
         for _ in range(200):  # bounded: at most ~10 s
@@ -33,8 +33,9 @@ def test_the_demo_timer_thread_runs_the_sweep_until_stopped(live_app_factory):
                 break
             time.sleep(0.05)
     finally:
-        stop.set()
+        timer.stop()  # waits for the round running: nothing writes while the tables are emptied
     assert status == "approved"
+    assert not timer.running
 
 
 def test_rq_cron_config_registers_every_periodic_job_on_its_queue():
