@@ -66,9 +66,7 @@ def tasks():
 @login_required
 def task(task_id: int):
     shown = _view(_visible(task_id))
-    response = Response(render_template("task.html", task=shown, refresh=REFRESH_SECONDS))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _no_store(Response(render_template("task.html", task=shown, refresh=REFRESH_SECONDS)))
 
 
 @bp.get("/tasks/<id:task_id>.json")
@@ -77,9 +75,7 @@ def task_json(task_id: int):
     long_task = _visible(task_id)
     body = TaskSchema(exclude=("errors", "params")).dump(long_task)
     body["download_url"] = _download_url(long_task)
-    response = jsonify(body)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _no_store(jsonify(body))
 
 
 @bp.get("/tasks/<id:task_id>/download")
@@ -218,6 +214,12 @@ def _bar_value(long_task: LongTask) -> int | None:
     if long_task.state == DONE:
         return max(long_task.total, 1)
     return long_task.done if long_task.total else None
+
+
+def _no_store(response: Response) -> Response:
+    """A task's progress changes every second: never from a cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _local(path: str | None) -> str | None:

@@ -545,3 +545,14 @@ def test_finished_tasks_files_expire_and_an_expired_export_answers_410(app, clie
     assert request(app, client, "GET", f"/tasks/{old}.json").get_json()["download_url"] is None
     listing = request(app, client, "GET", "/tasks")
     assert "start the export again" in listing.text and f"/tasks/{recent}/download" in listing.text
+
+
+def test_a_tasks_page_and_its_progress_are_never_served_from_a_cache(app, client, ctx):
+    market = Market(client)
+    task = started(market.api("POST", "/api/v1/exports", json={"kind": "leads_export", "params": {}}))
+    login(app, client, market.advertiser.email)
+
+    for path in (f"/tasks/{task['id']}", f"/tasks/{task['id']}.json"):
+        response = request(app, client, "GET", path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store", path
