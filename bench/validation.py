@@ -169,7 +169,7 @@ def run_leads(app, connection, lead_ids: list[int], timeout: float) -> float:
 
     job_ids = enqueue_all(
         connection,
-        "exchange.leads.tasks.validate_lead_job",
+        "exchange.leads.jobs.validate_lead_job",
         [(lead_id,) for lead_id in lead_ids],
         [f"validate-lead-{lead_id}" for lead_id in lead_ids],
     )

@@ -63,7 +63,7 @@ def settle_payout_command(payout_id: int, outcome: str, note: str) -> None:
 @billing_cli.command("scheduled-payouts")
 def scheduled_payouts_command() -> None:
     """Request every scheduled payout due today (once per webmaster, currency and period)."""
-    from billing.payouts.tasks import run_scheduled_payouts
+    from billing.payouts.jobs import run_scheduled_payouts
 
     click.echo(str(run_scheduled_payouts()))
 
@@ -111,8 +111,8 @@ def check_command() -> None:
 @billing_cli.command("reconcile")
 def reconcile_command() -> None:
     """Compare Stripe's balance transactions with the ledger's cash_in; exit 1 naming each difference."""
-    from billing import stripe_gateway
-    from billing.reconcile import reconcile
+    from billing.topups import gateway as stripe_gateway
+    from billing.topups.reconcile import reconcile
 
     if not stripe_gateway.configured():
         raise click.ClickException("Stripe is not configured (STRIPE_SECRET_KEY): nothing to reconcile")

@@ -7,17 +7,18 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from billing import debts, ledger, plans
+from billing import ledger, plans
 from billing.domain import PlannedTransfer
 from billing.models import Account, Transfer
 from billing.plans import LeadPrice
+from billing.topups import debts
 from exchange.errors import Invalid
 from exchange.extensions import db
 
 
 def credit_advertiser(advertiser_id: int, currency: str, amount_minor: int, reference: str) -> Transfer:
     """Money received for an advertiser (a card top-up or an admin credit); it pays what
-    the advertiser owes (``billing.debts``) before it is free to spend."""
+    the advertiser owes (``billing.topups.debts``) before it is free to spend."""
     if amount_minor <= 0:
         raise Invalid("The amount must be positive.", fields={"amount_minor": ["Must be positive."]})
     debts.lock(advertiser_id, currency, open_debt=False)  # the credit and the repayment under one lock

@@ -87,31 +87,31 @@ def _register_blueprints(app: Flask) -> None:
     from billing.payouts.api import blp as payouts_api
     from billing.statements.api import blp as statements_api
     from billing.statements.views import bp as statement_pages
-    from billing.topup_api import blp as topups_api
-    from billing.topup_api import webhooks as stripe_webhooks
+    from billing.topups.api import blp as topups_api
+    from billing.topups.api import webhooks as stripe_webhooks
     from exchange.accounts.api import blp as keys_api
     from exchange.accounts.views import bp as accounts_views
-    from exchange.delivery.api import blp as webmaster_postbacks_api
-    from exchange.delivery.delivery_api import blp as lead_delivery_api
+    from exchange.admin.views import bp as staff_portal
+    from exchange.delivery.leads.api import blp as lead_delivery_api
+    from exchange.delivery.postbacks.api import blp as webmaster_postbacks_api
     from exchange.disputes.api import blp as disputes_api
     from exchange.extensions import api, csrf
     from exchange.forms.views import bp as hosted_forms
     from exchange.leads.api import blp as leads_api
-    from exchange.leads.bulk_api import blp as leads_bulk_api
+    from exchange.leads.bulk.api import blp as leads_bulk_api
     from exchange.longjobs.api import blp as long_tasks_api
     from exchange.longjobs.views import bp as task_pages
-    from exchange.moderation.audit_api import blp as moderation_audit_api
-    from exchange.moderation.fraud_review_api import blp as fraud_review_api
-    from exchange.moderation.partners_api import blp as partners_api
-    from exchange.moderation.reputation_api import blp as reputation_api
+    from exchange.moderation.audit.api import blp as moderation_audit_api
+    from exchange.moderation.fraud_review.api import blp as fraud_review_api
+    from exchange.moderation.partners.api import blp as partners_api
+    from exchange.moderation.reputation.api import blp as reputation_api
     from exchange.moderation.views import bp as moderator_portal
-    from exchange.notifications import blp as notifications_api
+    from exchange.notifications.services import blp as notifications_api
     from exchange.offers.api import blp as offers_api
-    from exchange.offers.participation_api import blp as participation_api
+    from exchange.offers.participation.api import blp as participation_api
     from exchange.reports.api import blp as reports_api
-    from exchange.staff_views import bp as staff_portal
-    from exchange.tracking.postback_api import blp as postback_api
-    from exchange.tracking.postback_views import bp as conversion_postback
+    from exchange.tracking.conversions.api import blp as postback_api
+    from exchange.tracking.conversions.views import bp as conversion_postback
     from exchange.tracking.views import bp as tracking
     from webmasters.api import blp as webmaster_api
     from webmasters.views import bp as webmaster_portal

@@ -36,7 +36,7 @@ def seed_command() -> None:
 def register_cli(app: Flask) -> None:
     from billing.cli import billing_cli
     from exchange.accounts.cli import users_cli
-    from exchange.jobs_admin import jobs_cli
+    from exchange.admin.failed_jobs import jobs_cli
     from exchange.longjobs.cli import tasks_cli
     from exchange.reports.cli import reports_cli
     from exchange.tracking.cli import clicks_cli

@@ -30,9 +30,9 @@ from exchange.leads.intake import submit_lead
 from exchange.leads.models import Lead
 from exchange.leads.sweep import sweep
 from exchange.offers.services import create_offer, join_offer
-from exchange.reports.tasks import fold_job
+from exchange.reports.jobs import fold_job
+from exchange.tracking.conversions.services import issue_token, report_conversion
 from exchange.tracking.links import target_of
-from exchange.tracking.postback import issue_token, report_conversion
 from exchange.tracking.services import record_click
 
 # Valid numbers of each demo country (numbers with no country of their own are flagged).

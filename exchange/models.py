@@ -1,7 +1,7 @@
 """Every model, imported in one place so that metadata and migrations see them all."""
 
 from billing.models import Account, Payout, Transfer
-from billing.topup_models import StripeEvent, Topup
+from billing.topups.models import StripeEvent, Topup
 from exchange.accounts.models import ApiKey, User
 from exchange.delivery.models import (
     DeliverySetting,
@@ -14,8 +14,8 @@ from exchange.delivery.models import (
 from exchange.disputes.models import Dispute, DisputeMessage
 from exchange.leads.models import Consent, Lead, LeadEvent
 from exchange.longjobs.models import LongTask
-from exchange.moderation.models import ModerationAction
-from exchange.notifications import Notification
+from exchange.moderation.audit.models import ModerationAction
+from exchange.notifications.services import Notification
 from exchange.offers.models import Offer, Participation
 from exchange.reports.models import ReportChange, ReportDaily, ReportHourly
 from exchange.tracking.models import Click, PostbackToken

@@ -12,9 +12,9 @@ import threading
 
 from flask import Flask
 
-from billing.payouts.tasks import payouts_job
-from exchange.leads.tasks import sweep_job
-from exchange.reports.tasks import fold_job
+from billing.payouts.jobs import payouts_job
+from exchange.leads.jobs import sweep_job
+from exchange.reports.jobs import fold_job
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import stripe
 from sqlalchemy import select, update
 
-from billing import stripe_gateway
 from billing.models import Payout
 from billing.payouts.domain import STRIPE_CONNECT
 from billing.payouts.services import REQUESTED, settle_payout
+from billing.topups import gateway as stripe_gateway
 from exchange.errors import Conflict
 from exchange.extensions import db
 

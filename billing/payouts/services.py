@@ -18,10 +18,11 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from billing import ledger, plans, stripe_gateway
+from billing import ledger, plans
 from billing.domain import InsufficientFunds
 from billing.models import Payout, PayoutSettings
 from billing.payouts.domain import MANUAL, STRIPE_CONNECT
+from billing.topups import gateway as stripe_gateway
 from exchange import clock
 from exchange.errors import Conflict, Invalid, NotFound
 from exchange.extensions import db
@@ -181,7 +182,7 @@ def settle_by_hand(payout_id: int, *, paid: bool, settled_by_id: int | None, not
 
 
 def enqueue_connect_transfer(payout_id: int) -> None:
-    from billing.payouts.tasks import connect_payout_job
+    from billing.payouts.jobs import connect_payout_job
 
     enqueue_after_commit(connect_payout_job, payout_id, queue="billing", job_id=f"payout-{payout_id}")
 

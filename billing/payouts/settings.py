@@ -4,10 +4,10 @@ Services flush; callers commit."""
 
 from __future__ import annotations
 
-from billing import stripe_gateway
 from billing.models import PayoutSettings
 from billing.payouts.domain import MONTHLY, STRIPE_ACCOUNT_ID, STRIPE_CONNECT, WEEKLY, Schedule
 from billing.payouts.services import payout_minimum
+from billing.topups import gateway as stripe_gateway
 from exchange import clock
 from exchange.errors import Conflict, Invalid
 from exchange.extensions import db

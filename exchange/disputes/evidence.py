@@ -51,7 +51,7 @@ LEAD_FACTS = (
 
 
 def evidence_for(dispute: Dispute) -> dict[str, Any]:
-    from exchange.moderation.reputation import party_history
+    from exchange.moderation.reputation.services import party_history
 
     lead = db.session.get(Lead, dispute.lead_id)
     return {

@@ -24,8 +24,8 @@ from exchange.disputes.models import Dispute
 from exchange.errors import Conflict
 from exchange.extensions import db
 from exchange.leads.decisions import reinstate_lead, return_lead
-from exchange.moderation import audit
-from exchange.notifications import notify
+from exchange.moderation.audit import services as audit
+from exchange.notifications.services import notify
 
 KIND_NAMES = {APPEAL: "appeal", domain.RETURN: "return request"}
 

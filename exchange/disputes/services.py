@@ -27,9 +27,9 @@ from exchange.leads.domain import REJECTED
 from exchange.leads.models import Lead
 from exchange.leads.validation import lock_lead
 from exchange.leads.windows import appeal_deadline, return_refusal
-from exchange.moderation import audit
-from exchange.moderation.partners import require_good_standing
-from exchange.notifications import notify
+from exchange.moderation.audit import services as audit
+from exchange.moderation.partners.services import require_good_standing
+from exchange.notifications.services import notify
 from exchange.offers.models import Offer
 
 RULE = Actor.system("automatic return rule")

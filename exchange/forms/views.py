@@ -19,7 +19,7 @@ from exchange.actors import Actor
 from exchange.db import commit, rollback
 from exchange.errors import Invalid
 from exchange.leads.intake import submit_lead
-from exchange.moderation.partners import in_good_standing
+from exchange.moderation.partners.services import in_good_standing
 from exchange.offers.services import participation_by_token
 from exchange.tracking import clickids
 from exchange.tracking.links import link_target

@@ -6,7 +6,7 @@ from exchange.jobs import enqueue_after_commit
 
 
 def enqueue_funding(advertiser_id: int, currency: str) -> None:
-    from exchange.leads.tasks import fund_waiting_leads_job
+    from exchange.leads.jobs import fund_waiting_leads_job
 
     enqueue_after_commit(
         fund_waiting_leads_job,

@@ -23,7 +23,7 @@ from exchange.leads.checks import field_errors, normalise_email, normalise_phone
 from exchange.leads.models import Consent, Lead
 from exchange.leads.normalise import trim_fields
 from exchange.leads.transitions import record_submission
-from exchange.moderation.partners import require_good_standing
+from exchange.moderation.partners.services import require_good_standing
 from exchange.offers.models import Participation
 from exchange.tracking import clickids
 from exchange.tracking.geo import country_of
@@ -109,7 +109,7 @@ def submit_lead(
 
 
 def enqueue_validation(lead_id: int) -> None:
-    from exchange.leads.tasks import validate_lead_job
+    from exchange.leads.jobs import validate_lead_job
 
     enqueue_after_commit(validate_lead_job, lead_id, queue="validation", job_id=validation_job_id(lead_id))
 

@@ -14,12 +14,12 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from billing.topups import enqueue_event, unprocessed_event_ids
+from billing.topups.services import enqueue_event, unprocessed_event_ids
 from exchange import clock
 from exchange.actors import Actor
 from exchange.db import commit, rollback
-from exchange.delivery.lead_delivery import due_lead_ids, enqueue_lead_delivery
-from exchange.delivery.services import due_delivery_ids, enqueue_send
+from exchange.delivery.leads.services import due_lead_ids, enqueue_lead_delivery
+from exchange.delivery.postbacks.services import due_delivery_ids, enqueue_send
 from exchange.disputes.resolution import escalate_if_overdue, overdue_dispute_ids
 from exchange.errors import Conflict
 from exchange.extensions import db

@@ -23,8 +23,8 @@ from sqlalchemy import update
 
 from exchange import clock
 from exchange.actors import Actor
-from exchange.delivery.lead_delivery import schedule_lead_deliveries
-from exchange.delivery.services import schedule_postbacks
+from exchange.delivery.leads.services import schedule_lead_deliveries
+from exchange.delivery.postbacks.services import schedule_postbacks
 from exchange.extensions import db
 from exchange.leads.domain import PENDING, next_state
 from exchange.leads.models import Lead, LeadEvent

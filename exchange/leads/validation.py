@@ -29,7 +29,7 @@ from exchange.leads.facts import Batch, earlier_with_same_contact, gather_facts
 from exchange.leads.models import Lead
 from exchange.leads.scoring import assess
 from exchange.leads.transitions import Move, apply_moves, move
-from exchange.moderation.fraud_rules import hold_reason, needs_fraud_review
+from exchange.moderation.fraud_review.domain import hold_reason, needs_fraud_review
 from exchange.offers.funding import enqueue_alignment, free_balance, threshold_of
 from exchange.offers.models import Offer
 from exchange.offers.prices import LeadPricing, price_lead

@@ -16,7 +16,7 @@ tasks_cli = AppGroup("tasks", help="Long tasks: exports and imports (docs/tasks.
 @click.argument("task_id", type=int)
 def run_command(task_id: int) -> None:
     """Run an unfinished task here and now (it takes over from a run that was lost)."""
-    from exchange.longjobs.runner import run_long_task
+    from exchange.longjobs.jobs import run_long_task
 
     if db.session.get(LongTask, task_id) is None:
         raise click.ClickException(f"no task {task_id}")

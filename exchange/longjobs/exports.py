@@ -1,7 +1,7 @@
 """Exports as tasks: the same rows and columns as the streamed CSVs, written in batches.
 
 The leads export reuses the streamed export's layout and cell quoting
-(exchange/leads/bulk_api.py); the report export the report's query and its role's
+(exchange/leads/bulk/api.py); the report export the report's query and its role's
 columns (exchange/reports). Each batch ends with a progress write; the CSV is kept on
 the task when the last batch is done. A run starts over, so running twice gives one
 result: the latest run's.
@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from exchange.extensions import db
 from exchange.leads.api import LeadFilterSchema, filtered_leads
-from exchange.leads.bulk_api import csv_lines, drain, lead_csv_layout
+from exchange.leads.bulk.api import csv_lines, drain, lead_csv_layout
 from exchange.leads.models import Lead
 from exchange.longjobs.domain import MAX_RESULT_BYTES
 from exchange.longjobs.models import LongTask

@@ -27,9 +27,10 @@ from exchange.errors import AppError, NotFound
 from exchange.extensions import db
 from exchange.leads.domain import REVIEW
 from exchange.leads.models import Lead, LeadEvent
-from exchange.moderation import fraud_review, partners
-from exchange.moderation.audit_api import audit_csv_response, filtered_actions
-from exchange.moderation.reputation import ALL_TIME, reputation_page
+from exchange.moderation.audit.api import audit_csv_response, filtered_actions
+from exchange.moderation.fraud_review import services as fraud_review
+from exchange.moderation.partners import services as partners
+from exchange.moderation.reputation.services import ALL_TIME, reputation_page
 
 bp = Blueprint("moderator_portal", __name__, url_prefix="/moderator")
 STAFF = ("moderator", "admin")

@@ -14,7 +14,7 @@ from billing.domain import advertiser_available
 from billing.models import Account
 from exchange.extensions import db
 from exchange.jobs import enqueue_after_commit
-from exchange.notifications import notify
+from exchange.notifications.services import notify
 from exchange.offers.models import Offer
 
 LOW_BALANCE = "low_balance"
@@ -84,7 +84,7 @@ def _ids(ids: list[int]) -> str:
 def enqueue_alignment(advertiser_id: int, currency: str) -> None:
     """Align the advertiser's offers after this commit, in its own transaction (offers are
     locked before accounts everywhere, so the transaction that moved money does not)."""
-    from exchange.offers.tasks import align_offers_job
+    from exchange.offers.jobs import align_offers_job
 
     job_id = f"align-offers-{advertiser_id}-{currency}"
     enqueue_after_commit(align_offers_job, advertiser_id, currency, queue="billing", job_id=job_id)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from exchange.accounts.models import User
 from exchange.errors import Invalid, NotFound
 from exchange.extensions import db
-from exchange.moderation.partners import require_good_standing
+from exchange.moderation.partners.services import require_good_standing
 from exchange.offers.domain import JOIN_OUTCOME
 from exchange.offers.models import Offer, Participation
 from exchange.offers.prices import custom_payouts_that_would_not_fit

@@ -15,7 +15,7 @@ reports_cli = AppGroup("reports", help="Report rollups.")
 @reports_cli.command("fold")
 def fold_command() -> None:
     """Fold every pending change into the rollups (what the periodic job does)."""
-    from exchange.reports.tasks import fold_job
+    from exchange.reports.jobs import fold_job
 
     click.echo(fold_job())
 

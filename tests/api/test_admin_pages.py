@@ -16,7 +16,7 @@ from billing.models import Payout, Transfer
 from billing.services import balances_of
 from exchange.accounts.models import User
 from exchange.extensions import db
-from exchange.moderation.models import ModerationAction
+from exchange.moderation.audit.models import ModerationAction
 from tests.api.test_payouts import Webmaster
 from tests.api.test_web_portal import PASSWORD, login, request
 from tests.factories import auth, lead_fields, make_join, make_key, make_offer, make_user
@@ -410,14 +410,14 @@ def test_requeueing_failed_jobs_without_redis_says_why(app, client, admin):
 
 @pytest.mark.parametrize(("queue", "expected"), [("all", None), ("validation", ("validation",))])
 def test_requeueing_failed_jobs_puts_back_one_queue_or_all(app, client, admin, monkeypatch, queue, expected):
-    from exchange import jobs_admin
+    from exchange.admin import failed_jobs
     from exchange.jobs import QUEUES
 
     asked = []
     connection = object()
-    monkeypatch.setattr(jobs_admin, "redis_for_jobs", lambda: connection)
+    monkeypatch.setattr(failed_jobs, "redis_for_jobs", lambda: connection)
     monkeypatch.setattr(
-        jobs_admin,
+        failed_jobs,
         "requeue_failed",
         lambda conn, queues: asked.append((conn, queues)) or [("validation", "j1")],
     )

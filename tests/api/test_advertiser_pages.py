@@ -20,7 +20,7 @@ from exchange.extensions import db
 from exchange.leads.models import Lead
 from exchange.offers.models import Offer
 from exchange.offers.services import participations_of
-from exchange.reports.tasks import fold_job
+from exchange.reports.jobs import fold_job
 from tests.advertiser_endpoint import Answer, Endpoint
 from tests.api.test_disputes import FUNDS, PAYOUT, RATE, Market
 from tests.api.test_web_portal import login, request

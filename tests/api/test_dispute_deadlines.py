@@ -193,7 +193,7 @@ def test_the_automatic_rule_is_audited_as_acting_for_the_moderators(client, ctx)
     from sqlalchemy import select
 
     from exchange.extensions import db
-    from exchange.moderation.models import ModerationAction
+    from exchange.moderation.audit.models import ModerationAction
 
     market = Market(client, auto_return_reasons=["invalid_contact"], auto_return_cap_count=1)
     dispute = market.return_request(market.approved_lead())

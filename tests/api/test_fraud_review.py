@@ -13,7 +13,7 @@ from billing.models import Transfer
 from exchange.delivery.models import LeadDelivery
 from exchange.extensions import db
 from exchange.leads.models import Lead, LeadEvent
-from exchange.moderation.models import ModerationAction
+from exchange.moderation.audit.models import ModerationAction
 from tests.advertiser_endpoint import Endpoint
 from tests.factories import (
     auth,

@@ -22,8 +22,8 @@ from exchange.jobs import job_timeout
 from exchange.leads.models import Lead, LeadEvent
 from exchange.leads.sweep import sweep
 from exchange.longjobs.domain import MAX_RUNS
+from exchange.longjobs.jobs import run_long_task
 from exchange.longjobs.models import LongTask
-from exchange.longjobs.runner import run_long_task
 from exchange.longjobs.services import TOO_MANY_RUNS, Superseded, claim, record_progress, stuck_task_ids
 from exchange.reports.rollup import fold
 from tests.api.test_web_portal import login, request

@@ -15,8 +15,8 @@ from sqlalchemy.exc import DatabaseError
 from exchange.actors import Actor
 from exchange.db import commit
 from exchange.extensions import db
-from exchange.moderation.audit import record
-from exchange.moderation.models import ModerationAction
+from exchange.moderation.audit.models import ModerationAction
+from exchange.moderation.audit.services import record
 from tests.factories import auth, make_key, make_user
 
 T0 = datetime(2026, 1, 15, 12, 0, 0)

@@ -188,7 +188,7 @@ def test_a_moderators_participation_decisions_are_audited_and_the_advertisers_ar
     from sqlalchemy import select
 
     from exchange.extensions import db
-    from exchange.moderation.models import ModerationAction
+    from exchange.moderation.audit.models import ModerationAction
 
     offer = make_offer(people["advertiser"], visibility="approval")
     applied = join(client, people, offer).get_json()

@@ -12,9 +12,9 @@ from exchange.accounts.models import User
 from exchange.accounts.services import create_user
 from exchange.db import commit
 from exchange.extensions import db
+from exchange.leads.jobs import validate_lead_job
 from exchange.leads.models import Lead
-from exchange.leads.tasks import validate_lead_job
-from exchange.moderation.models import ModerationAction
+from exchange.moderation.audit.models import ModerationAction
 from exchange.tracking import links
 from exchange.tracking.models import Click
 from tests.factories import auth, fund, lead_fields, make_click, make_join, make_key, make_offer, make_user

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from billing.check import run_checks
 from billing.domain import platform
 from billing.models import Account, Transfer
-from billing.payouts.tasks import run_scheduled_payouts
+from billing.payouts.jobs import run_scheduled_payouts
 from exchange.accounts.services import create_user
 from exchange.db import commit
 from exchange.extensions import db

@@ -15,8 +15,8 @@ import pytest
 
 from billing.check import run_checks
 from billing.domain import advertiser_available, advertiser_debt
-from billing.stripe_signature import sign
-from billing.topup_models import StripeEvent, Topup
+from billing.topups.models import StripeEvent, Topup
+from billing.topups.signature import sign
 from exchange import clock
 from exchange.actors import Actor
 from exchange.db import commit

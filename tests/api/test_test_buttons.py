@@ -16,9 +16,11 @@ from sqlalchemy import delete, func, select
 from billing.models import Transfer
 from exchange import jobs
 from exchange.db import commit
-from exchange.delivery import lead_test, postback_test, sample_sends
+from exchange.delivery import sample_sends
 from exchange.delivery.attempts import CLAIM_SECONDS
-from exchange.delivery.lead_delivery import due_lead_ids
+from exchange.delivery.leads import sample as lead_test
+from exchange.delivery.leads.services import due_lead_ids
+from exchange.delivery.leads.settings import put_setting
 from exchange.delivery.models import (
     DeliverySetting,
     LeadDelivery,
@@ -27,13 +29,13 @@ from exchange.delivery.models import (
     PostbackDelivery,
     TestSend,
 )
+from exchange.delivery.postbacks import sample as postback_test
+from exchange.delivery.postbacks.services import set_postback_url
 from exchange.delivery.sender import SendResult
-from exchange.delivery.services import set_postback_url
-from exchange.delivery.settings import put_setting
 from exchange.errors import Conflict
 from exchange.extensions import db
 from exchange.leads.models import Lead
-from exchange.notifications import Notification
+from exchange.notifications.services import Notification
 from tests.advertiser_endpoint import Answer, Endpoint
 from tests.api.test_disputes import Market
 from tests.api.test_web_portal import login, request

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from billing.models import Transfer
-from billing.topup_models import Topup
+from billing.topups.models import Topup
 from exchange.db import commit
 from exchange.extensions import db
 from tests.api.test_web_portal import login, request

@@ -18,7 +18,7 @@ from exchange.delivery.models import PostbackUrl
 from exchange.disputes.models import Dispute
 from exchange.extensions import db
 from exchange.offers.services import participations_of
-from exchange.reports.tasks import fold_job
+from exchange.reports.jobs import fold_job
 from tests.api.test_disputes import Market
 from tests.api.test_payouts import Webmaster as Earner
 from tests.api.test_web_portal import login, request

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from exchange.db import commit
-from exchange.reports.tasks import fold_job
+from exchange.reports.jobs import fold_job
 from tests.factories import make_click, make_join, make_offer, make_user
 from tests.http_harness import LiveServer
 

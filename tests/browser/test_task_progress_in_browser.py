@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from exchange.extensions import db
+from exchange.longjobs.jobs import run_long_task
 from exchange.longjobs.models import LongTask
-from exchange.longjobs.runner import run_long_task
 from tests.factories import auth, fund, lead_fields, make_join, make_key, make_offer, make_user
 from tests.http_harness import LiveServer
 

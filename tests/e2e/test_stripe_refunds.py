@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from billing.stripe_signature import sign
+from billing.topups.signature import sign
 from tests.e2e.test_stripe_topups import paid_topup, post_webhook, topup_status, unix_now
 from tests.http_harness import available_over_http as available
 from tests.http_harness import flask_cli, process_env, wait_for

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from billing.models import Transfer
-from billing.stripe_signature import sign
-from billing.topup_models import StripeEvent, Topup
+from billing.topups.models import StripeEvent, Topup
+from billing.topups.signature import sign
 from exchange import clock
 from exchange.db import commit
 from exchange.extensions import db

@@ -10,9 +10,9 @@ from exchange import jobs
 from exchange.actors import Actor
 from exchange.extensions import db
 from exchange.leads.intake import submit_lead
+from exchange.leads.jobs import validate_lead_job
 from exchange.leads.models import Lead, LeadEvent
 from exchange.leads.schemas import LeadSubmitSchema
-from exchange.leads.tasks import validate_lead_job
 
 
 def webmaster_actor(webmaster) -> Actor:

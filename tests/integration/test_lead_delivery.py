@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from exchange.db import commit
-from exchange.delivery.lead_delivery import deliver_lead
+from exchange.delivery.leads.services import deliver_lead
+from exchange.delivery.leads.settings import put_setting
 from exchange.delivery.models import LeadDelivery, LeadDeliveryAttempt
-from exchange.delivery.settings import put_setting
 from exchange.extensions import db
+from exchange.leads.jobs import validate_lead_job
 from exchange.leads.sweep import sweep
-from exchange.leads.tasks import validate_lead_job
 from tests.advertiser_endpoint import Answer, Endpoint
 from tests.factories import auth, balance, fund, lead_fields, make_join, make_key, make_offer, make_user
 from tests.integration.helpers import event_tuples, fresh_lead, submit
@@ -204,7 +204,7 @@ def test_a_decision_no_longer_possible_is_recorded_on_the_attempt(client, ctx, f
 
 
 def test_without_an_endpoint_nothing_is_scheduled_and_a_removed_one_is_logged(ctx, frozen_clock):
-    from exchange.delivery.settings import remove_setting
+    from exchange.delivery.leads.settings import remove_setting
 
     with Endpoint([Answer(500)]) as endpoint:
         setup = Setup(endpoint)

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from exchange.db import commit
+from exchange.delivery.jobs import send_postback_job
 from exchange.delivery.models import PostbackAttempt, PostbackDelivery
-from exchange.delivery.services import set_postback_url
-from exchange.delivery.tasks import send_postback_job
+from exchange.delivery.postbacks.services import set_postback_url
 from exchange.extensions import db
 from exchange.leads.sweep import sweep
 from tests.factories import auth, lead_fields, make_join, make_key, make_offer, make_user
@@ -132,7 +132,7 @@ def test_two_jobs_for_one_delivery_send_it_once(ctx, frozen_clock):
 def test_a_claimed_delivery_is_left_alone_by_another_job(ctx, frozen_clock):
     """A job that claimed the delivery and is still waiting for the tracker pushed its
     next attempt past the timeout: a second job (or the sweep) finds it not due."""
-    from exchange.delivery.services import _claim
+    from exchange.delivery.postbacks.services import _claim
 
     with Tracker([200]) as tracker:
         setup = Setup(tracker)

@@ -10,11 +10,11 @@ from billing.domain import advertiser_available, platform, webmaster_hold
 from billing.models import Transfer
 from exchange.db import commit
 from exchange.leads.intake import submit_lead
+from exchange.leads.jobs import validate_lead_job
 from exchange.leads.models import LeadEvent
 from exchange.leads.reasons import SCORE_PARTS
 from exchange.leads.schemas import LeadSubmitSchema
 from exchange.leads.sweep import sweep
-from exchange.leads.tasks import validate_lead_job
 from exchange.leads.validation import validate
 from exchange.offers.services import update_offer
 from tests.factories import fund, lead_fields, make_join, make_offer, make_user

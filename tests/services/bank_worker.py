@@ -39,10 +39,10 @@ from exchange.leads.decisions import approve_lead, reject_lead, release_hold, re
 from exchange.leads.domain import APPROVED, PENDING, RECEIVED
 from exchange.leads.funding import enqueue_funding
 from exchange.leads.intake import submit_lead
+from exchange.leads.jobs import validate_lead_job
 from exchange.leads.models import Lead
 from exchange.leads.schemas import LeadSubmitSchema
 from exchange.leads.sweep import sweep
-from exchange.leads.tasks import validate_lead_job
 
 WEIGHTS = {
     "credit": 3,

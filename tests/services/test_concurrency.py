@@ -222,7 +222,7 @@ def test_twenty_leads_racing_for_a_cap_of_five_leave_exactly_five_accepted(live_
 
 
 def test_twenty_postbacks_racing_with_one_txid_make_one_conversion_charged_once(live_app_factory):
-    from exchange.tracking.postback import report_conversion
+    from exchange.tracking.conversions.services import report_conversion
     from tests.factories import make_click
 
     app = racing_app(live_app_factory)

@@ -22,7 +22,7 @@ from exchange.leads.decisions import approve_lead, reject_lead, release_hold
 from exchange.leads.intake import submit_lead
 from exchange.leads.models import Lead, LeadEvent
 from exchange.leads.validation import validate
-from exchange.moderation.models import ModerationAction
+from exchange.moderation.audit.models import ModerationAction
 from tests.factories import fund, lead_fields, make_join, make_offer, make_user
 from tests.services.test_concurrency import RATE, THREADS, race, racing_app, received_leads
 

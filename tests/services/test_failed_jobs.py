@@ -93,7 +93,7 @@ def test_failed_jobs_are_listed_for_admins_and_requeued_by_the_cli(
     html = page.get_data(as_text=True)
     assert "validation: 1 failed" in html
     assert job_id in html
-    assert "exchange.leads.tasks.validate_lead_job" in html
+    assert "exchange.leads.jobs.validate_lead_job" in html
     assert f"<td>{lead_id}</td>" in html
     assert "lx_no_such_database" in html  # the end of the traceback: the exception itself
     assert "postbacks: 0 failed" in html

@@ -6,8 +6,8 @@ import redis
 from rq import Queue
 
 from exchange.extensions import db
+from exchange.leads.jobs import sweep_job
 from exchange.leads.models import Lead
-from exchange.leads.tasks import sweep_job
 from tests.factories import fund, lead_fields, make_join, make_offer, make_user
 from tests.http_harness import process_env, run_worker_burst
 from tests.integration.helpers import submit_and_validate

@@ -12,7 +12,7 @@ from exchange import clock
 from exchange.actors import Actor
 from exchange.db import commit
 from exchange.delivery.models import PostbackAttempt, PostbackDelivery
-from exchange.delivery.services import set_postback_url
+from exchange.delivery.postbacks.services import set_postback_url
 from exchange.extensions import db
 from exchange.leads.intake import submit_lead
 from exchange.leads.schemas import LeadSubmitSchema

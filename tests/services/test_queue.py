@@ -6,7 +6,7 @@ import redis
 from rq import Queue
 
 from exchange.jobs import JobRequest, dispatch
-from exchange.leads.tasks import validate_lead_job
+from exchange.leads.jobs import validate_lead_job
 
 
 def test_work_already_waiting_under_its_job_id_is_not_queued_twice(live_app_factory, redis_url):

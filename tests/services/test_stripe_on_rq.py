@@ -9,7 +9,7 @@ import redis
 from rq import Queue
 from sqlalchemy import select
 
-from billing.topup_models import StripeEvent, Topup
+from billing.topups.models import StripeEvent, Topup
 from exchange.db import commit
 from exchange.extensions import db
 from tests.factories import make_key, make_user

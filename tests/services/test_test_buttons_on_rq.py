@@ -8,10 +8,10 @@ import redis
 from rq import Queue
 
 from exchange.db import commit
-from exchange.delivery import postback_test
+from exchange.delivery.leads.settings import put_setting
 from exchange.delivery.models import TestSend
-from exchange.delivery.services import set_postback_url
-from exchange.delivery.settings import put_setting
+from exchange.delivery.postbacks import sample as postback_test
+from exchange.delivery.postbacks.services import set_postback_url
 from exchange.extensions import db
 from tests.advertiser_endpoint import Answer, Endpoint
 from tests.factories import auth, make_key, make_user

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from exchange.leads.checks import FLAG, REJECT, SCORE, Finding
-from exchange.moderation.fraud_rules import (
+from exchange.moderation.fraud_review.domain import (
     FRAUD_REVIEW_REJECTED,
     flag_codes,
     hold_reason,

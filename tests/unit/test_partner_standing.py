@@ -1,4 +1,4 @@
-"""A webmaster's standing (exchange/moderation/standing.py): every status × every action, what a
+"""A webmaster's standing (exchange/moderation/partners/domain.py): every status × every action, what a
 webmaster that may not send traffic is told, and the WEBMASTER_APPROVAL setting checked at start."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 
 from exchange.accounts.domain import USER_STATUSES
 from exchange.config import ConfigError, load_config
-from exchange.moderation.standing import ACTIONS, IllegalMove, next_status, refusal
+from exchange.moderation.partners.domain import ACTIONS, IllegalMove, next_status, refusal
 
 TABLE = {
     ("pending", "approve"): "active",

@@ -16,7 +16,7 @@ from exchange.disputes.domain import (
     UPHELD,
     WITHDRAWN,
 )
-from exchange.moderation.reputation_domain import (
+from exchange.moderation.reputation.domain import (
     AdvertiserFigures,
     DisputeTally,
     PartyHistory,

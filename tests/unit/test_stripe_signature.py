@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing.stripe_signature import SignatureError, sign, verify
+from billing.topups.signature import SignatureError, sign, verify
 
 SECRET = "whsec_test_secret"
 NOW = 1_800_000_000

@@ -1,0 +1,16 @@
+"""The advertiser's pages, one blueprint (``advertiser_portal``, in ``common.py``): the dashboard and the
+card top-up in ``home.py``; offers, the lead inbox, delivery, disputes, reports and the account in a
+module each."""
+
+from advertisers.views import (  # noqa: F401  (their routes are on bp)
+    account,
+    delivery,
+    disputes,
+    home,
+    leads,
+    offers,
+    reports,
+)
+from advertisers.views.common import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,10 @@
+"""Pages for admins: the blueprint ``staff_portal`` with its home, ledger check and failed
+jobs (``exchange.admin.views.common``), users (``exchange.admin.views.users``), manual credits and
+payouts (``exchange.admin.views.money``). Moderators' pages are in exchange/moderation/views.py."""
+
+from __future__ import annotations
+
+from exchange.admin.views import money, users  # noqa: F401  (their routes are on bp)
+from exchange.admin.views.common import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,1 @@
+"""exchange.moderation.fraud_review.services."""

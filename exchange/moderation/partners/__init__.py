@@ -1,0 +1,1 @@
+"""exchange.moderation.partners.services."""

@@ -1,0 +1,1 @@
+"""exchange.offers.participation.services."""
