@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from billing.events import funds_arrived
 from billing.models import Payout
 from billing.payouts.services import settle_by_hand
 from billing.schemas import (
@@ -21,7 +22,6 @@ from exchange.accounts.models import User
 from exchange.db import commit
 from exchange.errors import Invalid
 from exchange.extensions import db
-from exchange.leads.funding import enqueue_funding
 from exchange.pagination import PageQuerySchema, page_schema, paginate
 
 blp = Blueprint("billing", __name__, url_prefix="/api/v1", description="Money")
@@ -70,7 +70,7 @@ def admin_credit(data: dict):
     if advertiser is None or advertiser.role != "advertiser":
         raise Invalid("No such advertiser.", fields={"advertiser_id": ["Unknown advertiser."]})
     transfer = credit_advertiser(advertiser.id, data["currency"], data["amount_minor"], data["reference"])
-    enqueue_funding(advertiser.id, data["currency"])
+    funds_arrived(advertiser.id, data["currency"])
     commit()
     return transfer
 

@@ -1,28 +1,22 @@
 """``flask billing check``: every invariant of DESIGN §5, against the database.
 
 Each check returns the violations it found, named, so an operator knows
-what broke and where to look.
+what broke and where to look. The ledger's own invariants are here; a feature that
+puts money on the ledger adds its own with ``add_invariant`` when the app is created
+(the leads' "every approved lead has exactly one charge": exchange/leads/ledger_check.py),
+so billing needs to know nothing of what its transfers are for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask import Flask, current_app
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from billing.models import Account, Transfer
 from exchange.extensions import db
-from exchange.leads.domain import (
-    APPROVED,
-    AWAITING_FUNDS,
-    PENDING,
-    RECEIVED,
-    REJECTED,
-    RETURNED,
-    REVIEW,
-)
-from exchange.leads.models import Lead
 
 
 def balanced_per_currency() -> list[str]:
@@ -100,53 +94,6 @@ def pending_resolved_at_most_once() -> list[str]:
     ]
 
 
-def _count(pattern: str):
-    return func.sum(case((Transfer.id.like(pattern), 1), else_=0))
-
-
-def leads_charged_as_their_status_says() -> list[str]:
-    """Each lead carries the money legs its status says, once: a pending lead
-    an open reservation; an approved lead one charge, and one hold release
-    once its hold was released; a returned lead one charge and one reversal,
-    and no release; a rejected lead no charge and every reservation voided.
-    A lead reinstated by an appeal may be reserved a second time (``lead:N:reinstated:...``),
-    its first reservation voided; any other lead is reserved at most once."""
-    rows = db.session.execute(
-        select(
-            Lead.id,
-            Lead.status,
-            Lead.hold_released_at.is_not(None),
-            Lead.reinstated_at.is_not(None),
-            _count("lead:%:reserve:payout"),
-            _count("lead:%:void:payout"),
-            _count("lead:%:approve:payout"),
-            _count("lead:%:hold-release"),
-            _count("lead:%:return:payout"),
-        )
-        .outerjoin(Transfer, Transfer.lead_id == Lead.id)
-        .group_by(Lead.id, Lead.status, Lead.hold_released_at, Lead.reinstated_at)
-    ).all()
-    problems = []
-    for lead_id, status, released, reinstated, *counts in rows:
-        reserved, voided, charged, release, reversal = (n or 0 for n in counts)
-        live = reserved - voided  # reservations neither voided nor (yet) refused
-        expected = {
-            RECEIVED: (0, 0, 0, 0),
-            REVIEW: (0, 0, 0, 0),
-            AWAITING_FUNDS: (0, 0, 0, 0),
-            PENDING: (1, 0, 0, 0),
-            APPROVED: (1, 1, int(released), 0),
-            RETURNED: (1, 1, 0, 1),
-            REJECTED: (0, 0, 0, 0),
-        }[status]
-        if (live, charged, release, reversal) != expected or reserved > 1 + int(reinstated) or voided > 1:
-            problems.append(
-                f"lead {lead_id} is {status} with {reserved} reservation(s), {voided} void(s), "
-                f"{charged} charge(s), {release} hold release(s), {reversal} return(s)"
-            )
-    return problems
-
-
 def transfers_within_one_currency() -> list[str]:
     debit, credit = aliased(Account), aliased(Account)
     rows = db.session.execute(
@@ -164,14 +111,29 @@ INVARIANTS: dict[str, Callable[[], list[str]]] = {
     "debts_never_overpaid": debts_never_overpaid,
     "cached_balances_match_transfers": cached_balances_match_transfers,
     "pending_resolved_at_most_once": pending_resolved_at_most_once,
-    "leads_charged_as_their_status_says": leads_charged_as_their_status_says,
     "transfers_within_one_currency": transfers_within_one_currency,
 }
 
 
+_ADDED = "billing.invariants"
+
+
+def add_invariant(app: Flask, name: str, check: Callable[[], list[str]]) -> None:
+    """Run ``check`` with the ledger's own invariants in ``app`` (a feature's money rules)."""
+    added = app.extensions.setdefault(_ADDED, {})
+    if name in INVARIANTS or name in added:
+        raise ValueError(f"an invariant named {name!r} is checked already")
+    added[name] = check
+
+
+def invariants() -> dict[str, Callable[[], list[str]]]:
+    """The ledger's invariants, then those the app's features added."""
+    return {**INVARIANTS, **current_app.extensions.get(_ADDED, {})}
+
+
 def run_checks() -> dict[str, list[str]]:
     """Every invariant's violations (an empty list where it holds)."""
-    return {name: check() for name, check in INVARIANTS.items()}
+    return {name: check() for name, check in invariants().items()}
 
 
 def _balances_from_transfers() -> dict[int, tuple[int, int, int, int]]:

@@ -12,13 +12,13 @@ from sqlalchemy import select
 
 from billing.check import run_checks
 from billing.domain import LedgerError
+from billing.events import funds_arrived
 from billing.payouts.services import settle_by_hand
 from billing.services import credit_advertiser
 from exchange.accounts.models import User
 from exchange.db import commit
 from exchange.errors import AppError
 from exchange.extensions import db
-from exchange.leads.funding import enqueue_funding
 
 billing_cli = AppGroup("billing", help="Money: credits, payouts, ledger checks.")
 
@@ -41,7 +41,7 @@ def credit_command(email: str, amount_minor: int, currency: str, reference: str 
         transfer = credit_advertiser(user.id, currency, amount_minor, reference)
     except (AppError, LedgerError) as error:
         raise click.ClickException(getattr(error, "message", str(error))) from None
-    enqueue_funding(user.id, currency)
+    funds_arrived(user.id, currency)
     commit()
     click.echo(f"credited {amount_minor} {currency} to {user.email} ({transfer.id})")
 

@@ -27,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_template_filters(app)
     _register_error_handlers(app)
     _register_cli(app)
+    _listen_to_billing(app)
     return app
 
 
@@ -189,6 +190,21 @@ def _register_error_handlers(app: Flask) -> None:
     from exchange.errors import register_error_handlers
 
     register_error_handlers(app)
+
+
+def _listen_to_billing(app: Flask) -> None:
+    """Billing is below the marketplace: it announces money events (billing/events.py), the
+    features act on them, and the lead invariants join its ledger check."""
+    from billing.check import add_invariant
+    from billing.events import on_funds_changed
+    from exchange.leads import ledger_check
+    from exchange.leads.funding import fund_when_money_arrives
+    from exchange.notifications.services import tell_of_money
+    from exchange.offers.funding import align_when_money_is_taken_back
+
+    for listener in (tell_of_money, fund_when_money_arrives, align_when_money_is_taken_back):
+        on_funds_changed(app, listener)
+    add_invariant(app, ledger_check.NAME, ledger_check.leads_charged_as_their_status_says)
 
 
 def _register_cli(app: Flask) -> None:

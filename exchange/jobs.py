@@ -1,15 +1,19 @@
 """The queue adapter: one way to ask for background work, two ways to run it.
 
-Services call ``enqueue_after_commit(func, *args, queue=..., job_id=...)``.
-Nothing leaves before the transaction commits (``exchange.db.commit``); then
+Services call ``enqueue_after_commit("exchange.leads.jobs.validate_lead_job", *args,
+queue=..., job_id=...)``: the job is named by its dotted path, as rq stores it, so a service
+never imports the ``jobs.py`` whose jobs call it back (that import was a cycle in each
+feature). Nothing leaves before the transaction commits (``exchange.db.commit``); then
 each job goes to rq on Redis when ``REDIS_URL`` is set, or runs right here,
-in-process, when it is not. Jobs take ids, never objects, and are wrapped
-with ``@task`` so that an rq worker gets an application context.
+in-process, when it is not. Jobs take ids, never objects, live in a feature's ``jobs.py``
+and are wrapped with ``@job`` so that an rq worker gets an application context. ("Task"
+is a user's long task: exchange/longjobs/.)
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,16 +33,24 @@ _PENDING_KEY = "exchange.pending_jobs"
 
 @dataclass(frozen=True)
 class JobRequest:
-    func: Callable[..., Any]
+    func: str  # the job's dotted path: "exchange.leads.jobs.validate_lead_job"
     args: tuple
     queue: str
     job_id: str | None
 
 
-def enqueue_after_commit(func: Callable[..., Any], *args: Any, queue: str, job_id: str | None = None) -> None:
+def enqueue_after_commit(func: str, *args: Any, queue: str, job_id: str | None = None) -> None:
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
+    if not isinstance(func, str) or "." not in func:
+        raise TypeError(f"a job is named by its dotted path, not {func!r}")
     db.session.info.setdefault(_PENDING_KEY, []).append(JobRequest(func, args, queue, job_id))
+
+
+def job_function(path: str) -> Callable[..., Any]:
+    """The function a dotted job path names (what rq does with it on a worker)."""
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
 def dispatch_after_commit() -> None:
@@ -91,7 +103,7 @@ def _enqueue_rq(redis_url: str, request: JobRequest) -> None:
     intervals = list(config["JOB_RETRY_INTERVALS"])
     queue = Queue(request.queue, connection=connection)
     queue.enqueue_call(
-        func=f"{request.func.__module__}.{request.func.__name__}",
+        func=request.func,
         args=request.args,
         job_id=request.job_id,
         timeout=job_timeout(request.queue),
@@ -166,7 +178,7 @@ def _forget_executions(job) -> None:
 def _run_in_process(request: JobRequest) -> None:
     """Run the job now, in its own unit of work, after the caller's commit."""
     try:
-        request.func(*request.args)
+        job_function(request.func)(*request.args)
     except Exception:
         db.session.rollback()
         discard_pending()  # jobs the failed job asked for must not leave with the next commit
@@ -184,25 +196,28 @@ def redis_connection(url: str):
     return redis.Redis.from_url(url)
 
 
-def task(func: Callable[..., Any]) -> Callable[..., Any]:
+_worker_app: Any = None  # the application a worker process runs its jobs in (one per process)
+
+
+def serve_jobs_from(app: Any) -> None:
+    """Run this process's jobs in ``app`` (``exchange.worker`` builds it once, at start)."""
+    global _worker_app
+    _worker_app = app
+
+
+def job(func: Callable[..., Any]) -> Callable[..., Any]:
     """Give a job an application context when a worker runs it."""
 
     @functools.wraps(func)
     def wrapper(*args: Any) -> Any:
         if has_app_context():
             return func(*args)
-        app = worker_app()
-        with app.app_context():
+        if _worker_app is None:
+            raise RuntimeError("no application for jobs: run them with python -m exchange.worker")
+        with _worker_app.app_context():
             try:
                 return func(*args)
             finally:
                 db.session.remove()
 
     return wrapper
-
-
-@functools.cache
-def worker_app():
-    from exchange import create_app
-
-    return create_app()

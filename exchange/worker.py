@@ -21,19 +21,19 @@ import os
 
 from rq import SimpleWorker, Worker
 
-from exchange import jobs
+from exchange import create_app, jobs
 
 
 class ForkingAppWorker(Worker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        jobs.worker_app()  # build it here, inherited by every forked horse
+        jobs.serve_jobs_from(create_app())  # built here, inherited by every forked horse
 
 
 class AppWorker(SimpleWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        jobs.worker_app()  # built once, used by every job this process runs
+        jobs.serve_jobs_from(create_app())  # built once, used by every job this process runs
 
 
 def main(argv: list[str] | None = None) -> None:

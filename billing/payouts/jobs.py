@@ -16,12 +16,12 @@ from exchange import clock
 from exchange.db import commit, rollback
 from exchange.errors import AppError
 from exchange.extensions import db
-from exchange.jobs import task
+from exchange.jobs import job
 
 log = logging.getLogger(__name__)
 
 
-@task
+@job
 def connect_payout_job(payout_id: int) -> str:
     """Send a Stripe Connect payout (job id ``payout-<id>``). Nothing for a payout that
     is no longer ``requested``; a Stripe error that is not final raises, for rq's retries."""
@@ -79,7 +79,7 @@ def requeue_stuck_connect_payouts() -> int:
     return len(ids)
 
 
-@task
+@job
 def payouts_job() -> str:
     """Periodic: scheduled payouts due today, and Stripe Connect payouts whose job was lost."""
     report = PayoutsReport(run_scheduled_payouts(), requeue_stuck_connect_payouts())

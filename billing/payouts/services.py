@@ -182,9 +182,9 @@ def settle_by_hand(payout_id: int, *, paid: bool, settled_by_id: int | None, not
 
 
 def enqueue_connect_transfer(payout_id: int) -> None:
-    from billing.payouts.jobs import connect_payout_job
-
-    enqueue_after_commit(connect_payout_job, payout_id, queue="billing", job_id=f"payout-{payout_id}")
+    enqueue_after_commit(
+        "billing.payouts.jobs.connect_payout_job", payout_id, queue="billing", job_id=f"payout-{payout_id}"
+    )
 
 
 def stuck_connect_payout_ids(requested_before: datetime, limit: int = 1000) -> list[int]:

@@ -13,8 +13,8 @@ import functools
 import stripe
 from flask import current_app
 
+from billing.topups.domain import Movement
 from billing.topups.models import Topup
-from billing.topups.reconcile import Movement
 from exchange.errors import AppError
 
 

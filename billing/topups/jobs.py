@@ -6,12 +6,12 @@ import logging
 
 from billing.topups.services import process_event
 from exchange.db import commit
-from exchange.jobs import task
+from exchange.jobs import job
 
 log = logging.getLogger(__name__)
 
 
-@task
+@job
 def process_stripe_event_job(event_id: str) -> str:
     outcome = process_event(event_id)
     commit()

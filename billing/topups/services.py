@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from billing.events import funds_arrived
 from billing.services import credit_advertiser
 from billing.topups import gateway as stripe_gateway
 from billing.topups.models import StripeEvent, Topup
@@ -25,7 +26,6 @@ from exchange import clock
 from exchange.errors import AppError, Conflict, Invalid, NotFound
 from exchange.extensions import db
 from exchange.jobs import enqueue_after_commit
-from exchange.leads.funding import enqueue_funding
 from exchange.money import format_minor
 
 
@@ -91,10 +91,11 @@ def receive_event(payload: bytes, signature_header: str | None) -> StripeEvent:
 
 
 def enqueue_event(event_id: str) -> None:
-    from billing.topups.jobs import process_stripe_event_job
-
     enqueue_after_commit(
-        process_stripe_event_job, event_id, queue="billing", job_id=f"stripe-event-{event_id}"
+        "billing.topups.jobs.process_stripe_event_job",
+        event_id,
+        queue="billing",
+        job_id=f"stripe-event-{event_id}",
     )
 
 
@@ -129,7 +130,7 @@ def _payment_succeeded(intent: dict) -> str:
     amount, currency = int(intent.get("amount_received") or intent["amount"]), intent["currency"].upper()
     credit_advertiser(topup.advertiser_id, currency, amount, intent["id"])  # transfer topup:<pi id>, once
     topup.status, topup.settled_at, topup.failure = "succeeded", clock.now(), None
-    enqueue_funding(topup.advertiser_id, currency)  # leads waiting for this money, oldest first
+    funds_arrived(topup.advertiser_id, currency)  # leads waiting for this money, oldest first
     return f"credited {amount} {currency} to advertiser {topup.advertiser_id}"
 
 

@@ -8,24 +8,22 @@ dispute takes its amount when it opens or, for an inquiry (``warning_*``), when 
 escalates (``charge.dispute.funds_withdrawn``), and gives it back when it closes won
 (or ``charge.dispute.funds_reinstated``); each once, in whichever order they
 arrive. The money comes from the free balance first, the rest becomes debt
-(``billing.topups.debts``); the advertiser's offers then follow the balance that is left
-(paused below their threshold), and leads that can no longer be reserved wait for
-funds.
+(``billing.topups.debts``). Each change is announced (``billing.events``): the marketplace
+then tells the advertiser, its offers follow the balance that is left (paused below their
+threshold), and leads that can no longer be reserved wait for funds.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from billing.events import Notice, funds_arrived, funds_taken_back
 from billing.models import Transfer
 from billing.services import credit_advertiser
 from billing.topups import debts
 from billing.topups.models import Topup
 from exchange.extensions import db
-from exchange.leads.funding import enqueue_funding
 from exchange.money import format_minor
-from exchange.notifications.services import notify
-from exchange.offers.funding import enqueue_alignment
 
 
 def charge_refunded(charge: dict) -> str:
@@ -87,14 +85,9 @@ def funds_reinstated(dispute: dict) -> str:
     if db.session.get(Transfer, f"topup:{reference}") is not None:
         return f"dispute {dispute['id']}: already reinstated"
     credit_advertiser(topup.advertiser_id, currency, amount, reference)
-    enqueue_funding(topup.advertiser_id, currency)
-    notify(
-        topup.advertiser_id,
-        "dispute_won",
-        f"A dispute was decided for you: {format_minor(amount, currency)} are back.",
-        currency=currency,
-        amount_minor=amount,
-    )
+    message = f"A dispute was decided for you: {format_minor(amount, currency)} are back."
+    notice = Notice("dispute_won", message, {"currency": currency, "amount_minor": amount})
+    funds_arrived(topup.advertiser_id, currency, notice)
     return f"dispute {dispute['id']} won: {amount} {currency} reinstated"
 
 
@@ -112,15 +105,12 @@ def _tell(topup: Topup, kind: str, what: str, taken: debts.TakeBack) -> None:
     message = f"{what}: {format_minor(taken.from_balance_minor, currency)} from your balance"
     if taken.as_debt_minor:
         message += f", {format_minor(taken.as_debt_minor, currency)} owed (paid from your next top-up)"
-    notify(
-        topup.advertiser_id,
-        kind,
-        message + ".",
-        currency=currency,
-        from_balance_minor=taken.from_balance_minor,
-        owed_minor=taken.as_debt_minor,
-    )
-    enqueue_alignment(topup.advertiser_id, currency)
+    data = {
+        "currency": currency,
+        "from_balance_minor": taken.from_balance_minor,
+        "owed_minor": taken.as_debt_minor,
+    }
+    funds_taken_back(topup.advertiser_id, currency, Notice(kind, message + ".", data))
 
 
 def _topup_paid_by(payment_intent_id: str | None) -> Topup | None:

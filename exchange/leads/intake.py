@@ -109,9 +109,12 @@ def submit_lead(
 
 
 def enqueue_validation(lead_id: int) -> None:
-    from exchange.leads.jobs import validate_lead_job
-
-    enqueue_after_commit(validate_lead_job, lead_id, queue="validation", job_id=validation_job_id(lead_id))
+    enqueue_after_commit(
+        "exchange.leads.jobs.validate_lead_job",
+        lead_id,
+        queue="validation",
+        job_id=validation_job_id(lead_id),
+    )
 
 
 def validation_job_id(lead_id: int) -> str:

@@ -9,7 +9,7 @@ from flask import current_app
 from exchange.actors import Actor
 from exchange.db import commit
 from exchange.extensions import db
-from exchange.jobs import drop_waiting, task
+from exchange.jobs import drop_waiting, job
 from exchange.leads.decisions import approve_if_auto_approved, approve_if_reported_approved
 from exchange.leads.domain import RECEIVED
 from exchange.leads.intake import validation_job_id
@@ -21,7 +21,7 @@ from exchange.offers.funding import align_offers_with_funds
 log = logging.getLogger(__name__)
 
 
-@task
+@job
 def validate_lead_job(lead_id: int) -> str:
     """Decide the lead and, on rq workers, the received leads after it (a batch of up to
     ``VALIDATION_BATCH_SIZE``); the jobs of the others are then taken off the queue."""
@@ -39,7 +39,7 @@ def validate_lead_job(lead_id: int) -> str:
     return status
 
 
-@task
+@job
 def fund_waiting_leads_job(advertiser_id: int, currency: str) -> int:
     """Money arrived: fund waiting leads oldest first, then resume (or keep paused) the
     advertiser's offers by what is left."""
@@ -49,6 +49,6 @@ def fund_waiting_leads_job(advertiser_id: int, currency: str) -> int:
     return funded
 
 
-@task
+@job
 def sweep_job() -> str:
     return str(sweep())

@@ -19,7 +19,7 @@ import logging
 
 from exchange.errors import AppError
 from exchange.extensions import db
-from exchange.jobs import task
+from exchange.jobs import job
 from exchange.longjobs import exports, imports
 from exchange.longjobs.domain import DECISIONS_IMPORT, LEADS_EXPORT, MAX_RUNS, REPORT_EXPORT
 from exchange.longjobs.models import LongTask
@@ -35,7 +35,7 @@ WORK = {
 }
 
 
-@task
+@job
 def run_long_task(task_id: int) -> None:
     run = claim(task_id)
     if run is None:

@@ -71,9 +71,9 @@ def start_task(user: User, kind: str, params: dict, source: bytes | None = None)
     long_task = LongTask(user_id=user.id, kind=kind, params=params, source=source, errors=[])
     db.session.add(long_task)
     db.session.flush()
-    from exchange.longjobs.jobs import run_long_task
-
-    enqueue_after_commit(run_long_task, long_task.id, queue=QUEUE, job_id=job_id(long_task.id))
+    enqueue_after_commit(
+        "exchange.longjobs.jobs.run_long_task", long_task.id, queue=QUEUE, job_id=job_id(long_task.id)
+    )
     return long_task
 
 
@@ -177,14 +177,12 @@ def stuck_task_ids(now=None) -> list[int]:
 def requeue(task_id: int) -> None:
     """Queue the task's job again (the caller commits). A run finds the work done, or starts
     over (exports) or goes on from its last progress (imports)."""
-    from exchange.longjobs.jobs import run_long_task
-
     db.session.execute(
         update(LongTask)
         .where(LongTask.id == task_id, LongTask.state.in_(UNFINISHED))
         .values(state=QUEUED, updated_at=clock.now())
     )
-    enqueue_after_commit(run_long_task, task_id, queue=QUEUE, job_id=job_id(task_id))
+    enqueue_after_commit("exchange.longjobs.jobs.run_long_task", task_id, queue=QUEUE, job_id=job_id(task_id))
 
 
 def expire_results(now=None) -> int:

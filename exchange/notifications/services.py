@@ -10,6 +10,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from billing.events import FundsChanged
 from exchange import clock
 from exchange.accounts.auth import api_key_required, caller
 from exchange.db import commit
@@ -74,3 +75,9 @@ def mark_read(notification_id: int):
         note.read_at = clock.now()
     commit()
     return note
+
+
+def tell_of_money(event: FundsChanged) -> None:
+    """Listens to billing's ``FundsChanged``: the advertiser reads what billing said of it."""
+    if event.notice is not None:
+        notify(event.advertiser_id, event.notice.kind, event.notice.message, **event.notice.data)

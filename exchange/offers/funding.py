@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from billing.domain import advertiser_available
+from billing.events import FundsChanged
 from billing.models import Account
 from exchange.extensions import db
 from exchange.jobs import enqueue_after_commit
@@ -84,7 +85,13 @@ def _ids(ids: list[int]) -> str:
 def enqueue_alignment(advertiser_id: int, currency: str) -> None:
     """Align the advertiser's offers after this commit, in its own transaction (offers are
     locked before accounts everywhere, so the transaction that moved money does not)."""
-    from exchange.offers.jobs import align_offers_job
-
     job_id = f"align-offers-{advertiser_id}-{currency}"
-    enqueue_after_commit(align_offers_job, advertiser_id, currency, queue="billing", job_id=job_id)
+    enqueue_after_commit(
+        "exchange.offers.jobs.align_offers_job", advertiser_id, currency, queue="billing", job_id=job_id
+    )
+
+
+def align_when_money_is_taken_back(event: FundsChanged) -> None:
+    """Listens to billing's ``FundsChanged``: money taken back may pause the advertiser's offers."""
+    if not event.arrived:
+        enqueue_alignment(event.advertiser_id, event.currency)

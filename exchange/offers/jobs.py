@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from exchange.db import commit
-from exchange.jobs import task
+from exchange.jobs import job
 from exchange.offers.funding import align_offers_with_funds
 
 
-@task
+@job
 def align_offers_job(advertiser_id: int, currency: str) -> str:
     paused, resumed = align_offers_with_funds(advertiser_id, currency)
     commit()

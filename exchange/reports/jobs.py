@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from exchange.jobs import task
+from exchange.jobs import job
 from exchange.reports.rollup import fold
 
 
-@task
+@job
 def fold_job() -> str:
     """Fold markers until none are left (or another folder runs); how many were folded."""
     total = 0

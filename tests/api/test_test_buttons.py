@@ -118,7 +118,7 @@ def test_the_test_postback_goes_out_from_a_job_and_is_logged_with_nothing_else_c
         requests = list(tracker.requests)
 
     assert pressed.status_code == 303
-    (job,) = [d for d in dispatched if d.func.__name__ == "send_test_postback_job"]
+    (job,) = [d for d in dispatched if d.func == "exchange.delivery.postbacks.jobs.send_test_postback_job"]
     sample = db.session.scalar(select(TestSend).where(TestSend.owner_user_id == market.webmaster.id))
     assert (job.queue, job.job_id, job.args) == ("postbacks", f"test-postback-{sample.id}", (sample.id,))
     assert requests == ["/pb?st=approved"]
@@ -206,7 +206,7 @@ def test_the_test_lead_goes_out_from_a_job_signed_and_its_decision_is_not_applie
         received = list(endpoint.received)
 
     assert pressed.status_code == 303
-    (job,) = [d for d in dispatched if d.func.__name__ == "send_test_lead_job"]
+    (job,) = [d for d in dispatched if d.func == "exchange.delivery.leads.jobs.send_test_lead_job"]
     sample = db.session.scalar(select(TestSend).where(TestSend.owner_user_id == market.advertiser.id))
     assert (job.queue, job.job_id) == ("delivery", f"test-lead-{sample.id}")
     db.session.refresh(sample)

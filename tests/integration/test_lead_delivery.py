@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from exchange.db import commit
+from exchange.delivery.leads.answers import apply_answer
 from exchange.delivery.leads.services import deliver_lead
 from exchange.delivery.leads.settings import put_setting
 from exchange.delivery.models import LeadDelivery, LeadDeliveryAttempt
@@ -79,7 +80,7 @@ def test_a_failure_then_a_timeout_then_success_delivers_once_with_three_attempts
         delivered_at = frozen_clock.now
         frozen_clock.advance(days=1)
         sweep()
-        deliver_lead(setup.lead_id)  # a duplicate job changes nothing
+        deliver_lead(setup.lead_id, apply_answer)  # a duplicate job changes nothing
         received = list(endpoint.received)
 
     assert len(received) == 3

@@ -6,17 +6,18 @@ import redis
 from rq import Queue
 
 from exchange.jobs import JobRequest, dispatch
-from exchange.leads.jobs import validate_lead_job
+
+VALIDATE = "exchange.leads.jobs.validate_lead_job"
 
 
 def test_work_already_waiting_under_its_job_id_is_not_queued_twice(live_app_factory, redis_url):
     app = live_app_factory(REDIS_URL=redis_url)
     queue = Queue("validation", connection=redis.Redis.from_url(redis_url))
-    request = JobRequest(validate_lead_job, (42,), "validation", "validate-lead-42")
+    request = JobRequest(VALIDATE, (42,), "validation", "validate-lead-42")
 
     with app.app_context():
         for _ in range(3):  # e.g. three sweeps while the queue is backed up
             dispatch(request)
-        dispatch(JobRequest(validate_lead_job, (43,), "validation", "validate-lead-43"))
+        dispatch(JobRequest(VALIDATE, (43,), "validation", "validate-lead-43"))
 
     assert queue.job_ids == ["validate-lead-42", "validate-lead-43"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from billing.topups.reconcile import Movement, compare, ledger_key
+from billing.topups.domain import Movement, compare, ledger_key
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from flask import Response, render_template, request, stream_with_context, url_f
 from flask_login import current_user
 from sqlalchemy import select
 
+from billing.events import funds_arrived
 from billing.models import Account, Payout, PayoutBatch, Transfer
 from billing.payouts.batches import batch_csv, batch_view, create_batch, settle_batch
 from billing.payouts.domain import MANUAL
@@ -22,7 +23,6 @@ from exchange.accounts.views import role_required
 from exchange.admin.views.common import acted, bp, refused
 from exchange.bounds import MAX_AMOUNT_MINOR, MAX_ID
 from exchange.extensions import db
-from exchange.leads.funding import enqueue_funding
 from exchange.money import format_minor, parse_major
 
 REFERENCE_MAX = 80  # as the API's CreditSchema
@@ -74,7 +74,7 @@ def credit():
 
     def credit_and_fund() -> None:
         credit_advertiser(advertiser.id, currency, amount_minor, reference)  # topup:<reference>, once
-        enqueue_funding(advertiser.id, currency)  # leads waiting for funds, after the commit
+        funds_arrived(advertiser.id, currency)  # leads waiting for funds, after the commit
 
     return acted(credit_and_fund, done, back)
 

@@ -36,9 +36,9 @@ def queue_test_lead(advertiser_id: int, offer_id: int | None = None) -> TestSend
     if setting is None:
         raise Conflict("Save your endpoint URL first.", code="no_delivery_url")
     sample = sample_sends.queue(advertiser_id, KIND, LABEL, setting.url, offer_id)
-    from exchange.delivery.jobs import send_test_lead_job
-
-    enqueue_after_commit(send_test_lead_job, sample.id, queue=QUEUE, job_id=job_id(sample.id))
+    enqueue_after_commit(
+        "exchange.delivery.leads.jobs.send_test_lead_job", sample.id, queue=QUEUE, job_id=job_id(sample.id)
+    )
     return sample
 
 

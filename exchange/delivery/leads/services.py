@@ -10,26 +10,24 @@ The delivery row is written in the transaction that makes the lead pending and i
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Select, select
 
 from exchange import clock
-from exchange.actors import Actor
 from exchange.db import commit
 from exchange.delivery import attempts, domain
 from exchange.delivery.leads import domain as webhook
 from exchange.delivery.leads.settings import post_signed, setting_for, settings_by_advertiser
 from exchange.delivery.models import LeadDelivery, LeadDeliveryAttempt
 from exchange.delivery.sender import SendResult
-from exchange.errors import Conflict
 from exchange.extensions import db
 from exchange.jobs import enqueue_after_commit
 from exchange.leads.models import Lead
 
 log = logging.getLogger(__name__)
 QUEUE = "delivery"
-DECIDER_LABEL = "delivery response"
 
 
 def job_id(lead_id: int) -> str:
@@ -73,9 +71,9 @@ def schedule_lead_deliveries(leads: list[Lead]) -> list[LeadDelivery | None]:
 
 
 def enqueue_lead_delivery(lead_id: int) -> None:
-    from exchange.delivery.jobs import deliver_lead_job
-
-    enqueue_after_commit(deliver_lead_job, lead_id, queue=QUEUE, job_id=job_id(lead_id))
+    enqueue_after_commit(
+        "exchange.delivery.leads.jobs.deliver_lead_job", lead_id, queue=QUEUE, job_id=job_id(lead_id)
+    )
 
 
 def due_lead_ids(limit: int = 1000) -> list[int]:
@@ -93,8 +91,11 @@ class Call:
     body: bytes
 
 
-def deliver_lead(lead_id: int) -> str:
-    """Make one attempt if the lead's delivery is pending and due; answer its state afterwards."""
+def deliver_lead(lead_id: int, apply_answer: Callable[[int, webhook.Decision], str]) -> str:
+    """Make one attempt if the lead's delivery is pending and due; answer its state afterwards.
+    A decision in the advertiser's answer is applied by ``apply_answer`` in the transaction that
+    records the attempt (exchange/delivery/leads/answers.py; the job passes it, since deciding a
+    lead schedules deliveries)."""
     delivery_id = db.session.scalar(select(LeadDelivery.id).where(LeadDelivery.lead_id == lead_id))
     if delivery_id is None:
         return "missing"
@@ -107,7 +108,7 @@ def deliver_lead(lead_id: int) -> str:
     else:
         result = post_signed(call.url, call.secret, call.body, webhook.LEAD_EVENT)
     decision = webhook.parse_decision(result.status_code, result.body)
-    decided = _apply(lead_id, decision) if decision.action else None
+    decided = apply_answer(lead_id, decision) if decision.action else None
     state = attempts.record(
         LeadDelivery,
         LeadDeliveryAttempt,
@@ -143,31 +144,6 @@ def _claim(delivery_id: int, lead_id: int) -> Call | None:
     delivery.url = setting.url
     db.session.flush()
     return Call(setting.url, setting.signing_secret, body)
-
-
-def _apply(lead_id: int, decision: webhook.Decision) -> str:
-    """Decide the lead as the answer asked, in this transaction (the lead's row is locked
-    before the delivery's, the order every decision takes); a decision that is no longer
-    possible is reported, not raised."""
-    from exchange.leads.decisions import approve_lead, reject_lead
-    from exchange.leads.domain import PENDING
-    from exchange.leads.validation import lock_lead
-
-    lead = lock_lead(lead_id)
-    if lead.status != PENDING:
-        return f"not applied: the lead is already {lead.status}"
-    actor = Actor(kind="user", user_id=lead.advertiser_id, label=DECIDER_LABEL)
-    savepoint = db.session.begin_nested()
-    try:
-        if decision.action == webhook.APPROVE:
-            approve_lead(lead_id, actor, note=DECIDER_LABEL)
-        else:
-            reject_lead(lead_id, actor, note=decision.reason)
-    except Conflict as error:
-        savepoint.rollback()
-        return f"not applied: {error.message}"[: webhook.MAX_REASON_LENGTH]
-    savepoint.commit()
-    return "applied"
 
 
 # -- reading ------------------------------------------------------------------------------------

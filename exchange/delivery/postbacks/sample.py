@@ -47,9 +47,12 @@ def queue_test_postback(webmaster_id: int, offer_id: int | None = None) -> TestS
     facts = replace(SAMPLE, offer_id=offer_id or 0)
     url = domain.postback_url(setting.url_template, facts, setting.status_map or {})
     sample = sample_sends.queue(webmaster_id, KIND, LABEL, url, offer_id)
-    from exchange.delivery.jobs import send_test_postback_job
-
-    enqueue_after_commit(send_test_postback_job, sample.id, queue=QUEUE, job_id=job_id(sample.id))
+    enqueue_after_commit(
+        "exchange.delivery.postbacks.jobs.send_test_postback_job",
+        sample.id,
+        queue=QUEUE,
+        job_id=job_id(sample.id),
+    )
     return sample
 
 

@@ -145,9 +145,12 @@ def _settings_for(webmaster_ids: set[int]) -> dict[int, list[PostbackUrl]]:
 
 
 def enqueue_send(delivery_id: int) -> None:
-    from exchange.delivery.jobs import send_postback_job
-
-    enqueue_after_commit(send_postback_job, delivery_id, queue=QUEUE, job_id=f"postback-{delivery_id}")
+    enqueue_after_commit(
+        "exchange.delivery.postbacks.jobs.send_postback_job",
+        delivery_id,
+        queue=QUEUE,
+        job_id=f"postback-{delivery_id}",
+    )
 
 
 def due_delivery_ids(limit: int = 1000) -> list[int]:
