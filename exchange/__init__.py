@@ -111,6 +111,8 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.offers.api import blp as offers_api
     from exchange.offers.participation.api import blp as participation_api
     from exchange.reports.api import blp as reports_api
+    from exchange.statements.api import blp as offer_statements_api
+    from exchange.statements.views import bp as offer_statement_pages
     from exchange.tracking.conversions.api import blp as postback_api
     from exchange.tracking.conversions.views import bp as conversion_postback
     from exchange.tracking.views import bp as tracking
@@ -133,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications_api,
         payouts_api,
         statements_api,
+        offer_statements_api,
         disputes_api,
         partners_api,
         fraud_review_api,
@@ -151,6 +154,7 @@ def _register_blueprints(app: Flask) -> None:
         staff_portal,
         moderator_portal,
         statement_pages,
+        offer_statement_pages,
         task_pages,
         tracking,
         hosted_forms,

@@ -1,4 +1,4 @@
-"""Statements and the revenue report as CSV: amounts in major units with the currency's
+"""Statements as CSV (and the helpers every CSV of money uses): amounts in major units with the currency's
 exact decimals (``-1234.56``; never a float), streamed row by row."""
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from flask import Response, stream_with_context
 
 from billing.domain import Balance
 from billing.statements.domain import Line, Month, major_units
-from billing.statements.revenue import RevenueReport, RevenueRow
 from billing.statements.services import StatementAccount
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
@@ -20,9 +19,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 STATEMENT_HEADER = (
     "date", "id", "description", "direction", "counterparty", "kind", "amount",
     "posted_balance", "available_balance", "currency", "lead_id", "payout_id",
-)  # fmt: skip
-REVENUE_HEADER = (
-    "key", "label", "leads_approved", "margin", "leads_returned", "returned", "net", "currency",
 )  # fmt: skip
 
 
@@ -64,25 +60,6 @@ def _balance_row(words: str, balance: Balance, currency: str) -> list:
     return ["", "", words, "", "", "", "", posted, available, currency, "", ""]
 
 
-def revenue_rows(report: RevenueReport) -> Iterator[list]:
-    """One row per group, then the total."""
-    for row in [*report.rows, report.total]:
-        yield _revenue_row(row, report.currency)
-
-
-def _revenue_row(row: RevenueRow, currency: str) -> list:
-    return [
-        text(row.key),
-        text(row.label),
-        row.leads_approved,
-        major_units(row.margin_minor, currency),
-        row.leads_returned,
-        major_units(row.returned_minor, currency),
-        major_units(row.net_minor, currency),
-        currency,
-    ]
-
-
 def csv_response(header: Iterable[str], rows: Iterable[list], filename: str) -> Response:
     response = Response(stream_with_context(_lines(header, rows)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -91,10 +68,6 @@ def csv_response(header: Iterable[str], rows: Iterable[list], filename: str) -> 
 
 def statement_filename(account: StatementAccount, month: Month) -> str:
     return f"statement-{account.code.replace(':', '-')}-{month}.csv"
-
-
-def revenue_filename(report: RevenueReport) -> str:
-    return f"revenue-{report.currency}-{report.first}-{report.last}-by-{report.group_by}.csv"
 
 
 def _lines(header: Iterable[str], rows: Iterable[list]) -> Iterator[str]:
