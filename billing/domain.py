@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from exchange.domain_errors import DomainError
+
 POSTED = "posted"
 PENDING = "pending"
 POST_PENDING = "post_pending"
@@ -33,7 +35,7 @@ PURPOSES = {
 UNBOUNDED_PURPOSES = ("cash_in", "debt")
 
 
-class LedgerError(Exception):
+class LedgerError(DomainError):
     code = "ledger_error"
 
 

@@ -11,9 +11,7 @@ from typing import Any
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from billing.domain import LedgerError
-from exchange.disputes.domain import DisputeError
-from exchange.leads.domain import IllegalTransition
+from exchange.domain_errors import DomainError
 from exchange.text import first_unstorable
 
 
@@ -95,16 +93,8 @@ def register_error_handlers(app: Flask) -> None:
     def _app_error(error: AppError):
         return jsonify(error_body(error.code, error.message, error.fields)), error.status
 
-    @app.errorhandler(IllegalTransition)
-    def _illegal_transition(error: IllegalTransition):
-        return jsonify(error_body("illegal_transition", str(error))), 409
-
-    @app.errorhandler(DisputeError)
-    def _dispute_error(error: DisputeError):
-        return jsonify(error_body(error.code, str(error))), 409
-
-    @app.errorhandler(LedgerError)
-    def _ledger_error(error: LedgerError):
+    @app.errorhandler(DomainError)
+    def _refused_by_a_rule(error: DomainError):  # a lead's or dispute's state, the ledger
         return jsonify(error_body(error.code, str(error))), 409
 
     @app.errorhandler(HTTPException)

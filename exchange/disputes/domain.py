@@ -22,6 +22,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from exchange.domain_errors import DomainError
+
 APPEAL = "appeal"
 RETURN = "return"
 KINDS = (APPEAL, RETURN)
@@ -63,7 +65,7 @@ CLAIMANT = {APPEAL: "webmaster", RETURN: "advertiser"}
 COUNTERPARTY = {APPEAL: "advertiser", RETURN: "webmaster"}
 
 
-class DisputeError(Exception):
+class DisputeError(DomainError):
     """A move the dispute's state does not allow; ``code`` is the API's error code."""
 
     def __init__(self, message: str, code: str):

@@ -10,6 +10,8 @@ rejected ──reinstate (an appeal upheld for the webmaster)──> pending (or
 
 from __future__ import annotations
 
+from exchange.domain_errors import DomainError
+
 RECEIVED = "received"
 PENDING = "pending"
 AWAITING_FUNDS = "awaiting_funds"
@@ -43,7 +45,9 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 ACTIONS = tuple(sorted({action for _, action in TRANSITIONS}))
 
 
-class IllegalTransition(Exception):
+class IllegalTransition(DomainError):
+    code = "illegal_transition"
+
     def __init__(self, state: str, action: str):
         super().__init__(f"a lead that is {state} cannot be moved by {action}")
         self.state = state
