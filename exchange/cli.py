@@ -13,8 +13,9 @@ demo_cli = AppGroup("demo", help="Demo data.")
 
 @exchange_cli.command("sweep")
 def sweep_command() -> None:
-    """Approve leads past review, release holds, fund waiting leads, re-enqueue stuck ones."""
-    from exchange.leads.sweep import sweep
+    """Every step of the sweep once: review windows, holds, waiting and stuck leads, due
+    postbacks and deliveries, unanswered disputes, lost Stripe events, stuck tasks."""
+    from exchange.periodic import sweep
 
     click.echo(str(sweep()))
 

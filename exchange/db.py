@@ -1,4 +1,5 @@
-"""Database helpers: the single commit point and SQLite tuning.
+"""Database helpers: the single commit point, one transaction per item of periodic work,
+and SQLite tuning.
 
 ``commit()`` is how views, jobs and commands end their unit of work: it
 commits, then dispatches the jobs that services asked for during it, so a
@@ -7,12 +8,19 @@ job never runs before the rows it needs are visible.
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from exchange.errors import Conflict
 from exchange.extensions import db
+
+log = logging.getLogger(__name__)
+Key = TypeVar("Key")
 
 
 def commit() -> None:
@@ -27,6 +35,25 @@ def rollback() -> None:
     from exchange import jobs
 
     jobs.discard_pending()
+
+
+def in_own_transaction(step: Callable[[Key], object], key: Key) -> int:
+    """Run one item of periodic work in its own transaction, so one bad row cannot hold up the
+    rest and a crash loses nothing (the next run finds what is still due): what the step
+    did as a count (True is 1), or 0 if it failed (logged, and raised when JOBS_RAISE_ERRORS)."""
+    try:
+        done = step(key)
+        commit()
+        return int(done)
+    except Conflict:
+        rollback()
+        return 0
+    except Exception:
+        rollback()
+        if current_app.config.get("JOBS_RAISE_ERRORS"):
+            raise
+        log.exception("periodic step failed for %s", key)
+        return 0
 
 
 def configure_sqlite(engine: Engine) -> None:

@@ -28,8 +28,8 @@ from exchange.extensions import db
 from exchange.leads.decisions import approve_lead, reject_lead, return_lead
 from exchange.leads.intake import submit_lead
 from exchange.leads.models import Lead
-from exchange.leads.sweep import sweep
 from exchange.offers.services import create_offer, join_offer
+from exchange.periodic import sweep
 from exchange.reports.jobs import fold_job
 from exchange.tracking.conversions.services import issue_token, report_conversion
 from exchange.tracking.links import target_of

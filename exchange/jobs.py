@@ -39,6 +39,11 @@ class JobRequest:
     job_id: str | None
 
 
+def summary(counts: dict[str, int]) -> str:
+    """What a periodic job did, as its result and log line: ``auto_approved=1 funded=0``."""
+    return " ".join(f"{name}={count}" for name, count in counts.items())
+
+
 def enqueue_after_commit(func: str, *args: Any, queue: str, job_id: str | None = None) -> None:
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")

@@ -1,5 +1,11 @@
 """Periodic work, declared once, with stable ids.
 
+The sweep is a list of steps, each contributed by the feature whose work time makes due
+(the step's function and its job live in that feature's ``jobs.py``); no feature runs
+another's. Each step is its own periodic job, named ``sweep-<step>``: its name is the
+cron entry's and the first word of its log lines, and one step failing does not stop the
+others. ``flask exchange sweep`` (and ``sweep()``) runs every step once, in this order.
+
 On real services ``rq cron exchange.rq_cron_config`` enqueues each job on its
 own interval (``make scheduler``); in the embedded demo a timer thread runs
 the same jobs in-process, all of them every SWEEP_INTERVAL_SECONDS.
@@ -9,23 +15,78 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import Flask
 
 from billing.payouts.jobs import payouts_job
-from exchange.leads.jobs import sweep_job
+from billing.topups.jobs import requeue_stripe_events, requeue_stripe_events_job
+from exchange.delivery.leads.jobs import requeue_due_deliveries, requeue_due_deliveries_job
+from exchange.delivery.postbacks.jobs import requeue_due_postbacks, requeue_due_postbacks_job
+from exchange.disputes.jobs import escalate_overdue_disputes, escalate_overdue_disputes_job
+from exchange.jobs import summary
+from exchange.leads.jobs import sweep_leads_job
+from exchange.leads.sweep import sweep_leads
+from exchange.longjobs.jobs import sweep_tasks, sweep_tasks_job
 from exchange.reports.jobs import fold_job
 
 log = logging.getLogger(__name__)
+SWEEP_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class SweepStep:
+    name: str  # stable: its periodic job's name and the first word of its log lines
+    run: Callable[[], dict[str, int]]  # does the due work, commits, and counts what it did
+    job: Callable[[], str]  # the same as an rq job (its counts as text)
+
+
+SWEEP_STEPS = (
+    # review windows that ended, holds that ended, waiting leads funded, stuck leads queued again
+    SweepStep("sweep-leads", sweep_leads, sweep_leads_job),
+    # postbacks and lead deliveries whose retry is due, or whose job was lost
+    SweepStep("sweep-postbacks", requeue_due_postbacks, requeue_due_postbacks_job),
+    SweepStep("sweep-deliveries", requeue_due_deliveries, requeue_due_deliveries_job),
+    # disputes not answered in time go to the moderators
+    SweepStep("sweep-disputes", escalate_overdue_disputes, escalate_overdue_disputes_job),
+    # Stripe events whose job was lost
+    SweepStep("sweep-stripe-events", requeue_stripe_events, requeue_stripe_events_job),
+    # exports and imports whose worker died; finished tasks' files past TASK_RESULT_DAYS
+    SweepStep("sweep-tasks", sweep_tasks, sweep_tasks_job),
+)
 
 PERIODIC_JOBS = (
     # (stable name, job, queue, seconds between runs)
-    ("sweep", sweep_job, "periodic", 60),
+    *((step.name, step.job, "periodic", SWEEP_SECONDS) for step in SWEEP_STEPS),
     # scheduled payouts due today; Stripe Connect payouts whose job was lost
     ("payouts", payouts_job, "billing", 300),
     # report rollups: fold the changes of clicks and leads (docs/reports.md)
     ("reports", fold_job, "periodic", 30),
 )
+
+
+class SweepReport(dict):
+    """What one sweep did, by count: ``report["funded"]`` or ``report.funded``."""
+
+    def __getattr__(self, name: str) -> int:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __str__(self) -> str:
+        return summary(self)
+
+
+def sweep() -> SweepReport:
+    """Every step of the sweep once, in order, in this app context (``flask exchange sweep``)."""
+    report = SweepReport()
+    for step in SWEEP_STEPS:
+        counts = step.run()
+        log.info("%s: %s", step.name, summary(counts))
+        report.update(counts)
+    return report
 
 
 def register_with_rq_cron() -> None:

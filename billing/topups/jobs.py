@@ -1,12 +1,13 @@
-"""Jobs about money. They take ids, do one unit of work, and commit."""
+"""Top-up jobs: a Stripe event processed (``stripe-event-<id>``), and the periodic step that
+queues again the events whose job was lost (``sweep-stripe-events``). They commit."""
 
 from __future__ import annotations
 
 import logging
 
-from billing.topups.services import process_event
+from billing.topups.services import enqueue_event, process_event, unprocessed_event_ids
 from exchange.db import commit
-from exchange.jobs import job
+from exchange.jobs import job, summary
 
 log = logging.getLogger(__name__)
 
@@ -17,3 +18,16 @@ def process_stripe_event_job(event_id: str) -> str:
     commit()
     log.info("stripe-event-%s: %s", event_id, outcome)
     return outcome
+
+
+def requeue_stripe_events() -> dict[str, int]:
+    waiting = unprocessed_event_ids()
+    for event_id in waiting:
+        enqueue_event(event_id)
+    commit()
+    return {"stripe_events": len(waiting)}
+
+
+@job
+def requeue_stripe_events_job() -> str:
+    return summary(requeue_stripe_events())

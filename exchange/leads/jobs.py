@@ -9,12 +9,12 @@ from flask import current_app
 from exchange.actors import Actor
 from exchange.db import commit
 from exchange.extensions import db
-from exchange.jobs import drop_waiting, job
+from exchange.jobs import drop_waiting, job, summary
 from exchange.leads.decisions import approve_if_auto_approved, approve_if_reported_approved
 from exchange.leads.domain import RECEIVED
 from exchange.leads.intake import validation_job_id
 from exchange.leads.models import Lead
-from exchange.leads.sweep import fund_in_arrival_order, sweep
+from exchange.leads.sweep import fund_in_arrival_order, sweep_leads
 from exchange.leads.validation import validate_batch, validate_one
 from exchange.offers.funding import align_offers_with_funds
 
@@ -50,5 +50,6 @@ def fund_waiting_leads_job(advertiser_id: int, currency: str) -> int:
 
 
 @job
-def sweep_job() -> str:
-    return str(sweep())
+def sweep_leads_job() -> str:
+    """The leads' periodic step (exchange/periodic.py, ``sweep-leads``)."""
+    return summary(sweep_leads())

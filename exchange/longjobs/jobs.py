@@ -1,4 +1,5 @@
-"""The job on the ``tasks`` queue: ``run_long_task(task_id)``.
+"""The job on the ``tasks`` queue: ``run_long_task(task_id)``; and the periodic step that
+queues again the tasks whose worker died and expires finished tasks' files (``sweep-tasks``).
 
 It claims the task (nothing to do if it is done or failed), runs the work of its kind,
 and ends it: done with its result, or failed with a message the owner can read. Safe to
@@ -17,13 +18,25 @@ from __future__ import annotations
 import contextlib
 import logging
 
+from exchange import clock
+from exchange.db import commit, in_own_transaction
 from exchange.errors import AppError
 from exchange.extensions import db
-from exchange.jobs import job
+from exchange.jobs import job, summary
 from exchange.longjobs import exports, imports
 from exchange.longjobs.domain import DECISIONS_IMPORT, LEADS_EXPORT, MAX_RUNS, REPORT_EXPORT
 from exchange.longjobs.models import LongTask
-from exchange.longjobs.services import TOO_MANY_RUNS, Superseded, TaskFailed, claim, fail, interrupt
+from exchange.longjobs.services import (
+    TOO_MANY_RUNS,
+    Superseded,
+    TaskFailed,
+    claim,
+    expire_results,
+    fail,
+    interrupt,
+    requeue,
+    stuck_task_ids,
+)
 
 log = logging.getLogger(__name__)
 
@@ -80,3 +93,18 @@ def _end(task_id: int, run: int, write, message: str) -> None:
                 db.session.invalidate()  # drop the connection, whatever state it is in
             if attempt == 2:
                 log.exception("long-task-%s: could not write the end of run %s", task_id, run)
+
+
+def sweep_tasks() -> dict[str, int]:
+    """Exports and imports whose worker died go back on the queue; finished tasks' files past
+    TASK_RESULT_DAYS are deleted."""
+    stuck = stuck_task_ids()
+    for task_id in stuck:
+        requeue(task_id)
+    commit()
+    return {"tasks_requeued": len(stuck), "tasks_expired": in_own_transaction(expire_results, clock.now())}
+
+
+@job
+def sweep_tasks_job() -> str:
+    return summary(sweep_tasks())

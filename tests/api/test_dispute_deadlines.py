@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from exchange.leads.sweep import sweep
+from exchange.periodic import sweep
 from tests.api.test_disputes import FUNDS, RATE, Market
 from tests.factories import balance
 

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from billing.models import Account, Transfer
 from exchange.disputes.models import Dispute
 from exchange.extensions import db
-from exchange.leads.sweep import sweep
 from exchange.moderation.audit.models import ModerationAction
 from exchange.notifications.services import Notification
+from exchange.periodic import sweep
 from tests.factories import auth, balance, fund, lead_fields, make_join, make_key, make_offer, make_user
 
 RATE, PAYOUT, FUNDS = 1500, 1000, 10_000

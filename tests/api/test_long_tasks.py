@@ -20,11 +20,11 @@ from exchange.accounts.models import User
 from exchange.extensions import db
 from exchange.jobs import job_timeout
 from exchange.leads.models import Lead, LeadEvent
-from exchange.leads.sweep import sweep
 from exchange.longjobs.domain import MAX_RUNS
 from exchange.longjobs.jobs import run_long_task
 from exchange.longjobs.models import LongTask
 from exchange.longjobs.services import TOO_MANY_RUNS, Superseded, claim, record_progress, stuck_task_ids
+from exchange.periodic import sweep
 from exchange.reports.rollup import fold
 from tests.api.test_web_portal import login, request
 from tests.factories import auth, balance, fund, lead_fields, make_join, make_key, make_offer, make_user

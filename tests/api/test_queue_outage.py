@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from exchange.extensions import db
 from exchange.leads.models import Lead
-from exchange.leads.sweep import sweep
+from exchange.periodic import sweep
 from exchange.tracking.models import Click
 from tests.factories import auth, fund, lead_fields, make_click, make_join, make_key, make_offer, make_user
 

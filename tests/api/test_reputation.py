@@ -14,8 +14,8 @@ from exchange.disputes.models import Dispute
 from exchange.extensions import db
 from exchange.leads.decisions import return_lead
 from exchange.leads.models import Lead
-from exchange.leads.sweep import sweep
 from exchange.moderation.reputation.services import party_history
+from exchange.periodic import sweep
 from tests.factories import auth, fund, lead_fields, make_join, make_key, make_offer, make_user
 
 T0 = datetime(2026, 1, 15, 12, 0, 0)  # the frozen clock's start: every decision but the sweep's

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from exchange import clock
-from exchange.leads.sweep import sweep
+from exchange.periodic import sweep
 from tests.conftest import BACKEND
 from tests.factories import CONTACT_FIELDS
 from tests.http_harness import LiveServer, call, flask_cli, path_of, process_env, run_worker_burst

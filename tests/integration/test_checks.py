@@ -14,7 +14,7 @@ from exchange.actors import Actor
 from exchange.db import commit
 from exchange.extensions import db
 from exchange.leads.decisions import reject_lead, return_lead
-from exchange.leads.sweep import sweep
+from exchange.periodic import sweep
 from tests.factories import lead_fields, make_join, make_offer, make_user
 from tests.integration.helpers import available, fresh_lead, submit_and_validate
 

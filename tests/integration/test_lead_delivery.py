@@ -16,7 +16,7 @@ from exchange.delivery.leads.settings import put_setting
 from exchange.delivery.models import LeadDelivery, LeadDeliveryAttempt
 from exchange.extensions import db
 from exchange.leads.jobs import validate_lead_job
-from exchange.leads.sweep import sweep
+from exchange.periodic import sweep
 from tests.advertiser_endpoint import Answer, Endpoint
 from tests.factories import auth, balance, fund, lead_fields, make_join, make_key, make_offer, make_user
 from tests.integration.helpers import event_tuples, fresh_lead, submit

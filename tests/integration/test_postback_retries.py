@@ -14,7 +14,7 @@ from exchange.delivery.models import PostbackAttempt, PostbackDelivery
 from exchange.delivery.postbacks.jobs import send_postback_job
 from exchange.delivery.postbacks.services import set_postback_url
 from exchange.extensions import db
-from exchange.leads.sweep import sweep
+from exchange.periodic import sweep
 from tests.factories import auth, lead_fields, make_join, make_key, make_offer, make_user
 from tests.integration.helpers import submit
 from tests.tracker_server import Tracker

@@ -12,8 +12,8 @@ from exchange.actors import Actor
 from exchange.db import commit
 from exchange.errors import Conflict
 from exchange.leads.decisions import approve_lead, reject_lead, return_lead
-from exchange.leads.sweep import sweep
 from exchange.offers.services import update_offer
+from exchange.periodic import sweep
 from tests.factories import fund, lead_fields, make_join, make_offer, make_user
 from tests.integration.helpers import (
     available,

@@ -14,9 +14,9 @@ from exchange.leads.jobs import validate_lead_job
 from exchange.leads.models import LeadEvent
 from exchange.leads.reasons import SCORE_PARTS
 from exchange.leads.schemas import LeadSubmitSchema
-from exchange.leads.sweep import sweep
 from exchange.leads.validation import validate
 from exchange.offers.services import update_offer
+from exchange.periodic import sweep
 from tests.factories import fund, lead_fields, make_join, make_offer, make_user
 from tests.integration.helpers import (
     available,

@@ -42,7 +42,7 @@ from exchange.leads.intake import submit_lead
 from exchange.leads.jobs import validate_lead_job
 from exchange.leads.models import Lead
 from exchange.leads.schemas import LeadSubmitSchema
-from exchange.leads.sweep import sweep
+from exchange.periodic import sweep
 
 WEIGHTS = {
     "credit": 3,

@@ -19,7 +19,7 @@ from exchange.extensions import db
 from exchange.leads.intake import submit_lead
 from exchange.leads.models import Lead
 from exchange.leads.schemas import LeadSubmitSchema
-from exchange.leads.sweep import sweep
+from exchange.periodic import sweep
 from tests.advertiser_endpoint import Answer, Endpoint
 from tests.factories import fund, lead_fields, make_join, make_offer, make_user
 from tests.http_harness import process_env, run_worker_burst

@@ -16,9 +16,9 @@ from exchange.db import commit
 from exchange.extensions import db
 from exchange.jobs import redis_connection
 from exchange.leads.models import Lead, LeadEvent
-from exchange.leads.sweep import sweep
 from exchange.longjobs.models import LongTask
 from exchange.longjobs.services import job_id, start_decisions_import, start_leads_export, stuck_task_ids
+from exchange.periodic import sweep
 from tests.factories import auth, fund, lead_fields, make_join, make_key, make_offer, make_user
 from tests.http_harness import process_env
 from tests.services.workers import kill_hard, row_locked, start_worker, stop, wait_until

@@ -6,7 +6,7 @@ import redis
 from rq import Queue
 
 from exchange.extensions import db
-from exchange.leads.jobs import sweep_job
+from exchange.leads.jobs import sweep_leads_job
 from exchange.leads.models import Lead
 from tests.factories import fund, lead_fields, make_join, make_offer, make_user
 from tests.http_harness import process_env, run_worker_burst
@@ -26,7 +26,9 @@ def test_a_worker_runs_the_periodic_sweep_from_the_periodic_queue(
         assert db.session.get(Lead, lead_id).status == "pending"
 
     queue = Queue("periodic", connection=redis.Redis.from_url(redis_url))
-    job = queue.enqueue_call(func=f"{sweep_job.__module__}.{sweep_job.__name__}", job_id="sweep")
+    job = queue.enqueue_call(
+        func=f"{sweep_leads_job.__module__}.{sweep_leads_job.__name__}", job_id="sweep-leads"
+    )
 
     worker = run_worker_burst(process_env(live_database_url, str(tmp_path / "w"), redis_url), "periodic")
 

@@ -16,7 +16,7 @@ from exchange.delivery.postbacks.services import set_postback_url
 from exchange.extensions import db
 from exchange.leads.intake import submit_lead
 from exchange.leads.schemas import LeadSubmitSchema
-from exchange.leads.sweep import sweep
+from exchange.periodic import sweep
 from tests.factories import lead_fields, make_join, make_offer, make_user
 from tests.http_harness import process_env, run_worker_burst
 from tests.tracker_server import Tracker

@@ -11,7 +11,7 @@ from rq.job import Job
 
 from exchange.jobs import abandoned, drop_waiting
 from exchange.leads.jobs import validate_lead_job
-from exchange.leads.sweep import sweep
+from exchange.periodic import sweep
 from tests.http_harness import process_env, run_worker_burst
 from tests.services.workers import (
     assert_each_validated_exactly_once,
