@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from billing.events import funds_arrived
-from billing.models import Payout
+from billing.payouts.models import Payout
 from billing.payouts.services import settle_by_hand
 from billing.schemas import (
     BalanceSchema,

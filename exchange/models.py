@@ -1,6 +1,7 @@
 """Every model, imported in one place so that metadata and migrations see them all."""
 
-from billing.models import Account, Payout, Transfer
+from billing.models import Account, Transfer
+from billing.payouts.models import Payout
 from billing.topups.models import StripeEvent, Topup
 from exchange.accounts.models import ApiKey, User
 from exchange.delivery.models import (

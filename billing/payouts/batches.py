@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 
 from billing import ledger
 from billing.domain import platform, webmaster_available
-from billing.models import Payout, PayoutBatch
 from billing.payouts.domain import MANUAL, major_units
+from billing.payouts.models import Payout, PayoutBatch
 from billing.payouts.services import FAILED, PAID, REQUESTED, settle_payout
 from exchange import clock
 from exchange.accounts.models import User

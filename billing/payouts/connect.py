@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import stripe
 from sqlalchemy import select, update
 
-from billing.models import Payout
 from billing.payouts.domain import STRIPE_CONNECT
+from billing.payouts.models import Payout
 from billing.payouts.services import REQUESTED, settle_payout
 from billing.topups import gateway as stripe_gateway
 from exchange.errors import Conflict

@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from billing import ledger
 from billing.domain import platform, webmaster_available
-from billing.models import Account, Payout, PayoutSettings
+from billing.models import Account
 from billing.payouts.domain import ON_DEMAND, is_due, schedule_key, scheduled_amount
+from billing.payouts.models import Payout, PayoutSettings
 from billing.payouts.services import payout_minimum, request_payout
 from billing.payouts.settings import schedule_of
 from exchange.extensions import db

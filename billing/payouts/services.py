@@ -20,8 +20,8 @@ from sqlalchemy.exc import IntegrityError
 
 from billing import ledger, plans
 from billing.domain import InsufficientFunds
-from billing.models import Payout, PayoutSettings
 from billing.payouts.domain import MANUAL, STRIPE_CONNECT
+from billing.payouts.models import Payout, PayoutSettings
 from billing.topups import gateway as stripe_gateway
 from exchange import clock
 from exchange.errors import Conflict, Invalid, NotFound

@@ -4,8 +4,8 @@ Services flush; callers commit."""
 
 from __future__ import annotations
 
-from billing.models import PayoutSettings
 from billing.payouts.domain import MONTHLY, STRIPE_ACCOUNT_ID, STRIPE_CONNECT, WEEKLY, Schedule
+from billing.payouts.models import PayoutSettings
 from billing.payouts.services import payout_minimum
 from billing.topups import gateway as stripe_gateway
 from exchange import clock

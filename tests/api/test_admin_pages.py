@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from billing import check
-from billing.models import Payout, Transfer
+from billing.models import Transfer
+from billing.payouts.models import Payout
 from billing.services import balances_of
 from exchange.accounts.models import User
 from exchange.extensions import db

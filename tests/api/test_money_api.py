@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from billing.models import Payout, Transfer
+from billing.models import Transfer
+from billing.payouts.models import Payout
 from exchange.db import commit
 from exchange.extensions import db
 from exchange.leads.decisions import release_hold

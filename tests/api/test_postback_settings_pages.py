@@ -11,7 +11,7 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from billing.models import PayoutSettings
+from billing.payouts.models import PayoutSettings
 from exchange.delivery.models import PostbackDelivery, PostbackUrl
 from exchange.extensions import db
 from tests.api.test_disputes import Market

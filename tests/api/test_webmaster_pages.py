@@ -13,7 +13,7 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from billing.models import Payout
+from billing.payouts.models import Payout
 from exchange.delivery.models import PostbackUrl
 from exchange.disputes.models import Dispute
 from exchange.extensions import db

@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from billing.check import run_checks
 from billing.domain import platform, webmaster_available
-from billing.models import Account, Payout, Transfer
+from billing.models import Account, Transfer
 from billing.payouts.jobs import connect_payout_job, payouts_job
+from billing.payouts.models import Payout
 from billing.payouts.services import request_payout
 from exchange import jobs
 from exchange.actors import Actor

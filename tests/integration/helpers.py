@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from billing.domain import AccountRef
-from billing.models import Account, Payout, Transfer
+from billing.models import Account, Transfer
+from billing.payouts.models import Payout
 from exchange import jobs
 from exchange.actors import Actor
 from exchange.extensions import db

@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from billing.check import invariants, run_checks
 from billing.domain import advertiser_available, webmaster_available
-from billing.models import Payout
+from billing.payouts.models import Payout
 from billing.payouts.services import request_payout, settle_payout
 from billing.services import credit_advertiser
 from exchange.actors import Actor

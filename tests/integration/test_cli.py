@@ -11,7 +11,8 @@ from sqlalchemy import func, select, text
 
 from billing.check import invariants
 from billing.domain import advertiser_available, webmaster_available
-from billing.models import Account, Payout, Transfer
+from billing.models import Account, Transfer
+from billing.payouts.models import Payout
 from billing.payouts.services import request_payout
 from billing.payouts.settings import save_settings
 from exchange.accounts.models import User

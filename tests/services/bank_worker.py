@@ -27,7 +27,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from billing.models import Account, Payout, Transfer
+from billing.models import Account, Transfer
+from billing.payouts.models import Payout
 from billing.payouts.services import payout_minimum, request_payout, settle_payout
 from billing.services import credit_advertiser
 from exchange import clock

@@ -33,7 +33,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from billing.check import run_checks
-from billing.models import Payout, Transfer
+from billing.models import Transfer
+from billing.payouts.models import Payout
 from billing.services import credit_advertiser
 from exchange.db import commit
 from exchange.extensions import db

@@ -9,9 +9,9 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from billing.models import Payout
 from billing.payouts.api import PayoutSettingsSchema
 from billing.payouts.domain import RAILS, SCHEDULES
+from billing.payouts.models import Payout
 from billing.payouts.services import ask_for_payout, payout_minimum
 from billing.payouts.settings import ONLY_FOR, save_settings, settings_of
 from billing.services import balances_of

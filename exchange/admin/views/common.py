@@ -16,7 +16,7 @@ from sqlalchemy import BigInteger, cast, func, select
 
 from billing import check
 from billing.domain import LedgerError
-from billing.models import Payout
+from billing.payouts.models import Payout
 from exchange.accounts.models import User
 from exchange.accounts.views import role_required
 from exchange.actors import Actor

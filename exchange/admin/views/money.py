@@ -13,9 +13,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from billing.events import funds_arrived
-from billing.models import Account, Payout, PayoutBatch, Transfer
+from billing.models import Account, Transfer
 from billing.payouts.batches import batch_csv, batch_view, create_batch, settle_batch
 from billing.payouts.domain import MANUAL
+from billing.payouts.models import Payout, PayoutBatch
 from billing.payouts.services import REQUESTED, settle_by_hand
 from billing.services import credit_advertiser
 from exchange.accounts.models import User
