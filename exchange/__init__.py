@@ -107,7 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.moderation.partners.api import blp as partners_api
     from exchange.moderation.reputation.api import blp as reputation_api
     from exchange.moderation.views import bp as moderator_portal
-    from exchange.notifications.services import blp as notifications_api
+    from exchange.notifications.api import blp as notifications_api
     from exchange.offers.api import blp as offers_api
     from exchange.offers.participation.api import blp as participation_api
     from exchange.reports.api import blp as reports_api

@@ -16,7 +16,7 @@ from exchange.disputes.models import Dispute, DisputeMessage
 from exchange.leads.models import Consent, Lead, LeadEvent
 from exchange.longjobs.models import LongTask
 from exchange.moderation.audit.models import ModerationAction
-from exchange.notifications.services import Notification
+from exchange.notifications.models import Notification
 from exchange.offers.models import Offer, Participation
 from exchange.reports.models import ReportChange, ReportDaily, ReportHourly
 from exchange.tracking.models import Click, PostbackToken

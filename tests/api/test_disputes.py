@@ -11,7 +11,7 @@ from billing.models import Account, Transfer
 from exchange.disputes.models import Dispute
 from exchange.extensions import db
 from exchange.moderation.audit.models import ModerationAction
-from exchange.notifications.services import Notification
+from exchange.notifications.models import Notification
 from exchange.periodic import sweep
 from tests.factories import auth, balance, fund, lead_fields, make_join, make_key, make_offer, make_user
 

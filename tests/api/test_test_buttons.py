@@ -35,7 +35,7 @@ from exchange.delivery.sender import SendResult
 from exchange.errors import Conflict
 from exchange.extensions import db
 from exchange.leads.models import Lead
-from exchange.notifications.services import Notification
+from exchange.notifications.models import Notification
 from tests.advertiser_endpoint import Answer, Endpoint
 from tests.api.test_disputes import Market
 from tests.api.test_web_portal import login, request

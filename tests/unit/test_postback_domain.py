@@ -15,10 +15,12 @@ from exchange.delivery.domain import (
     FAILED,
     MAX_ATTEMPTS,
     PENDING,
-    POSTBACK_MACROS,
-    LeadFacts,
     after_attempt,
     excerpt,
+)
+from exchange.delivery.postbacks.domain import (
+    POSTBACK_MACROS,
+    LeadFacts,
     macro_values,
     major_units,
     postback_url,

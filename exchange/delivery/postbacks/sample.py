@@ -12,8 +12,9 @@ from dataclasses import replace
 from flask import current_app
 
 from exchange.db import commit
-from exchange.delivery import domain, sample_sends
+from exchange.delivery import sample_sends
 from exchange.delivery.models import PostbackUrl, TestSend
+from exchange.delivery.postbacks.domain import LeadFacts, postback_url
 from exchange.delivery.postbacks.services import QUEUE, postback_url_of, require_joined
 from exchange.delivery.sender import send
 from exchange.errors import Conflict
@@ -22,7 +23,7 @@ from exchange.jobs import enqueue_after_commit
 KIND = "postback"
 LABEL = "test postback"
 
-SAMPLE = domain.LeadFacts(
+SAMPLE = LeadFacts(
     lead_id=0,
     offer_id=0,
     status="approved",
@@ -45,7 +46,7 @@ def queue_test_postback(webmaster_id: int, offer_id: int | None = None) -> TestS
     if setting is None:
         raise Conflict("Save your postback URL first.", code="no_postback_url")
     facts = replace(SAMPLE, offer_id=offer_id or 0)
-    url = domain.postback_url(setting.url_template, facts, setting.status_map or {})
+    url = postback_url(setting.url_template, facts, setting.status_map or {})
     sample = sample_sends.queue(webmaster_id, KIND, LABEL, url, offer_id)
     enqueue_after_commit(
         "exchange.delivery.postbacks.jobs.send_test_postback_job",

@@ -6,7 +6,7 @@ from marshmallow import Schema, validate
 from marshmallow import fields as ma
 
 from exchange.bounds import MAX_ID
-from exchange.delivery.domain import MAX_STATUS_NAME_LENGTH, MAX_TEMPLATE_LENGTH, POSTBACK_MACROS
+from exchange.delivery.postbacks.domain import MAX_STATUS_NAME_LENGTH, MAX_TEMPLATE_LENGTH, POSTBACK_MACROS
 from exchange.leads.domain import STATES
 from exchange.pagination import PageQuerySchema
 

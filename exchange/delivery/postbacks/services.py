@@ -19,6 +19,7 @@ from exchange import clock
 from exchange.db import commit
 from exchange.delivery import attempts, domain
 from exchange.delivery.models import PostbackAttempt, PostbackDelivery, PostbackUrl
+from exchange.delivery.postbacks.domain import LeadFacts, postback_url, status_map_problems, template_problem
 from exchange.delivery.sender import send
 from exchange.errors import Invalid, NotFound
 from exchange.extensions import db
@@ -82,10 +83,10 @@ def require_joined(webmaster_id: int, offer_id: int) -> None:
 
 def _check(url_template: str, status_map: dict) -> None:
     fields = {}
-    problem = domain.template_problem(url_template)
+    problem = template_problem(url_template)
     if problem:
         fields["url_template"] = [f"Must be {problem}."]
-    problems = domain.status_map_problems(status_map)
+    problems = status_map_problems(status_map)
     if problems:
         fields["status_map"] = problems
     if fields:
@@ -114,7 +115,7 @@ def schedule_postbacks(events: list[tuple[Lead, LeadEvent]]) -> list[PostbackDel
 
 
 def _delivery(lead: Lead, event: LeadEvent, setting: PostbackUrl) -> PostbackDelivery:
-    facts = domain.LeadFacts(
+    facts = LeadFacts(
         lead_id=lead.id,
         offer_id=lead.offer_id,
         status=event.to_status,
@@ -129,7 +130,7 @@ def _delivery(lead: Lead, event: LeadEvent, setting: PostbackUrl) -> PostbackDel
         lead_id=lead.id,
         lead_event_id=event.id,
         lead_status=event.to_status,
-        url=domain.postback_url(setting.url_template, facts, setting.status_map or {}),
+        url=postback_url(setting.url_template, facts, setting.status_map or {}),
         state=domain.PENDING,
         attempts=0,
         next_attempt_at=clock.now(),
