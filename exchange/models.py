@@ -4,14 +4,8 @@ from billing.models import Account, Transfer
 from billing.payouts.models import Payout
 from billing.topups.models import StripeEvent, Topup
 from exchange.accounts.models import ApiKey, User
-from exchange.delivery.models import (
-    DeliverySetting,
-    LeadDelivery,
-    LeadDeliveryAttempt,
-    PostbackAttempt,
-    PostbackDelivery,
-    PostbackUrl,
-)
+from exchange.delivery.leads.models import DeliverySetting, LeadDelivery, LeadDeliveryAttempt
+from exchange.delivery.postbacks.models import PostbackAttempt, PostbackDelivery, PostbackUrl
 from exchange.disputes.models import Dispute, DisputeMessage
 from exchange.leads.models import Consent, Lead, LeadEvent
 from exchange.longjobs.models import LongTask

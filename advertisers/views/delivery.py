@@ -16,9 +16,9 @@ from exchange.accounts.views import role_required
 from exchange.db import commit, rollback
 from exchange.delivery import sample_sends
 from exchange.delivery.leads import domain as webhook
+from exchange.delivery.leads.models import LeadDelivery, LeadDeliveryAttempt
 from exchange.delivery.leads.sample import KIND, queue_test_lead
 from exchange.delivery.leads.settings import put_setting, rotate_secret, setting_of
-from exchange.delivery.models import LeadDelivery, LeadDeliveryAttempt
 from exchange.errors import AppError
 from exchange.extensions import db
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from exchange.delivery.models import LeadDelivery, LeadDeliveryAttempt
+from exchange.delivery.leads.models import LeadDelivery, LeadDeliveryAttempt
 from exchange.disputes.models import Dispute, DisputeMessage
 from exchange.disputes.schemas import DisputeViewSchema, MessageViewSchema
 from exchange.extensions import db

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from exchange.delivery.models import LeadDelivery
+from exchange.delivery.leads.models import LeadDelivery
 from exchange.extensions import db
 from tests.advertiser_endpoint import Answer, Endpoint
 from tests.factories import auth, fund, lead_fields, make_join, make_key, make_offer, make_user

@@ -340,7 +340,7 @@ def test_a_decision_is_audited_and_both_parties_are_notified(client, ctx):
 
 
 def test_an_overturned_rejection_is_posted_back_to_the_webmasters_tracker(client, ctx):
-    from exchange.delivery.models import PostbackDelivery
+    from exchange.delivery.postbacks.models import PostbackDelivery
 
     market = Market(client)
     put = client.put(

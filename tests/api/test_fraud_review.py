@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from billing.models import Transfer
-from exchange.delivery.models import LeadDelivery
+from exchange.delivery.leads.models import LeadDelivery
 from exchange.extensions import db
 from exchange.leads.models import Lead, LeadEvent
 from exchange.moderation.audit.models import ModerationAction

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from billing.payouts.models import PayoutSettings
-from exchange.delivery.models import PostbackDelivery, PostbackUrl
+from exchange.delivery.postbacks.models import PostbackDelivery, PostbackUrl
 from exchange.extensions import db
 from tests.api.test_disputes import Market
 from tests.api.test_web_portal import login, request

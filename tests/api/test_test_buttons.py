@@ -19,17 +19,12 @@ from exchange.db import commit
 from exchange.delivery import sample_sends
 from exchange.delivery.attempts import CLAIM_SECONDS
 from exchange.delivery.leads import sample as lead_test
+from exchange.delivery.leads.models import DeliverySetting, LeadDelivery, LeadDeliveryAttempt
 from exchange.delivery.leads.services import due_lead_ids
 from exchange.delivery.leads.settings import put_setting
-from exchange.delivery.models import (
-    DeliverySetting,
-    LeadDelivery,
-    LeadDeliveryAttempt,
-    PostbackAttempt,
-    PostbackDelivery,
-    TestSend,
-)
+from exchange.delivery.models import TestSend
 from exchange.delivery.postbacks import sample as postback_test
+from exchange.delivery.postbacks.models import PostbackAttempt, PostbackDelivery
 from exchange.delivery.postbacks.services import set_postback_url
 from exchange.delivery.sender import SendResult
 from exchange.errors import Conflict

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from billing.payouts.models import Payout
-from exchange.delivery.models import PostbackUrl
+from exchange.delivery.postbacks.models import PostbackUrl
 from exchange.disputes.models import Dispute
 from exchange.extensions import db
 from exchange.offers.services import participations_of

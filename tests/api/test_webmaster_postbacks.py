@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from exchange.delivery.models import PostbackDelivery
+from exchange.delivery.postbacks.models import PostbackDelivery
 from exchange.extensions import db
 from tests.factories import auth, fund, lead_fields, make_join, make_key, make_offer, make_user
 from tests.tracker_server import Tracker

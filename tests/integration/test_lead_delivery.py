@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from exchange.db import commit
 from exchange.delivery.leads.answers import apply_answer
+from exchange.delivery.leads.models import LeadDelivery, LeadDeliveryAttempt
 from exchange.delivery.leads.services import deliver_lead
 from exchange.delivery.leads.settings import put_setting
-from exchange.delivery.models import LeadDelivery, LeadDeliveryAttempt
 from exchange.extensions import db
 from exchange.leads.jobs import validate_lead_job
 from exchange.periodic import sweep

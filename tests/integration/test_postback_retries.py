@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from exchange.db import commit
-from exchange.delivery.models import PostbackAttempt, PostbackDelivery
 from exchange.delivery.postbacks.jobs import send_postback_job
+from exchange.delivery.postbacks.models import PostbackAttempt, PostbackDelivery
 from exchange.delivery.postbacks.services import set_postback_url
 from exchange.extensions import db
 from exchange.periodic import sweep

@@ -13,8 +13,8 @@ from sqlalchemy import select, update
 from exchange import clock
 from exchange.actors import Actor
 from exchange.db import commit
+from exchange.delivery.leads.models import LeadDelivery, LeadDeliveryAttempt
 from exchange.delivery.leads.settings import put_setting
-from exchange.delivery.models import LeadDelivery, LeadDeliveryAttempt
 from exchange.extensions import db
 from exchange.leads.intake import submit_lead
 from exchange.leads.models import Lead

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from exchange import clock
 from exchange.actors import Actor
 from exchange.db import commit
-from exchange.delivery.models import PostbackAttempt, PostbackDelivery
+from exchange.delivery.postbacks.models import PostbackAttempt, PostbackDelivery
 from exchange.delivery.postbacks.services import set_postback_url
 from exchange.extensions import db
 from exchange.leads.intake import submit_lead

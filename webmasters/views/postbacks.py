@@ -14,7 +14,7 @@ from sqlalchemy import select
 from exchange.accounts.views import role_required
 from exchange.db import commit, rollback
 from exchange.delivery import sample_sends
-from exchange.delivery.models import PostbackAttempt, PostbackDelivery, PostbackUrl
+from exchange.delivery.postbacks.models import PostbackAttempt, PostbackDelivery, PostbackUrl
 from exchange.delivery.postbacks.sample import KIND, SAMPLE, queue_test_postback
 from exchange.delivery.postbacks.schemas import PostbackUrlInSchema
 from exchange.delivery.postbacks.services import (

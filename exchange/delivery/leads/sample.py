@@ -14,9 +14,10 @@ from exchange import clock
 from exchange.db import commit
 from exchange.delivery import sample_sends
 from exchange.delivery.leads import domain as webhook
+from exchange.delivery.leads.models import DeliverySetting
 from exchange.delivery.leads.services import QUEUE
 from exchange.delivery.leads.settings import post_signed, require_own_offer, setting_for, setting_of
-from exchange.delivery.models import DeliverySetting, TestSend
+from exchange.delivery.models import TestSend
 from exchange.errors import Conflict, NotFound
 from exchange.jobs import enqueue_after_commit
 

@@ -19,8 +19,8 @@ from exchange import clock
 from exchange.db import commit
 from exchange.delivery import attempts, domain
 from exchange.delivery.leads import domain as webhook
+from exchange.delivery.leads.models import LeadDelivery, LeadDeliveryAttempt
 from exchange.delivery.leads.settings import post_signed, setting_for, settings_by_advertiser
-from exchange.delivery.models import LeadDelivery, LeadDeliveryAttempt
 from exchange.delivery.sender import SendResult
 from exchange.extensions import db
 from exchange.jobs import enqueue_after_commit

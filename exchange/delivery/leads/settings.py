@@ -17,7 +17,7 @@ from sqlalchemy import select
 from exchange import clock
 from exchange.delivery import domain
 from exchange.delivery.leads import domain as webhook
-from exchange.delivery.models import DeliverySetting
+from exchange.delivery.leads.models import DeliverySetting
 from exchange.delivery.sender import SendResult, send
 from exchange.errors import Invalid, NotFound
 from exchange.extensions import db

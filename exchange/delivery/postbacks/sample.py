@@ -13,8 +13,9 @@ from flask import current_app
 
 from exchange.db import commit
 from exchange.delivery import sample_sends
-from exchange.delivery.models import PostbackUrl, TestSend
+from exchange.delivery.models import TestSend
 from exchange.delivery.postbacks.domain import LeadFacts, postback_url
+from exchange.delivery.postbacks.models import PostbackUrl
 from exchange.delivery.postbacks.services import QUEUE, postback_url_of, require_joined
 from exchange.delivery.sender import send
 from exchange.errors import Conflict

@@ -18,8 +18,8 @@ from sqlalchemy import Select, select
 from exchange import clock
 from exchange.db import commit
 from exchange.delivery import attempts, domain
-from exchange.delivery.models import PostbackAttempt, PostbackDelivery, PostbackUrl
 from exchange.delivery.postbacks.domain import LeadFacts, postback_url, status_map_problems, template_problem
+from exchange.delivery.postbacks.models import PostbackAttempt, PostbackDelivery, PostbackUrl
 from exchange.delivery.sender import send
 from exchange.errors import Invalid, NotFound
 from exchange.extensions import db
