@@ -18,12 +18,12 @@ from sqlalchemy import func, select
 
 from exchange.extensions import db
 from exchange.leads.api import LeadFilterSchema, filtered_leads
-from exchange.leads.bulk.api import csv_lines, drain, lead_csv_layout
+from exchange.leads.bulk.export import csv_lines, drain, lead_csv_layout
 from exchange.leads.models import Lead
 from exchange.longjobs.domain import MAX_RESULT_BYTES
 from exchange.longjobs.models import LongTask
 from exchange.longjobs.services import TaskFailed, active_owner, finish, record_progress
-from exchange.reports.api import _csv_names, _csv_rows
+from exchange.reports.csv_rows import csv_names, csv_rows
 from exchange.reports.domain import columns_for, dimension_keys
 from exchange.reports.query import report_rows
 from exchange.reports.schemas import ReportQuerySchema
@@ -64,17 +64,17 @@ def export_report(task_id: int, run: int) -> None:
     viewer = active_owner(task_id)
     args = _params(task_id, ReportQuerySchema())
     group_by, since, until = args["group_by"], args["since"], args["until"]
-    header = [*dimension_keys(group_by), "currency", *_csv_names(columns_for(viewer.role))]
+    header = [*dimension_keys(group_by), "currency", *csv_names(columns_for(viewer.role))]
     rows = list(report_rows(viewer, group_by, args, since, until))
     record_progress(task_id, run, done=0, total=len(rows))
 
-    def csv_rows() -> Iterator[list]:
+    def batched_rows() -> Iterator[list]:
         for start in range(0, len(rows), BATCH):
-            yield from _csv_rows(iter(rows[start : start + BATCH]), header)
+            yield from csv_rows(iter(rows[start : start + BATCH]), header)
             record_progress(task_id, run, done=min(start + BATCH, len(rows)), total=len(rows))
 
     name = f"report-{since}-{until}-by-{'-'.join(group_by)}.csv"
-    finish(task_id, run, result=_bounded(_plain_lines(header, csv_rows())), result_name=name)
+    finish(task_id, run, result=_bounded(_plain_lines(header, batched_rows())), result_name=name)
 
 
 def _params(task_id: int, schema: Schema) -> dict:

@@ -6,15 +6,13 @@ their own traffic; advertisers: their offers') and the columns are its role's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from flask_smorest import Blueprint
 
-from billing.statements.csv_rows import csv_response, text
-from billing.statements.domain import major_units
+from billing.statements.csv_rows import csv_response
 from exchange.accounts.auth import api_key_required, caller
 from exchange.accounts.models import User
-from exchange.reports.domain import MONEY_COLUMNS, columns_for, dimension_keys
+from exchange.reports.csv_rows import csv_names, csv_rows
+from exchange.reports.domain import columns_for, dimension_keys
 from exchange.reports.query import check_groups, report, report_rows
 from exchange.reports.schemas import ReportQuerySchema, ReportSchema
 
@@ -53,10 +51,10 @@ def reports_csv(args: dict):
 def csv_download(viewer: User, args: dict):
     """The report's CSV, streamed: the API's download and the report pages' (same args)."""
     check_groups(viewer, args["group_by"])
-    header = [*dimension_keys(args["group_by"]), "currency", *_csv_names(columns_for(viewer.role))]
+    header = [*dimension_keys(args["group_by"]), "currency", *csv_names(columns_for(viewer.role))]
     rows = report_rows(viewer, args["group_by"], args, args["since"], args["until"])
     filename = f"report-{args['since']}-{args['until']}-by-{'-'.join(args['group_by'])}.csv"
-    return csv_response(header, _csv_rows(rows, header), filename)
+    return csv_response(header, csv_rows(rows, header), filename)
 
 
 def _json_row(row: dict) -> dict:
@@ -69,27 +67,3 @@ def _json_value(value):
     if value is not None and not isinstance(value, (int, str)):
         return str(value)  # a Decimal rate: exact
     return value
-
-
-def _csv_names(columns: tuple[str, ...]) -> list[str]:
-    return [name.removesuffix("_minor") if name in MONEY_COLUMNS else name for name in columns]
-
-
-def _csv_rows(rows: Iterator[dict], header: list[str]) -> Iterator[list]:
-    for row in rows:
-        currency = row["currency"]
-        values = {
-            (name.removesuffix("_minor") if name in MONEY_COLUMNS else name): (
-                major_units(value, currency) if name in MONEY_COLUMNS else value
-            )
-            for name, value in row.items()
-        }
-        yield [_csv_value(values[name]) for name in header]
-
-
-def _csv_value(value):
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return text(value)
-    return value.isoformat() if hasattr(value, "isoformat") else value

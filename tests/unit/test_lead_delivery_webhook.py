@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from exchange.delivery.leads import domain as webhook
-from exchange.leads.bulk.api import safe_cell
+from exchange.leads.bulk.export import safe_cell
 from tests.readme_snippet import verify_delivery_from_readme
 
 SECRET = "whsec_test_secret"

@@ -1,4 +1,4 @@
-"""Advertisers' bulk decisions and the CSV export of leads.
+"""Advertisers' bulk decisions and the CSV export of leads (its layout: export.py).
 
 A bulk call decides each lead in its own transaction, so one lead that cannot be
 decided (another advertiser's, already decided, past its review window) answers
@@ -6,11 +6,6 @@ its own row and undoes none of the others.
 """
 
 from __future__ import annotations
-
-import csv
-import io
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 from flask import Response, stream_with_context
 from flask_smorest import Blueprint
@@ -20,21 +15,18 @@ from sqlalchemy import select
 
 from billing.domain import LedgerError
 from exchange.accounts.auth import actor, api_key_required, caller
-from exchange.accounts.models import User
 from exchange.bounds import MAX_ID
 from exchange.db import commit, rollback
 from exchange.errors import AppError
 from exchange.extensions import db
 from exchange.leads.api import LeadFilterSchema, filtered_leads
+from exchange.leads.bulk.export import csv_lines, lead_csv_layout
 from exchange.leads.decisions import advertiser_lead, approve_lead, reject_lead
 from exchange.leads.models import Lead
-from exchange.offers.models import Offer
 
 blp = Blueprint("leads_bulk", __name__, url_prefix="/api/v1", description="Leads in bulk")
 MAX_BULK = 500
 EXPORT_BATCH = 500
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def lead_id_field() -> ma.Integer:
@@ -115,81 +107,6 @@ def _decide(lead_id: int, action: str, reason: str | None) -> dict:
 
 
 # -- CSV export ---------------------------------------------------------------------------------
-
-WEBMASTER_COLUMNS = (
-    "id", "status", "reason_codes", "offer_id", "sub1", "sub2", "sub3", "sub4", "sub5",
-    "currency", "payout_minor", "txid", "sale_amount_minor", "created_at", "hold_until",
-)  # fmt: skip
-ADVERTISER_COLUMNS = (
-    "id", "status", "reason_codes", "offer_id", "webmaster_id", "sub1", "sub2", "sub3", "sub4", "sub5",
-    "currency", "rate_minor", "payout_minor", "score", "temperature", "txid", "sale_amount_minor",
-    "created_at", "review_deadline", "approved_at", "decision_note",
-)  # fmt: skip
-
-
-def safe_cell(value: object) -> str:
-    """A cell as text, with a leading quote where a spreadsheet would see a formula."""
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        value = ",".join(str(item) for item in value)
-    text = value.isoformat(sep=" ") if hasattr(value, "isoformat") else str(value)
-    if not isinstance(value, int | float) and text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
-
-
-def csv_lines(header: list[str], rows: Iterable[list]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([safe_cell(cell) for cell in header])
-    yield drain(buffer)
-    for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
-        yield drain(buffer)
-
-
-def drain(buffer: io.StringIO) -> str:
-    """What the writer put in ``buffer`` since the last drain (the buffer is emptied)."""
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text
-
-
-def _field_names(user: User, offer_id: int | None) -> list[str]:
-    """The advertiser's lead fields: those of the offer asked for, or of all its offers."""
-    query = select(Offer.fields).where(Offer.advertiser_id == user.id).order_by(Offer.id)
-    if offer_id:
-        query = query.where(Offer.id == offer_id)
-    names: dict[str, None] = {}
-    for fields in db.session.scalars(query):
-        for spec in fields or ():
-            names.setdefault(spec["name"], None)
-    return list(names)
-
-
-@dataclass(frozen=True)
-class LeadCsvLayout:
-    """The export's columns for one user: its role's, then the lead fields (advertisers)."""
-
-    columns: tuple[str, ...]
-    field_names: tuple[str, ...]
-
-    @property
-    def header(self) -> list[str]:
-        return [*self.columns, *(f"field_{name}" for name in self.field_names)]
-
-    def row(self, lead: Lead) -> list:
-        fields = lead.fields or {}
-        return [getattr(lead, column) for column in self.columns] + [fields.get(n) for n in self.field_names]
-
-
-def lead_csv_layout(user: User, offer_id: int | None) -> LeadCsvLayout:
-    """Also used by the export that runs as a task (exchange/longjobs)."""
-    if user.role == "advertiser":
-        return LeadCsvLayout(ADVERTISER_COLUMNS, tuple(_field_names(user, offer_id)))
-    return LeadCsvLayout(WEBMASTER_COLUMNS, ())
 
 
 @blp.route("/leads/export.csv", methods=["GET"])
