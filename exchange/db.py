@@ -9,7 +9,7 @@ job never runs before the rows it needs are visible.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from flask import current_app
@@ -54,6 +54,17 @@ def in_own_transaction(step: Callable[[Key], object], key: Key) -> int:
             raise
         log.exception("periodic step failed for %s", key)
         return 0
+
+
+def requeue_each(keys: Iterable[Key], enqueue: Callable[[Key], None]) -> int:
+    """Queue the work of each key again (its job leaves after this commit): a sweep step's
+    way to recover jobs that were lost or whose retry is due. Returns how many."""
+    count = 0
+    for key in keys:
+        enqueue(key)
+        count += 1
+    commit()
+    return count
 
 
 def configure_sqlite(engine: Engine) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from billing.topups.services import enqueue_event, process_event, unprocessed_event_ids
-from exchange.db import commit
+from exchange.db import commit, requeue_each
 from exchange.jobs import job, summary
 
 log = logging.getLogger(__name__)
@@ -21,11 +21,7 @@ def process_stripe_event_job(event_id: str) -> str:
 
 
 def requeue_stripe_events() -> dict[str, int]:
-    waiting = unprocessed_event_ids()
-    for event_id in waiting:
-        enqueue_event(event_id)
-    commit()
-    return {"stripe_events": len(waiting)}
+    return {"stripe_events": requeue_each(unprocessed_event_ids(), enqueue_event)}
 
 
 @job

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from exchange import clock
 from exchange.actors import Actor
-from exchange.db import commit, in_own_transaction
+from exchange.db import in_own_transaction, requeue_each
 from exchange.extensions import db
 from exchange.leads.decisions import approve_lead, fund_waiting_lead, release_hold, waiting_lead_ids
 from exchange.leads.domain import APPROVED, AWAITING_FUNDS, PENDING, RECEIVED
@@ -45,10 +45,8 @@ def sweep_leads() -> dict[str, int]:
     for advertiser_id, currency in waiting:
         counts["funded"] += fund_in_arrival_order(advertiser_id, currency, SWEEPER)
     stuck_since = now - timedelta(seconds=current_app.config["STUCK_RECEIVED_SECONDS"])
-    for lead_id in _ids(select(Lead.id).where(Lead.status == RECEIVED, Lead.updated_at <= stuck_since)):
-        enqueue_validation(lead_id)
-        counts["requeued"] += 1
-    commit()
+    stuck = _ids(select(Lead.id).where(Lead.status == RECEIVED, Lead.updated_at <= stuck_since))
+    counts["requeued"] = requeue_each(stuck, enqueue_validation)
     return counts
 
 

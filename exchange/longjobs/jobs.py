@@ -19,7 +19,7 @@ import contextlib
 import logging
 
 from exchange import clock
-from exchange.db import commit, in_own_transaction
+from exchange.db import in_own_transaction, requeue_each
 from exchange.errors import AppError
 from exchange.extensions import db
 from exchange.jobs import job, summary
@@ -98,11 +98,10 @@ def _end(task_id: int, run: int, write, message: str) -> None:
 def sweep_tasks() -> dict[str, int]:
     """Exports and imports whose worker died go back on the queue; finished tasks' files past
     TASK_RESULT_DAYS are deleted."""
-    stuck = stuck_task_ids()
-    for task_id in stuck:
-        requeue(task_id)
-    commit()
-    return {"tasks_requeued": len(stuck), "tasks_expired": in_own_transaction(expire_results, clock.now())}
+    return {
+        "tasks_requeued": requeue_each(stuck_task_ids(), requeue),
+        "tasks_expired": in_own_transaction(expire_results, clock.now()),
+    }
 
 
 @job

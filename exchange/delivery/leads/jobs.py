@@ -5,7 +5,7 @@ the deliveries that are due (``sweep-deliveries``)."""
 
 from __future__ import annotations
 
-from exchange.db import commit
+from exchange.db import requeue_each
 from exchange.delivery.leads.answers import apply_answer
 from exchange.delivery.leads.sample import send_test_lead
 from exchange.delivery.leads.services import deliver_lead, due_lead_ids, enqueue_lead_delivery
@@ -24,11 +24,7 @@ def send_test_lead_job(test_send_id: int) -> str:
 
 def requeue_due_deliveries() -> dict[str, int]:
     """Lead deliveries whose retry time came, and those whose job was lost on the way."""
-    due = due_lead_ids()
-    for lead_id in due:
-        enqueue_lead_delivery(lead_id)
-    commit()
-    return {"deliveries_due": len(due)}
+    return {"deliveries_due": requeue_each(due_lead_ids(), enqueue_lead_delivery)}
 
 
 @job

@@ -5,7 +5,7 @@ queues again the postbacks that are due (``sweep-postbacks``)."""
 
 from __future__ import annotations
 
-from exchange.db import commit
+from exchange.db import requeue_each
 from exchange.delivery.postbacks.sample import send_test_postback
 from exchange.delivery.postbacks.services import due_delivery_ids, enqueue_send, send_delivery
 from exchange.jobs import job, summary
@@ -23,11 +23,7 @@ def send_test_postback_job(test_send_id: int) -> str:
 
 def requeue_due_postbacks() -> dict[str, int]:
     """Postbacks whose retry time came, and those whose job was lost on the way."""
-    due = due_delivery_ids()
-    for delivery_id in due:
-        enqueue_send(delivery_id)
-    commit()
-    return {"postbacks_due": len(due)}
+    return {"postbacks_due": requeue_each(due_delivery_ids(), enqueue_send)}
 
 
 @job
