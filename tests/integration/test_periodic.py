@@ -51,3 +51,35 @@ def test_rq_cron_config_registers_every_periodic_job_on_its_queue():
     assert registered == {(name, queue, seconds) for name, _job, queue, seconds in PERIODIC_JOBS}
     assert all(queue in jobs.QUEUES for _name, _job, queue, _seconds in PERIODIC_JOBS)
     cron._job_data_registry.clear()
+
+
+def test_every_sweep_step_is_its_own_periodic_job_with_a_stable_name():
+    from exchange.periodic import SWEEP_SECONDS, SWEEP_STEPS
+
+    names = [step.name for step in SWEEP_STEPS]
+    assert names == [
+        "sweep-leads",
+        "sweep-postbacks",
+        "sweep-deliveries",
+        "sweep-disputes",
+        "sweep-stripe-events",
+        "sweep-tasks",
+    ]
+    scheduled = {name: (job, queue, seconds) for name, job, queue, seconds in PERIODIC_JOBS}
+    for step in SWEEP_STEPS:
+        assert scheduled[step.name] == (step.job, "periodic", SWEEP_SECONDS)
+        assert step.job.__module__.endswith(".jobs")  # contributed by its feature's jobs.py
+
+
+def test_a_sweep_with_nothing_due_runs_every_step_and_counts_nothing(ctx):
+    from exchange.periodic import sweep
+
+    report = sweep()
+
+    counts = (
+        "auto_approved holds_released funded requeued postbacks_due deliveries_due "
+        "disputes_escalated stripe_events tasks_requeued tasks_expired"
+    ).split()
+    assert report == dict.fromkeys(counts, 0)
+    assert str(report) == " ".join(f"{name}=0" for name in counts)
+    assert report.funded == 0
