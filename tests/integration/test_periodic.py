@@ -76,7 +76,18 @@ def test_a_sweep_with_nothing_due_runs_every_step_and_counts_nothing(ctx):
 
     report = sweep()
 
-    counts = ["auto_approved", "holds_released", "funded", "requeued", "postbacks_due", "deliveries_due", "disputes_escalated", "stripe_events", "tasks_requeued", "tasks_expired"]
+    counts = [
+        "auto_approved",
+        "holds_released",
+        "funded",
+        "requeued",
+        "postbacks_due",
+        "deliveries_due",
+        "disputes_escalated",
+        "stripe_events",
+        "tasks_requeued",
+        "tasks_expired",
+    ]
     assert report == dict.fromkeys(counts, 0)
     assert str(report) == " ".join(f"{name}=0" for name in counts)
     assert report.funded == 0
