@@ -1,1 +1,1 @@
-"""exchange.leads.bulk."""
+"""Leads in bulk: advertisers' bulk decisions and the CSV export of leads."""

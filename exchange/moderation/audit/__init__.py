@@ -1,1 +1,1 @@
-"""exchange.moderation.audit.services."""
+"""The moderators' append-only audit log: recording each action, reading and exporting it."""

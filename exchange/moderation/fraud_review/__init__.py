@@ -1,1 +1,1 @@
-"""exchange.moderation.fraud_review.services."""
+"""The fraud review queue: leads validation held for a moderator's verdict."""

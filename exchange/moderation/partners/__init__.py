@@ -1,1 +1,1 @@
-"""exchange.moderation.partners.services."""
+"""Partner moderation: approving new webmasters, banning and unbanning them; their standing."""

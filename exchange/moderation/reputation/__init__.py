@@ -1,1 +1,1 @@
-"""exchange.moderation.reputation.services."""
+"""Reputation of advertisers and webmasters, from lead transitions and disputes."""

@@ -1,1 +1,1 @@
-"""exchange.offers.participation.services."""
+"""Who may send traffic to an offer: joining, approval, decline, ban, invitations, custom payouts."""
