@@ -17,6 +17,7 @@ rq's forking worker instead (a horse per job), for jobs that might leak.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 
 from rq import SimpleWorker, Worker
@@ -24,16 +25,22 @@ from rq import SimpleWorker, Worker
 from exchange import create_app, jobs
 
 
+@functools.cache
+def worker_app():
+    """The process's one application (however many worker objects rq makes)."""
+    return create_app()
+
+
 class ForkingAppWorker(Worker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        jobs.serve_jobs_from(create_app())  # built here, inherited by every forked horse
+        jobs.serve_jobs_from(worker_app())  # built here, inherited by every forked horse
 
 
 class AppWorker(SimpleWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        jobs.serve_jobs_from(create_app())  # built once, used by every job this process runs
+        jobs.serve_jobs_from(worker_app())  # built once, used by every job this process runs
 
 
 def main(argv: list[str] | None = None) -> None:
