@@ -4,6 +4,8 @@ from billing.models import Account, Transfer
 from billing.payouts.models import Payout
 from billing.topups.models import StripeEvent, Topup
 from exchange.accounts.models import ApiKey, User
+from exchange.auctions.models import Auction, AuctionBid
+from exchange.buying.models import BuyOrder, ConsumerLock, Sale
 from exchange.delivery.leads.models import DeliverySetting, LeadDelivery, LeadDeliveryAttempt
 from exchange.delivery.postbacks.models import PostbackAttempt, PostbackDelivery, PostbackUrl
 from exchange.disputes.models import Dispute, DisputeMessage
@@ -14,12 +16,17 @@ from exchange.notifications.models import Notification
 from exchange.offers.models import Offer, Participation
 from exchange.reports.models import ReportChange, ReportDaily, ReportHourly
 from exchange.tracking.models import Click, PostbackToken
+from exchange.verticals.models import Vertical, VerticalSeller
 
 __all__ = [
     "Account",
     "ApiKey",
+    "Auction",
+    "AuctionBid",
+    "BuyOrder",
     "Click",
     "Consent",
+    "ConsumerLock",
     "DeliverySetting",
     "Dispute",
     "DisputeMessage",
@@ -40,8 +47,11 @@ __all__ = [
     "ReportChange",
     "ReportDaily",
     "ReportHourly",
+    "Sale",
     "StripeEvent",
     "Topup",
     "Transfer",
     "User",
+    "Vertical",
+    "VerticalSeller",
 ]

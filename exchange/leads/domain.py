@@ -6,6 +6,12 @@ received ──no funds──> awaiting_funds ──funds arrive──> pending
 pending ──reject──> rejected
 received ──flagged──> review ──clear──> pending (or awaiting_funds) ; review ──reject_fraud──> rejected
 rejected ──reinstate (an appeal upheld for the webmaster)──> pending (or awaiting_funds)
+
+An exchange lead (submitted to a vertical, not an offer) is sold by auction, so after
+validation it waits for its auction, and its money lives on its sales (docs/exchange.md):
+
+received ──validate──> rejected
+received ──validate──> for_sale ──auction──> sold (one or more sales) | unsold
 """
 
 from __future__ import annotations
@@ -19,7 +25,11 @@ REJECTED = "rejected"
 APPROVED = "approved"
 RETURNED = "returned"
 REVIEW = "review"  # validation flagged it: held, nothing reserved, until a moderator's verdict
-STATES = (RECEIVED, PENDING, AWAITING_FUNDS, REJECTED, APPROVED, RETURNED, REVIEW)
+FOR_SALE = "for_sale"  # an exchange lead validation accepted: its auction is due
+SOLD = "sold"
+UNSOLD = "unsold"
+STATES = (RECEIVED, PENDING, AWAITING_FUNDS, REJECTED, APPROVED, RETURNED, REVIEW, FOR_SALE, SOLD, UNSOLD)
+EXCHANGE_ACCEPTED = (FOR_SALE, SOLD, UNSOLD)
 # States of a lead that validation accepted: what duplicates and caps count. A lead held
 # for fraud review counts: its prices are fixed and a moderator's clear makes it pending
 # without checking again, so its twin must be a duplicate and its cap place stays taken
@@ -41,6 +51,9 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (REVIEW, "reject_fraud"): REJECTED,
     (REJECTED, "reinstate"): PENDING,
     (REJECTED, "wait_for_funds"): AWAITING_FUNDS,
+    (RECEIVED, "offer_for_sale"): FOR_SALE,
+    (FOR_SALE, "sell"): SOLD,
+    (FOR_SALE, "leave_unsold"): UNSOLD,
 }
 ACTIONS = tuple(sorted({action for _, action in TRANSITIONS}))
 

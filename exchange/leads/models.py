@@ -16,13 +16,16 @@ class Lead(db.Model):
     __tablename__ = "leads"
     __table_args__ = (
         CheckConstraint(f"status IN ({_states_sql})", name="status"),
+        # A lead comes through an offer (the CPA network) or is submitted to a vertical (the exchange).
+        CheckConstraint("(offer_id IS NULL) <> (vertical_id IS NULL)", name="offer_or_vertical"),
         UniqueConstraint("webmaster_id", "idempotency_key"),
         UniqueConstraint("advertiser_id", "txid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
-    advertiser_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"), index=True)
+    advertiser_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    vertical_id: Mapped[int | None] = mapped_column(ForeignKey("verticals.id"), index=True)
     webmaster_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     # The signed click id the lead came with (the click's row may be written later).
     click_token: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -87,6 +90,8 @@ class Consent(db.Model):
     given_at: Mapped[datetime]
     ip: Mapped[str | None] = mapped_column(String(45))
     page_url: Mapped[str] = mapped_column(String(2000))
+    # A consent certificate's id from a third party (a TrustedForm or Jornaya token), if any.
+    certificate: Mapped[str | None] = mapped_column(String(200))
 
 
 class LeadEvent(db.Model):

@@ -1,1 +1,2 @@
-"""Verticals: the kinds of lead sold on the exchange, their fields, floors, margin and slots; which sellers may submit to each."""
+"""Verticals: the kinds of lead sold on the exchange (fields, floors, margin, slots)
+and which sellers may submit to each."""

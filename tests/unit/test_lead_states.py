@@ -22,8 +22,13 @@ from exchange.leads.domain import IllegalTransition, next_state
 #   received --flagged by validation--> review --moderator clears--> pending (or awaiting_funds)
 #   review --moderator rejects--> rejected
 #   rejected --appeal won by the webmaster--> pending (or awaiting_funds), then approved
+# and docs/exchange.md, for a lead submitted to a vertical:
+#   received --validate--> for_sale --auction--> sold (one sale or more) | unsold
 # ("hold ends" makes earnings available; it is a money event, not a state.)
-EXPECTED_STATES = {"received", "pending", "awaiting_funds", "rejected", "approved", "returned", "review"}
+EXPECTED_STATES = {
+    "received", "pending", "awaiting_funds", "rejected", "approved", "returned", "review",
+    "for_sale", "sold", "unsold",
+}  # fmt: skip
 EXPECTED_MOVES = {
     ("received", "reject_invalid"): "rejected",
     ("received", "accept"): "pending",
@@ -39,12 +44,15 @@ EXPECTED_MOVES = {
     ("review", "reject_fraud"): "rejected",
     ("rejected", "reinstate"): "pending",
     ("rejected", "wait_for_funds"): "awaiting_funds",
+    ("received", "offer_for_sale"): "for_sale",
+    ("for_sale", "sell"): "sold",
+    ("for_sale", "leave_unsold"): "unsold",
 }
 EXPECTED_ACTIONS = sorted({action for _, action in EXPECTED_MOVES})
 ALL_PAIRS = [(state, action) for state in sorted(EXPECTED_STATES) for action in EXPECTED_ACTIONS]
 
 
-def test_the_states_are_the_documented_seven():
+def test_the_states_are_the_documented_ten():
     assert set(domain.STATES) == EXPECTED_STATES
     assert len(domain.STATES) == len(EXPECTED_STATES)
 
@@ -54,7 +62,7 @@ def test_the_actions_are_exactly_those_of_the_documented_moves():
 
 
 def test_every_pair_is_covered_by_the_parametrisation():
-    assert len(ALL_PAIRS) == 7 * 12  # seven states, twelve actions
+    assert len(ALL_PAIRS) == 10 * 15  # ten states, fifteen actions
 
 
 @pytest.mark.parametrize(("state", "action"), ALL_PAIRS)
