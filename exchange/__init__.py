@@ -93,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.accounts.api import blp as keys_api
     from exchange.accounts.views import bp as accounts_views
     from exchange.admin.views import bp as staff_portal
+    from exchange.buying.api import blp as buy_orders_api
     from exchange.delivery.leads.api import blp as lead_delivery_api
     from exchange.delivery.postbacks.api import blp as webmaster_postbacks_api
     from exchange.disputes.api import blp as disputes_api
@@ -116,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.tracking.conversions.api import blp as postback_api
     from exchange.tracking.conversions.views import bp as conversion_postback
     from exchange.tracking.views import bp as tracking
+    from exchange.verticals.api import blp as verticals_api
     from webmasters.api import blp as webmaster_api
     from webmasters.views import bp as webmaster_portal
 
@@ -143,6 +145,8 @@ def _register_blueprints(app: Flask) -> None:
         moderation_audit_api,
         reports_api,
         long_tasks_api,
+        verticals_api,
+        buy_orders_api,
     )
     for blueprint in apis:
         csrf.exempt(blueprint)  # API calls carry a key, not a session cookie

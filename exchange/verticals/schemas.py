@@ -1,0 +1,142 @@
+"""What the API accepts and shows for verticals. Margins are for staff only."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, validate, validates_schema
+from marshmallow import fields as ma
+
+from exchange.bounds import MAX_AMOUNT_MINOR, MAX_WINDOW_SECONDS
+from exchange.offers.schemas import LeadFieldSchema
+from exchange.schema_fields import country, currency
+from exchange.verticals.domain import (
+    ANY_COUNTRY,
+    MAX_SLOTS,
+    SELLER_STATUSES,
+    STATUSES,
+    TEMPERATURES,
+    floor_problems,
+    vertical_field_problems,
+)
+
+
+def _window(default: int) -> ma.Integer:
+    return ma.Integer(
+        strict=True, load_default=default, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
+    )
+
+
+class VerticalCreateSchema(Schema):
+    name = ma.String(required=True, validate=validate.Length(min=1, max=200))
+    description = ma.String(load_default="", validate=validate.Length(max=2000))
+    status = ma.String(load_default="active", validate=validate.OneOf(STATUSES))
+    currency = currency(required=True)
+    fields = ma.List(ma.Nested(LeadFieldSchema), required=True, validate=validate.Length(min=1, max=60))
+    personal_fields = ma.List(
+        ma.String(validate=validate.Length(min=1, max=40)),
+        load_default=list,
+        metadata={"description": "Fields never pinged to buyers; phone and email fields always are."},
+    )
+    allowed_countries = ma.List(country(), load_default=list, metadata={"description": "Empty: any."})
+    floors = ma.Dict(
+        keys=ma.String(validate=validate.Regexp(r"\A([A-Z]{2}|\*)\Z", error="A country code, or *.")),
+        values=ma.Dict(
+            keys=ma.String(validate=validate.OneOf(TEMPERATURES)),
+            values=ma.Integer(strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT_MINOR)),
+        ),
+        required=True,
+        metadata={
+            "description": "Least price of one slot, minor units, by country (or * for the rest) and "
+            'temperature: {"US": {"cold": 500, "warm": 900, "hot": 1500}}.'
+        },
+    )
+    margin_bps = ma.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=9999))
+    margin_minor = ma.Integer(
+        strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_AMOUNT_MINOR)
+    )
+    slots = ma.Integer(
+        strict=True,
+        load_default=1,
+        validate=validate.Range(min=1, max=MAX_SLOTS),
+        metadata={"description": "Most sales of one lead: 1 sells it exclusively only."},
+    )
+    sellers_need_approval = ma.Boolean(load_default=True)
+    duplicate_window_seconds = _window(30 * 86400)
+    review_window_seconds = _window(3 * 86400)
+    hold_seconds = _window(14 * 86400)
+    return_window_seconds = _window(7 * 86400)
+
+    @validates_schema
+    def _consistent(self, data: dict, **_kwargs) -> None:
+        errors: dict[str, list[str]] = {}
+        problems = vertical_field_problems(
+            [dict(spec) for spec in data.get("fields", [])], data.get("personal_fields", [])
+        )
+        if problems:
+            errors["fields"] = problems
+        problems = floor_problems(data.get("floors", {}), data.get("allowed_countries", []))
+        if not data.get("floors"):
+            problems.append(f"name the floor of at least one country (or {ANY_COUNTRY})")
+        if problems:
+            errors["floors"] = problems
+        if data.get("margin_bps") and data.get("margin_minor"):
+            errors["margin_minor"] = ["Give a percentage (margin_bps) or a fixed margin, not both."]
+        if data.get("return_window_seconds", 0) > data.get("hold_seconds", 14 * 86400):
+            errors["return_window_seconds"] = ["The return window cannot be longer than the hold."]
+        if errors:
+            raise ValidationError(errors)
+
+
+# Any subset of the settings, checked whole once merged with the rest (the service).
+VerticalPatchSchema = Schema.from_dict(
+    {name: ma.Raw(allow_none=True) for name in VerticalCreateSchema().fields}, name="VerticalPatch"
+)
+
+
+class VerticalSchema(Schema):
+    """Staff's view: everything."""
+
+    id = ma.Integer()
+    name = ma.String()
+    description = ma.String()
+    status = ma.String()
+    currency = ma.String()
+    fields = ma.List(ma.Dict())
+    personal_fields = ma.List(ma.String())
+    allowed_countries = ma.List(ma.String())
+    floors = ma.Dict()
+    margin_bps = ma.Integer()
+    margin_minor = ma.Integer()
+    slots = ma.Integer()
+    sellers_need_approval = ma.Boolean()
+    duplicate_window_seconds = ma.Integer()
+    review_window_seconds = ma.Integer()
+    hold_seconds = ma.Integer()
+    return_window_seconds = ma.Integer()
+    created_at = ma.DateTime()
+
+
+class MarketVerticalSchema(Schema):
+    """What buyers and sellers see: no margin. Buyers bid at least the floors."""
+
+    id = ma.Integer()
+    name = ma.String()
+    description = ma.String()
+    status = ma.String()
+    currency = ma.String()
+    fields = ma.List(ma.Dict())
+    personal_fields = ma.List(ma.String())
+    allowed_countries = ma.List(ma.String())
+    floors = ma.Dict()
+    slots = ma.Integer()
+    standing = ma.String(
+        allow_none=True, metadata={"description": "A seller's standing on the vertical (None: not joined)."}
+    )
+
+
+class SellerSchema(Schema):
+    id = ma.Integer()
+    vertical_id = ma.Integer()
+    webmaster_id = ma.Integer()
+    status = ma.String(validate=validate.OneOf(SELLER_STATUSES))
+    decided_at = ma.DateTime(allow_none=True)
+    created_at = ma.DateTime()
