@@ -22,7 +22,8 @@ from billing.domain import (
 
 @dataclass(frozen=True)
 class LeadPrice:
-    """What a lead costs, fixed when it is accepted."""
+    """What a lead costs, fixed when it is accepted; or one sale of an exchange lead
+    (``sale_id``), whose transfers are named after the sale and refer to its lead."""
 
     lead_id: int
     advertiser_id: int
@@ -33,14 +34,19 @@ class LeadPrice:
     # A lead rejected, then reinstated by an appeal, is reserved a second time: that
     # reservation and its approval have ids of their own (``lead:N:reinstated:...``).
     reinstated: bool = False
+    sale_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.payout_minor <= 0 or self.rate_minor < self.payout_minor:
             raise ValueError("a lead needs 0 < payout <= rate")
 
     @property
+    def reference(self) -> str:
+        return f"sale:{self.sale_id}" if self.sale_id is not None else f"lead:{self.lead_id}"
+
+    @property
     def reservation_reference(self) -> str:
-        return f"lead:{self.lead_id}:reinstated" if self.reinstated else f"lead:{self.lead_id}"
+        return f"{self.reference}:reinstated" if self.reinstated else self.reference
 
     @property
     def margin_minor(self) -> int:
@@ -141,7 +147,7 @@ def lead_release(price: LeadPrice) -> list[PlannedTransfer]:
 def hold_release(price: LeadPrice) -> list[PlannedTransfer]:
     return [
         PlannedTransfer(
-            id=f"lead:{price.lead_id}:hold-release",
+            id=f"{price.reference}:hold-release",
             debit=webmaster_hold(price.webmaster_id, price.currency),
             credit=webmaster_available(price.webmaster_id, price.currency),
             amount_minor=price.payout_minor,
@@ -154,7 +160,7 @@ def lead_return(price: LeadPrice) -> list[PlannedTransfer]:
     advertiser = advertiser_available(price.advertiser_id, price.currency)
     legs = [
         PlannedTransfer(
-            id=f"lead:{price.lead_id}:return:payout",
+            id=f"{price.reference}:return:payout",
             debit=webmaster_hold(price.webmaster_id, price.currency),
             credit=advertiser,
             amount_minor=price.payout_minor,
@@ -163,7 +169,7 @@ def lead_return(price: LeadPrice) -> list[PlannedTransfer]:
     if price.margin_minor:
         legs.append(
             PlannedTransfer(
-                id=f"lead:{price.lead_id}:return:margin",
+                id=f"{price.reference}:return:margin",
                 debit=platform("revenue", price.currency),
                 credit=advertiser,
                 amount_minor=price.margin_minor,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from billing import ledger, plans
-from billing.domain import PlannedTransfer
+from billing.domain import PlannedTransfer, advertiser_available
 from billing.models import Account, Transfer
 from billing.plans import LeadPrice
 from billing.topups import debts
@@ -57,7 +57,13 @@ def _give_back(price: LeadPrice, transfers: list[PlannedTransfer], verb: str) ->
         ledger.lock_accounts([ref for t in transfers for ref in (t.debit, t.credit)] + [debt])
     ledger.record(transfers, lead_id=price.lead_id)
     if debt is not None:
-        debts.repay_debt(price.advertiser_id, price.currency, f"lead:{price.lead_id}:{verb}")
+        debts.repay_debt(price.advertiser_id, price.currency, f"{price.reference}:{verb}")
+
+
+def free_balance(advertiser_id: int, currency: str) -> int:
+    """What the advertiser may still spend: its available balance less its reservations."""
+    account = ledger.existing_account(advertiser_available(advertiser_id, currency))
+    return account.balance.available if account else 0
 
 
 @dataclass(frozen=True)

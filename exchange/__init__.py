@@ -112,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.offers.api import blp as offers_api
     from exchange.offers.participation.api import blp as participation_api
     from exchange.reports.api import blp as reports_api
+    from exchange.selling.api import blp as selling_api
     from exchange.statements.api import blp as offer_statements_api
     from exchange.statements.views import bp as offer_statement_pages
     from exchange.tracking.conversions.api import blp as postback_api
@@ -147,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
         long_tasks_api,
         verticals_api,
         buy_orders_api,
+        selling_api,
     )
     for blueprint in apis:
         csrf.exempt(blueprint)  # API calls carry a key, not a session cookie

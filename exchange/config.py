@@ -57,6 +57,16 @@ class BaseConfig:
     # Advertiser lead delivery (signed webhooks): the same two settings, for the advertiser's endpoint.
     DELIVERY_TIMEOUT_SECONDS = 10.0
     DELIVERY_ALLOW_PRIVATE_ADDRESSES = False
+    # The exchange's auctions (docs/exchange.md): one deadline for the whole auction, at most
+    # so long for each buyer's ping, how long a post may take, how many auctions one
+    # auctioneer runs at once, and how long its claim on an auction lasts before another
+    # auctioneer may take the auction over (a crashed one).
+    AUCTION_DEADLINE_MS = 750
+    AUCTION_PING_TIMEOUT_MS = 500
+    AUCTION_POST_TIMEOUT_SECONDS = 5.0
+    AUCTION_CONCURRENCY = 64
+    AUCTION_LEASE_SECONDS = 30
+    AUCTION_ALLOW_PRIVATE_ADDRESSES = False
     # Card top-ups through Stripe; without STRIPE_SECRET_KEY only admin (manual) credits exist.
     # STRIPE_API_BASE points the official library elsewhere (localstripe in the tests).
     STRIPE_SECRET_KEY: str | None = None
@@ -86,6 +96,7 @@ class DevelopmentConfig(BaseConfig):
     DEBUG = False
     POSTBACK_ALLOW_PRIVATE_ADDRESSES = True
     DELIVERY_ALLOW_PRIVATE_ADDRESSES = True
+    AUCTION_ALLOW_PRIVATE_ADDRESSES = True
 
 
 class TestingConfig(BaseConfig):
@@ -95,12 +106,14 @@ class TestingConfig(BaseConfig):
     WTF_CSRF_ENABLED = False
     POSTBACK_ALLOW_PRIVATE_ADDRESSES = True
     DELIVERY_ALLOW_PRIVATE_ADDRESSES = True
+    AUCTION_ALLOW_PRIVATE_ADDRESSES = True
 
 
 class ProductionConfig(BaseConfig):
     SESSION_COOKIE_SECURE = True
     POSTBACK_ALLOW_PRIVATE_ADDRESSES = False
     DELIVERY_ALLOW_PRIVATE_ADDRESSES = False
+    AUCTION_ALLOW_PRIVATE_ADDRESSES = False
 
 
 # environment variable -> config key; production has no fallback for any of them

@@ -27,7 +27,11 @@ from exchange.extensions import db
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("validation", "delivery", "postbacks", "billing", "periodic", "tasks")
+QUEUES = ("validation", "delivery", "postbacks", "billing", "periodic", "tasks")  # on rq
+# Queues kept in the database: in-process, their jobs run after the commit like any other;
+# with Redis nothing is sent, since their consumer claims the rows itself (auctions: the
+# auctioneer, ``flask exchange auctioneer``, runs many at once; docs/exchange.md).
+DATABASE_QUEUES = ("auctions",)
 _PENDING_KEY = "exchange.pending_jobs"
 
 
@@ -45,7 +49,7 @@ def summary(counts: dict[str, int]) -> str:
 
 
 def enqueue_after_commit(func: str, *args: Any, queue: str, job_id: str | None = None) -> None:
-    if queue not in QUEUES:
+    if queue not in QUEUES + DATABASE_QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
     if not isinstance(func, str) or "." not in func:
         raise TypeError(f"a job is named by its dotted path, not {func!r}")
@@ -72,6 +76,8 @@ def dispatch(request: JobRequest) -> None:
     redis_url = current_app.config.get("REDIS_URL")
     if not redis_url:
         _run_in_process(request)
+        return
+    if request.queue in DATABASE_QUEUES:
         return
     try:
         _enqueue_rq(redis_url, request)

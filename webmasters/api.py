@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -11,7 +10,7 @@ from billing.schemas import PayoutSchema
 from exchange.accounts.auth import actor, api_key_required, caller
 from exchange.bounds import MAX_AMOUNT_MINOR
 from exchange.db import commit
-from exchange.errors import Invalid
+from exchange.idempotency import idempotency_key
 from exchange.leads.intake import submit_lead
 from exchange.leads.schemas import LeadSubmitSchema, WebmasterLeadSchema
 from exchange.offers.api import participation_view
@@ -82,13 +81,3 @@ def post_payout(data: dict):
     commit()
     headers = {"Idempotent-Replayed": "true"} if asked.replayed else {}
     return asked.payout, 201, headers
-
-
-def idempotency_key() -> str | None:
-    """The request's ``Idempotency-Key`` header, if any (at most 255 characters)."""
-    key = request.headers.get("Idempotency-Key", "").strip() or None
-    if key and len(key) > 255:
-        raise Invalid(
-            "The Idempotency-Key is too long.", fields={"Idempotency-Key": ["At most 255 characters."]}
-        )
-    return key

@@ -176,6 +176,20 @@ class Waterfall:
         self.steps.append(Step(FAILED, (bid.order_id,), reason))
 
 
+def restore(bids: list[Bid], rules: Rules, steps: list[Step]) -> Waterfall:
+    """The waterfall as its log left it, to go on from there (a post refused later)."""
+    by_id = {bid.order_id: bid for bid in bids}
+    state = Waterfall(bids, rules)
+    for step in steps:
+        if step.kind == SOLD:
+            state.sold_to(by_id[step.order_ids[0]])
+        elif step.kind == FAILED:
+            state.failed(by_id[step.order_ids[0]], step.reason or "")
+        else:
+            state.steps.append(step)
+    return state
+
+
 def replay(bids: list[Bid], rules: Rules, steps: list[Step]) -> list[tuple[int, ...]]:
     """Each choice recomputed from the bids and what happened before it. An auction's log
     replays when this equals its CHOSE steps' winners."""

@@ -14,7 +14,7 @@ from exchange.extensions import db
 class Auction(db.Model):
     __tablename__ = "auctions"
     __table_args__ = (
-        CheckConstraint("status IN ('due', 'done')", name="status"),
+        CheckConstraint("status IN ('due', 'posting', 'done')", name="status"),
         CheckConstraint("outcome IS NULL OR outcome IN ('sold', 'unsold')", name="outcome"),
     )
 

@@ -54,9 +54,9 @@ def submit_lead(
     forms) is ``{"text", "given_at", "ip", "page_url"}``."""
     fingerprint = request_fingerprint(payload)
     if idempotency_key:
-        earlier = _by_idempotency_key(webmaster_id, idempotency_key)
+        earlier = by_idempotency_key(webmaster_id, idempotency_key)
         if earlier is not None:
-            return _replay(earlier, fingerprint)
+            return replay_of(earlier, fingerprint)
     require_good_standing(webmaster_id)  # pending or banned: 403 (docs/moderation.md)
     click_token, click, participation = _attribute(webmaster_id, payload)
     if participation.status != "active":
@@ -72,7 +72,7 @@ def submit_lead(
     if errors:
         raise Invalid("The lead's fields do not match the offer.", fields={"fields": errors})
     subs = {key: getattr(click, key) if click else payload.get(key) for key in SUB_KEYS}
-    country = (_field_of_type(offer.fields, values, "country") or "").upper() or None
+    country = (field_of_type(offer.fields, values, "country") or "").upper() or None
     ip = str(payload["ip"]) if payload.get("ip") else (click.ip if click else None)
     lead = Lead(
         offer_id=offer.id,
@@ -80,12 +80,12 @@ def submit_lead(
         webmaster_id=webmaster_id,
         click_token=click_token,
         fields=values,
-        email_key=normalise_email(_field_of_type(offer.fields, values, "email")),
-        phone_key=normalise_phone(_field_of_type(offer.fields, values, "phone"), country),
+        email_key=normalise_email(field_of_type(offer.fields, values, "email")),
+        phone_key=normalise_phone(field_of_type(offer.fields, values, "phone"), country),
         country=country,
         ip=ip,
         ip_country=country_of(ip),
-        user_agent=_user_agent(payload, click),
+        user_agent=user_agent_of(payload, click),
         status="received",
         reason_codes=[],
         findings=[],
@@ -97,10 +97,10 @@ def submit_lead(
         with db.session.begin_nested():
             db.session.add(lead)
     except IntegrityError:  # the same key arrived concurrently
-        earlier = _by_idempotency_key(webmaster_id, idempotency_key)
+        earlier = by_idempotency_key(webmaster_id, idempotency_key)
         if earlier is None:
             raise
-        return _replay(earlier, fingerprint)
+        return replay_of(earlier, fingerprint)
     if consent is not None:
         db.session.add(Consent(lead_id=lead.id, **consent))
     record_submission(lead, actor)
@@ -151,7 +151,7 @@ def _attribute(webmaster_id: int, payload: dict) -> tuple[str | None, Click | No
     return None, None, participation
 
 
-def _user_agent(payload: dict, click: Click | None) -> str | None:
+def user_agent_of(payload: dict, click: Click | None) -> str | None:
     """The visitor's user agent: as sent with the lead, else its click's, else this request's."""
     agent = payload.get("user_agent") or (click.user_agent if click else None)
     if agent is None and has_request_context():
@@ -159,7 +159,7 @@ def _user_agent(payload: dict, click: Click | None) -> str | None:
     return (agent or "")[:512] or None
 
 
-def _replay(earlier: Lead, fingerprint: str) -> Submission:
+def replay_of(earlier: Lead, fingerprint: str) -> Submission:
     if earlier.request_hash != fingerprint:
         raise Conflict(
             "This Idempotency-Key was used with another request body.", code="idempotency_key_reused"
@@ -167,12 +167,12 @@ def _replay(earlier: Lead, fingerprint: str) -> Submission:
     return Submission(lead=earlier, replayed=True)
 
 
-def _by_idempotency_key(webmaster_id: int, key: str) -> Lead | None:
+def by_idempotency_key(webmaster_id: int, key: str) -> Lead | None:
     return db.session.scalar(
         select(Lead).where(Lead.webmaster_id == webmaster_id, Lead.idempotency_key == key)
     )
 
 
-def _field_of_type(specs: list[dict], values: dict, field_type: str) -> object:
+def field_of_type(specs: list[dict], values: dict, field_type: str) -> object:
     name = next((spec["name"] for spec in specs if spec["type"] == field_type), None)
     return values.get(name) if name else None

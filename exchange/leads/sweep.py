@@ -45,7 +45,11 @@ def sweep_leads() -> dict[str, int]:
     for advertiser_id, currency in waiting:
         counts["funded"] += fund_in_arrival_order(advertiser_id, currency, SWEEPER)
     stuck_since = now - timedelta(seconds=current_app.config["STUCK_RECEIVED_SECONDS"])
-    stuck = _ids(select(Lead.id).where(Lead.status == RECEIVED, Lead.updated_at <= stuck_since))
+    stuck = _ids(
+        select(Lead.id).where(
+            Lead.status == RECEIVED, Lead.updated_at <= stuck_since, Lead.offer_id.is_not(None)
+        )  # exchange leads: exchange.selling's own step
+    )
     counts["requeued"] = requeue_each(stuck, enqueue_validation)
     return counts
 

@@ -49,7 +49,9 @@ def validate(lead_id: int) -> str:
 def validate_one(lead_id: int) -> list[Verdict]:
     """``validate_batch`` of one lead, waiting for its lock if another transaction holds it."""
     lead = lock_lead(lead_id)
-    return decide([lead]) if lead is not None and lead.status == RECEIVED else []
+    if lead is None or lead.status != RECEIVED or lead.offer_id is None:  # an exchange lead: exchange.selling
+        return []
+    return decide([lead])
 
 
 def validate_batch(lead_id: int, size: int) -> list[Verdict]:
@@ -58,7 +60,7 @@ def validate_batch(lead_id: int, size: int) -> list[Verdict]:
     take two different batches). Returns the verdict on each lead taken."""
     leads = db.session.scalars(
         select(Lead)
-        .where(Lead.status == RECEIVED, Lead.id >= lead_id)
+        .where(Lead.status == RECEIVED, Lead.id >= lead_id, Lead.offer_id.is_not(None))
         .order_by(Lead.id)
         .limit(size)
         .with_for_update(skip_locked=True)

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from billing.domain import advertiser_available
 from billing.events import FundsChanged
-from billing.models import Account
+from billing.services import free_balance
 from exchange.extensions import db
 from exchange.jobs import enqueue_after_commit
 from exchange.notifications.services import notify
@@ -26,12 +25,6 @@ def threshold_of(offer: Offer) -> int:
     if offer.low_balance_minor is not None:
         return offer.low_balance_minor
     return offer.rate_minor or 0
-
-
-def free_balance(advertiser_id: int, currency: str) -> int:
-    code = advertiser_available(advertiser_id, currency).code
-    account = db.session.scalar(select(Account).where(Account.code == code))
-    return account.balance.available if account else 0
 
 
 def align_offers_with_funds(advertiser_id: int, currency: str) -> tuple[list[int], list[int]]:

@@ -22,8 +22,9 @@ def hour_of(at: datetime) -> datetime:
 
 
 def mark(pairs: Iterable[tuple[datetime, int]]) -> None:
-    """One marker per distinct (hour of ``at``, offer id), in one INSERT."""
-    distinct = sorted({(hour_of(at), offer_id) for at, offer_id in pairs})
+    """One marker per distinct (hour of ``at``, offer id), in one INSERT. Exchange leads
+    (no offer) are not in the offers' rollups."""
+    distinct = sorted({(hour_of(at), offer_id) for at, offer_id in pairs if offer_id is not None})
     if not distinct:
         return
     values = {}

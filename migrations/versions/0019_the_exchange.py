@@ -142,7 +142,7 @@ def upgrade():
         sa.CheckConstraint(
             "outcome IS NULL OR outcome IN ('sold', 'unsold')", name=op.f("ck_auctions_outcome")
         ),
-        sa.CheckConstraint("status IN ('due', 'done')", name=op.f("ck_auctions_status")),
+        sa.CheckConstraint("status IN ('due', 'posting', 'done')", name=op.f("ck_auctions_status")),
         sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], name=op.f("fk_auctions_lead_id_leads")),
         sa.ForeignKeyConstraint(
             ["vertical_id"], ["verticals.id"], name=op.f("fk_auctions_vertical_id_verticals")

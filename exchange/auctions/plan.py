@@ -1,0 +1,191 @@
+"""An auction's first step: who may bid for the lead, and what each is told.
+
+Read in one short transaction, before any network call: the lead as buy orders may see it
+(no personal data), the vertical's rules for it (slots, floor, margin) and what the register
+already holds of its consumer, then every active buy order on the vertical with the reason
+it sits out, if any (filter, schedule, register, cap, balance). What is read here is checked
+again under locks when the sale is made (``settle``): a cap or a balance that ran out
+meanwhile fails that sale, never oversells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from billing.services import free_balance
+from exchange import clock
+from exchange.auctions.domain import Bid, Rules
+from exchange.auctions.models import Auction
+from exchange.buying.domain import (
+    BALANCE,
+    CAP,
+    FILTER,
+    REGISTER,
+    SCHEDULE,
+    Caps,
+    Filters,
+    LeadView,
+    Schedule,
+    cap_failure,
+    filter_failure,
+    is_open,
+)
+from exchange.buying.models import BuyOrder
+from exchange.buying.register import Sold, consumer_hashes, sold_of
+from exchange.buying.usage import usage_of
+from exchange.extensions import db
+from exchange.leads.models import Lead
+from exchange.verticals.domain import floor_for, ping_fields
+from exchange.verticals.models import Vertical
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A buy order as the auction saw it."""
+
+    order_id: int
+    buyer_id: int
+    pricing: str
+    exclusive: bool
+    skipped: str | None = None  # why it sits out; None: it bids
+    bid_minor: int | None = None  # a fixed bid
+    ping_url: str | None = None
+    max_bid_minor: int | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    auction_id: int
+    lead_id: int
+    currency: str
+    rules: Rules | None  # None: nothing can be sold (``unsold_reason``)
+    candidates: list[Candidate] = field(default_factory=list)
+    ping_body: dict = field(default_factory=dict)
+    unsold_reason: str | None = None
+
+    @property
+    def fixed_bids(self) -> list[Bid]:
+        return [
+            Bid(c.order_id, c.buyer_id, c.bid_minor, c.exclusive)
+            for c in self.candidates
+            if c.skipped is None and c.pricing == "fixed"
+        ]
+
+    @property
+    def to_ping(self) -> list[Candidate]:
+        return [c for c in self.candidates if c.skipped is None and c.pricing == "ping"]
+
+
+def lead_view(lead: Lead, vertical: Vertical) -> LeadView:
+    return LeadView(
+        country=lead.country,
+        fields=lead.fields,
+        score=lead.score,
+        temperature=lead.temperature,
+        age_seconds=int((clock.now() - lead.created_at).total_seconds()),
+        region=_text(lead.fields.get("region")),
+        postcode=_text(lead.fields.get("postcode")),
+    )
+
+
+def prepare(auction_id: int) -> Plan | None:
+    """The plan of a due auction, or None when it is not due (already run)."""
+    auction = db.session.get(Auction, auction_id)
+    if auction is None or auction.status != "due":
+        return None
+    lead = db.session.get(Lead, auction.lead_id)
+    vertical = db.session.get(Vertical, auction.vertical_id)
+    view = lead_view(lead, vertical)
+    sold = register_of(lead, vertical)
+    floor = floor_for(vertical.floors, lead.country, lead.temperature)
+    base = {"auction_id": auction.id, "lead_id": lead.id, "currency": vertical.currency}
+    if floor is None:
+        return Plan(**base, rules=None, unsold_reason=f"no floor for {lead.country} {lead.temperature}")
+    if sold.exclusive or sold.slots_taken >= vertical.slots:
+        return Plan(**base, rules=None, unsold_reason="register: the consumer is sold out")
+    rules = Rules(
+        slots=vertical.slots,
+        floor_minor=floor,
+        margin_bps=vertical.margin_bps,
+        margin_minor=vertical.margin_minor,
+        slots_taken=sold.slots_taken,
+        exclusive_allowed=sold.slots_taken == 0,
+    )
+    orders = list(
+        db.session.scalars(
+            select(BuyOrder)
+            .where(BuyOrder.vertical_id == vertical.id, BuyOrder.status == "active")
+            .order_by(BuyOrder.id)
+        )
+    )
+    candidates = [_candidate(order, view, sold, vertical.currency) for order in orders]
+    body = ping_body(lead, vertical, view, floor)
+    return Plan(**base, rules=rules, candidates=candidates, ping_body=body)
+
+
+def register_of(lead: Lead, vertical: Vertical) -> Sold:
+    since = clock.now() - timedelta(seconds=vertical.duplicate_window_seconds)
+    return sold_of(vertical.id, consumer_hashes(lead.phone_key, lead.email_key), since)
+
+
+def ping_body(lead: Lead, vertical: Vertical, view: LeadView, floor: int) -> dict:
+    """What every pinged buyer learns of the lead: never a personal field."""
+    return {
+        "lead_id": lead.id,
+        "vertical_id": vertical.id,
+        "country": lead.country,
+        "score": lead.score,
+        "temperature": lead.temperature,
+        "age_seconds": view.age_seconds,
+        "fields": ping_fields(lead.fields, vertical.fields, vertical.personal_fields),
+        "floor_minor": floor,
+        "currency": vertical.currency,
+    }
+
+
+def _candidate(order: BuyOrder, view: LeadView, sold: Sold, currency: str) -> Candidate:
+    base = Candidate(
+        order_id=order.id,
+        buyer_id=order.buyer_id,
+        pricing=order.pricing,
+        exclusive=order.exclusive,
+        bid_minor=order.bid_minor,
+        ping_url=order.ping_url,
+        max_bid_minor=order.max_bid_minor,
+    )
+    return _with_reason(base, _skip_reason(order, view, sold, currency))
+
+
+def _skip_reason(order: BuyOrder, view: LeadView, sold: Sold, currency: str) -> str | None:
+    failure = filter_failure(Filters.from_stored(order.filters), view)
+    if failure:
+        return f"{FILTER}: {failure}"
+    schedule = Schedule.from_stored(order.schedule)
+    if not is_open(schedule, clock.now()):
+        return SCHEDULE
+    if order.buyer_id in sold.buyers:
+        return f"{REGISTER}: bought this consumer already"
+    if order.exclusive and sold.slots_taken:
+        return f"{REGISTER}: already sold shared"
+    most = order.bid_minor or order.max_bid_minor
+    caps = Caps.from_stored(order.caps)
+    if caps.any:
+        failure = cap_failure(caps, usage_of(order, schedule.timezone), most)
+        if failure:
+            return f"{CAP}: {failure}"
+    if free_balance(order.buyer_id, currency) < most:
+        return BALANCE
+    return None
+
+
+def _with_reason(candidate: Candidate, reason: str | None) -> Candidate:
+    if reason is None:
+        return candidate
+    return Candidate(candidate.order_id, candidate.buyer_id, candidate.pricing, candidate.exclusive, reason)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None

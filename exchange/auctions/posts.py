@@ -1,0 +1,91 @@
+"""What is posted to a buyer for each sale: the full lead, its consent, the sale."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, or_, select
+
+from exchange.auctions.calls import PostRequest
+from exchange.buying.models import BuyOrder, Sale
+from exchange.buying.register import LIVE
+from exchange.delivery.leads.models import DeliverySetting
+from exchange.extensions import db
+from exchange.leads.models import Consent, Lead
+from exchange.verticals.models import Vertical
+
+
+def post_requests(sale_ids: list[int]) -> list[PostRequest]:
+    requests = []
+    for sale_id in sale_ids:
+        sale = db.session.get(Sale, sale_id)
+        setting = db.session.scalar(
+            select(DeliverySetting).where(DeliverySetting.advertiser_id == sale.buyer_id)
+        )
+        if setting is None:
+            continue
+        order = db.session.get(BuyOrder, sale.buy_order_id) if sale.buy_order_id else None
+        url = (order.post_url if order else None) or setting.url
+        requests.append(
+            PostRequest(sale.id, url, setting.signing_secret, json.dumps(sale_body(sale)).encode())
+        )
+    return requests
+
+
+def sale_body(sale: Sale) -> dict:
+    lead = db.session.get(Lead, sale.lead_id)
+    vertical = db.session.get(Vertical, sale.vertical_id)
+    consent = db.session.scalar(select(Consent).where(Consent.lead_id == lead.id))
+    return {
+        "event": "exchange.sale",
+        "sale": {
+            "id": sale.id,
+            "buy_order_id": sale.buy_order_id,
+            "price_minor": sale.price_minor,
+            "currency": sale.currency,
+            "exclusive": sale.exclusive,
+            "sold_of": sold_of_text(sale, vertical),
+        },
+        "lead": {
+            "id": lead.id,
+            "vertical_id": vertical.id,
+            "vertical": vertical.name,
+            "fields": lead.fields,
+            "country": lead.country,
+            "score": lead.score,
+            "temperature": lead.temperature,
+            "received_at": lead.created_at.isoformat() + "Z",
+            "consent": _consent(consent),
+        },
+    }
+
+
+def sold_of_text(sale: Sale, vertical: Vertical) -> str:
+    """ "sold N of M": the live sales of the lead's consumer's slots, of the vertical's slots."""
+    keys = [
+        column == value
+        for column, value in ((Sale.phone_hash, sale.phone_hash), (Sale.email_hash, sale.email_hash))
+        if value
+    ]
+    count = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Sale)
+            .where(Sale.vertical_id == vertical.id, Sale.status.in_(LIVE), or_(*keys))
+        )
+        if keys
+        else 1
+    )
+    return f"sold {count} of {vertical.slots}"
+
+
+def _consent(consent: Consent | None) -> dict | None:
+    if consent is None:
+        return None
+    return {
+        "text": consent.text,
+        "given_at": consent.given_at.isoformat() + "Z",
+        "page_url": consent.page_url,
+        "ip": consent.ip,
+        "certificate": consent.certificate,
+    }

@@ -1,0 +1,130 @@
+"""Running auctions: many at once on one event loop, each a few short transactions around
+its network calls (docs/exchange.md, "How auctions run").
+
+An auction is: ``prepare`` (who may bid: one read), the pings (network, no transaction
+open), ``settle`` (the sales, under locks: one write), then the posts (network) and
+``after_posts`` (one write; a refused post hands its slot to the next bid, whose post
+follows). A buyer answering in 300 ms therefore holds no worker, no connection and no
+lock for those 300 ms: one auctioneer process runs ``AUCTION_CONCURRENCY`` auctions at
+once, its database steps on a small thread pool.
+
+In the embedded mode an auction runs in-process right after the commit that opened it,
+its database steps inline on the caller's session (``Auctioneer(app, inline=True)``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from flask import Flask
+
+from exchange.auctions.calls import PingTarget, PostRequest, make_client, ping_all, post_all
+from exchange.auctions.plan import prepare
+from exchange.auctions.posts import post_requests
+from exchange.auctions.services import claim_due, release
+from exchange.auctions.settle import after_posts, queued_posts, settle
+from exchange.db import commit, rollback
+
+log = logging.getLogger(__name__)
+
+
+class Auctioneer:
+    def __init__(self, app: Flask, client: httpx.AsyncClient, *, inline: bool = False) -> None:
+        self.app = app
+        self.client = client
+        self.inline = inline
+        config = app.config
+        self.deadline_s = config["AUCTION_DEADLINE_MS"] / 1000
+        self.ping_timeout_s = config["AUCTION_PING_TIMEOUT_MS"] / 1000
+        self.post_timeout_s = config["AUCTION_POST_TIMEOUT_SECONDS"]
+
+    async def run(self, auction_id: int) -> None:
+        """Run one auction to its end (or as far as it can go: a crash leaves it claimed, and
+        the next claim after the lease goes on from what was committed)."""
+        started = time.monotonic()
+        plan = await self.step(prepare, auction_id)
+        if plan is not None:
+            loop = asyncio.get_running_loop()
+            targets = [PingTarget(c.order_id, c.ping_url, c.max_bid_minor, c.exclusive) for c in plan.to_ping]
+            outcomes = await ping_all(
+                self.client,
+                targets,
+                plan.ping_body,
+                deadline=loop.time() + self.deadline_s - (time.monotonic() - started),
+                per_buyer_s=self.ping_timeout_s,
+            )
+            to_post = await self.step(settle, plan, outcomes, int((time.monotonic() - started) * 1000))
+        else:
+            to_post = await self.step(queued_posts, auction_id)
+        while to_post:
+            requests: list[PostRequest] = await self.step(post_requests, to_post)
+            results = await post_all(self.client, requests, timeout_s=self.post_timeout_s)
+            to_post = await self.step(after_posts, auction_id, results)
+        await self.step(release, auction_id)
+
+    async def step(self, work: Callable[..., Any], *args: Any) -> Any:
+        """One database step, committed: inline, or on a worker thread in its own app context."""
+        if self.inline:
+            return _committed(work, *args)
+        return await asyncio.to_thread(self._in_context, work, *args)
+
+    def _in_context(self, work: Callable[..., Any], *args: Any) -> Any:
+        with self.app.app_context():
+            return _committed(work, *args)
+
+
+def _committed(work: Callable[..., Any], *args: Any) -> Any:
+    try:
+        result = work(*args)
+        commit()
+        return result
+    except BaseException:
+        rollback()
+        raise
+
+
+def run_one(app: Flask, auction_id: int) -> None:
+    """One auction, now, in this thread (the embedded mode's in-process job)."""
+
+    async def main() -> None:
+        async with make_client(allow_private=app.config["AUCTION_ALLOW_PRIVATE_ADDRESSES"]) as client:
+            await Auctioneer(app, client, inline=True).run(auction_id)
+
+    asyncio.run(main())
+
+
+async def serve(app: Flask, *, stop: asyncio.Event | None = None, idle_s: float = 0.1) -> None:
+    """Claim open auctions and run up to ``AUCTION_CONCURRENCY`` at once, until ``stop``."""
+    concurrency = app.config["AUCTION_CONCURRENCY"]
+    lease = app.config["AUCTION_LEASE_SECONDS"]
+    stop = stop or asyncio.Event()
+    running: set[asyncio.Task] = set()
+    async with make_client(allow_private=app.config["AUCTION_ALLOW_PRIVATE_ADDRESSES"]) as client:
+        auctioneer = Auctioneer(app, client)
+        while not stop.is_set():
+            room = concurrency - len(running)
+            claimed = await auctioneer.step(claim_due, room, lease) if room > 0 else []
+            for auction_id in claimed:
+                task = asyncio.create_task(_guarded(auctioneer, auction_id))
+                running.add(task)
+                task.add_done_callback(running.discard)
+            if not claimed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=idle_s)
+            else:
+                await asyncio.sleep(0)
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+
+
+async def _guarded(auctioneer: Auctioneer, auction_id: int) -> None:
+    try:
+        await auctioneer.run(auction_id)
+    except Exception:
+        log.exception("auction-%s failed; it is taken up again when its claim runs out", auction_id)

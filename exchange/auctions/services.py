@@ -1,0 +1,74 @@
+"""Opening auctions and claiming them for an auctioneer. Services flush; callers commit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+
+from exchange import clock
+from exchange.auctions.models import Auction
+from exchange.extensions import db
+from exchange.jobs import enqueue_after_commit
+from exchange.leads.models import Lead
+
+RUN_JOB = "exchange.auctions.jobs.run_auction_job"
+OPEN = ("due", "posting")  # an auctioneer has work on it
+
+
+def open_auction(lead: Lead) -> Auction:
+    """The lead's auction, due now. In the embedded mode it runs right after the commit;
+    with Redis the auctioneer finds it in the database."""
+    auction = Auction(lead_id=lead.id, vertical_id=lead.vertical_id, status="due", steps=[])
+    db.session.add(auction)
+    db.session.flush()
+    enqueue_after_commit(RUN_JOB, auction.id, queue="auctions", job_id=f"auction-{auction.id}")
+    return auction
+
+
+def claim_due(limit: int, lease_seconds: float) -> list[int]:
+    """Take up to ``limit`` open auctions no other auctioneer holds (or whose holder's lease
+    ran out: it died), oldest first, for ``lease_seconds``."""
+    now = clock.now()
+    free = or_(Auction.claimed_until.is_(None), Auction.claimed_until < now)
+    candidates = (
+        select(Auction.id)
+        .where(Auction.status.in_(OPEN), free)
+        .order_by(Auction.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed = db.session.scalars(
+        update(Auction)
+        .where(Auction.id.in_(candidates), Auction.status.in_(OPEN), free)
+        .values(claimed_until=now + timedelta(seconds=lease_seconds), attempts=Auction.attempts + 1)
+        .returning(Auction.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(claimed)
+
+
+def claim(auction_id: int, lease_seconds: float) -> bool:
+    """Take one auction, if it is open and free."""
+    now = clock.now()
+    result = db.session.execute(
+        update(Auction)
+        .where(
+            Auction.id == auction_id,
+            Auction.status.in_(OPEN),
+            or_(Auction.claimed_until.is_(None), Auction.claimed_until < now),
+        )
+        .values(claimed_until=now + timedelta(seconds=lease_seconds), attempts=Auction.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def release(auction_id: int) -> None:
+    db.session.execute(
+        update(Auction)
+        .where(Auction.id == auction_id)
+        .values(claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,297 @@
+"""Making an auction's sales: in one transaction, under locks, from the plan and the bids.
+
+Lock order, the same everywhere a sale is made or undone: the auction, the lead, the
+consumer's register rows, the buy orders (by id), the ledger's accounts (by id). Under
+them the register, every cap and every balance are read again, so a sale is never made on
+what ``prepare`` read before the pings: a winner whose cap or balance ran out meanwhile is
+excluded and the choice made again (the waterfall, ``auctions.domain.Waterfall``), and
+every step is written to the auction's log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from billing.plans import LeadPrice
+from billing.services import reserve_lead_prices, void_lead_reservation
+from exchange import clock
+from exchange.actors import Actor
+from exchange.auctions.calls import ANSWERED, PingOutcome, PostOutcome
+from exchange.auctions.domain import Bid, Rules, Step, Waterfall, admissible, restore
+from exchange.auctions.models import Auction, AuctionBid
+from exchange.auctions.plan import Candidate, Plan, register_of
+from exchange.buying.domain import BALANCE, CAP, REGISTER, Caps, Schedule, cap_failure
+from exchange.buying.models import BuyOrder, Sale
+from exchange.buying.register import consumer_hashes, lock_consumer
+from exchange.buying.usage import lock_buy_orders, usage_of
+from exchange.delivery.leads.models import DeliverySetting
+from exchange.extensions import db
+from exchange.leads.domain import FOR_SALE
+from exchange.leads.models import Lead
+from exchange.leads.transitions import move
+from exchange.leads.validation import lock_lead
+from exchange.verticals.models import Vertical
+
+AUCTIONEER = Actor.system("auction")
+POST_REFUSED = "post_refused"
+
+
+@dataclass
+class Market:
+    """What making one auction's sales needs, loaded and locked once."""
+
+    auction: Auction
+    lead: Lead
+    vertical: Vertical
+    orders: dict[int, BuyOrder]
+    hashes: tuple[str | None, str | None]
+    posts_to: set[int]  # buyers that can take a post (a delivery endpoint and its secret)
+
+
+def settle(plan: Plan, outcomes: list[PingOutcome], duration_ms: int) -> list[int]:
+    """Write the auction's bids and make its sales. Returns the sales to post."""
+    auction = lock_auction(plan.auction_id)
+    if auction is None or auction.status != "due":
+        return []  # another auctioneer settled it
+    lead = lock_lead(plan.lead_id)
+    by_order = {outcome.order_id: outcome for outcome in outcomes}
+    bids = plan.fixed_bids + [
+        Bid(c.order_id, c.buyer_id, by_order[c.order_id].bid_minor, c.exclusive)
+        for c in plan.to_ping
+        if c.order_id in by_order and by_order[c.order_id].status == ANSWERED
+    ]
+    db.session.add_all(
+        _bid_row(auction.id, candidate, by_order.get(candidate.order_id)) for candidate in plan.candidates
+    )
+    auction.started_at = auction.started_at or clock.now()
+    auction.duration_ms = duration_ms
+    if plan.rules is None or not bids:
+        auction.rules = asdict(plan.rules) if plan.rules else None
+        return _finish(auction, lead, plan.unsold_reason or "no bid")
+    market = _open_market(auction, lead, [bid.order_id for bid in bids])
+    state = Waterfall(bids, _rules_now(plan.rules, market))
+    sold_before = register_of(lead, market.vertical).buyers
+    for bid in bids:
+        if bid.buyer_id in sold_before:  # bought this consumer since the plan was read
+            state.failed(bid, f"{REGISTER}: bought this consumer already")
+    made = fill(state, market)
+    _write_log(auction, state)
+    if not made:
+        return _finish(auction, lead, "no sale could be made")
+    auction.status = "posting"
+    return [sale.id for sale in made if sale.post_status == "queued"] or _conclude(auction, lead)
+
+
+def fill(state: Waterfall, market: Market) -> list[Sale]:
+    """Choose, make each winner's sale or exclude it, and choose again until a round's
+    winners all took their sales or no bid is left."""
+    made: list[Sale] = []
+    while True:
+        winners = state.choose().winners
+        if not winners:
+            return made
+        failed = False
+        for bid in winners:
+            sale, reason = _take(bid, state.rules, market)
+            if sale is None:
+                state.failed(bid, reason)
+                failed = True
+            else:
+                state.sold_to(bid)
+                made.append(sale)
+        if not failed:
+            return made
+
+
+def _take(bid: Bid, rules: Rules, market: Market) -> tuple[Sale | None, str]:
+    """Make one sale, or say why it cannot be made: the order's cap, or the buyer's balance."""
+    order = market.orders[bid.order_id]
+    caps = Caps.from_stored(order.caps)
+    if caps.any:
+        failure = cap_failure(
+            caps, usage_of(order, Schedule.from_stored(order.schedule).timezone), bid.amount_minor
+        )
+        if failure:
+            return None, f"{CAP}: {failure}"
+    vertical, lead = market.vertical, market.lead
+    savepoint = db.session.begin_nested()
+    sale = Sale(
+        lead_id=lead.id,
+        vertical_id=vertical.id,
+        buy_order_id=order.id,
+        buyer_id=order.buyer_id,
+        seller_id=lead.webmaster_id,
+        auction_id=market.auction.id,
+        exclusive=bid.exclusive,
+        currency=vertical.currency,
+        price_minor=bid.amount_minor,
+        payout_minor=rules.payout_of(bid.amount_minor),
+        status="pending",
+        post_status="queued" if order.buyer_id in market.posts_to else "none",
+        phone_hash=market.hashes[0],
+        email_hash=market.hashes[1],
+        review_deadline=clock.now() + timedelta(seconds=vertical.review_window_seconds),
+    )
+    db.session.add(sale)
+    db.session.flush()
+    if not reserve_lead_prices([price_of(sale)])[0]:
+        savepoint.rollback()
+        return None, BALANCE
+    savepoint.commit()
+    return sale, ""
+
+
+def price_of(sale: Sale) -> LeadPrice:
+    return LeadPrice(
+        lead_id=sale.lead_id,
+        advertiser_id=sale.buyer_id,
+        webmaster_id=sale.seller_id,
+        currency=sale.currency,
+        rate_minor=sale.price_minor,
+        payout_minor=sale.payout_minor,
+        sale_id=sale.id,
+    )
+
+
+def after_posts(auction_id: int, outcomes: list[PostOutcome]) -> list[int]:
+    """Record the posts' outcomes; each refused sale is undone (its reservation voided, its
+    slot freed) and the next bids take its place. Returns the new sales to post."""
+    auction = lock_auction(auction_id)
+    if auction is None or auction.status != "posting":
+        return []
+    lead = lock_lead(auction.lead_id)
+    refused = []
+    for outcome in outcomes:
+        sale = db.session.get(Sale, outcome.sale_id)
+        if sale is None or sale.status != "pending" or sale.post_status != "queued":
+            continue  # already recorded (a post repeated after a crash)
+        if outcome.taken:
+            sale.post_status = "delivered"
+        else:
+            void_lead_reservation(price_of(sale))
+            sale.status, sale.post_status, sale.post_error = "voided", "refused", (outcome.error or "")[:500]
+            refused.append(sale)
+    made: list[Sale] = []
+    if refused:
+        bids = bids_of(auction)
+        state = restore(bids, Rules(**auction.rules), [Step(**step) for step in auction.steps])
+        by_order = {bid.order_id: bid for bid in bids}
+        for sale in refused:
+            state.failed(by_order[sale.buy_order_id], f"{POST_REFUSED}: {sale.post_error}"[:200])
+        market = _open_market(auction, lead, [bid.order_id for bid in bids])
+        made = fill(state, market)
+        _write_log(auction, state)
+    queued = [sale.id for sale in made if sale.post_status == "queued"]
+    return queued or _conclude(auction, lead)
+
+
+def queued_posts(auction_id: int) -> list[int]:
+    """The sales of an auction still to post (an auctioneer died while posting them)."""
+    return list(
+        db.session.scalars(
+            select(Sale.id).where(
+                Sale.auction_id == auction_id, Sale.status == "pending", Sale.post_status == "queued"
+            )
+        )
+    )
+
+
+def bids_of(auction: Auction) -> list[Bid]:
+    rows = db.session.scalars(
+        select(AuctionBid).where(AuctionBid.auction_id == auction.id, AuctionBid.bid_minor.is_not(None))
+    )
+    return [Bid(row.buy_order_id, row.buyer_id, row.bid_minor, row.exclusive) for row in rows]
+
+
+def lock_auction(auction_id: int) -> Auction | None:
+    return db.session.scalar(
+        select(Auction)
+        .where(Auction.id == auction_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _conclude(auction: Auction, lead: Lead) -> list[int]:
+    """Every post is done: the lead is sold if a sale stands, else unsold."""
+    live = db.session.scalar(
+        select(Sale.id).where(Sale.auction_id == auction.id, Sale.status == "pending").limit(1)
+    )
+    if live is None:
+        return _finish(auction, lead, "every buyer refused the post")
+    auction.status, auction.outcome, auction.finished_at = "done", "sold", clock.now()
+    if lead.status == FOR_SALE:
+        move(lead, "sell", AUCTIONEER, None)
+    return []
+
+
+def _finish(auction: Auction, lead: Lead, reason: str) -> list[int]:
+    auction.status, auction.outcome, auction.finished_at = "done", "unsold", clock.now()
+    auction.unsold_reason = reason[:200]
+    if lead.status == FOR_SALE:
+        move(lead, "leave_unsold", AUCTIONEER, reason)
+    return []
+
+
+def _open_market(auction: Auction, lead: Lead, order_ids: list[int]) -> Market:
+    vertical = db.session.get(Vertical, auction.vertical_id)
+    hashes = consumer_hashes(lead.phone_key, lead.email_key)
+    lock_consumer(vertical.id, hashes)
+    orders = lock_buy_orders(order_ids)
+    buyers = {order.buyer_id for order in orders.values()}
+    posts_to = set(
+        db.session.scalars(
+            select(DeliverySetting.advertiser_id).where(DeliverySetting.advertiser_id.in_(buyers))
+        )
+    )
+    return Market(auction, lead, vertical, orders, hashes, posts_to)
+
+
+def _rules_now(rules: Rules, market: Market) -> Rules:
+    """The plan's rules with the register as it stands under the lock."""
+    sold = register_of(market.lead, market.vertical)
+    return replace(rules, slots_taken=sold.slots_taken, exclusive_allowed=sold.slots_taken == 0)
+
+
+def _write_log(auction: Auction, state: Waterfall) -> None:
+    """The decision's input and steps, and each bid's fate."""
+    auction.rules = asdict(state.rules)
+    auction.steps = [asdict(step) for step in state.steps]
+    _, dropped = admissible(state.bids, state.rules)
+    failed = {step.order_ids[0]: step.reason for step in state.steps if step.kind == "failed"}
+    sold = {bid.order_id for bid in state.sold}
+    sales = dict(
+        db.session.execute(
+            select(Sale.buy_order_id, Sale.id).where(Sale.auction_id == auction.id, Sale.status == "pending")
+        ).all()
+    )
+    for row in db.session.scalars(select(AuctionBid).where(AuctionBid.auction_id == auction.id)):
+        if row.bid_minor is None:
+            continue
+        if row.buy_order_id in sold:
+            row.result, row.sale_id = "won", sales.get(row.buy_order_id)
+        elif row.buy_order_id in failed:
+            row.result = f"failed: {failed[row.buy_order_id]}"[:40]
+        else:
+            row.result = dropped.get(row.buy_order_id, "outbid")
+
+
+def _bid_row(auction_id: int, candidate: Candidate, outcome: PingOutcome | None) -> AuctionBid:
+    row = AuctionBid(
+        auction_id=auction_id,
+        buy_order_id=candidate.order_id,
+        buyer_id=candidate.buyer_id,
+        pricing=candidate.pricing,
+        exclusive=candidate.exclusive,
+        skipped=candidate.skipped[:200] if candidate.skipped else None,
+    )
+    if candidate.skipped is None and candidate.pricing == "fixed":
+        row.bid_minor = candidate.bid_minor
+    elif outcome is not None:
+        row.ping_status, row.latency_ms = outcome.status, outcome.latency_ms
+        row.ping_error = (outcome.error or "")[:200] or None
+        row.bid_minor = outcome.bid_minor
+    return row

@@ -1,0 +1,38 @@
+"""How much of its caps a buy order has used: sales and spend in the current hour, day and
+month, reckoned in the buyer's time zone. Exact only while the caller holds the buy order's
+row lock (``lock_buy_orders``): sales of an order are only made under it."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from exchange import clock
+from exchange.buying.domain import PERIODS, period_starts
+from exchange.buying.models import BuyOrder, Sale
+from exchange.buying.register import LIVE
+from exchange.extensions import db
+
+
+def usage_of(order: BuyOrder, timezone: str) -> dict[str, tuple[int, int]]:
+    starts = period_starts(timezone, clock.now())
+    columns = []
+    for period in PERIODS:
+        since = Sale.created_at >= starts[period]
+        columns += [func.count().filter(since), func.coalesce(func.sum(Sale.price_minor).filter(since), 0)]
+    row = db.session.execute(
+        select(*columns).where(
+            Sale.buy_order_id == order.id, Sale.status.in_(LIVE), Sale.created_at >= starts["month"]
+        )
+    ).one()
+    return {period: (int(row[2 * i]), int(row[2 * i + 1])) for i, period in enumerate(PERIODS)}
+
+
+def lock_buy_orders(order_ids: list[int]) -> dict[int, BuyOrder]:
+    rows = db.session.scalars(
+        select(BuyOrder)
+        .where(BuyOrder.id.in_(order_ids))
+        .order_by(BuyOrder.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    return {row.id: row for row in rows}

@@ -1,0 +1,19 @@
+"""Jobs about exchange leads."""
+
+from __future__ import annotations
+
+import logging
+
+from exchange.db import commit
+from exchange.jobs import job
+from exchange.selling.validation import validate_exchange_lead
+
+log = logging.getLogger(__name__)
+
+
+@job
+def validate_exchange_lead_job(lead_id: int) -> str:
+    status = validate_exchange_lead(lead_id)
+    commit()  # the auction it opened is dispatched now
+    log.info("validate-lead-%s: %s", lead_id, status)
+    return status

@@ -1,0 +1,33 @@
+"""What a seller sends with a lead for a vertical."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, validate
+from marshmallow import fields as ma
+
+from exchange.leads.schemas import sub_id
+
+
+class ConsentSchema(Schema):
+    text = ma.String(
+        required=True, validate=validate.Length(min=1, max=2000), metadata={"description": "As shown."}
+    )
+    given_at = ma.AwareDateTime(
+        required=True, metadata={"description": "When the consumer agreed (with offset)."}
+    )
+    page_url = ma.URL(required=True, schemes={"http", "https"}, validate=validate.Length(max=2000))
+    ip = ma.IP(load_default=None, metadata={"description": "The consumer's IP when agreeing."})
+    certificate = ma.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "A consent certificate's id (a TrustedForm or Jornaya token)."},
+    )
+
+
+class ExchangeLeadSubmitSchema(Schema):
+    fields = ma.Dict(keys=ma.String(), required=True)
+    consent = ma.Nested(ConsentSchema, required=True)
+    ip = ma.IP(load_default=None, metadata={"description": "The consumer's IP."})
+    user_agent = ma.String(validate=validate.Length(max=512), load_default=None)
+    sub1, sub2, sub3, sub4, sub5 = (sub_id() for _ in range(5))
