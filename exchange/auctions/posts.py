@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from exchange.auctions.calls import PostRequest
 from exchange.buying.models import BuyOrder, Sale
 from exchange.buying.register import LIVE
-from exchange.delivery.leads.models import DeliverySetting
+from exchange.delivery.leads.settings import setting_of
 from exchange.extensions import db
 from exchange.leads.models import Consent, Lead
 from exchange.verticals.models import Vertical
@@ -19,10 +19,9 @@ def post_requests(sale_ids: list[int]) -> list[PostRequest]:
     requests = []
     for sale_id in sale_ids:
         sale = db.session.get(Sale, sale_id)
-        setting = db.session.scalar(
-            select(DeliverySetting).where(DeliverySetting.advertiser_id == sale.buyer_id)
-        )
-        if setting is None:
+        setting = setting_of(sale.buyer_id, None)  # the buyer's own endpoint, not an offer's
+        if setting is None:  # removed since the sale was made: the buyer pulls it by API
+            sale.post_status = "none"
             continue
         order = db.session.get(BuyOrder, sale.buy_order_id) if sale.buy_order_id else None
         url = (order.post_url if order else None) or setting.url
