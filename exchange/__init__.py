@@ -207,6 +207,7 @@ def _listen_to_billing(app: Flask) -> None:
     features act on them, and the lead invariants join its ledger check."""
     from billing.check import add_invariant
     from billing.events import on_funds_changed
+    from exchange.buying import ledger_check as sales_check
     from exchange.leads import ledger_check
     from exchange.leads.funding import fund_when_money_arrives
     from exchange.notifications.services import tell_of_money
@@ -215,6 +216,7 @@ def _listen_to_billing(app: Flask) -> None:
     for listener in (tell_of_money, fund_when_money_arrives, align_when_money_is_taken_back):
         on_funds_changed(app, listener)
     add_invariant(app, ledger_check.NAME, ledger_check.leads_charged_as_their_status_says)
+    add_invariant(app, sales_check.NAME, sales_check.sales_charged_as_their_status_says)
 
 
 def _register_cli(app: Flask) -> None:

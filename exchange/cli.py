@@ -38,10 +38,13 @@ def register_cli(app: Flask) -> None:
     from billing.cli import billing_cli
     from exchange.accounts.cli import users_cli
     from exchange.admin.failed_jobs import jobs_cli
+    from exchange.auctions.cli import auctioneer_command, replay_auction_command
     from exchange.longjobs.cli import tasks_cli
     from exchange.reports.cli import reports_cli
     from exchange.tracking.cli import clicks_cli
 
+    exchange_cli.add_command(auctioneer_command)
+    exchange_cli.add_command(replay_auction_command)
     for group in (users_cli, billing_cli, exchange_cli, demo_cli, clicks_cli, jobs_cli, reports_cli):
         app.cli.add_command(group)
     app.cli.add_command(tasks_cli)

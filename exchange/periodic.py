@@ -30,6 +30,8 @@ from exchange.leads.jobs import sweep_leads_job
 from exchange.leads.sweep import sweep_leads
 from exchange.longjobs.jobs import sweep_tasks, sweep_tasks_job
 from exchange.reports.jobs import fold_job
+from exchange.selling.jobs import sweep_exchange_job
+from exchange.selling.sweep import sweep_exchange
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 60
@@ -54,6 +56,9 @@ SWEEP_STEPS = (
     SweepStep("sweep-stripe-events", requeue_stripe_events, requeue_stripe_events_job),
     # exports and imports whose worker died; finished tasks' files past TASK_RESULT_DAYS
     SweepStep("sweep-tasks", sweep_tasks, sweep_tasks_job),
+    # the exchange: sales approved at their review deadline, holds released, stuck exchange
+    # leads judged again, auctions nobody holds started again
+    SweepStep("sweep-exchange", sweep_exchange, sweep_exchange_job),
 )
 
 PERIODIC_JOBS = (

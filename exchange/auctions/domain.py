@@ -148,6 +148,10 @@ class Step:
     order_ids: tuple[int, ...]  # the winners (CHOSE) or the one buy order (SOLD, FAILED)
     reason: str | None = None  # FAILED: why
 
+    @classmethod
+    def from_log(cls, stored: dict) -> Step:
+        return cls(stored["kind"], tuple(stored["order_ids"]), stored.get("reason"))
+
 
 @dataclass
 class Waterfall:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from exchange.auctions.calls import PostRequest
 from exchange.buying.models import BuyOrder, Sale
-from exchange.buying.register import LIVE
+from exchange.buying.sales import sold_of_text
 from exchange.delivery.leads.settings import setting_of
 from exchange.extensions import db
 from exchange.leads.models import Consent, Lead
@@ -57,25 +57,6 @@ def sale_body(sale: Sale) -> dict:
             "consent": _consent(consent),
         },
     }
-
-
-def sold_of_text(sale: Sale, vertical: Vertical) -> str:
-    """ "sold N of M": the live sales of the lead's consumer's slots, of the vertical's slots."""
-    keys = [
-        column == value
-        for column, value in ((Sale.phone_hash, sale.phone_hash), (Sale.email_hash, sale.email_hash))
-        if value
-    ]
-    count = (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Sale)
-            .where(Sale.vertical_id == vertical.id, Sale.status.in_(LIVE), or_(*keys))
-        )
-        if keys
-        else 1
-    )
-    return f"sold {count} of {vertical.slots}"
 
 
 def _consent(consent: Consent | None) -> dict | None:

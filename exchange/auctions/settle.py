@@ -15,7 +15,6 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from billing.plans import LeadPrice
 from billing.services import reserve_lead_prices, void_lead_reservation
 from exchange import clock
 from exchange.actors import Actor
@@ -23,6 +22,7 @@ from exchange.auctions.calls import ANSWERED, PingOutcome, PostOutcome
 from exchange.auctions.domain import Bid, Rules, Step, Waterfall, admissible, restore
 from exchange.auctions.models import Auction, AuctionBid
 from exchange.auctions.plan import Candidate, Plan, register_of
+from exchange.buying.decisions import price_of
 from exchange.buying.domain import BALANCE, CAP, REGISTER, Caps, Schedule, cap_failure
 from exchange.buying.models import BuyOrder, Sale
 from exchange.buying.register import consumer_hashes, lock_consumer
@@ -144,18 +144,6 @@ def _take(bid: Bid, rules: Rules, market: Market) -> tuple[Sale | None, str]:
     return sale, ""
 
 
-def price_of(sale: Sale) -> LeadPrice:
-    return LeadPrice(
-        lead_id=sale.lead_id,
-        advertiser_id=sale.buyer_id,
-        webmaster_id=sale.seller_id,
-        currency=sale.currency,
-        rate_minor=sale.price_minor,
-        payout_minor=sale.payout_minor,
-        sale_id=sale.id,
-    )
-
-
 def after_posts(auction_id: int, outcomes: list[PostOutcome]) -> list[int]:
     """Record the posts' outcomes; each refused sale is undone (its reservation voided, its
     slot freed) and the next bids take its place. Returns the new sales to post."""
@@ -177,7 +165,7 @@ def after_posts(auction_id: int, outcomes: list[PostOutcome]) -> list[int]:
     made: list[Sale] = []
     if refused:
         bids = bids_of(auction)
-        state = restore(bids, Rules(**auction.rules), [Step(**step) for step in auction.steps])
+        state = restore(bids, Rules(**auction.rules), [Step.from_log(step) for step in auction.steps])
         by_order = {bid.order_id: bid for bid in bids}
         for sale in refused:
             state.failed(by_order[sale.buy_order_id], f"{POST_REFUSED}: {sale.post_error}"[:200])

@@ -5,8 +5,17 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from exchange.accounts.auth import api_key_required, caller
-from exchange.buying.models import BuyOrder
-from exchange.buying.schemas import BuyOrderCreateSchema, BuyOrderPatchSchema, BuyOrderSchema
+from exchange.buying.decisions import approve_sale, reject_sale
+from exchange.buying.models import BuyOrder, Sale
+from exchange.buying.sales import SELLER_HIDDEN, lead_for_buyer, sale_of, sales_of, sold_of_text
+from exchange.buying.schemas import (
+    BuyOrderCreateSchema,
+    BuyOrderPatchSchema,
+    BuyOrderSchema,
+    SaleDecisionSchema,
+    SaleQuerySchema,
+    SaleSchema,
+)
 from exchange.buying.services import (
     buy_orders_of,
     create_buy_order,
@@ -15,8 +24,14 @@ from exchange.buying.services import (
     update_buy_order,
 )
 from exchange.db import commit
+from exchange.extensions import db
+from exchange.pagination import paginate
+from exchange.verticals.models import Vertical
 
-blp = Blueprint("buy_orders", __name__, url_prefix="/api/v1", description="Exchange buy orders")
+blp = Blueprint("buy_orders", __name__, url_prefix="/api/v1", description="Exchange buy orders and sales")
+SALE_VIEWS = (
+    "Buyers get the sale with its price and the lead bought; sellers their payout, no buyer nor price."
+)
 
 
 def order_view(order: BuyOrder) -> BuyOrder:
@@ -56,3 +71,58 @@ def patch_buy_order(changes: dict, order_id: int):
     order = update_buy_order(caller().id, order_id, changes)
     commit()
     return order_view(order)
+
+
+def sale_view(user, sale: Sale) -> dict:
+    view = SaleSchema().dump(sale)
+    if user.role == "webmaster":
+        for name in SELLER_HIDDEN:
+            view.pop(name, None)
+        return view
+    view["sold_of"] = sold_of_text(sale, db.session.get(Vertical, sale.vertical_id))
+    if user.role == "advertiser":
+        view["lead"] = lead_for_buyer(sale)
+    return view
+
+
+@blp.route("/sales", methods=["GET"])
+@api_key_required()
+@blp.arguments(SaleQuerySchema, location="query")
+@blp.response(200, description=SALE_VIEWS)
+def list_sales(args: dict):
+    user = caller()
+    query = sales_of(user)
+    if args.get("status"):
+        query = query.where(Sale.status == args["status"])
+    if args.get("vertical_id"):
+        query = query.where(Sale.vertical_id == args["vertical_id"])
+    page = paginate(query.order_by(Sale.id.desc()), args["page"], args["per_page"])
+    page["items"] = [sale_view(user, sale) for sale in page["items"]]
+    return page
+
+
+@blp.route("/sales/<id:sale_id>", methods=["GET"])
+@api_key_required()
+@blp.response(200, description=SALE_VIEWS)
+def read_sale(sale_id: int):
+    user = caller()
+    return sale_view(user, sale_of(user, sale_id))
+
+
+@blp.route("/sales/<id:sale_id>/approve", methods=["POST"])
+@api_key_required("advertiser")
+@blp.response(200, SaleSchema)
+def post_approve(sale_id: int):
+    sale = approve_sale(sale_id, caller().id)
+    commit()
+    return sale
+
+
+@blp.route("/sales/<id:sale_id>/reject", methods=["POST"])
+@api_key_required("advertiser")
+@blp.arguments(SaleDecisionSchema)
+@blp.response(200, SaleSchema)
+def post_reject(data: dict, sale_id: int):
+    sale = reject_sale(sale_id, caller().id, data.get("reason"))
+    commit()
+    return sale

@@ -75,6 +75,8 @@ class Sale(db.Model):
     review_deadline: Mapped[datetime | None] = mapped_column(index=True)
     approved_at: Mapped[datetime | None]
     hold_until: Mapped[datetime | None] = mapped_column(index=True)
+    hold_released_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(String(500))  # the buyer's, on a rejection
     created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
 
 

@@ -8,7 +8,10 @@ from marshmallow import fields as ma
 from exchange.bounds import MAX_AMOUNT_MINOR, MAX_ID, MAX_WINDOW_SECONDS
 from exchange.buying.domain import DAYS, MAX_CONDITIONS, OPERATORS, PRICINGS, STATUSES, timezone_problem
 from exchange.offers.pricing import TEMPERATURES
+from exchange.pagination import PageQuerySchema
 from exchange.schema_fields import country
+
+SALE_STATUSES = ("pending", "approved", "rejected", "returned", "voided")
 
 
 def _amount(**kwargs) -> ma.Integer:
@@ -176,4 +179,16 @@ class SaleSchema(Schema):
     status = ma.String()
     post_status = ma.String()
     sold_of = ma.String(metadata={"description": "Buyers: 'sold N of M' slots of this consumer."})
+    review_deadline = ma.DateTime(allow_none=True)
+    hold_until = ma.DateTime(allow_none=True)
     created_at = ma.DateTime()
+    lead = ma.Dict(metadata={"description": "Buyers: the lead bought, whole (fields, score, temperature)."})
+
+
+class SaleQuerySchema(PageQuerySchema):
+    status = ma.String(load_default=None, validate=validate.OneOf(SALE_STATUSES))
+    vertical_id = ma.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+
+
+class SaleDecisionSchema(Schema):
+    reason = ma.String(load_default=None, validate=validate.Length(max=500))

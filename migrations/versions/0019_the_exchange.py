@@ -175,6 +175,8 @@ def upgrade():
         sa.Column("review_deadline", sa.DateTime(), nullable=True),
         sa.Column("approved_at", sa.DateTime(), nullable=True),
         sa.Column("hold_until", sa.DateTime(), nullable=True),
+        sa.Column("hold_released_at", sa.DateTime(), nullable=True),
+        sa.Column("decision_reason", sa.String(length=500), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.CheckConstraint(
             "post_status IN ('none', 'queued', 'delivered', 'refused', 'failed')",

@@ -21,6 +21,8 @@ from tests.api.test_exchange_flow import solar_lead, submit
 from tests.exchange_factories import make_buy_order, make_seller, make_vertical
 from tests.factories import balance, fund, make_key, make_user
 
+pytestmark = pytest.mark.usefixtures("billing_check")  # the ledger checks out after each
+
 
 def bid(amount: int | None, delay: float = 0.0) -> Answer:
     return Answer(200, json.dumps({"bid_minor": amount}).encode(), delay)

@@ -4,6 +4,7 @@ only here; pinged buyers are in tests/api/test_auction_pings.py."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from exchange.auctions.models import Auction, AuctionBid
@@ -12,6 +13,8 @@ from exchange.extensions import db
 from exchange.leads.models import Consent, Lead
 from tests.exchange_factories import make_buy_order, make_seller, make_vertical
 from tests.factories import auth, balance, fund, make_key, make_user
+
+pytestmark = pytest.mark.usefixtures("billing_check")  # the ledger checks out after each
 
 CONSENT = {
     "text": "I agree to be called about solar panels.",

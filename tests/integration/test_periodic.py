@@ -64,6 +64,7 @@ def test_every_sweep_step_is_its_own_periodic_job_with_a_stable_name():
         "sweep-disputes",
         "sweep-stripe-events",
         "sweep-tasks",
+        "sweep-exchange",
     ]
     scheduled = {name: (job, queue, seconds) for name, job, queue, seconds in PERIODIC_JOBS}
     for step in SWEEP_STEPS:
@@ -87,6 +88,10 @@ def test_a_sweep_with_nothing_due_runs_every_step_and_counts_nothing(ctx):
         "stripe_events",
         "tasks_requeued",
         "tasks_expired",
+        "sales_approved",
+        "sale_holds_released",
+        "exchange_leads_requeued",
+        "auctions_restarted",
     ]
     assert report == dict.fromkeys(counts, 0)
     assert str(report) == " ".join(f"{name}=0" for name in counts)

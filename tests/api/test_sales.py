@@ -1,0 +1,118 @@
+"""A sale after its auction: the buyer approves or rejects it within the review window,
+silence approves it, the seller's payout is held then released, and each party reads
+what it may (docs/exchange.md, "Money")."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from exchange.auctions.models import Auction
+from exchange.buying.models import Sale
+from exchange.extensions import db
+from exchange.periodic import sweep
+from tests.api.test_exchange_flow import solar_lead, submit
+from tests.exchange_factories import make_buy_order, make_seller, make_vertical
+from tests.factories import auth, balance, fund, make_key, make_user
+
+pytestmark = pytest.mark.usefixtures("billing_check")  # the ledger checks out after each
+
+
+def sold_lead(client, *, slots: int = 1):
+    vertical = make_vertical(
+        slots=slots,
+        margin_bps=2000,
+        review_window_seconds=3600,
+        hold_seconds=7200,
+        return_window_seconds=3600,
+    )
+    seller, buyer = make_user("webmaster"), make_user("advertiser")
+    make_seller(seller, vertical)
+    fund(buyer, 10_000)
+    order = make_buy_order(buyer, vertical, bid_minor=2000)
+    lead_id = submit(client, make_key(seller), vertical.id, solar_lead()).get_json()["id"]
+    sale = db.session.scalar(select(Sale).where(Sale.lead_id == lead_id))
+    return vertical, seller, buyer, order, sale
+
+
+def test_the_buyer_approves_and_the_money_moves_once(client, ctx):
+    _, seller, buyer, _, sale = sold_lead(client)
+    key = make_key(buyer)
+
+    first = client.post(f"/api/v1/sales/{sale.id}/approve", headers=auth(key))
+    again = client.post(f"/api/v1/sales/{sale.id}/approve", headers=auth(key))
+
+    assert first.status_code == 200 and again.status_code == 200
+    assert db.session.get(Sale, sale.id).status == "approved"
+    assert balance(client, key, "available")["posted_minor"] == 8000
+    assert balance(client, make_key(seller), "hold")["posted_minor"] == 1600
+
+
+def test_the_buyer_rejects_within_its_window_and_is_refunded(client, ctx):
+    _, _, buyer, _, sale = sold_lead(client)
+    key = make_key(buyer)
+
+    rejected = client.post(
+        f"/api/v1/sales/{sale.id}/reject", json={"reason": "wrong number"}, headers=auth(key)
+    )
+    approve_after = client.post(f"/api/v1/sales/{sale.id}/approve", headers=auth(key))
+
+    assert rejected.status_code == 200
+    stored = db.session.get(Sale, sale.id)
+    assert (stored.status, stored.decision_reason) == ("rejected", "wrong number")
+    assert balance(client, key, "available")["available_minor"] == 10_000
+    assert approve_after.status_code == 409
+
+
+def test_silence_approves_at_the_deadline_and_the_hold_is_released_after(client, ctx, frozen_clock):
+    _, seller, _, _, sale = sold_lead(client)
+
+    frozen_clock.advance(minutes=61)
+    first = sweep()
+    frozen_clock.advance(hours=2, minutes=1)
+    second = sweep()
+
+    assert first.sales_approved == 1 and second.sale_holds_released == 1
+    assert db.session.get(Sale, sale.id).hold_released_at is not None
+    assert balance(client, make_key(seller), "available")["posted_minor"] == 1600
+
+
+def test_each_party_reads_its_side_of_a_sale(client, ctx):
+    _, seller, buyer, order, sale = sold_lead(client)
+    stranger = make_user("advertiser")
+
+    as_buyer = client.get(f"/api/v1/sales/{sale.id}", headers=auth(make_key(buyer))).get_json()
+    as_seller = client.get(f"/api/v1/sales/{sale.id}", headers=auth(make_key(seller))).get_json()
+    as_stranger = client.get(f"/api/v1/sales/{sale.id}", headers=auth(make_key(stranger)))
+    listed = client.get("/api/v1/sales", headers=auth(make_key(buyer))).get_json()
+
+    assert as_buyer["price_minor"] == 2000 and as_buyer["lead"]["fields"]["phone"]
+    assert as_buyer["sold_of"] == "sold 1 of 1"
+    assert as_seller["payout_minor"] == 1600
+    assert not {"price_minor", "buyer_id", "buy_order_id", "lead"} & set(as_seller)
+    assert as_stranger.status_code == 404
+    assert [item["id"] for item in listed["items"]] == [sale.id]
+
+
+def test_an_auction_replays_to_its_winners(client, ctx, app):
+    *_, sale = sold_lead(client)
+    auction = db.session.get(Auction, sale.auction_id)
+
+    result = app.test_cli_runner().invoke(args=["exchange", "replay-auction", str(auction.id)])
+
+    assert result.exit_code == 0, result.output
+    assert "replays" in result.output and "DIFFERENT" not in result.output
+
+
+def test_a_tampered_log_does_not_replay(client, ctx, app):
+    *_, sale = sold_lead(client)
+    auction = db.session.get(Auction, sale.auction_id)
+    steps = [dict(step) for step in auction.steps]
+    steps[0]["order_ids"] = [999_999]
+    auction.steps = steps
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["exchange", "replay-auction", str(auction.id)])
+
+    assert result.exit_code == 1
+    assert "DIFFERENT" in result.output
