@@ -15,6 +15,7 @@ from exchange.moderation.audit.models import ModerationAction
 from exchange.notifications.models import Notification
 from exchange.offers.models import Offer, Participation
 from exchange.reports.models import ReportChange, ReportDaily, ReportHourly
+from exchange.selling.models import SellerPing
 from exchange.tracking.models import Click, PostbackToken
 from exchange.verticals.models import Vertical, VerticalSeller
 
@@ -48,6 +49,7 @@ __all__ = [
     "ReportDaily",
     "ReportHourly",
     "Sale",
+    "SellerPing",
     "StripeEvent",
     "Topup",
     "Transfer",

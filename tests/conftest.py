@@ -29,7 +29,7 @@ BACKEND = os.environ.get("EXCHANGE_TEST_BACKEND", "sqlite")
 LIVE_TABLES = (
     "long_tasks, stripe_events, lead_events, transfers, payouts, payout_batches, payout_settings, "
     "leads, clicks, participations, offers, accounts, "
-    "api_keys, users, report_changes, report_hourly, report_daily, test_sends"
+    "api_keys, users, report_changes, report_hourly, report_daily, test_sends, verticals, consumer_locks"
 )
 
 

@@ -30,6 +30,9 @@ class Auction(db.Model):
     steps: Mapped[list] = mapped_column(JSON, default=list)
     outcome: Mapped[str | None] = mapped_column(String(8))
     unsold_reason: Mapped[str | None] = mapped_column(String(200))
+    # What the seller was promised by a ping (``POST /api/v1/pings``): the least the sales
+    # must pay it, or nothing is sold.
+    min_payout_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     deadline_ms: Mapped[int | None]
     duration_ms: Mapped[int | None]
     started_at: Mapped[datetime | None]

@@ -113,17 +113,21 @@ def prepare(auction_id: int) -> Plan | None:
         margin_minor=vertical.margin_minor,
         slots_taken=sold.slots_taken,
         exclusive_allowed=sold.slots_taken == 0,
+        min_payout_minor=auction.min_payout_minor,
     )
-    orders = list(
-        db.session.scalars(
-            select(BuyOrder)
-            .where(BuyOrder.vertical_id == vertical.id, BuyOrder.status == "active")
-            .order_by(BuyOrder.id)
-        )
-    )
-    candidates = [_candidate(order, view, sold, vertical.currency) for order in orders]
+    candidates = candidates_for(vertical, view, sold)
     body = ping_body(lead, vertical, view, floor)
     return Plan(**base, rules=rules, candidates=candidates, ping_body=body)
+
+
+def candidates_for(vertical: Vertical, view: LeadView, sold: Sold) -> list[Candidate]:
+    """Every active buy order on the vertical, with why it sits out (None: it bids)."""
+    orders = db.session.scalars(
+        select(BuyOrder)
+        .where(BuyOrder.vertical_id == vertical.id, BuyOrder.status == "active")
+        .order_by(BuyOrder.id)
+    )
+    return [_candidate(order, view, sold, vertical.currency) for order in orders]
 
 
 def register_of(lead: Lead, vertical: Vertical) -> Sold:

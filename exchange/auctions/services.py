@@ -16,10 +16,20 @@ RUN_JOB = "exchange.auctions.jobs.run_auction_job"
 OPEN = ("due", "posting")  # an auctioneer has work on it
 
 
-def open_auction(lead: Lead) -> Auction:
+def open_auction(lead: Lead, *, min_payout_minor: int = 0, held_seconds: float | None = None) -> Auction:
     """The lead's auction, due now. In the embedded mode it runs right after the commit;
-    with Redis the auctioneer finds it in the database."""
-    auction = Auction(lead_id=lead.id, vertical_id=lead.vertical_id, status="due", steps=[])
+    with Redis the auctioneer finds it in the database. ``held_seconds``: the caller claims
+    it and runs it itself (a seller's post waits for its outcome)."""
+    auction = Auction(
+        lead_id=lead.id,
+        vertical_id=lead.vertical_id,
+        status="due",
+        steps=[],
+        min_payout_minor=min_payout_minor,
+    )
+    if held_seconds is not None:
+        auction.claimed_until = clock.now() + timedelta(seconds=held_seconds)
+        auction.attempts = 1
     db.session.add(auction)
     db.session.flush()
     enqueue_after_commit(RUN_JOB, auction.id, queue="auctions", job_id=f"auction-{auction.id}")

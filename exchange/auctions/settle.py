@@ -80,7 +80,10 @@ def settle(plan: Plan, outcomes: list[PingOutcome], duration_ms: int) -> list[in
     made = fill(state, market)
     _write_log(auction, state)
     if not made:
-        return _finish(auction, lead, "no sale could be made")
+        promised = state.rules.min_payout_minor
+        return _finish(
+            auction, lead, f"no buyer pays the quoted {promised}" if promised else "no sale could be made"
+        )
     auction.status = "posting"
     return [sale.id for sale in made if sale.post_status == "queued"] or _conclude(auction, lead)
 

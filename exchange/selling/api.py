@@ -9,7 +9,14 @@ from exchange.db import commit
 from exchange.idempotency import HEADER_DOC, idempotency_key
 from exchange.leads.schemas import WebmasterLeadSchema
 from exchange.selling.intake import submit_to_vertical
-from exchange.selling.schemas import ExchangeLeadSubmitSchema
+from exchange.selling.pings import post, quote
+from exchange.selling.schemas import (
+    ExchangeLeadSubmitSchema,
+    PingSchema,
+    PostAnswerSchema,
+    PostSchema,
+    QuoteSchema,
+)
 
 blp = Blueprint("selling", __name__, url_prefix="/api/v1", description="Exchange: selling leads")
 
@@ -26,3 +33,49 @@ def submit(payload: dict, vertical_id: int):
     commit()
     headers = {"Idempotent-Replayed": "true"} if submission.replayed else {}
     return submission.lead, 202, headers
+
+
+@blp.route("/pings", methods=["POST"])
+@api_key_required("webmaster")
+@blp.arguments(PingSchema)
+@blp.response(200, QuoteSchema)
+def post_ping(data: dict):
+    """Ask what a lead is worth before sending its personal data: a firm price for a minute."""
+    quoted = quote(caller().id, data["vertical_id"], data["fields"])
+    commit()
+    if quoted.ping is None:
+        return {
+            "ping_id": None,
+            "price_minor": 0,
+            "currency": None,
+            "expires_at": None,
+            "reason": quoted.reason,
+        }
+    ping = quoted.ping
+    return {
+        "ping_id": ping.token,
+        "price_minor": ping.price_minor,
+        "currency": ping.currency,
+        "expires_at": ping.expires_at,
+        "reason": None,
+    }
+
+
+@blp.route("/posts", methods=["POST"])
+@api_key_required("webmaster")
+@blp.arguments(PostSchema)
+@blp.response(200, PostAnswerSchema)
+@blp.doc(parameters=[HEADER_DOC])
+def post_lead(data: dict):
+    """Send the pinged lead whole: it is validated and auctioned now, and sold at the quoted
+    price or better, or not at all (the answer says why). Posting again answers the same."""
+    token = data.pop("ping_id")
+    outcome = post(caller().id, token, data, actor(), idempotency_key())
+    commit()
+    return {
+        "lead_id": outcome.lead.id,
+        "status": outcome.lead.status,
+        "payout_minor": outcome.payout_minor,
+        "currency": outcome.ping.currency,
+        "reason": outcome.reason,
+    }

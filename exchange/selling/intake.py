@@ -41,8 +41,11 @@ def submit_to_vertical(
     payload: dict,
     actor: Actor,
     idempotency_key: str | None = None,
+    *,
+    enqueue: bool = True,
 ) -> Submission:
-    """``payload`` was loaded through ``ExchangeLeadSubmitSchema``."""
+    """``payload`` was loaded through ``ExchangeLeadSubmitSchema``. ``enqueue=False``: the
+    caller validates the lead itself (a seller's post waits for its outcome)."""
     fingerprint = request_fingerprint({**payload, "vertical_id": vertical_id})
     if idempotency_key:
         earlier = by_idempotency_key(webmaster_id, idempotency_key)
@@ -83,7 +86,8 @@ def submit_to_vertical(
         return replay_of(earlier, fingerprint)
     db.session.add(Consent(lead_id=lead.id, **_consent_row(payload["consent"])))
     record_submission(lead, actor)
-    enqueue_exchange_validation(lead.id)
+    if enqueue:
+        enqueue_exchange_validation(lead.id)
     return Submission(lead=lead, replayed=False)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, validate
 from marshmallow import fields as ma
 
+from exchange.bounds import MAX_ID
 from exchange.leads.schemas import sub_id
 
 
@@ -31,3 +32,32 @@ class ExchangeLeadSubmitSchema(Schema):
     ip = ma.IP(load_default=None, metadata={"description": "The consumer's IP."})
     user_agent = ma.String(validate=validate.Length(max=512), load_default=None)
     sub1, sub2, sub3, sub4, sub5 = (sub_id() for _ in range(5))
+
+
+class PingSchema(Schema):
+    vertical_id = ma.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    fields = ma.Dict(
+        keys=ma.String(), required=True, metadata={"description": "The vertical's non-personal fields only."}
+    )
+
+
+class QuoteSchema(Schema):
+    ping_id = ma.String(
+        allow_none=True, metadata={"description": "Post with it before expires_at; null: no price."}
+    )
+    price_minor = ma.Integer(metadata={"description": "What you earn at least if you post the lead in time."})
+    currency = ma.String()
+    expires_at = ma.DateTime(allow_none=True)
+    reason = ma.String(allow_none=True, metadata={"description": "Why there is no price."})
+
+
+class PostSchema(ExchangeLeadSubmitSchema):
+    ping_id = ma.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class PostAnswerSchema(Schema):
+    lead_id = ma.Integer()
+    status = ma.String(metadata={"description": "sold, unsold or rejected."})
+    payout_minor = ma.Integer(metadata={"description": "What the sales pay you (0: not sold)."})
+    currency = ma.String()
+    reason = ma.String(allow_none=True, metadata={"description": "Why it was not sold."})

@@ -32,8 +32,11 @@ from exchange.verticals.models import Vertical
 VALIDATOR = Actor.system("validation")
 
 
-def validate_exchange_lead(lead_id: int) -> str:
-    """Decide a received exchange lead. Returns its status; a decided lead is left alone."""
+def validate_exchange_lead(
+    lead_id: int, *, min_payout_minor: int = 0, held_seconds: float | None = None
+) -> str:
+    """Decide a received exchange lead. Returns its status; a decided lead is left alone.
+    ``min_payout_minor`` and ``held_seconds`` go to its auction (``open_auction``)."""
     lead = lock_lead(lead_id)
     if lead is None:
         return "missing"
@@ -75,7 +78,7 @@ def validate_exchange_lead(lead_id: int) -> str:
         currency=vertical.currency,
         **quality,
     )
-    open_auction(lead)
+    open_auction(lead, min_payout_minor=min_payout_minor, held_seconds=held_seconds)
     return lead.status
 
 

@@ -134,6 +134,7 @@ def upgrade():
         sa.Column("steps", sa.JSON(), nullable=False),
         sa.Column("outcome", sa.String(length=8), nullable=True),
         sa.Column("unsold_reason", sa.String(length=200), nullable=True),
+        sa.Column("min_payout_minor", sa.BigInteger(), nullable=False),
         sa.Column("deadline_ms", sa.Integer(), nullable=True),
         sa.Column("duration_ms", sa.Integer(), nullable=True),
         sa.Column("started_at", sa.DateTime(), nullable=True),
@@ -247,6 +248,30 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_auction_bids_buy_order_id"), ["buy_order_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_auction_bids_buyer_id"), ["buyer_id"], unique=False)
 
+    op.create_table(
+        "seller_pings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token", sa.String(length=40), nullable=False),
+        sa.Column("vertical_id", sa.Integer(), nullable=False),
+        sa.Column("seller_id", sa.Integer(), nullable=False),
+        sa.Column("fields", sa.JSON(), nullable=False),
+        sa.Column("country", sa.String(length=2), nullable=True),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("price_minor", sa.BigInteger(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.Column("lead_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint("price_minor > 0", name=op.f("ck_seller_pings_price")),
+        sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], name=op.f("fk_seller_pings_lead_id_leads")),
+        sa.ForeignKeyConstraint(["seller_id"], ["users.id"], name=op.f("fk_seller_pings_seller_id_users")),
+        sa.ForeignKeyConstraint(
+            ["vertical_id"], ["verticals.id"], name=op.f("fk_seller_pings_vertical_id_verticals")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_seller_pings")),
+        sa.UniqueConstraint("lead_id", name=op.f("uq_seller_pings_lead_id")),
+        sa.UniqueConstraint("token", name=op.f("uq_seller_pings_token")),
+    )
+    op.create_index(op.f("ix_seller_pings_seller_id"), "seller_pings", ["seller_id"])
     with op.batch_alter_table("lead_consents", schema=None) as batch_op:
         batch_op.add_column(sa.Column("certificate", sa.String(length=200), nullable=True))
 
@@ -288,6 +313,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_auction_bids_buy_order_id"))
         batch_op.drop_index(batch_op.f("ix_auction_bids_auction_id"))
 
+    op.drop_index(op.f("ix_seller_pings_seller_id"), table_name="seller_pings")
+    op.drop_table("seller_pings")
     op.drop_table("auction_bids")
     with op.batch_alter_table("sales", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sales_seller_id"))

@@ -74,9 +74,10 @@ def test_money_taken_back_tells_the_advertiser_and_asks_its_offers_to_follow_the
     )
 
 
-def test_the_leads_invariant_is_added_to_the_ledgers_own(app, ctx):
-    assert "leads_charged_as_their_status_says" not in INVARIANTS
-    assert list(invariants()) == [*INVARIANTS, "leads_charged_as_their_status_says"]
+def test_the_leads_and_sales_invariants_are_added_to_the_ledgers_own(app, ctx):
+    added = ["leads_charged_as_their_status_says", "sales_charged_as_their_status_says"]
+    assert not set(added) & set(INVARIANTS)
+    assert list(invariants()) == [*INVARIANTS, *added]
 
 
 def test_an_added_invariant_runs_with_the_check_and_a_name_is_taken_once(app, ctx):
