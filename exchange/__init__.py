@@ -93,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.accounts.api import blp as keys_api
     from exchange.accounts.views import bp as accounts_views
     from exchange.admin.views import bp as staff_portal
+    from exchange.auctions.api import blp as auctions_api
     from exchange.buying.api import blp as buy_orders_api
     from exchange.delivery.leads.api import blp as lead_delivery_api
     from exchange.delivery.postbacks.api import blp as webmaster_postbacks_api
@@ -149,6 +150,7 @@ def _register_blueprints(app: Flask) -> None:
         verticals_api,
         buy_orders_api,
         selling_api,
+        auctions_api,
     )
     for blueprint in apis:
         csrf.exempt(blueprint)  # API calls carry a key, not a session cookie

@@ -1,0 +1,35 @@
+"""The auction log through the API, as each party may read it."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from exchange.accounts.auth import api_key_required, caller
+from exchange.auctions.log import auction_for, auctions_for, view_of
+from exchange.auctions.models import Auction
+from exchange.pagination import PageQuerySchema, paginate
+
+blp = Blueprint("auctions", __name__, url_prefix="/api/v1", description="Exchange auction log")
+VIEWS = (
+    "Staff: candidates, bids, steps, sales and prices. Sellers: the outcome and their payout. "
+    "Buyers: their own bids, results and why they lost; never another buyer's."
+)
+
+
+@blp.route("/auctions", methods=["GET"])
+@api_key_required()
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, description=VIEWS)
+def list_auctions(args: dict):
+    user = caller()
+    page = paginate(auctions_for(user).order_by(Auction.id.desc()), args["page"], args["per_page"])
+    page["items"] = [view_of(user, auction) for auction in page["items"]]
+    return page
+
+
+@blp.route("/auctions/<id:auction_id>", methods=["GET"])
+@api_key_required()
+@blp.response(200, description=VIEWS)
+def read_auction(auction_id: int):
+    user = caller()
+    return view_of(user, auction_for(user, auction_id))
