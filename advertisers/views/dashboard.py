@@ -17,7 +17,7 @@ from billing.statements.schemas import this_month
 from exchange import clock
 from exchange.accounts.models import User
 from exchange.extensions import db
-from exchange.leads.domain import STATES
+from exchange.leads.domain import OFFER_STATES as STATES
 from exchange.reports.domain import epc_text, ratio
 from exchange.reports.query import changes_waiting, report
 

@@ -30,7 +30,8 @@ from exchange.errors import AppError
 from exchange.extensions import db
 from exchange.leads.api import filtered_leads
 from exchange.leads.decisions import advertiser_lead, approve_lead, reject_lead
-from exchange.leads.domain import PENDING, STATES
+from exchange.leads.domain import OFFER_STATES as STATES
+from exchange.leads.domain import PENDING
 from exchange.leads.models import LeadEvent
 from exchange.leads.windows import return_deadline, return_refusal
 from exchange.offers.services import offers_visible_to

@@ -28,7 +28,8 @@ REVIEW = "review"  # validation flagged it: held, nothing reserved, until a mode
 FOR_SALE = "for_sale"  # an exchange lead validation accepted: its auction is due
 SOLD = "sold"
 UNSOLD = "unsold"
-STATES = (RECEIVED, PENDING, AWAITING_FUNDS, REJECTED, APPROVED, RETURNED, REVIEW, FOR_SALE, SOLD, UNSOLD)
+OFFER_STATES = (RECEIVED, PENDING, AWAITING_FUNDS, REJECTED, APPROVED, RETURNED, REVIEW)  # an offer's lead's
+STATES = (*OFFER_STATES, FOR_SALE, SOLD, UNSOLD)
 EXCHANGE_ACCEPTED = (FOR_SALE, SOLD, UNSOLD)
 # States of a lead that validation accepted: what duplicates and caps count. A lead held
 # for fraud review counts: its prices are fixed and a moderator's clear makes it pending

@@ -191,7 +191,7 @@ def test_postbacks_are_for_webmasters(client, ctx):
         ({"url_template": 12}, "url_template", "Not a valid string"),
         ({}, "url_template", "Missing data"),
         (
-            {"url_template": "https://t.example.com/", "status_map": {"sold": "x"}},
+            {"url_template": "https://t.example.com/", "status_map": {"bought": "x"}},
             "status_map",
             "Must be one of",
         ),
