@@ -71,6 +71,13 @@ TREES: dict[str, tuple[Section, ...]] = {
             ),
             ("advertiser_portal.lead", "advertiser_portal.dispute"),
         ),
+        Section(
+            "Exchange",
+            (
+                Page("Buy orders", "advertiser_portal.buy_orders"),
+                Page("Purchases", "advertiser_portal.purchases"),
+            ),
+        ),
         Section("Delivery", (Page("Delivery", "advertiser_portal.delivery"),)),
         Section(
             "Money",
@@ -104,6 +111,13 @@ TREES: dict[str, tuple[Section, ...]] = {
             ("webmaster_portal.dispute",),
         ),
         Section(
+            "Exchange",
+            (
+                Page("Verticals", "webmaster_portal.verticals"),
+                Page("Submissions", "webmaster_portal.submissions"),
+            ),
+        ),
+        Section(
             "Postbacks",
             (Page("Postbacks", "webmaster_portal.postbacks"),),
             ("webmaster_portal.offer_postback",),
@@ -135,6 +149,11 @@ TREES: dict[str, tuple[Section, ...]] = {
                 TASKS,
             ),
             ("tasks.task",),
+        ),
+        Section(
+            "Exchange",
+            (Page("Verticals", "staff_portal.verticals"), Page("Auction log", "staff_portal.auctions")),
+            ("staff_portal.auction",),
         ),
         Section("Moderation", MODERATION_PAGES, MODERATION_OWNS),
     ),

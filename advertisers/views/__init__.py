@@ -6,6 +6,7 @@ from advertisers.views import (  # noqa: F401  (their routes are on bp)
     account,
     delivery,
     disputes,
+    exchange,
     home,
     leads,
     offers,

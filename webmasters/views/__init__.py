@@ -5,6 +5,7 @@ once; a refused action is said on the page."""
 
 from webmasters.views import (  # noqa: F401  (their routes are on bp)
     disputes,
+    exchange,
     home,
     leads,
     offers,

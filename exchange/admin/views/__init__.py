@@ -4,7 +4,7 @@ payouts (``exchange.admin.views.money``). Moderators' pages are in exchange/mode
 
 from __future__ import annotations
 
-from exchange.admin.views import money, users  # noqa: F401  (their routes are on bp)
+from exchange.admin.views import exchange, money, users  # noqa: F401  (their routes are on bp)
 from exchange.admin.views.common import bp
 
 __all__ = ["bp"]

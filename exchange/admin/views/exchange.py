@@ -1,0 +1,109 @@
+"""Staff's exchange pages: the verticals (define one, their floors, margins and slots, the
+sellers waiting for approval) and the auction log, every auction whole."""
+
+from __future__ import annotations
+
+import json
+
+from flask import render_template, request, url_for
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from exchange.accounts.views import role_required
+from exchange.admin.views.common import acted, bp
+from exchange.auctions.log import auction_for, auctions_for, view_of
+from exchange.auctions.models import Auction
+from exchange.db import commit, rollback
+from exchange.errors import AppError
+from exchange.extensions import db
+from exchange.pagination import paginate
+from exchange.verticals.models import VerticalSeller
+from exchange.verticals.schemas import VerticalCreateSchema
+from exchange.verticals.services import all_verticals, create_vertical, decide_seller
+
+STAFF = ("admin", "moderator")
+PER_PAGE = 50
+EXAMPLE_FIELDS = [
+    {"name": "name", "type": "string", "required": True},
+    {"name": "phone", "type": "phone", "required": True},
+    {"name": "country", "type": "country", "required": True},
+]
+
+
+def _vertical_from_form(form) -> tuple[dict, dict]:
+    errors: dict[str, list[str]] = {}
+    parsed = {}
+    for name in ("fields", "floors"):
+        try:
+            parsed[name] = json.loads(form.get(name) or "null")
+        except ValueError:
+            errors[name] = ["Not JSON."]
+    body = {
+        "name": form.get("name", "").strip(),
+        "description": form.get("description", "").strip(),
+        "currency": form.get("currency", "").strip().upper(),
+        "fields": parsed.get("fields"),
+        "floors": parsed.get("floors"),
+        "personal_fields": [n.strip() for n in form.get("personal_fields", "").split(",") if n.strip()],
+        "allowed_countries": [
+            c.strip().upper() for c in form.get("allowed_countries", "").split(",") if c.strip()
+        ],
+        "margin_bps": int(form["margin_bps"]) if form.get("margin_bps", "").isdigit() else 0,
+        "slots": int(form["slots"]) if form.get("slots", "").isdigit() else 1,
+        "sellers_need_approval": form.get("sellers_need_approval") == "on",
+    }
+    return body, errors
+
+
+@bp.route("/admin/verticals", methods=["GET", "POST"])
+@role_required(*STAFF)
+def verticals():
+    errors: dict = {}
+    if request.method == "POST":
+        body, errors = _vertical_from_form(request.form)
+        if not errors:
+            try:
+                create_vertical(VerticalCreateSchema().load(body))
+                commit()
+            except ValidationError as error:
+                errors = {
+                    name: [str(m) for m in (msgs if isinstance(msgs, list) else [msgs])]
+                    for name, msgs in error.normalized_messages().items()
+                }
+            except AppError as refused:
+                rollback()
+                errors = refused.fields or {"name": [refused.message]}
+    waiting = list(db.session.scalars(select(VerticalSeller).where(VerticalSeller.status == "pending")))
+    return render_template(
+        "admin_verticals.html",
+        verticals=all_verticals(),
+        waiting=waiting,
+        form=request.form if errors else {},
+        errors=errors,
+        example_fields=json.dumps(EXAMPLE_FIELDS),
+    ), (422 if errors else 200)
+
+
+@bp.post("/admin/vertical-sellers/<id:seller_id>/<any(approve, decline):decision>")
+@role_required(*STAFF)
+def decide_vertical_seller(seller_id: int, decision: str):
+    return acted(
+        lambda: decide_seller(seller_id, decision), f"Seller {decision}d.", url_for("staff_portal.verticals")
+    )
+
+
+@bp.get("/admin/auctions")
+@role_required(*STAFF)
+def auctions():
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    listed = paginate(auctions_for(current_user).order_by(Auction.id.desc()), page, PER_PAGE)
+    return render_template("admin_auctions.html", auctions=listed["items"], page=listed)
+
+
+@bp.get("/admin/auctions/<id:auction_id>")
+@role_required(*STAFF)
+def auction(auction_id: int):
+    return render_template(
+        "admin_auction.html", auction=view_of(current_user, auction_for(current_user, auction_id))
+    )

@@ -1,0 +1,199 @@
+"""The exchange's pages, driven with the test client: a buyer creates, pauses and sees
+today's count of its buy orders and decides its purchases; a seller joins a vertical and
+follows its submissions and earnings; staff define verticals, approve sellers and read the
+auction log. Nothing of another buyer's can be touched (404)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from exchange.auctions.models import Auction
+from exchange.buying.models import BuyOrder, Sale
+from exchange.extensions import db
+from exchange.verticals.models import Vertical, VerticalSeller
+from tests.api.test_advertiser_pages import page, post, signed_in
+from tests.api.test_exchange_flow import solar_lead, submit
+from tests.exchange_factories import make_buy_order, make_seller, make_vertical
+from tests.factories import fund, make_key, make_user
+
+pytestmark = pytest.mark.usefixtures("billing_check")
+
+
+def test_a_buyer_creates_a_buy_order_on_its_page_and_sees_todays_wins(app, client, ctx):
+    vertical = make_vertical()
+    buyer = make_user("advertiser")
+    fund(buyer, 10_000)
+    signed_in(app, client, buyer)
+
+    created = post(
+        app,
+        client,
+        "/advertiser/buy-orders",
+        {
+            "vertical_id": str(vertical.id),
+            "name": "Texas homeowners",
+            "pricing": "fixed",
+            "bid": "25.00",
+            "exclusive": "on",
+            "countries": "us",
+            "regions": "tx",
+            "min_temperature": "",
+            "timezone": "America/Chicago",
+            "day_leads": "10",
+        },
+    )
+    seller = make_user("webmaster")
+    make_seller(seller, vertical)
+    submit(client, make_key(seller), vertical.id, solar_lead())
+    text = page(app, client, "/advertiser/buy-orders")
+
+    assert created.status_code == 303
+    order = db.session.scalar(select(BuyOrder).where(BuyOrder.buyer_id == buyer.id))
+    assert (order.bid_minor, order.exclusive, order.filters["regions"], order.caps["day_leads"]) == (
+        2500,
+        True,
+        ["TX"],
+        10,
+    )
+    assert "Texas homeowners" in text and "1 won, 25.00 USD" in text
+
+
+def test_a_buy_order_form_that_cannot_work_says_why_and_stores_nothing(app, client, ctx):
+    vertical = make_vertical()
+    buyer = make_user("advertiser")
+    signed_in(app, client, buyer)
+
+    response = post(
+        app,
+        client,
+        "/advertiser/buy-orders",
+        {
+            "vertical_id": str(vertical.id),
+            "name": "Bad",
+            "pricing": "fixed",
+            "bid": "25.001",
+            "timezone": "Mars/Base",
+        },
+    )
+
+    assert response.status_code == 422
+    assert "bid" in response.get_data(as_text=True) and "decimal places" in response.get_data(as_text=True)
+    assert db.session.query(BuyOrder).count() == 0
+
+
+def test_a_buyer_pauses_its_order_and_not_anothers(app, client, ctx):
+    vertical = make_vertical()
+    buyer, other = make_user("advertiser"), make_user("advertiser")
+    mine, theirs = make_buy_order(buyer, vertical), make_buy_order(other, vertical)
+    signed_in(app, client, buyer)
+
+    paused = post(app, client, f"/advertiser/buy-orders/{mine.id}/status", {"status": "paused"})
+    touched = post(app, client, f"/advertiser/buy-orders/{theirs.id}/status", {"status": "paused"})
+    db.session.expire_all()
+
+    assert paused.status_code == 303 and db.session.get(BuyOrder, mine.id).status == "paused"
+    assert touched.status_code == 404 and db.session.get(BuyOrder, theirs.id).status == "active"
+
+
+def test_a_buyer_sees_the_lead_it_bought_and_rejects_it(app, client, ctx):
+    vertical = make_vertical(slots=1)
+    buyer, seller = make_user("advertiser"), make_user("webmaster")
+    fund(buyer, 10_000)
+    make_buy_order(buyer, vertical, bid_minor=2000)
+    make_seller(seller, vertical)
+    submit(client, make_key(seller), vertical.id, solar_lead(5, name="Grace Hopper"))
+    sale = db.session.scalar(select(Sale))
+    signed_in(app, client, buyer)
+
+    text = page(app, client, "/advertiser/purchases")
+    rejected = post(app, client, f"/advertiser/purchases/{sale.id}/reject", {"reason": "wrong number"})
+    db.session.expire_all()
+
+    assert "Grace Hopper" in text and "sold 1 of 1" in text
+    assert rejected.status_code == 303
+    assert db.session.get(Sale, sale.id).status == "rejected"
+
+
+def test_a_seller_joins_a_vertical_and_follows_what_its_leads_earn(app, client, ctx):
+    vertical = make_vertical(margin_bps=2000)
+    buyer, seller = make_user("advertiser"), make_user("webmaster")
+    fund(buyer, 10_000)
+    make_buy_order(buyer, vertical, bid_minor=2000)
+    signed_in(app, client, seller)
+
+    joined = post(app, client, f"/webmaster/verticals/{vertical.id}/join")
+    submit(client, make_key(seller), vertical.id, solar_lead())
+    text = page(app, client, "/webmaster/submissions")
+    db.session.expire_all()
+
+    assert joined.status_code == 303
+    assert (
+        db.session.scalar(select(VerticalSeller.status).where(VerticalSeller.webmaster_id == seller.id))
+        == "active"
+    )
+    assert "sold" in text and "16.00 USD" in text
+    assert "20.00" not in text, "a seller never sees the buyer's price"
+
+
+def test_staff_define_a_vertical_approve_a_seller_and_read_an_auction(app, client, ctx):
+    admin = make_user("admin")
+    signed_in(app, client, admin)
+
+    created = post(
+        app,
+        client,
+        "/admin/verticals",
+        {
+            "name": "Roofing — US",
+            "currency": "USD",
+            "fields": '[{"name": "phone", "type": "phone", "required": true},'
+            ' {"name": "country", "type": "country"}]',
+            "floors": '{"*": {"cold": 700}}',
+            "margin_bps": "1500",
+            "slots": "2",
+            "sellers_need_approval": "on",
+        },
+    )
+    vertical = db.session.scalar(select(Vertical).where(Vertical.name == "Roofing — US"))
+    seller = make_user("webmaster")
+    waiting = make_seller_pending(seller, vertical)
+    approved = post(app, client, f"/admin/vertical-sellers/{waiting.id}/approve")
+    buyer = make_user("advertiser")
+    fund(buyer, 10_000)
+    make_buy_order(buyer, vertical, bid_minor=900)
+    submit(
+        client,
+        make_key(seller),
+        vertical.id,
+        {"fields": {"phone": "+1 202 555 0199", "country": "US"}, "consent": solar_lead()["consent"]},
+    )
+    auction = db.session.scalar(select(Auction))
+    text = page(app, client, f"/admin/auctions/{auction.id}")
+    db.session.expire_all()
+
+    assert created.status_code == 200 and (vertical.slots, vertical.margin_bps) == (2, 1500)
+    assert approved.status_code == 303 and db.session.get(VerticalSeller, waiting.id).status == "active"
+    assert "won" in text and "chose" in text and str(buyer.id) in text
+    assert "Roofing — US" in page(app, client, "/admin/verticals")
+
+
+def test_a_vertical_form_with_broken_json_says_so(app, client, ctx):
+    signed_in(app, client, make_user("admin"))
+
+    response = post(
+        app, client, "/admin/verticals", {"name": "X", "currency": "USD", "fields": "[", "floors": "{}"}
+    )
+
+    assert response.status_code == 422 and "Not JSON." in response.get_data(as_text=True)
+    assert db.session.query(Vertical).count() == 0
+
+
+def make_seller_pending(webmaster, vertical):
+    from exchange.db import commit
+    from exchange.verticals.services import join_vertical
+
+    seller = join_vertical(webmaster, vertical.id)
+    commit()
+    assert seller.status == "pending"
+    return seller
