@@ -170,6 +170,11 @@ def _register_blueprints(app: Flask) -> None:
         stripe_webhooks,
     ):
         app.register_blueprint(blueprint)
+    if app.config["EXCHANGE_ENV"] != "production":
+        from exchange.demo_buyer import bp as demo_buyer
+
+        app.register_blueprint(demo_buyer)
+        csrf.exempt(demo_buyer)  # the demo's own buyer, pinged server to server
     csrf.exempt(tracking)  # GET only, no session: nothing to forge
     csrf.exempt(conversion_postback)  # server to server, authenticated by the postback token
     csrf.exempt(stripe_webhooks)  # server to server, authenticated by Stripe's signature

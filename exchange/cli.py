@@ -58,6 +58,7 @@ def serve_command(host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
     from exchange.demo import credentials_path
+    from exchange.demo_exchange import point_demo_buyer_at
     from exchange.periodic import start_sweep_timer
 
     _refuse_in_production()
@@ -66,5 +67,6 @@ def serve_command(host: str, port: int) -> None:
     click.echo(f"\nLead exchange running at http://{host}:{port}/  (Ctrl+C to stop)")
     if path.exists():
         click.echo(path.read_text())
+    point_demo_buyer_at(host, port)  # the demo's pinged buy orders ask this very server
     start_sweep_timer(app)
     run_simple(host, port, app, threaded=True, use_reloader=False)

@@ -5,7 +5,8 @@ also shows that the loop works: an advertiser with a balance and two
 offers (one in a currency it has no money in), a webmaster who joined
 both, clicks, and leads in every state, plus a payout waiting to be paid, an
 appeal in the moderators' queue, a return waiting for the webmaster's answer and
-a new webmaster waiting for a moderator's approval.
+a new webmaster waiting for a moderator's approval; and the exchange
+(exchange/demo_exchange.py): verticals, buy orders and auctions of every outcome.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from exchange.accounts.models import User
 from exchange.accounts.services import create_api_key, create_user
 from exchange.actors import Actor
 from exchange.db import commit
+from exchange.demo_exchange import seed_exchange
 from exchange.disputes.services import answer_dispute, open_dispute
 from exchange.extensions import db
 from exchange.leads.decisions import approve_lead, reject_lead, return_lead
@@ -43,11 +45,12 @@ PHONES = {
     "AT": "+43 1 512345 {n:02d}",
     "FR": "+33 1 42 68 53 {n:02d}",
 }
-PEOPLE = (
-    ("advertiser", "advertiser@demo.test", "Solar & Sons (advertiser)"),
-    ("webmaster", "webmaster@demo.test", "Traffic Garden (webmaster)"),
-    ("moderator", "moderator@demo.test", "Mo Derator"),
-    ("admin", "admin@demo.test", "Ada Admin"),
+PEOPLE = (  # (who, role, email, name)
+    ("advertiser", "advertiser", "advertiser@demo.test", "Solar & Sons (advertiser)"),
+    ("webmaster", "webmaster", "webmaster@demo.test", "Traffic Garden (webmaster)"),
+    ("moderator", "moderator", "moderator@demo.test", "Mo Derator"),
+    ("admin", "admin", "admin@demo.test", "Ada Admin"),
+    ("buyer", "advertiser", "buyer@demo.test", "Sunny Installers (exchange buyer)"),
 )
 PASSWORD = "demo-password"  # a demo database only; never a real account
 CONTACT_FIELDS = [
@@ -68,8 +71,10 @@ def seed() -> str:
         saved = path.read_text() if path.exists() else "(the demo credentials file is missing)\n"
         return "The database already has users; nothing seeded.\n" + saved
     # approved from the start: the demo's webmaster sends traffic whatever WEBMASTER_APPROVAL says
-    users = {role: create_user(email, name, role, PASSWORD, status="active") for role, email, name in PEOPLE}
-    keys = {role: create_api_key(user.id, "demo key").secret for role, user in users.items()}
+    users = {
+        who: create_user(email, name, role, PASSWORD, status="active") for who, role, email, name in PEOPLE
+    }
+    keys = {who: create_api_key(user.id, "demo key").secret for who, user in users.items()}
     commit()
     advertiser, webmaster = users["advertiser"], users["webmaster"]
     as_webmaster = Actor(kind="user", user_id=webmaster.id, label="demo")
@@ -147,6 +152,7 @@ def seed() -> str:
     submit_lead(webmaster.id, {"click_id": click_id, "fields": fields}, as_webmaster)
     db.session.commit()
     jobs.discard_pending()  # leave this one `received`, as if no worker had run yet
+    seed_exchange(webmaster, advertiser, users["buyer"])
     fold_job()  # the reports and dashboards show the demo at once, not after the first fold
 
     text = _credentials_text(keys) + f"Advertiser's conversion postback token: {postback_token}\n"
@@ -192,7 +198,7 @@ def _offer(name: str, currency: str, rate: int | None, payout: int | None, count
 
 def _credentials_text(keys: dict[str, str]) -> str:
     lines = [f"Demo logins (password for all: {PASSWORD}):"]
-    lines += [f"  {role:<10} {email}" for role, email, _ in PEOPLE]
+    lines += [f"  {who:<10} {email}" for who, _, email, _ in PEOPLE]
     lines.append("Demo API keys (send as 'Authorization: Bearer <key>'):")
-    lines += [f"  {role:<10} {keys[role]}" for role, _, _ in PEOPLE]
+    lines += [f"  {who:<10} {keys[who]}" for who, _, _, _ in PEOPLE]
     return "\n".join(lines) + "\n"

@@ -18,12 +18,15 @@ from billing.payouts.settings import save_settings
 from exchange.accounts.models import User
 from exchange.accounts.services import authenticate_password, user_for_api_key
 from exchange.actors import Actor
+from exchange.auctions.models import AuctionBid
+from exchange.buying.models import Sale
 from exchange.db import commit
 from exchange.disputes.models import Dispute
 from exchange.extensions import db
 from exchange.leads.decisions import approve_lead, release_hold
 from exchange.leads.models import Lead
 from exchange.reports.models import ReportChange, ReportDaily
+from exchange.selling.models import SellerPing
 from exchange.tracking.models import Click
 from tests.factories import fund, lead_fields, make_join, make_offer, make_user
 from tests.integration.helpers import available, fresh_lead, submit_and_validate
@@ -300,8 +303,16 @@ def test_demo_seed_leaves_a_book_that_passes_billing_check(live):
     assert "Seeded the demo." in seeded.output
     assert "lx_" in seeded.output
     with live.app_context():
-        statuses = set(db.session.scalars(select(Lead.status)))
+        statuses = set(db.session.scalars(select(Lead.status).where(Lead.offer_id.is_not(None))))
         assert statuses == {"received", "pending", "awaiting_funds", "rejected", "approved", "returned"}
+        # the exchange: auctions of every outcome, sales in each state, the demo's pinged buyer
+        exchange = set(db.session.scalars(select(Lead.status).where(Lead.vertical_id.is_not(None))))
+        assert exchange == {"sold", "unsold", "rejected"}
+        assert set(db.session.scalars(select(Sale.status))) == {"approved", "rejected", "pending"}
+        assert set(db.session.scalars(select(Sale.exclusive))) == {True, False}
+        answered = select(func.count()).select_from(AuctionBid).where(AuctionBid.ping_status == "answered")
+        assert db.session.scalar(answered) >= 1
+        assert db.session.scalar(select(func.count()).select_from(SellerPing)) == 1
         sale = db.session.scalar(select(Lead).where(Lead.txid == "demo-order-1001"))
         # 10 % and 7 % of 129.00
         assert (sale.status, sale.rate_minor, sale.payout_minor) == ("approved", 1290, 903)

@@ -1,0 +1,195 @@
+"""The demo's exchange (``flask demo seed``): two verticals, a seller, buyers with fixed
+and pinged buy orders (the pinged one asks the demo server's own buyer,
+exchange/demo_buyer.py), and a history of auctions with every outcome: sold shared, sold
+exclusively, sold after a ping-post quote, unsold for want of a bid, a lead rejected by
+validation, the same consumer resubmitted after its exclusive sale, a sale approved and a
+sale rejected by its buyer. Through the same services as real traffic."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from flask import Flask, current_app
+from sqlalchemy import select, update
+from werkzeug.serving import make_server
+
+from billing.services import credit_advertiser
+from exchange import clock
+from exchange.accounts.models import User
+from exchange.actors import Actor
+from exchange.buying.decisions import approve_sale, reject_sale
+from exchange.buying.models import BuyOrder, Sale
+from exchange.buying.schemas import BuyOrderCreateSchema
+from exchange.buying.services import create_buy_order
+from exchange.db import commit
+from exchange.demo_buyer import PING_PATH
+from exchange.extensions import db
+from exchange.selling.intake import submit_to_vertical
+from exchange.selling.pings import post, quote
+from exchange.verticals.schemas import VerticalCreateSchema
+from exchange.verticals.services import create_vertical, join_vertical
+
+SOLAR_FIELDS = [
+    {"name": "name", "type": "string", "required": True},
+    {"name": "phone", "type": "phone", "required": True},
+    {"name": "email", "type": "email", "required": False},
+    {"name": "country", "type": "country", "required": True},
+    {"name": "region", "type": "string", "required": False},
+    {"name": "homeowner", "type": "boolean", "required": False},
+]
+CONSENT = {
+    "text": "I agree to be contacted by up to three solar installers about a quote.",
+    "page_url": "https://quotes.traffic-garden.example/solar",
+    "ip": "203.0.113.20",
+    "certificate": "https://cert.trustedform.com/demo-0001",
+}
+
+
+def seed_exchange(seller: User, buyer: User, second_buyer: User) -> None:
+    solar = create_vertical(
+        VerticalCreateSchema().load(
+            {
+                "name": "Solar — US",
+                "description": "Homeowners asking for a solar quote; shared between up to three installers.",
+                "currency": "USD",
+                "fields": SOLAR_FIELDS,
+                "personal_fields": ["name"],
+                "allowed_countries": ["US"],
+                "floors": {"US": {"cold": 800, "warm": 1200, "hot": 1800}},
+                "margin_bps": 2000,
+                "slots": 3,
+                "sellers_need_approval": True,
+            }
+        )
+    )
+    insurance = create_vertical(
+        VerticalCreateSchema().load(
+            {
+                "name": "Car insurance — DE",
+                "description": "Drivers asking for a car insurance quote; sold to one insurer only.",
+                "currency": "EUR",
+                "fields": [spec for spec in SOLAR_FIELDS if spec["name"] != "homeowner"],
+                "allowed_countries": ["DE"],
+                "floors": {"DE": {"cold": 1500, "hot": 2500}},
+                "margin_minor": 300,
+                "slots": 1,
+                "sellers_need_approval": False,
+            }
+        )
+    )
+    for vertical in (solar, insurance):
+        join_vertical(seller, vertical.id).status = "active"  # approved for the demo
+    credit_advertiser(second_buyer.id, "USD", 50_000, "demo-second-buyer-usd")
+    credit_advertiser(second_buyer.id, "EUR", 30_000, "demo-second-buyer-eur")
+    _order(
+        buyer,
+        solar.id,
+        "Solar: any homeowner, shared",
+        bid_minor=1300,
+        filters={"conditions": [{"field": "homeowner", "op": "=", "value": True}]},
+    )
+    _order(
+        second_buyer,
+        solar.id,
+        "Solar: warm and hot Texans, exclusive",
+        bid_minor=4200,
+        exclusive=True,
+        filters={"regions": ["TX"], "min_temperature": "warm"},
+        caps={"day_leads": 20},
+    )
+    _order(
+        second_buyer,
+        solar.id,
+        "Solar: priced by our endpoint",
+        pricing="ping",
+        ping_url=f"http://127.0.0.1:5000{PING_PATH}",
+        max_bid_minor=3000,
+    )
+    _order(second_buyer, insurance.id, "Insurance: all of Germany", bid_minor=2400, exclusive=True)
+    commit()
+    with demo_buyer_served(current_app._get_current_object()) as base_url:
+        _point_demo_orders_at(base_url)
+        commit()
+        _history(seller, solar.id, insurance.id)
+    _point_demo_orders_at("http://127.0.0.1:5000")
+    commit()
+
+
+def _history(seller: User, solar_id: int, insurance_id: int) -> None:
+    actor = Actor(kind="user", user_id=seller.id, label="demo")
+
+    def sell(vertical_id: int, n: int, **fields) -> int:
+        values = {
+            "name": f"Demo Person {n}",
+            "phone": f"+1 202 555 02{n:02d}",
+            "email": f"buyer{n}@example.com",
+            "country": "US",
+            "region": "CA",
+            "homeowner": True,
+        } | fields
+        values = {name: value for name, value in values.items() if value is not None}
+        body = {"fields": values, "consent": CONSENT | {"given_at": _now_aware()}}
+        lead = submit_to_vertical(seller.id, vertical_id, body, actor).lead
+        commit()  # validation and the auction run now (in-process), or on the workers
+        return lead.id
+
+    sell(solar_id, 1)  # shared between the fixed and the pinged buyer
+    sell(solar_id, 2, region="TX")  # the exclusive Texan order, if warm enough; else shared
+    sell(solar_id, 3, homeowner=False)  # nobody buys renters: unsold
+    sell(solar_id, 4, country="CA", phone="+1 416 555 0104")  # outside the vertical's countries: rejected
+    driver = {"phone": "+49 30 901234 55", "country": "DE", "region": "BE", "homeowner": None}
+    sell(insurance_id, 5, **driver)  # sold exclusively
+    sell(insurance_id, 5, **driver, name="Demo Person 5 again")  # the same consumer again: a duplicate
+    quoted = quote(seller.id, solar_id, {"country": "US", "region": "NV", "homeowner": True}).ping
+    commit()
+    if quoted is not None:  # ping-post in: priced first, then sold whole at that price or better
+        body = {
+            "fields": {**quoted.fields, "name": "Demo Person 7", "phone": "+1 202 555 0207"},
+            "consent": CONSENT | {"given_at": _now_aware()},
+        }
+        post(seller.id, quoted.token, body, actor, None)
+    sales = list(db.session.scalars(select(Sale).order_by(Sale.id)))
+    if len(sales) >= 2:
+        approve_sale(sales[0].id, sales[0].buyer_id)
+        reject_sale(sales[1].id, sales[1].buyer_id, "the homeowner says they never asked")
+    commit()
+
+
+def _order(buyer: User, vertical_id: int, name: str, **settings) -> BuyOrder:
+    body = {"vertical_id": vertical_id, "name": name, **settings}
+    return create_buy_order(buyer.id, BuyOrderCreateSchema().load(body))
+
+
+def _point_demo_orders_at(base_url: str) -> None:
+    """The demo's pinged buy orders ask the demo server's own buyer, wherever it listens."""
+    db.session.execute(
+        update(BuyOrder)
+        .where(BuyOrder.ping_url.like(f"%{PING_PATH}"))
+        .values(ping_url=f"{base_url}{PING_PATH}")
+    )
+
+
+def point_demo_buyer_at(host: str, port: int) -> None:
+    """``flask demo serve``: the demo's pinged orders ask this very server."""
+    _point_demo_orders_at(f"http://{host}:{port}")
+    commit()
+
+
+@contextlib.contextmanager
+def demo_buyer_served(app: Flask) -> Iterator[str]:
+    """The app served on a free loopback port while the demo's auctions ping it."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def _now_aware() -> datetime:
+    return clock.now().replace(tzinfo=UTC)
