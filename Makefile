@@ -34,6 +34,10 @@ flusher: $(BIN)/.installed
 scheduler: $(BIN)/.installed
 	$(BIN)/rq cron exchange.rq_cron_config --url "$$REDIS_URL"
 
+## auctioneer: run the exchange's auctions, many at once (needs REDIS_URL and DATABASE_URL)
+auctioneer: $(BIN)/.installed
+	$(BIN)/flask exchange auctioneer
+
 ## bench: benchmarks, each against its baseline in the same run
 bench: $(BIN)/.installed
 	@for b in bench/[!_]*.py; do $(BIN)/python $$b || exit 1; done
