@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from exchange.accounts.auth import api_key_required, caller
 from exchange.buying.decisions import approve_sale, reject_sale
 from exchange.buying.models import BuyOrder, Sale
+from exchange.buying.report import STAFF_ONLY, sales_report
 from exchange.buying.sales import SELLER_HIDDEN, lead_for_buyer, sale_of, sales_of, sold_of_text
 from exchange.buying.schemas import (
     BuyOrderCreateSchema,
@@ -15,6 +16,7 @@ from exchange.buying.schemas import (
     SaleDecisionSchema,
     SaleQuerySchema,
     SaleSchema,
+    SalesReportQuerySchema,
 )
 from exchange.buying.services import (
     buy_orders_of,
@@ -24,6 +26,7 @@ from exchange.buying.services import (
     update_buy_order,
 )
 from exchange.db import commit
+from exchange.errors import Invalid
 from exchange.extensions import db
 from exchange.pagination import paginate
 from exchange.verticals.models import Vertical
@@ -126,3 +129,14 @@ def post_reject(data: dict, sale_id: int):
     sale = reject_sale(sale_id, caller().id, data.get("reason"))
     commit()
     return sale
+
+
+@blp.route("/sales/report", methods=["GET"])
+@api_key_required()
+@blp.arguments(SalesReportQuerySchema, location="query")
+@blp.response(200, description="Live sales by group: buyers their spend, sellers their earnings, staff all.")
+def get_sales_report(args: dict):
+    user = caller()
+    if args["group_by"] in STAFF_ONLY and user.role not in ("admin", "moderator"):
+        raise Invalid("Only staff group by buyer or seller.", fields={"group_by": ["Not for your role."]})
+    return sales_report(user, args["group_by"], args["since"], args["until"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from marshmallow import Schema, ValidationError, validate, validates, validates_schema
 from marshmallow import fields as ma
 
@@ -192,3 +194,15 @@ class SaleQuerySchema(PageQuerySchema):
 
 class SaleDecisionSchema(Schema):
     reason = ma.String(load_default=None, validate=validate.Length(max=500))
+
+
+class SalesReportQuerySchema(Schema):
+    group_by = ma.String(
+        load_default="vertical",
+        validate=validate.OneOf(("vertical", "buyer", "seller", "country", "temperature", "day")),
+        metadata={"description": "buyer and seller: staff only."},
+    )
+    since = ma.NaiveDateTime(
+        timezone=UTC, load_default=None, metadata={"description": "Sold at or after (UTC)."}
+    )
+    until = ma.NaiveDateTime(timezone=UTC, load_default=None, metadata={"description": "Sold before (UTC)."})

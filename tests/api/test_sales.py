@@ -10,6 +10,7 @@ from sqlalchemy import select
 from exchange.auctions.models import Auction
 from exchange.buying.models import Sale
 from exchange.extensions import db
+from exchange.leads.models import Lead
 from exchange.periodic import sweep
 from tests.api.test_exchange_flow import solar_lead, submit
 from tests.exchange_factories import make_buy_order, make_seller, make_vertical
@@ -116,3 +117,33 @@ def test_a_tampered_log_does_not_replay(client, ctx, app):
 
     assert result.exit_code == 1
     assert "DIFFERENT" in result.output
+
+
+def test_the_sales_report_shows_each_party_its_own_side(client, ctx):
+    vertical, seller, buyer, _, sale = sold_lead(client)
+    staff = auth(make_key(make_user("admin")))
+
+    as_buyer = client.get("/api/v1/sales/report?group_by=vertical", headers=auth(make_key(buyer))).get_json()
+    as_seller = client.get(
+        "/api/v1/sales/report?group_by=temperature", headers=auth(make_key(seller))
+    ).get_json()
+    as_staff = client.get("/api/v1/sales/report?group_by=seller", headers=staff).get_json()
+    refused = client.get("/api/v1/sales/report?group_by=seller", headers=auth(make_key(buyer)))
+
+    assert as_buyer == [{"key": str(vertical.id), "currency": "USD", "sales": 1, "spend_minor": 2000}]
+    assert as_seller == [{"key": sale_temperature(sale), "currency": "USD", "sales": 1, "earned_minor": 1600}]
+    assert as_staff == [
+        {
+            "key": str(seller.id),
+            "currency": "USD",
+            "sales": 1,
+            "revenue_minor": 2000,
+            "payout_minor": 1600,
+            "margin_minor": 400,
+        }
+    ]
+    assert refused.status_code == 422
+
+
+def sale_temperature(sale) -> str:
+    return db.session.get(Lead, sale.lead_id).temperature
