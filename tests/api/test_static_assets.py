@@ -30,10 +30,10 @@ CONTENT_TYPES = {".css": {"text/css"}, ".js": {"text/javascript", "application/j
 
 # Each role's sections in the header, in order (exchange/navigation.py draws them).
 SECTIONS = {
-    "advertiser": ["Dashboard", "Offers", "Leads", "Delivery", "Money", "API keys"],
-    "webmaster": ["Dashboard", "Offers", "Leads", "Postbacks", "Money"],
+    "advertiser": ["Dashboard", "Offers", "Leads", "Exchange", "Delivery", "Money", "API keys"],
+    "webmaster": ["Dashboard", "Offers", "Leads", "Exchange", "Postbacks", "Money"],
     "moderator": ["Dispute queue", "Partners", "Fraud review", "Reputation", "Audit log", "Lead events"],
-    "admin": ["Administration", "Reports", "Moderation"],
+    "admin": ["Administration", "Reports", "Exchange", "Moderation"],
 }
 
 # A template's <script src> and <link href>: a static file, or one of these exceptions.
