@@ -244,7 +244,8 @@ def _open_market(auction: Auction, lead: Lead, order_ids: list[int]) -> Market:
 def _rules_now(rules: Rules, market: Market) -> Rules:
     """The plan's rules with the register as it stands under the lock."""
     sold = register_of(market.lead, market.vertical)
-    return replace(rules, slots_taken=sold.slots_taken, exclusive_allowed=sold.slots_taken == 0)
+    taken = rules.slots if sold.exclusive else sold.slots_taken  # sold exclusively: sold out
+    return replace(rules, slots_taken=taken, exclusive_allowed=taken == 0)
 
 
 def _write_log(auction: Auction, state: Waterfall) -> None:
