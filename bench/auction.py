@@ -1,7 +1,7 @@
 """Auction throughput through the real auctioneer against the bare pings, in one run.
 
     python bench/auction.py [--leads 600] [--concurrency 64] [--repeats 0.1] [--seed 7]
-                            [--timeout 45] [--sqlite] [--detail]
+                            [--timeout 40] [--sqlite] [--detail]
 
 In a throwaway database ``lx_bench_auction_<pid>`` beside EXCHANGE_TEST_DATABASE_URL
 (dropped at the end, also on error; ``--sqlite``: a file in a temporary directory),
@@ -96,7 +96,7 @@ def main() -> None:
         "--repeats", type=float, default=0.1, help="share of leads that repeat a consumer (at most 0.2)"
     )
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--timeout", type=float, default=45.0, help="seconds for each phase at most")
+    parser.add_argument("--timeout", type=float, default=40.0, help="seconds for each phase at most")
     parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
     parser.add_argument("--detail", action="store_true", help="more figures on stderr")
     args = parser.parse_args()
