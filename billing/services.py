@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from billing import ledger, plans
-from billing.domain import PlannedTransfer, advertiser_available
+from billing.domain import PlannedTransfer, advertiser_available, platform, webmaster_hold
 from billing.models import Account, Transfer
 from billing.plans import LeadPrice
 from billing.topups import debts
@@ -31,6 +31,20 @@ def reserve_lead_prices(prices: list[LeadPrice]) -> list[bool]:
     """Reserve each lead's price in order; a lead the balance no longer covers gets False
     (nothing written for it), and the next ones are still tried."""
     return ledger.record_each([(plans.lead_reservation(price), price.lead_id) for price in prices])
+
+
+def lock_for_sales(
+    advertiser_ids: set[int], webmaster_id: int, currency: str, *, giving_back: set[int] = frozenset()
+) -> None:
+    """Lock, in one statement (id order), every account that reserving one lead's sales to
+    any of ``advertiser_ids``, and voiding those of ``giving_back``, may touch. A transaction
+    making several sales takes this first: reserving them one by one would lock the accounts
+    sale by sale, each sale in id order but not the whole, and two such transactions can
+    deadlock (the buyers ranked the other way round)."""
+    refs = [advertiser_available(each, currency) for each in advertiser_ids]
+    refs += [webmaster_hold(webmaster_id, currency), platform("revenue", currency)]
+    refs += [debt for each in giving_back if (debt := debts.open_debt(each, currency)) is not None]
+    ledger.lock_accounts(refs)
 
 
 def approve_lead_charge(price: LeadPrice) -> None:

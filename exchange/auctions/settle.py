@@ -1,7 +1,8 @@
 """Making an auction's sales: in one transaction, under locks, from the plan and the bids.
 
 Lock order, the same everywhere a sale is made or undone: the auction, the lead, the
-consumer's register rows, the buy orders (by id), the ledger's accounts (by id). Under
+consumer's register rows, the buy orders (by id), then every ledger account any of the
+sales may touch, at once (by id), before the first sale. Under
 them the register, every cap and every balance are read again, so a sale is never made on
 what ``prepare`` read before the pings: a winner whose cap or balance ran out meanwhile is
 excluded and the choice made again (the waterfall, ``auctions.domain.Waterfall``), and
@@ -15,7 +16,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from billing.services import reserve_lead_prices, void_lead_reservation
+from billing.services import lock_for_sales, reserve_lead_prices, void_lead_reservation
 from exchange import clock
 from exchange.actors import Actor
 from exchange.auctions.calls import ANSWERED, PingOutcome, PostOutcome
@@ -154,7 +155,7 @@ def after_posts(auction_id: int, outcomes: list[PostOutcome]) -> list[int]:
     if auction is None or auction.status != "posting":
         return []
     lead = lock_lead(auction.lead_id)
-    refused = []
+    refused: list[tuple[Sale, str]] = []
     for outcome in outcomes:
         sale = db.session.get(Sale, outcome.sale_id)
         if sale is None or sale.status != "pending" or sale.post_status != "queued":
@@ -162,17 +163,18 @@ def after_posts(auction_id: int, outcomes: list[PostOutcome]) -> list[int]:
         if outcome.taken:
             sale.post_status = "delivered"
         else:
-            void_lead_reservation(price_of(sale))
-            sale.status, sale.post_status, sale.post_error = "voided", "refused", (outcome.error or "")[:500]
-            refused.append(sale)
+            refused.append((sale, (outcome.error or "")[:500]))
     made: list[Sale] = []
     if refused:
         bids = bids_of(auction)
         state = restore(bids, Rules(**auction.rules), [Step.from_log(step) for step in auction.steps])
         by_order = {bid.order_id: bid for bid in bids}
-        for sale in refused:
-            state.failed(by_order[sale.buy_order_id], f"{POST_REFUSED}: {sale.post_error}"[:200])
-        market = _open_market(auction, lead, [bid.order_id for bid in bids])
+        giving_back = {sale.buyer_id for sale, _ in refused}
+        market = _open_market(auction, lead, list(by_order), giving_back=giving_back)
+        for sale, error in refused:
+            void_lead_reservation(price_of(sale))
+            sale.status, sale.post_status, sale.post_error = "voided", "refused", error
+            state.failed(by_order[sale.buy_order_id], f"{POST_REFUSED}: {error}"[:200])
         made = fill(state, market)
         _write_log(auction, state)
     queued = [sale.id for sale in made if sale.post_status == "queued"]
@@ -227,12 +229,17 @@ def _finish(auction: Auction, lead: Lead, reason: str) -> list[int]:
     return []
 
 
-def _open_market(auction: Auction, lead: Lead, order_ids: list[int]) -> Market:
+def _open_market(
+    auction: Auction, lead: Lead, order_ids: list[int], *, giving_back: set[int] = frozenset()
+) -> Market:
+    """Take the locks, in the order of the module's docstring; ``giving_back``: buyers
+    whose sales are voided in the same transaction."""
     vertical = db.session.get(Vertical, auction.vertical_id)
     hashes = consumer_hashes(lead.phone_key, lead.email_key)
     lock_consumer(vertical.id, hashes)
     orders = lock_buy_orders(order_ids)
     buyers = {order.buyer_id for order in orders.values()}
+    lock_for_sales(buyers | giving_back, lead.webmaster_id, vertical.currency, giving_back=giving_back)
     posts_to = set(
         db.session.scalars(
             select(DeliverySetting.advertiser_id).where(DeliverySetting.advertiser_id.in_(buyers))

@@ -28,11 +28,15 @@ def usage_of(order: BuyOrder, timezone: str) -> dict[str, tuple[int, int]]:
 
 
 def lock_buy_orders(order_ids: list[int]) -> dict[int, BuyOrder]:
+    """Lock the orders in id order. FOR NO KEY UPDATE, not FOR UPDATE: it still excludes
+    another sale's lock, but not the key-share lock that inserting a row referring to the
+    order (an auction's bid, a sale) takes, so an auction writing its bids never waits for
+    another auction's sales, nor the other way round (a deadlock when both do both)."""
     rows = db.session.scalars(
         select(BuyOrder)
         .where(BuyOrder.id.in_(order_ids))
         .order_by(BuyOrder.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).all()
     return {row.id: row for row in rows}

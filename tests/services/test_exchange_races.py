@@ -7,11 +7,9 @@ The worst interleaving is forced rather than hoped for: every auction's plan (``
 is read and committed before any of them settles, so each settles on a stale plan and only
 what ``settle`` reads again under its locks stands between it and an oversell.
 
-Two settles whose transactions overlap deadlock today, in two ways pinned by the strict
-xfails at the end: two auctions of one vertical (``..._sharing_a_buy_order_...``),
-and two auctions each selling two slots to buyers ranked the other way round
-(``..._ranked_the_other_way_...``). Until those are fixed the races below let their settles
-take turns (``SETTLES_OVERLAP``); their plans, pings and posts still run at once.
+Settles overlap: their locks are taken in one order (exchange/auctions/settle.py), and two
+tests at the end hold two settles at the moment each would wait for the other under the
+lock orders they replaced.
 """
 
 from __future__ import annotations
@@ -60,21 +58,6 @@ from tests.services.test_concurrency import race
 from tests.services.workers import wait_until
 
 POOL = {"pool_size": 40, "max_overflow": 10}  # every racing thread has its own connection
-# False: the racing auctions' settle transactions take turns, since overlapping ones deadlock
-# (the two xfail tests below). Set it to True once both of those pass.
-SETTLES_OVERLAP = False
-
-ORDERS_DEADLOCK = (
-    "settle() inserts its auction_bids rows (FK buy_order_id: FOR KEY SHARE on every active buy "
-    "order of the vertical) before lock_buy_orders() takes FOR UPDATE on the orders it sells to: "
-    "two settles of one vertical each hold the share lock the other's FOR UPDATE waits for"
-)
-ACCOUNTS_DEADLOCK = (
-    "settle() reserves each sale's price in its own ledger.lock_accounts() call (_take -> "
-    "reserve_lead_prices([price])): the accounts every sale credits (platform revenue, the "
-    "seller's hold) stay locked from the first sale while the next buyer's account is locked, "
-    "so the id order holds per sale, not per transaction"
-)
 
 
 @pytest.fixture(autouse=True)
@@ -119,15 +102,12 @@ def for_sale(seller_id: int, vertical_id: int, n: int, **fields) -> int:
 
 def planned_together(monkeypatch, count: int) -> None:
     """Hold each of ``count`` auctions run in threads (``run_one``) once its plan is
-    committed, until all are planned; then they settle, each on a stale plan (in turn
-    unless ``SETTLES_OVERLAP``)."""
+    committed, until all are planned; then they settle at once, each on a stale plan."""
     barrier = threading.Barrier(count, timeout=30)
-    turn = contextlib.nullcontext() if SETTLES_OVERLAP else threading.Lock()
 
     def settle_on_a_stale_plan(*args):
         barrier.wait()
-        with turn:
-            return settle(*args)
+        return settle(*args)
 
     monkeypatch.setattr(runner, "settle", settle_on_a_stale_plan)
 
@@ -187,8 +167,7 @@ def test_fifty_leads_racing_for_a_buy_order_capped_at_ten_sell_exactly_ten(
     async def step(self, work, *args):
         if work is settle:
             await all_planned.wait()
-            async with turn:
-                return await real_step(self, work, *args)
+            return await real_step(self, work, *args)
         result = await real_step(self, work, *args)
         if work is prepare:
             planned.append(args[0])
@@ -213,7 +192,6 @@ def test_fifty_leads_racing_for_a_buy_order_capped_at_ten_sell_exactly_ten(
             stop.set()
             await asyncio.wait_for(serving, timeout=30)
 
-    turn = contextlib.nullcontext() if SETTLES_OVERLAP else asyncio.Lock()
     monkeypatch.setattr(Auctioneer, "step", step)
     asyncio.run(asyncio.wait_for(auctioneer_until_done(), timeout=45))
 
@@ -368,14 +346,15 @@ def test_a_shared_consumer_is_never_sold_more_than_its_slots_across_resubmission
         assert_ledger_clean()
 
 
-# -- the deadlock that makes the races above take turns to settle -----------------------------
+# -- two settles at once, held where the old lock orders deadlocked ----------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=ORDERS_DEADLOCK)
 def test_two_auctions_sharing_a_buy_order_settle_at_once_without_a_deadlock(live_app_factory, monkeypatch):
     """Two leads of two consumers, one fixed buy order on their vertical, both auctions
     settling at the same moment (held together just before they lock the buy orders they
-    sell to). Unforced, the same deadlock hits about one run in two."""
+    sell to). Each had inserted its bids (a key-share lock on the order, through the foreign
+    key) when they were locked FOR UPDATE: each waited for the other's share lock. Now
+    FOR NO KEY UPDATE, which key-share locks do not block: both sell."""
     app = racing_app(live_app_factory)
     with app.app_context():
         vertical = make_vertical(slots=1)
@@ -395,16 +374,20 @@ def test_two_auctions_sharing_a_buy_order_settle_at_once_without_a_deadlock(live
     outcomes = run_all(app, auction_ids)
 
     assert outcomes == [("ok", None)] * 2, outcomes
+    with app.app_context():
+        assert Counter(db.session.scalars(select(Auction.outcome))) == {"sold": 2}
+        assert_ledger_clean()
 
 
-@pytest.mark.xfail(strict=True, reason=ACCOUNTS_DEADLOCK)
 def test_two_auctions_selling_two_slots_to_buyers_ranked_the_other_way_do_not_deadlock(
     live_app_factory, monkeypatch
 ):
     """Slots=2 on two verticals (no buy order in common), buyers X and Y on both: X bids
     more on the first, Y on the second, so one settle reserves X's price then Y's, the other
     Y's then X's. Each waits, after its first reservation, a moment for the other to make
-    its own first one."""
+    its own first one. When each sale locked its accounts as it was reserved, each then
+    waited for the buyer the other had locked; now a settle locks every account its sales
+    may touch in one statement, before the first."""
     app = racing_app(live_app_factory)
     with app.app_context():
         x, y = buyer(100_000), buyer(100_000)
@@ -416,6 +399,7 @@ def test_two_auctions_selling_two_slots_to_buyers_ranked_the_other_way_do_not_de
             make_buy_order(x, vertical, bid_minor=x_bid)
             make_buy_order(y, vertical, bid_minor=y_bid)
             auction_ids.append(for_sale(seller.id, vertical.id, 650 + n))
+        buyer_ids = (x.id, y.id)
         # The accounts every sale credits, opened now (after the buyers'): were they opened by
         # the first sale, the other settle would wait for that before it locks anything.
         ledger.account_for(webmaster_hold(seller.id, "USD"))
@@ -437,6 +421,10 @@ def test_two_auctions_selling_two_slots_to_buyers_ranked_the_other_way_do_not_de
     outcomes = run_all(app, auction_ids)
 
     assert outcomes == [("ok", None)] * 2, outcomes
+    with app.app_context():
+        sold = Counter((sale.auction_id, sale.buyer_id) for sale in live(sales_of()))
+        assert sold == {(auction, each): 1 for auction in auction_ids for each in buyer_ids}
+        assert_ledger_clean()
 
 
 # -- 5. the auctioneer process, killed ---------------------------------------------------------
