@@ -156,8 +156,6 @@ def run(database_url: str, urls: list[str], args) -> dict:
     if args.concurrency:
         overrides["AUCTION_CONCURRENCY"] = args.concurrency
     app = create_app(overrides)
-    # httpx logs every request at INFO, and the app logs INFO: thousands of lines on stderr.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         with app.app_context():
             upgrade()

@@ -21,10 +21,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 from flask import Flask
 
-from exchange.auctions.calls import PingTarget, PostRequest, make_client, ping_all, post_all
+from exchange.auctions.calls import Client, PingTarget, PostRequest, make_client, ping_all, post_all
 from exchange.auctions.plan import prepare
 from exchange.auctions.posts import post_requests
 from exchange.auctions.services import claim_due, release
@@ -35,7 +34,7 @@ log = logging.getLogger(__name__)
 
 
 class Auctioneer:
-    def __init__(self, app: Flask, client: httpx.AsyncClient, *, inline: bool = False) -> None:
+    def __init__(self, app: Flask, client: Client, *, inline: bool = False) -> None:
         self.app = app
         self.client = client
         self.inline = inline
