@@ -189,6 +189,82 @@ def test_a_vertical_form_with_broken_json_says_so(app, client, ctx):
     assert db.session.query(Vertical).count() == 0
 
 
+def vertical_form(vertical, **changes) -> dict:
+    form = {
+        "status": vertical.status,
+        "floors": '{"*": {"cold": 500, "warm": 800, "hot": 1200}}',
+        "allowed_countries": "",
+        "margin_bps": str(vertical.margin_bps),
+        "margin_minor": str(vertical.margin_minor),
+        "slots": str(vertical.slots),
+        "duplicate_window_seconds": str(vertical.duplicate_window_seconds),
+        "review_window_seconds": str(vertical.review_window_seconds),
+        "hold_seconds": str(vertical.hold_seconds),
+    }
+    return {**form, **changes}
+
+
+def test_an_admin_changes_a_verticals_floors_margin_and_slots_and_the_next_auction_uses_them(
+    app, client, ctx
+):
+    vertical = make_vertical(slots=1, margin_bps=1000)
+    seller = make_user("webmaster")
+    make_seller(seller, vertical)
+    buyer = make_user("advertiser")
+    fund(buyer, 100_000)
+    make_buy_order(buyer, vertical, bid_minor=900)
+    signed_in(app, client, make_user("admin"))
+    assert f"/admin/verticals/{vertical.id}" in page(app, client, "/admin/verticals")
+
+    saved = post(
+        app,
+        client,
+        f"/admin/verticals/{vertical.id}",
+        vertical_form(
+            vertical, floors='{"*": {"cold": 1000, "warm": 1000, "hot": 1000}}', margin_bps="2500", slots="3"
+        ),
+    )
+    submit(client, make_key(seller), vertical.id, solar_lead())
+    db.session.expire_all()
+
+    assert saved.status_code == 200 and "Saved." in saved.get_data(as_text=True)
+    assert (vertical.margin_bps, vertical.slots) == (2500, 3)
+    assert vertical.floors == {"*": {"cold": 1000, "warm": 1000, "hot": 1000}}
+    auction = db.session.scalar(select(Auction))
+    assert auction.outcome == "unsold", "the 900 bid is under the new floor of 1000"
+    assert auction.rules["slots"] == 3
+
+
+def test_a_verticals_page_refuses_bad_settings_with_field_messages_and_changes_nothing(app, client, ctx):
+    vertical = make_vertical(slots=2, margin_bps=1000)
+    signed_in(app, client, make_user("admin"))
+
+    broken = post(
+        app, client, f"/admin/verticals/{vertical.id}", vertical_form(vertical, floors="{", slots="x")
+    )
+    invalid = post(
+        app, client, f"/admin/verticals/{vertical.id}", vertical_form(vertical, floors='{"usa": {"cold": 1}}')
+    )
+    db.session.expire_all()
+
+    assert broken.status_code == 422 and "Not JSON." in broken.get_data(as_text=True)
+    assert "A whole number." in broken.get_data(as_text=True)
+    assert invalid.status_code == 422 and "A country code, or *." in invalid.get_data(as_text=True)
+    assert (vertical.slots, vertical.margin_bps) == (2, 1000)
+
+
+def test_a_moderator_reads_the_verticals_but_cannot_change_one(app, client, ctx):
+    vertical = make_vertical(slots=2)
+    signed_in(app, client, make_user("moderator"))
+
+    listing = page(app, client, "/admin/verticals")
+    refused = post(app, client, f"/admin/verticals/{vertical.id}", vertical_form(vertical, slots="1"))
+    db.session.expire_all()
+
+    assert vertical.name in listing and f"/admin/verticals/{vertical.id}" not in listing
+    assert refused.status_code == 403 and vertical.slots == 2
+
+
 def make_seller_pending(webmaster, vertical):
     from exchange.db import commit
     from exchange.verticals.services import join_vertical

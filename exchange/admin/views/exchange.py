@@ -1,5 +1,5 @@
-"""Staff's exchange pages: the verticals (define one, their floors, margins and slots, the
-sellers waiting for approval) and the auction log, every auction whole."""
+"""Staff's exchange pages: the verticals (define one, change its floors, margin, slots and
+windows, the sellers waiting for approval) and the auction log, every auction whole."""
 
 from __future__ import annotations
 
@@ -18,11 +18,18 @@ from exchange.db import commit, rollback
 from exchange.errors import AppError
 from exchange.extensions import db
 from exchange.pagination import paginate
+from exchange.verticals.domain import STATUSES
 from exchange.verticals.models import VerticalSeller
 from exchange.verticals.schemas import VerticalCreateSchema
-from exchange.verticals.services import all_verticals, create_vertical, decide_seller
+from exchange.verticals.services import (
+    all_verticals,
+    create_vertical,
+    decide_seller,
+    get_vertical,
+    update_vertical,
+)
 
-STAFF = ("admin", "moderator")
+STAFF = ("admin", "moderator")  # moderators read; only admins change a vertical
 PER_PAGE = 50
 EXAMPLE_FIELDS = [
     {"name": "name", "type": "string", "required": True},
@@ -83,6 +90,79 @@ def verticals():
         errors=errors,
         example_fields=json.dumps(EXAMPLE_FIELDS),
     ), (422 if errors else 200)
+
+
+EDITABLE_NUMBERS = (
+    "margin_bps",
+    "margin_minor",
+    "slots",
+    "duplicate_window_seconds",
+    "review_window_seconds",
+    "hold_seconds",
+)
+
+
+def _changes_from_form(form) -> tuple[dict, dict]:
+    """The settings a vertical's page changes: prices and rules, never its fields or currency."""
+    errors: dict[str, list[str]] = {}
+    changes: dict = {
+        "status": form.get("status", ""),
+        "sellers_need_approval": form.get("sellers_need_approval") == "on",
+    }
+    try:
+        changes["floors"] = json.loads(form.get("floors") or "null")
+    except ValueError:
+        errors["floors"] = ["Not JSON."]
+    changes["allowed_countries"] = [
+        c.strip().upper() for c in form.get("allowed_countries", "").split(",") if c.strip()
+    ]
+    for name in EDITABLE_NUMBERS:
+        text = form.get(name, "").strip()
+        if not text.isdigit():
+            errors[name] = ["A whole number."]
+        else:
+            changes[name] = int(text)
+    return changes, errors
+
+
+@bp.route("/admin/verticals/<id:vertical_id>", methods=["GET", "POST"])
+@role_required("admin")
+def vertical(vertical_id: int):
+    """One vertical's prices and rules: they apply to auctions from now on."""
+    errors: dict = {}
+    saved = False
+    if request.method == "POST":
+        changes, errors = _changes_from_form(request.form)
+        if not errors:
+            try:
+                update_vertical(vertical_id, changes)
+                commit()
+                saved = True
+            except AppError as refused:
+                rollback()
+                errors = {name: _flat(messages) for name, messages in (refused.fields or {}).items()}
+                errors = errors or {"floors": [refused.message]}
+    return render_template(
+        "admin_vertical.html",
+        vertical=get_vertical(vertical_id),
+        form=request.form if errors else {},
+        errors=errors,
+        saved=saved,
+        statuses=STATUSES,
+    ), (422 if errors else 200)
+
+
+def _flat(messages, path: str = "") -> list[str]:
+    """marshmallow's nested messages (a floor's country, its temperature) as lines to read."""
+    if isinstance(messages, dict):
+        return [
+            line
+            for key, inner in messages.items()
+            for line in _flat(inner, path if key in ("key", "value") else f"{path}{key}: ")
+        ]
+    if isinstance(messages, list):
+        return [line for inner in messages for line in _flat(inner, path)]
+    return [f"{path}{messages}"]
 
 
 @bp.post("/admin/vertical-sellers/<id:seller_id>/<any(approve, decline):decision>")
