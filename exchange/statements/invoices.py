@@ -1,4 +1,5 @@
-"""Advertiser invoices: a month's charges per offer, less the month's returns (docs/money.md).
+"""Advertiser invoices: a month's charges per offer, less the month's returns, and the
+month's exchange purchases per vertical (docs/money.md).
 
 An invoice is computed, not stored: the charges are the approved leads'
 posted legs (``lead:N:approve:*``, which sum to the lead's rate) debited from
@@ -24,9 +25,11 @@ from exchange.errors import NotFound
 from exchange.extensions import db
 from exchange.leads.models import Lead
 from exchange.offers.models import Offer
+from exchange.verticals.models import Vertical
 
 CHARGES = (POST_PENDING, "lead:%:approve:%")
 RETURNS = (POSTED, "lead:%:return:%")
+SALE_CHARGES = (POST_PENDING, "sale:%:approve:%")  # an exchange sale is charged at its approval
 
 
 @dataclass
@@ -41,6 +44,16 @@ class OfferCharges:
     @property
     def net_minor(self) -> int:
         return self.charged_minor - self.returned_minor
+
+
+@dataclass(frozen=True)
+class VerticalCharges:
+    """Exchange leads bought on one vertical (a rejected sale is voided, never charged)."""
+
+    vertical_id: int
+    vertical_name: str
+    leads_charged: int
+    charged_minor: int
 
 
 @dataclass(frozen=True)
@@ -60,10 +73,11 @@ class Invoice:
     final: bool  # the month is over: the invoice will not change
     offers: list[OfferCharges] = field(default_factory=list)
     topups: list[TopupLine] = field(default_factory=list)
+    exchange: list[VerticalCharges] = field(default_factory=list)
 
     @property
     def leads_charged(self) -> int:
-        return sum(row.leads_charged for row in self.offers)
+        return sum(row.leads_charged for row in [*self.offers, *self.exchange])
 
     @property
     def leads_returned(self) -> int:
@@ -71,7 +85,7 @@ class Invoice:
 
     @property
     def charged_minor(self) -> int:
-        return sum(row.charged_minor for row in self.offers)
+        return sum(row.charged_minor for row in [*self.offers, *self.exchange])
 
     @property
     def returned_minor(self) -> int:
@@ -88,7 +102,7 @@ class Invoice:
 
     @property
     def empty(self) -> bool:
-        return not self.offers and not self.topups
+        return not self.offers and not self.topups and not self.exchange
 
 
 def invoice_for(advertiser: User, month: Month, currency: str) -> Invoice:
@@ -104,6 +118,7 @@ def invoice_for(advertiser: User, month: Month, currency: str) -> Invoice:
         final=month.end <= clock.now(),
         offers=_offer_rows(account_id, month) if account_id else [],
         topups=_topups(account_id, month) if account_id else [],
+        exchange=_vertical_rows(account_id, month) if account_id else [],
     )
 
 
@@ -168,6 +183,34 @@ def _legs(account_id: int, month: Month, kind: str, pattern: str, *, debit: bool
     )
     return [
         (offer_id, name, leads, int(amount)) for offer_id, name, leads, amount in db.session.execute(query)
+    ]
+
+
+def _vertical_rows(account_id: int, month: Month) -> list[VerticalCharges]:
+    kind, pattern = SALE_CHARGES
+    query = (
+        select(
+            Vertical.id,
+            Vertical.name,
+            func.count(func.distinct(Transfer.lead_id)),  # a buyer buys a consumer once
+            func.sum(Transfer.amount_minor),
+        )
+        .select_from(Transfer)
+        .join(Lead, Lead.id == Transfer.lead_id)
+        .join(Vertical, Vertical.id == Lead.vertical_id)
+        .where(
+            Transfer.debit_account_id == account_id,
+            Transfer.kind == kind,
+            Transfer.id.like(pattern),
+            Transfer.created_at >= month.start,
+            Transfer.created_at < month.end,
+        )
+        .group_by(Vertical.id, Vertical.name)
+        .order_by(Vertical.id)
+    )
+    return [
+        VerticalCharges(id_, name, leads, int(amount))
+        for id_, name, leads, amount in db.session.execute(query)
     ]
 
 

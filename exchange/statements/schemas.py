@@ -60,6 +60,13 @@ class OfferChargesSchema(Schema):
     net_minor = fields.Integer()
 
 
+class VerticalChargesSchema(Schema):
+    vertical_id = fields.Integer()
+    vertical_name = fields.String()
+    leads_charged = fields.Integer()
+    charged_minor = fields.Integer()
+
+
 class TopupLineSchema(Schema):
     date = fields.DateTime(attribute="at")
     reference = fields.String()
@@ -74,6 +81,10 @@ class InvoiceSchema(Schema):
     currency = fields.String()
     final = fields.Boolean(metadata={"description": "The month is over; the invoice will not change."})
     offers = fields.List(fields.Nested(OfferChargesSchema))
+    exchange = fields.List(
+        fields.Nested(VerticalChargesSchema),
+        metadata={"description": "Exchange leads bought, by vertical; counted in the totals."},
+    )
     topups = fields.List(fields.Nested(TopupLineSchema))
     leads_charged = fields.Integer()
     charged_minor = fields.Integer()

@@ -12,6 +12,7 @@ from exchange.buying.models import Sale
 from exchange.extensions import db
 from exchange.leads.models import Lead
 from exchange.periodic import sweep
+from tests.api.test_advertiser_pages import page, signed_in
 from tests.api.test_exchange_flow import solar_lead, submit
 from tests.exchange_factories import make_buy_order, make_seller, make_vertical
 from tests.factories import auth, balance, fund, make_key, make_user
@@ -147,3 +148,36 @@ def test_the_sales_report_shows_each_party_its_own_side(client, ctx):
 
 def sale_temperature(sale) -> str:
     return db.session.get(Lead, sale.lead_id).temperature
+
+
+def test_the_buyers_invoice_charges_its_approved_purchases_by_vertical(app, client, ctx):
+    """A pending sale is not charged yet; an approved one is, on the vertical's line and in
+    the totals, as much as the ledger took from the buyer's balance."""
+    vertical, _, buyer, _, sale = sold_lead(client)
+    key = make_key(buyer)
+    month = sale.created_at.strftime("%Y-%m")
+
+    def invoice() -> dict:
+        answer = client.get("/api/v1/invoices", query_string={"month": month}, headers=auth(key))
+        assert answer.status_code == 200, answer.get_json()
+        (only,) = answer.get_json()
+        return only
+
+    pending = invoice()
+    client.post(f"/api/v1/sales/{sale.id}/approve", headers=auth(key))
+    approved = invoice()
+
+    assert pending["exchange"] == [] and pending["charged_minor"] == 0
+    assert approved["exchange"] == [
+        {
+            "vertical_id": vertical.id,
+            "vertical_name": vertical.name,
+            "leads_charged": 1,
+            "charged_minor": 2000,
+        }
+    ]
+    assert (approved["leads_charged"], approved["charged_minor"], approved["total_minor"]) == (1, 2000, 2000)
+    assert 10_000 - balance(client, key, "available")["posted_minor"] == approved["total_minor"]
+    signed_in(app, client, buyer)
+    printed = page(app, client, f"/invoices/{approved['number']}")
+    assert f"Vertical #{vertical.id} {vertical.name}" in printed and "Leads bought on the exchange" in printed
