@@ -1,7 +1,9 @@
-"""The platform's revenue report: margin by offer, webmaster or day (docs/money.md).
+"""The platform's revenue report: margin by offer (or exchange vertical), webmaster or day
+(docs/money.md).
 
 Computed from the posted margin legs on ``platform:revenue:<CUR>``: each
-approved lead's ``lead:N:approve:margin`` (credited) less each returned lead's
+approved lead's ``lead:N:approve:margin`` and each approved exchange sale's
+``sale:N:approve:margin`` (credited) less each returned lead's
 ``lead:N:return:margin`` (debited back), dated when they were posted and
 joined to their leads. These are the only transfers that change the revenue
 account's posted balance, so the report's net total over a range is that
@@ -14,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select
 
 from billing.domain import POST_PENDING, POSTED, platform
 from billing.models import Account, Transfer
@@ -23,13 +25,14 @@ from exchange.accounts.models import User
 from exchange.extensions import db
 from exchange.leads.models import Lead
 from exchange.offers.models import Offer
+from exchange.verticals.models import Vertical
 
 GROUPS = ("offer", "webmaster", "day")
 
 
 @dataclass(frozen=True)
 class RevenueRow:
-    key: str  # the offer's or webmaster's id, or the day (YYYY-MM-DD)
+    key: str  # the offer's id (vertical-<id> for the exchange), the webmaster's id, or the day
     label: str  # the offer's name, the webmaster's email, or the day
     leads_approved: int
     margin_minor: int
@@ -90,7 +93,7 @@ class _Legs:
         self.is_margin = and_(
             Transfer.credit_account_id == account_id,
             Transfer.kind == POST_PENDING,
-            Transfer.id.like("lead:%:approve:margin"),
+            or_(Transfer.id.like("lead:%:approve:margin"), Transfer.id.like("sale:%:approve:margin")),
         )
         self.is_return = and_(
             Transfer.debit_account_id == account_id,
@@ -116,15 +119,21 @@ class _Legs:
             )
             .select_from(Transfer)
             .join(Lead, Lead.id == Transfer.lead_id)
-            .join(Offer, Offer.id == Lead.offer_id)
+            .outerjoin(Offer, Offer.id == Lead.offer_id)
+            .outerjoin(Vertical, Vertical.id == Lead.vertical_id)
             .join(User, User.id == Lead.webmaster_id)
             .where(*self.where)
         )
 
 
 def _grouping(group_by: str) -> tuple:
-    if group_by == "offer":
-        return Lead.offer_id, Offer.name
+    if group_by == "offer":  # an exchange lead has a vertical instead: "vertical-<id>"
+        key = case(
+            (Lead.offer_id.is_not(None), cast(Lead.offer_id, String)),
+            else_=literal("vertical-") + cast(Lead.vertical_id, String),
+        )
+        label = case((Lead.offer_id.is_not(None), Offer.name), else_=literal("Exchange: ") + Vertical.name)
+        return key, label
     if group_by == "webmaster":
         return Lead.webmaster_id, User.email
     if group_by == "day":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from billing.models import Account
 from exchange.auctions.models import Auction
 from exchange.buying.models import Sale
 from exchange.extensions import db
@@ -181,3 +182,25 @@ def test_the_buyers_invoice_charges_its_approved_purchases_by_vertical(app, clie
     signed_in(app, client, buyer)
     printed = page(app, client, f"/invoices/{approved['number']}")
     assert f"Vertical #{vertical.id} {vertical.name}" in printed and "Leads bought on the exchange" in printed
+
+
+def test_the_platforms_revenue_report_counts_an_approved_sales_margin_under_its_vertical(client, ctx):
+    vertical, _, buyer, _, sale = sold_lead(client)  # 2000 at a 20 % margin: 400
+    client.post(f"/api/v1/sales/{sale.id}/approve", headers=auth(make_key(buyer)))
+    admin_key = make_key(make_user("admin"))
+    day = sale.created_at.date().isoformat()
+
+    def report(group_by: str) -> dict:
+        query = {"from": day, "to": day, "currency": "USD", "group_by": group_by}
+        answer = client.get("/api/v1/admin/revenue", query_string=query, headers=auth(admin_key))
+        assert answer.status_code == 200, answer.get_json()
+        return answer.get_json()
+
+    by_offer = report("offer")
+    assert [(row["key"], row["label"], row["margin_minor"]) for row in by_offer["rows"]] == [
+        (f"vertical-{vertical.id}", f"Exchange: {vertical.name}", 400)
+    ]
+    for group_by in ("offer", "webmaster", "day"):
+        assert report(group_by)["total"]["net_minor"] == 400, group_by
+    revenue = db.session.scalar(select(Account).where(Account.code == "platform:revenue:USD"))
+    assert revenue.credits_posted - revenue.debits_posted == 400, "the report is the account's change"
