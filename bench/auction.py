@@ -299,10 +299,10 @@ class Timings:
         timings, original = self, runner.Auctioneer
 
         class Timed(original):
-            async def run(self, auction_id: int) -> None:
+            async def run(self, auction_id: int, attempt: int) -> None:
                 started = time.monotonic()
                 RUN_STARTED.set(started)  # each auction runs in its own task, its own context
-                await super().run(auction_id)
+                await super().run(auction_id, attempt)
                 timings.ended.append((time.monotonic() - started) * 1000)
 
             async def step(self, work, *args):

@@ -13,7 +13,8 @@ from exchange.jobs import job
 
 @job
 def run_auction_job(auction_id: int) -> None:
-    if not claim(auction_id, current_app.config["AUCTION_LEASE_SECONDS"]):
+    attempt = claim(auction_id, current_app.config["AUCTION_LEASE_SECONDS"])
+    if attempt is None:
         return  # running elsewhere, or done
     commit()
-    run_one(current_app._get_current_object(), auction_id)
+    run_one(current_app._get_current_object(), auction_id, attempt)

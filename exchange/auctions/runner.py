@@ -26,7 +26,7 @@ from flask import Flask
 from exchange.auctions.calls import Client, PingTarget, PostRequest, make_client, ping_all, post_all
 from exchange.auctions.plan import prepare
 from exchange.auctions.posts import post_requests
-from exchange.auctions.services import claim_due, release
+from exchange.auctions.services import claim_due, release, renew
 from exchange.auctions.settle import after_posts, queued_posts, settle
 from exchange.db import commit, rollback
 
@@ -42,10 +42,12 @@ class Auctioneer:
         self.deadline_s = config["AUCTION_DEADLINE_MS"] / 1000
         self.ping_timeout_s = config["AUCTION_PING_TIMEOUT_MS"] / 1000
         self.post_timeout_s = config["AUCTION_POST_TIMEOUT_SECONDS"]
+        self.lease_s = config["AUCTION_LEASE_SECONDS"]
 
-    async def run(self, auction_id: int) -> None:
-        """Run one auction to its end (or as far as it can go: a crash leaves it claimed, and
-        the next claim after the lease goes on from what was committed)."""
+    async def run(self, auction_id: int, attempt: int) -> None:
+        """Run one auction, claimed as ``attempt``, to its end (or as far as it can go: a
+        crash leaves it claimed, and the next claim after the lease goes on from what was
+        committed; a holder whose lease ran out meanwhile writes nothing more)."""
         started = time.monotonic()
         plan = await self.step(prepare, auction_id)
         if plan is not None:
@@ -58,14 +60,15 @@ class Auctioneer:
                 deadline=loop.time() + self.deadline_s - (time.monotonic() - started),
                 per_buyer_s=self.ping_timeout_s,
             )
-            to_post = await self.step(settle, plan, outcomes, int((time.monotonic() - started) * 1000))
+            duration_ms = int((time.monotonic() - started) * 1000)
+            to_post = await self.step(settle, plan, outcomes, duration_ms, attempt)
         else:
             to_post = await self.step(queued_posts, auction_id)
-        while to_post:
+        while to_post and await self.step(renew, auction_id, attempt, self.lease_s):
             requests: list[PostRequest] = await self.step(post_requests, to_post)
             results = await post_all(self.client, requests, timeout_s=self.post_timeout_s)
-            to_post = await self.step(after_posts, auction_id, results)
-        await self.step(release, auction_id)
+            to_post = await self.step(after_posts, auction_id, results, attempt)
+        await self.step(release, auction_id, attempt)
 
     async def step(self, work: Callable[..., Any], *args: Any) -> Any:
         """One database step, committed: inline, or on a worker thread in its own app context."""
@@ -88,12 +91,12 @@ def _committed(work: Callable[..., Any], *args: Any) -> Any:
         raise
 
 
-def run_one(app: Flask, auction_id: int) -> None:
-    """One auction, now, in this thread (the embedded mode's in-process job)."""
+def run_one(app: Flask, auction_id: int, attempt: int) -> None:
+    """One auction claimed as ``attempt``, now, in this thread (the embedded mode's job)."""
 
     async def main() -> None:
         async with make_client(allow_private=app.config["AUCTION_ALLOW_PRIVATE_ADDRESSES"]) as client:
-            await Auctioneer(app, client, inline=True).run(auction_id)
+            await Auctioneer(app, client, inline=True).run(auction_id, attempt)
 
     asyncio.run(main())
 
@@ -109,8 +112,8 @@ async def serve(app: Flask, *, stop: asyncio.Event | None = None, idle_s: float 
         while not stop.is_set():
             room = concurrency - len(running)
             claimed = await auctioneer.step(claim_due, room, lease) if room > 0 else []
-            for auction_id in claimed:
-                task = asyncio.create_task(_guarded(auctioneer, auction_id))
+            for auction_id, attempt in claimed:
+                task = asyncio.create_task(_guarded(auctioneer, auction_id, attempt))
                 running.add(task)
                 task.add_done_callback(running.discard)
             if not claimed:
@@ -122,8 +125,8 @@ async def serve(app: Flask, *, stop: asyncio.Event | None = None, idle_s: float 
             await asyncio.gather(*running, return_exceptions=True)
 
 
-async def _guarded(auctioneer: Auctioneer, auction_id: int) -> None:
+async def _guarded(auctioneer: Auctioneer, auction_id: int, attempt: int) -> None:
     try:
-        await auctioneer.run(auction_id)
+        await auctioneer.run(auction_id, attempt)
     except Exception:
         log.exception("auction-%s failed; it is taken up again when its claim runs out", auction_id)

@@ -1,4 +1,9 @@
-"""Opening auctions and claiming them for an auctioneer. Services flush; callers commit."""
+"""Opening auctions and claiming them for an auctioneer. Services flush; callers commit.
+
+A claim is numbered: ``attempts`` after the claim is the holder's number. Each of the
+holder's writes (``settle``, ``after_posts``, ``renew``, ``release``) goes ahead only while
+the auction still carries that number, so an auctioneer that outlived its lease (stalled,
+not dead) cannot write over the one that took the auction over, nor release its claim."""
 
 from __future__ import annotations
 
@@ -36,9 +41,9 @@ def open_auction(lead: Lead, *, min_payout_minor: int = 0, held_seconds: float |
     return auction
 
 
-def claim_due(limit: int, lease_seconds: float) -> list[int]:
+def claim_due(limit: int, lease_seconds: float) -> list[tuple[int, int]]:
     """Take up to ``limit`` open auctions no other auctioneer holds (or whose holder's lease
-    ran out: it died), oldest first, for ``lease_seconds``."""
+    ran out: it died), oldest first, for ``lease_seconds``: (auction id, claim number)."""
     now = clock.now()
     free = or_(Auction.claimed_until.is_(None), Auction.claimed_until < now)
     candidates = (
@@ -49,18 +54,18 @@ def claim_due(limit: int, lease_seconds: float) -> list[int]:
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
-    claimed = db.session.scalars(
+    claimed = db.session.execute(
         update(Auction)
         .where(Auction.id.in_(candidates), Auction.status.in_(OPEN), free)
         .values(claimed_until=now + timedelta(seconds=lease_seconds), attempts=Auction.attempts + 1)
-        .returning(Auction.id)
+        .returning(Auction.id, Auction.attempts)
         .execution_options(synchronize_session=False)
     )
-    return sorted(claimed)
+    return sorted((auction_id, attempt) for auction_id, attempt in claimed)
 
 
-def claim(auction_id: int, lease_seconds: float) -> bool:
-    """Take one auction, if it is open and free."""
+def claim(auction_id: int, lease_seconds: float) -> int | None:
+    """Take one auction, if it is open and free: the claim's number."""
     now = clock.now()
     result = db.session.execute(
         update(Auction)
@@ -70,15 +75,29 @@ def claim(auction_id: int, lease_seconds: float) -> bool:
             or_(Auction.claimed_until.is_(None), Auction.claimed_until < now),
         )
         .values(claimed_until=now + timedelta(seconds=lease_seconds), attempts=Auction.attempts + 1)
+        .returning(Auction.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    return result.scalar()
+
+
+def renew(auction_id: int, attempt: int, lease_seconds: float) -> bool:
+    """Extend the holder's lease (before its posts, which may take a while); False if the
+    auction is no longer its own."""
+    result = db.session.execute(
+        update(Auction)
+        .where(Auction.id == auction_id, Auction.attempts == attempt)
+        .values(claimed_until=clock.now() + timedelta(seconds=lease_seconds))
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
 
 
-def release(auction_id: int) -> None:
+def release(auction_id: int, attempt: int) -> None:
+    """Give the claim back, if it is still the holder's."""
     db.session.execute(
         update(Auction)
-        .where(Auction.id == auction_id)
+        .where(Auction.id == auction_id, Auction.attempts == attempt)
         .values(claimed_until=None)
         .execution_options(synchronize_session=False)
     )

@@ -52,11 +52,12 @@ class Market:
     posts_to: set[int]  # buyers that can take a post (a delivery endpoint and its secret)
 
 
-def settle(plan: Plan, outcomes: list[PingOutcome], duration_ms: int) -> list[int]:
-    """Write the auction's bids and make its sales. Returns the sales to post."""
+def settle(plan: Plan, outcomes: list[PingOutcome], duration_ms: int, attempt: int) -> list[int]:
+    """Write the auction's bids and make its sales (``attempt``: the caller's claim, see
+    ``services``). Returns the sales to post."""
     auction = lock_auction(plan.auction_id)
-    if auction is None or auction.status != "due":
-        return []  # another auctioneer settled it
+    if auction is None or auction.status != "due" or auction.attempts != attempt:
+        return []  # another auctioneer settled it, or holds it now
     lead = lock_lead(plan.lead_id)
     by_order = {outcome.order_id: outcome for outcome in outcomes}
     bids = plan.fixed_bids + [
@@ -148,12 +149,12 @@ def _take(bid: Bid, rules: Rules, market: Market) -> tuple[Sale | None, str]:
     return sale, ""
 
 
-def after_posts(auction_id: int, outcomes: list[PostOutcome]) -> list[int]:
+def after_posts(auction_id: int, outcomes: list[PostOutcome], attempt: int) -> list[int]:
     """Record the posts' outcomes; each refused sale is undone (its reservation voided, its
     slot freed) and the next bids take its place. Returns the new sales to post."""
     auction = lock_auction(auction_id)
-    if auction is None or auction.status != "posting":
-        return []
+    if auction is None or auction.status != "posting" or auction.attempts != attempt:
+        return []  # another auctioneer holds it now: it posts again and records
     lead = lock_lead(auction.lead_id)
     refused: list[tuple[Sale, str]] = []
     for outcome in outcomes:

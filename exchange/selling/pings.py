@@ -155,7 +155,7 @@ def post(seller_id: int, token: str, payload: dict, actor, idempotency_key: str 
     commit()
     auction = db.session.scalar(select(Auction).where(Auction.lead_id == ping.lead_id))
     if auction is not None:
-        run_one(current_app._get_current_object(), auction.id)
+        run_one(current_app._get_current_object(), auction.id, auction.attempts)  # held: claim 1
     return _outcome(ping)
 
 

@@ -38,6 +38,7 @@ from exchange.actors import Actor
 from exchange.auctions.models import Auction, AuctionBid
 from exchange.auctions.plan import prepare
 from exchange.auctions.runner import Auctioneer, run_one, serve
+from exchange.auctions.services import claim
 from exchange.auctions.settle import settle
 from exchange.buying.models import Sale
 from exchange.buying.register import LIVE
@@ -114,7 +115,13 @@ def planned_together(monkeypatch, count: int) -> None:
 
 def run_all(app, auction_ids: list[int]) -> list:
     """Run the auctions at once, one thread each, as the embedded mode does (``run_one``)."""
-    return race(app, lambda auction_id: run_one(app, auction_id), auction_ids)
+
+    def claimed_and_run(auction_id: int) -> None:
+        attempt = claim(auction_id, lease_seconds=60)
+        commit()
+        run_one(app, auction_id, attempt)
+
+    return race(app, claimed_and_run, auction_ids)
 
 
 def sales_of(**where) -> list[Sale]:
