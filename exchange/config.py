@@ -124,6 +124,12 @@ PRODUCTION_REQUIRES = {
 }
 
 WEBMASTER_APPROVAL_MODES = ("moderator", "auto")
+AUCTION_NUMBERS = (
+    "AUCTION_DEADLINE_MS",
+    "AUCTION_PING_TIMEOUT_MS",
+    "AUCTION_CONCURRENCY",
+    "AUCTION_LEASE_SECONDS",
+)
 
 MODES = {
     "development": DevelopmentConfig,
@@ -168,6 +174,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         )
     if os.environ.get("VALIDATION_BATCH_SIZE"):
         config["VALIDATION_BATCH_SIZE"] = max(1, int(os.environ["VALIDATION_BATCH_SIZE"]))
+    for name in AUCTION_NUMBERS:  # the auctioneer's, tuned per machine
+        if os.environ.get(name):
+            config[name] = max(1, int(os.environ[name]))
     config.update(overrides)
     if config["WEBMASTER_APPROVAL"] not in WEBMASTER_APPROVAL_MODES:
         raise ConfigError(

@@ -491,11 +491,10 @@ def test_the_auctioneer_process_runs_auctions_and_a_killed_one_loses_none(
     takes them over once the dead one's lease runs out. Every auction ends, each lead sold
     once to its two best bidders and posted to them.
 
-    Each lead is on a vertical of its own (the buyers bid on all twenty): settles of one
-    vertical that overlap deadlock today, and this test is about the crash, not that.
-    AUCTION_LEASE_SECONDS and AUCTION_CONCURRENCY are not read from the environment
-    (exchange/config.py): the processes get them as ``create_app`` overrides through
-    FLASK_APP (Flask's ``module:factory(literal arguments)``)."""
+    Each lead is on a vertical of its own (the buyers bid on all twenty). The processes get
+    their settings as ``create_app`` overrides through FLASK_APP (Flask's
+    ``module:factory(literal arguments)``), the deadlines included, which the environment
+    would also carry."""
     count = 20
     app = racing_app(live_app_factory, REDIS_URL=redis_url)
     # A deadline generous enough that a process starting cold (its first queries compiled

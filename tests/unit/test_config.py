@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from exchange.config import ConfigError, load_config, normalise_database_url
+from exchange.config import AUCTION_NUMBERS, ConfigError, load_config, normalise_database_url
 
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    for name in ("EXCHANGE_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
+    for name in ("EXCHANGE_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", *AUCTION_NUMBERS):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -93,3 +93,16 @@ def test_job_timeout_and_retries_are_declared_and_read_from_the_environment(clea
     clean_env.setenv("JOB_RETRY_INTERVALS", "5,50")
     config = load_config(str(tmp_path))
     assert (config["JOB_TIMEOUT_SECONDS"], config["JOB_RETRY_INTERVALS"]) == (30, (5, 50))
+
+
+def test_the_auctioneers_numbers_are_read_from_the_environment(clean_env, tmp_path):
+    defaults = load_config(str(tmp_path))
+    clean_env.setenv("AUCTION_CONCURRENCY", "128")
+    clean_env.setenv("AUCTION_LEASE_SECONDS", "10")
+    clean_env.setenv("AUCTION_DEADLINE_MS", "0")
+
+    config = load_config(str(tmp_path))
+
+    assert (config["AUCTION_CONCURRENCY"], config["AUCTION_LEASE_SECONDS"]) == (128, 10)
+    assert config["AUCTION_DEADLINE_MS"] == 1, "never zero"
+    assert config["AUCTION_PING_TIMEOUT_MS"] == defaults["AUCTION_PING_TIMEOUT_MS"]
