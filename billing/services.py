@@ -80,6 +80,14 @@ def free_balance(advertiser_id: int, currency: str) -> int:
     return account.balance.available if account else 0
 
 
+def free_balances(advertiser_ids: set[int], currency: str) -> dict[int, int]:
+    """``free_balance`` of many advertisers in one query (0 for one with no account)."""
+    codes = {advertiser_available(each, currency).code: each for each in advertiser_ids}
+    accounts = db.session.scalars(select(Account).where(Account.code.in_(codes))) if codes else []
+    found = {codes[account.code]: account.balance.available for account in accounts}
+    return {each: found.get(each, 0) for each in advertiser_ids}
+
+
 @dataclass(frozen=True)
 class AccountView:
     purpose: str

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from billing.services import free_balance
+from billing.services import free_balances
 from exchange import clock
 from exchange.auctions.domain import Bid, Rules
 from exchange.auctions.models import Auction
@@ -126,8 +126,9 @@ def candidates_for(vertical: Vertical, view: LeadView, sold: Sold) -> list[Candi
         select(BuyOrder)
         .where(BuyOrder.vertical_id == vertical.id, BuyOrder.status == "active")
         .order_by(BuyOrder.id)
-    )
-    return [_candidate(order, view, sold, vertical.currency) for order in orders]
+    ).all()
+    balances = free_balances({order.buyer_id for order in orders}, vertical.currency)
+    return [_candidate(order, view, sold, balances[order.buyer_id]) for order in orders]
 
 
 def register_of(lead: Lead, vertical: Vertical) -> Sold:
@@ -150,7 +151,7 @@ def ping_body(lead: Lead, vertical: Vertical, view: LeadView, floor: int) -> dic
     }
 
 
-def _candidate(order: BuyOrder, view: LeadView, sold: Sold, currency: str) -> Candidate:
+def _candidate(order: BuyOrder, view: LeadView, sold: Sold, balance: int) -> Candidate:
     base = Candidate(
         order_id=order.id,
         buyer_id=order.buyer_id,
@@ -160,10 +161,10 @@ def _candidate(order: BuyOrder, view: LeadView, sold: Sold, currency: str) -> Ca
         ping_url=order.ping_url,
         max_bid_minor=order.max_bid_minor,
     )
-    return _with_reason(base, _skip_reason(order, view, sold, currency))
+    return _with_reason(base, _skip_reason(order, view, sold, balance))
 
 
-def _skip_reason(order: BuyOrder, view: LeadView, sold: Sold, currency: str) -> str | None:
+def _skip_reason(order: BuyOrder, view: LeadView, sold: Sold, balance: int) -> str | None:
     failure = filter_failure(Filters.from_stored(order.filters), view)
     if failure:
         return f"{FILTER}: {failure}"
@@ -180,7 +181,7 @@ def _skip_reason(order: BuyOrder, view: LeadView, sold: Sold, currency: str) -> 
         failure = cap_failure(caps, usage_of(order, schedule.timezone), most)
         if failure:
             return f"{CAP}: {failure}"
-    if free_balance(order.buyer_id, currency) < most:
+    if balance < most:
         return BALANCE
     return None
 
