@@ -107,15 +107,26 @@ async def serve(app: Flask, *, stop: asyncio.Event | None = None, idle_s: float 
     lease = app.config["AUCTION_LEASE_SECONDS"]
     stop = stop or asyncio.Event()
     running: set[asyncio.Task] = set()
+    freed = asyncio.Event()  # an auction ended: there is room for the next
+
+    def ended(task: asyncio.Task) -> None:
+        running.discard(task)
+        freed.set()
+
     async with make_client(allow_private=app.config["AUCTION_ALLOW_PRIVATE_ADDRESSES"]) as client:
         auctioneer = Auctioneer(app, client)
         while not stop.is_set():
             room = concurrency - len(running)
-            claimed = await auctioneer.step(claim_due, room, lease) if room > 0 else []
+            if room <= 0:  # full: claim again as soon as one ends, not after a nap
+                freed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(freed.wait(), timeout=idle_s)
+                continue
+            claimed = await auctioneer.step(claim_due, room, lease)
             for auction_id, attempt in claimed:
                 task = asyncio.create_task(_guarded(auctioneer, auction_id, attempt))
                 running.add(task)
-                task.add_done_callback(running.discard)
+                task.add_done_callback(ended)
             if not claimed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=idle_s)
