@@ -76,12 +76,11 @@ def _give_back(price: LeadPrice, transfers: list[PlannedTransfer], verb: str) ->
 
 def free_balance(advertiser_id: int, currency: str) -> int:
     """What the advertiser may still spend: its available balance less its reservations."""
-    account = ledger.existing_account(advertiser_available(advertiser_id, currency))
-    return account.balance.available if account else 0
+    return free_balances({advertiser_id}, currency)[advertiser_id]
 
 
 def free_balances(advertiser_ids: set[int], currency: str) -> dict[int, int]:
-    """``free_balance`` of many advertisers in one query (0 for one with no account)."""
+    """What each advertiser may still spend, in one query (0 for one with no account)."""
     codes = {advertiser_available(each, currency).code: each for each in advertiser_ids}
     accounts = db.session.scalars(select(Account).where(Account.code.in_(codes))) if codes else []
     found = {codes[account.code]: account.balance.available for account in accounts}

@@ -128,3 +128,26 @@ def _flatten_webargs(messages: dict) -> dict:
         if isinstance(location_messages, dict):
             flat.update(location_messages)
     return flat or messages
+
+
+def field_messages(messages: dict | list) -> dict[str, list[str]]:
+    """marshmallow's messages, one list of plain sentences per field, nested ones (a Dict's
+    keys, a List's items) flattened into \"key: message\"; the pages' forms show these."""
+    if isinstance(messages, list):
+        return {"form": [str(message) for message in messages]}
+    flat: dict[str, list[str]] = {}
+    for name, value in messages.items():
+        flat[name] = _sentences(value)
+    return flat
+
+
+def _sentences(value: object, where: str = "") -> list[str]:
+    if isinstance(value, dict):  # a Dict's errors sit under "key" or "value": the key says which
+        return [
+            s
+            for key, inner in value.items()
+            for s in _sentences(inner, where if key in ("key", "value") else f"{where}{key}: ")
+        ]
+    if isinstance(value, list):
+        return [s for inner in value for s in _sentences(inner, where)]
+    return [f"{where}{value}"]

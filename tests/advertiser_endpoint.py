@@ -15,6 +15,7 @@ class Answer:
     status: int = 200
     body: bytes = b"ok"
     delay: float = 0.0  # seconds to wait before answering (longer than the timeout: a timeout)
+    headers: tuple[tuple[str, str], ...] = ()  # more headers (a redirect's Location)
 
     @classmethod
     def decision(cls, decision: str, reason: str | None = None) -> Answer:
@@ -53,6 +54,8 @@ class Endpoint:
                     self.send_response(answer.status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(answer.body)))
+                    for name, value in answer.headers:
+                        self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(answer.body)
                 except OSError:

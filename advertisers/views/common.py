@@ -46,21 +46,3 @@ def acted(action: Callable[[], object], done: str, back: str):
         message = refusal_text(refused) if isinstance(refused, AppError) else str(refused)
         flash(f"Not done: {message}")
     return redirect(back, code=303)
-
-
-def field_messages(messages: dict | list) -> dict[str, list[str]]:
-    """marshmallow's messages, one list of plain sentences per field (nested ones flattened)."""
-    if isinstance(messages, list):
-        return {"form": [str(message) for message in messages]}
-    flat: dict[str, list[str]] = {}
-    for name, value in messages.items():
-        flat[name] = _sentences(value)
-    return flat
-
-
-def _sentences(value: object, where: str = "") -> list[str]:
-    if isinstance(value, dict):
-        return [s for key, inner in value.items() for s in _sentences(inner, f"{where}{key}: ")]
-    if isinstance(value, list):
-        return [s for inner in value for s in _sentences(inner, where)]
-    return [f"{where}{value}"]

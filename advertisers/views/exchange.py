@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from advertisers.views.common import acted, bp, field_messages
+from advertisers.views.common import acted, bp
 from exchange.accounts.views import role_required
 from exchange.buying.decisions import approve_sale, reject_sale
 from exchange.buying.domain import PRICINGS
@@ -23,7 +23,7 @@ from exchange.buying.services import (
     update_buy_order,
 )
 from exchange.db import commit
-from exchange.errors import AppError
+from exchange.errors import AppError, field_messages
 from exchange.extensions import db
 from exchange.money import parse_major
 from exchange.offers.pricing import TEMPERATURES

@@ -16,7 +16,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, validate
 from marshmallow import fields as ma
 from sqlalchemy import select
 
-from advertisers.views.common import acted, bp, field_messages, refusal_text, web_actor
+from advertisers.views.common import acted, bp, refusal_text, web_actor
 from billing.domain import LedgerError
 from exchange import clock
 from exchange.accounts.views import role_required
@@ -26,7 +26,7 @@ from exchange.disputes.domain import RETURN, RETURN_REASONS
 from exchange.disputes.models import Dispute
 from exchange.disputes.services import open_dispute
 from exchange.disputes.views import disputes_by_lead
-from exchange.errors import AppError
+from exchange.errors import AppError, field_messages
 from exchange.extensions import db
 from exchange.leads.api import filtered_leads
 from exchange.leads.decisions import advertiser_lead, approve_lead, reject_lead

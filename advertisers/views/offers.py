@@ -15,11 +15,11 @@ from flask_login import current_user
 from marshmallow import ValidationError, missing
 from werkzeug.datastructures import MultiDict
 
-from advertisers.views.common import bp, field_messages
+from advertisers.views.common import bp
 from exchange.accounts.views import role_required
 from exchange.db import commit, rollback
 from exchange.disputes.domain import RETURN_REASONS
-from exchange.errors import AppError
+from exchange.errors import AppError, field_messages
 from exchange.money import MINOR_DIGITS, parse_major
 from exchange.offers.domain import STATUSES, TRAFFIC_SOURCES, VISIBILITIES
 from exchange.offers.pricing import MODELS, TEMPERATURES

@@ -126,12 +126,12 @@ class GuardRefused(OSError):
 
 
 def refuse_private_literal(url: str, allow_private: bool) -> None:
-    host = URL(url).host or ""
+    host = URL(url).host or ""  # an IPv6 address without its brackets
     try:
-        ipaddress.ip_address(host.strip("[]"))
+        ipaddress.ip_address(host)
     except ValueError:
         return  # a name: the resolver checks what it resolves to
-    problem = address_problem(host.strip("[]"), allow_private, PRIVATE_SETTING)
+    problem = address_problem(host, allow_private, PRIVATE_SETTING)
     if problem:
         raise GuardRefused(problem)
 

@@ -53,6 +53,9 @@ def test_an_answer_is_read_no_further_than_its_limit():
 
 
 def test_a_redirect_is_not_followed():
-    with Endpoint([Answer(302, b"")]) as buyer:
+    elsewhere = Endpoint([Answer(200, json.dumps({"bid_minor": 1200}).encode())])
+    buyer = Endpoint([Answer(307, b"", headers=(("Location", elsewhere.url),))])
+    with elsewhere, buyer:
         outcome = ping(buyer.url, allow_private=True)
-    assert (outcome.status, outcome.error) == (ERROR, "HTTP 302")
+    assert (outcome.status, outcome.error) == (ERROR, "HTTP 307")
+    assert elsewhere.received == [], "the ping was not sent on to where the buyer pointed"

@@ -15,7 +15,7 @@ from exchange.admin.views.common import acted, bp
 from exchange.auctions.log import auction_for, auctions_for, view_of
 from exchange.auctions.models import Auction
 from exchange.db import commit, rollback
-from exchange.errors import AppError
+from exchange.errors import AppError, field_messages
 from exchange.extensions import db
 from exchange.pagination import paginate
 from exchange.verticals.domain import STATUSES
@@ -74,10 +74,7 @@ def verticals():
                 create_vertical(VerticalCreateSchema().load(body))
                 commit()
             except ValidationError as error:
-                errors = {
-                    name: [str(m) for m in (msgs if isinstance(msgs, list) else [msgs])]
-                    for name, msgs in error.normalized_messages().items()
-                }
+                errors = field_messages(error.normalized_messages())
             except AppError as refused:
                 rollback()
                 errors = refused.fields or {"name": [refused.message]}
@@ -140,8 +137,7 @@ def vertical(vertical_id: int):
                 saved = True
             except AppError as refused:
                 rollback()
-                errors = {name: _flat(messages) for name, messages in (refused.fields or {}).items()}
-                errors = errors or {"floors": [refused.message]}
+                errors = field_messages(refused.fields or {}) or {"floors": [refused.message]}
     return render_template(
         "admin_vertical.html",
         vertical=get_vertical(vertical_id),
@@ -150,19 +146,6 @@ def vertical(vertical_id: int):
         saved=saved,
         statuses=STATUSES,
     ), (422 if errors else 200)
-
-
-def _flat(messages, path: str = "") -> list[str]:
-    """marshmallow's nested messages (a floor's country, its temperature) as lines to read."""
-    if isinstance(messages, dict):
-        return [
-            line
-            for key, inner in messages.items()
-            for line in _flat(inner, path if key in ("key", "value") else f"{path}{key}: ")
-        ]
-    if isinstance(messages, list):
-        return [line for inner in messages for line in _flat(inner, path)]
-    return [f"{path}{messages}"]
 
 
 @bp.post("/admin/vertical-sellers/<id:seller_id>/<any(approve, decline):decision>")
