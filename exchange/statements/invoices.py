@@ -159,19 +159,23 @@ def _offer_rows(account_id: int, month: Month) -> list[OfferCharges]:
     return [rows[offer_id] for offer_id in sorted(rows)]
 
 
-def _legs(account_id: int, month: Month, kind: str, pattern: str, *, debit: bool) -> list[tuple]:
-    """(offer id, offer name, leads, amount) of the month's legs of one kind on the account."""
+def _legs(
+    account_id: int, month: Month, kind: str, pattern: str, *, debit: bool, by: tuple = (Offer, Lead.offer_id)
+) -> list[tuple]:
+    """(id, name, leads, amount) of the month's legs of one kind on the account, by offer
+    (or ``by`` another table the lead refers to: the vertical)."""
     side = Transfer.debit_account_id if debit else Transfer.credit_account_id
+    table, lead_column = by
     query = (
         select(
-            Offer.id,
-            Offer.name,
+            table.id,
+            table.name,
             func.count(func.distinct(Transfer.lead_id)),
             func.sum(Transfer.amount_minor),
         )
         .select_from(Transfer)
         .join(Lead, Lead.id == Transfer.lead_id)
-        .join(Offer, Offer.id == Lead.offer_id)
+        .join(table, table.id == lead_column)
         .where(
             side == account_id,
             Transfer.kind == kind,
@@ -179,39 +183,16 @@ def _legs(account_id: int, month: Month, kind: str, pattern: str, *, debit: bool
             Transfer.created_at >= month.start,
             Transfer.created_at < month.end,
         )
-        .group_by(Offer.id, Offer.name)
+        .group_by(table.id, table.name)
+        .order_by(table.id)
     )
-    return [
-        (offer_id, name, leads, int(amount)) for offer_id, name, leads, amount in db.session.execute(query)
-    ]
+    return [(row_id, name, leads, int(amount)) for row_id, name, leads, amount in db.session.execute(query)]
 
 
 def _vertical_rows(account_id: int, month: Month) -> list[VerticalCharges]:
-    kind, pattern = SALE_CHARGES
-    query = (
-        select(
-            Vertical.id,
-            Vertical.name,
-            func.count(func.distinct(Transfer.lead_id)),  # a buyer buys a consumer once
-            func.sum(Transfer.amount_minor),
-        )
-        .select_from(Transfer)
-        .join(Lead, Lead.id == Transfer.lead_id)
-        .join(Vertical, Vertical.id == Lead.vertical_id)
-        .where(
-            Transfer.debit_account_id == account_id,
-            Transfer.kind == kind,
-            Transfer.id.like(pattern),
-            Transfer.created_at >= month.start,
-            Transfer.created_at < month.end,
-        )
-        .group_by(Vertical.id, Vertical.name)
-        .order_by(Vertical.id)
-    )
-    return [
-        VerticalCharges(id_, name, leads, int(amount))
-        for id_, name, leads, amount in db.session.execute(query)
-    ]
+    # a buyer buys a consumer once: a sale's lead counts once
+    legs = _legs(account_id, month, *SALE_CHARGES, debit=True, by=(Vertical, Lead.vertical_id))
+    return [VerticalCharges(*row) for row in legs]
 
 
 def _topups(account_id: int, month: Month) -> list[TopupLine]:
