@@ -233,14 +233,14 @@ def _finish(auction: Auction, lead: Lead, reason: str) -> list[int]:
 def _open_market(
     auction: Auction, lead: Lead, order_ids: list[int], *, giving_back: set[int] = frozenset()
 ) -> Market:
-    """Take the locks, in the order of the module's docstring; ``giving_back``: buyers
-    whose sales are voided in the same transaction."""
+    """Take the locks, in the order of the module's docstring; ``giving_back``: buyers (among
+    the orders') whose sales are voided in the same transaction."""
     vertical = db.session.get(Vertical, auction.vertical_id)
     hashes = consumer_hashes(lead.phone_key, lead.email_key)
     lock_consumer(vertical.id, hashes)
     orders = lock_buy_orders(order_ids)
     buyers = {order.buyer_id for order in orders.values()}
-    lock_for_sales(buyers | giving_back, lead.webmaster_id, vertical.currency, giving_back=giving_back)
+    lock_for_sales(buyers, lead.webmaster_id, vertical.currency, giving_back=giving_back)
     posts_to = set(
         db.session.scalars(
             select(DeliverySetting.advertiser_id).where(DeliverySetting.advertiser_id.in_(buyers))
