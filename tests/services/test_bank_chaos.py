@@ -99,7 +99,9 @@ class Zygote:
 def open_bank(app, database_url: str, journal_dir: Path) -> dict:
     """Two advertisers with an offer in each currency (one reviewed within an hour, one
     approved by the sweep after 2 s), a webmaster per worker joined to every offer, a
-    little money, and leads received but not yet validated. Returns the workers' plan."""
+    little money, and leads received but not yet validated. Returns the workers' plan;
+    the second advertiser never reviews its odd-numbered leads, so that the sweep's
+    approvals happen however fast the workers decide the rest."""
     with app.app_context():
         advertisers = [make_user("advertiser") for _ in range(2)]
         webmasters = [make_user("webmaster") for _ in range(WORKERS)]
@@ -131,6 +133,7 @@ def open_bank(app, database_url: str, journal_dir: Path) -> dict:
             "workers": WORKERS,
             "currencies": list(CURRENCIES),
             "advertisers": [user.id for user in advertisers],
+            "silent_advertiser_id": advertisers[1].id,
             "webmasters": [user.id for user in webmasters],
             "offers": [{"id": offer.id, "currency": offer.currency} for offer, _ in offers],
             "return_window_seconds": RETURN_WINDOW_SECONDS,
