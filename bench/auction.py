@@ -1,7 +1,7 @@
 """Auction throughput through the real auctioneer against the bare pings, in one run.
 
-    python bench/auction.py [--leads 600] [--concurrency 64] [--repeats 0.1] [--seed 7]
-                            [--timeout 40] [--sqlite] [--detail]
+    python bench/auction.py [--leads 600] [--concurrency 64] [--processes 1] [--repeats 0.1]
+                            [--seed 7] [--timeout 40] [--sqlite] [--detail]
 
 In a throwaway database ``lx_bench_auction_<pid>`` beside EXCHANGE_TEST_DATABASE_URL
 (dropped at the end, also on error; ``--sqlite``: a file in a temporary directory),
@@ -17,6 +17,8 @@ auctions of one consumer race for its slots.
 Timed: ``exchange.auctions.runner.serve`` (AUCTION_CONCURRENCY at once, its database
 steps on threads) from its start until the last auction is done (the last
 ``finished_at``); the run stops once no auction is left open, or after ``--timeout``.
+``--processes N`` runs N auctioneers, each a spawned process of its own as
+``flask exchange auctioneer --processes N`` runs them, timed from when all N are ready.
 An auction whose run fails stays claimed until its lease runs out (AUCTION_LEASE_SECONDS),
 then is run again: the failures are counted and the first shown on stderr, and a run
 that leaves auctions open prints its figures over the auctions done and exits 1.
@@ -92,6 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--leads", type=int, default=600, help="auctions run")
     parser.add_argument("--concurrency", type=int, default=None, help="default: AUCTION_CONCURRENCY")
+    parser.add_argument("--processes", type=int, default=1, help="auctioneer processes")
     parser.add_argument(
         "--repeats", type=float, default=0.1, help="share of leads that repeat a consumer (at most 0.2)"
     )
@@ -102,6 +105,8 @@ def main() -> None:
     args = parser.parse_args()
     if not 0 <= args.repeats <= 0.2:
         parser.error("--repeats is a share between 0 and 0.2")
+    if args.processes < 1 or (args.processes > 1 and (args.detail or args.sqlite)):
+        parser.error("--processes is at least 1; more than 1 is for PostgreSQL, without --detail")
     from bench import auction_buyers
 
     buyers, urls = auction_buyers.start(PINGED, args.seed)
@@ -161,10 +166,13 @@ def run(database_url: str, urls: list[str], args) -> dict:
             upgrade()
             market = prepare(urls, args)
             db.session.remove()
-        # After upgrade(): migrations/env.py's logging config disabled the runner's logger.
-        failures = Failures.install()
         timings = Timings() if args.detail else None
-        started = asyncio.run(run_auctions(app, market, args.timeout, timings))
+        if args.processes > 1:
+            started, failures = run_processes(overrides, args.processes, app, args.timeout)
+        else:
+            # After upgrade(): migrations/env.py's logging config disabled the runner's logger.
+            failures = Failures.install()
+            started = asyncio.run(run_auctions(app, market, args.timeout, timings))
         with app.app_context():
             figures = measure(market, started)
             db.session.remove()
@@ -347,6 +355,13 @@ async def run_auctions(app, market: Market, timeout: float, timings: Timings | N
 
 
 def watch(app, loop, stop: asyncio.Event, deadline: float) -> None:
+    wait_until_done(app, stop.is_set, deadline)
+    loop.call_soon_threadsafe(stop.set)
+
+
+def wait_until_done(app, stopped, deadline: float) -> None:
+    """Poll, on a connection of its own, until no auction is open (or ``stopped()``, or the
+    deadline)."""
     from sqlalchemy import func, select
 
     from exchange.auctions.models import Auction
@@ -356,13 +371,70 @@ def watch(app, loop, stop: asyncio.Event, deadline: float) -> None:
         engine = db.engine
     query = select(func.count()).select_from(Auction).where(Auction.status != "done")
     with engine.connect() as connection:
-        while not stop.is_set():
+        while not stopped():
             left = connection.scalar(query)
             connection.rollback()
             if left == 0 or time.monotonic() > deadline:
-                break
+                return
             time.sleep(0.05)
-    loop.call_soon_threadsafe(stop.set)
+
+
+def run_processes(overrides: dict, count: int, app, timeout: float):
+    """``count`` auctioneer processes until every auction is done: when it started (all of
+    them ready) and their failures, summed."""
+    import multiprocessing
+
+    from exchange import clock
+
+    context = multiprocessing.get_context("spawn")
+    ready, stop, results = context.Barrier(count + 1), context.Event(), context.Queue()
+    processes = [
+        context.Process(target=auctioneer_process, args=(overrides, ready, stop, results))
+        for _ in range(count)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        ready.wait(timeout=60)
+        started = clock.now()
+        wait_until_done(app, stop.is_set, time.monotonic() + timeout)
+    finally:
+        stop.set()
+        for process in processes:
+            process.join(timeout=30)
+    failures = Failures()
+    for _ in processes:
+        count_failed, first = results.get(timeout=5)
+        failures.count += count_failed
+        failures.first = failures.first or first
+    return started, failures
+
+
+def auctioneer_process(overrides: dict, ready, stop, results) -> None:
+    """One auctioneer, in a process of its own: ready, then ``serve`` until ``stop``."""
+    from exchange import create_app
+    from exchange.auctions.runner import serve
+
+    app = create_app(overrides)
+    failures = Failures.install()
+    ready.wait(timeout=60)
+
+    async def main() -> None:
+        stopping = asyncio.Event()
+
+        async def poll() -> None:
+            while not stop.is_set():
+                await asyncio.sleep(0.05)
+            stopping.set()
+
+        poller = asyncio.create_task(poll())
+        await serve(app, stop=stopping)
+        await poller
+
+    try:
+        asyncio.run(main())
+    finally:
+        results.put((failures.count, failures.first))
 
 
 async def run_baseline(app, market: Market, timeout: float) -> tuple[float, list[float]]:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from billing.domain import (
     RESOLUTIONS,
@@ -27,6 +28,8 @@ from billing.domain import (
 )
 from billing.models import Account, Transfer
 from exchange.extensions import db
+
+HELD = "ledger.locked_accounts"  # in the session's info: this transaction's locked accounts by code
 
 
 def account_for(ref: AccountRef) -> Account:
@@ -62,8 +65,13 @@ def _open(ref: AccountRef) -> Account:
 
 def lock_accounts(refs: Iterable[AccountRef]) -> dict[AccountRef, Account]:
     """Open the accounts that do not exist yet (before any lock is taken), then
-    lock them all in one statement, in id order."""
+    lock them all in one statement, in id order. Accounts this transaction has
+    locked already are not asked for again (a sale's transaction locks every account
+    its reservations touch first, then records them)."""
     by_code = {ref.code: ref for ref in refs}
+    held = db.session.info.setdefault(HELD, {})
+    if by_code.keys() <= held.keys():
+        return {ref: held[code] for code, ref in by_code.items()}
     known = set(db.session.scalars(select(Account.code).where(Account.code.in_(by_code))))
     for code in sorted(by_code.keys() - known):
         _open(by_code[code])
@@ -75,7 +83,14 @@ def lock_accounts(refs: Iterable[AccountRef]) -> dict[AccountRef, Account]:
         .execution_options(populate_existing=True)
     ).all()
     accounts = {row.code: row for row in rows}
+    db.session.info.setdefault(HELD, {}).update(accounts)  # (opening one ended a savepoint)
     return {ref: accounts[code] for code, ref in by_code.items()}
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session: Session, transaction) -> None:
+    """A transaction or savepoint ended: its locks, or what it read under them, may be gone."""
+    session.info.pop(HELD, None)
 
 
 def record(

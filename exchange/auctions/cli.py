@@ -2,34 +2,34 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
-
 import click
 from flask import current_app
 
 from exchange.auctions.domain import CHOSE, Rules, Step, replay
 from exchange.auctions.models import Auction
-from exchange.auctions.runner import serve
+from exchange.auctions.processes import run_processes, serve_until_signalled
 from exchange.auctions.settle import bids_of
 from exchange.extensions import db
 
 
 @click.command("auctioneer")
-def auctioneer_command() -> None:
-    """Claim open auctions from the database and run up to AUCTION_CONCURRENCY at once,
-    until SIGTERM or SIGINT (then finish those running)."""
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="auctioneer processes on this machine (one per core: an auctioneer is bound by its CPU)",
+)
+def auctioneer_command(processes: int) -> None:
+    """Claim open auctions from the database and run up to AUCTION_CONCURRENCY at once (in
+    each process), until SIGTERM or SIGINT (then finish those running)."""
     app = current_app._get_current_object()
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        click.echo(f"auctioneer: up to {app.config['AUCTION_CONCURRENCY']} auctions at once")
-        await serve(app, stop=stop)
-
-    asyncio.run(main())
+    at_once = app.config["AUCTION_CONCURRENCY"]
+    click.echo(f"auctioneer: {processes} process(es), up to {at_once} auctions at once each")
+    if processes == 1:
+        serve_until_signalled(app)
+    else:
+        run_processes(processes)
 
 
 @click.command("replay-auction")

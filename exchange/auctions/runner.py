@@ -68,7 +68,9 @@ class Auctioneer:
             requests: list[PostRequest] = await self.step(post_requests, to_post)
             results = await post_all(self.client, requests, timeout_s=self.post_timeout_s)
             to_post = await self.step(after_posts, auction_id, results, attempt)
-        await self.step(release, auction_id, attempt)
+        if plan is None and not to_post:  # nothing was left to do: give the claim back
+            await self.step(release, auction_id, attempt)
+        # otherwise the step that ended the auction gave it back, or another holder has it
 
     async def step(self, work: Callable[..., Any], *args: Any) -> Any:
         """One database step, committed: inline, or on a worker thread in its own app context."""

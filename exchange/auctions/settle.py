@@ -26,13 +26,13 @@ from exchange.auctions.plan import Candidate, Plan, register_of
 from exchange.buying.decisions import price_of
 from exchange.buying.domain import BALANCE, CAP, REGISTER, Caps, Schedule, cap_failure
 from exchange.buying.models import BuyOrder, Sale
-from exchange.buying.register import consumer_hashes, lock_consumer
+from exchange.buying.register import Sold, consumer_hashes, lock_consumer
 from exchange.buying.usage import lock_buy_orders, usage_of
 from exchange.delivery.leads.models import DeliverySetting
 from exchange.extensions import db
 from exchange.leads.domain import FOR_SALE
 from exchange.leads.models import Lead
-from exchange.leads.transitions import move
+from exchange.leads.transitions import Move, apply_moves
 from exchange.leads.validation import lock_lead
 from exchange.verticals.models import Vertical
 
@@ -65,29 +65,32 @@ def settle(plan: Plan, outcomes: list[PingOutcome], duration_ms: int, attempt: i
         for c in plan.to_ping
         if c.order_id in by_order and by_order[c.order_id].status == ANSWERED
     ]
-    db.session.add_all(
-        _bid_row(auction.id, candidate, by_order.get(candidate.order_id)) for candidate in plan.candidates
-    )
+    rows = [_bid_row(auction.id, each, by_order.get(each.order_id)) for each in plan.candidates]
     auction.started_at = auction.started_at or clock.now()
     auction.duration_ms = duration_ms
     if plan.rules is None or not bids:
+        db.session.add_all(rows)
         auction.rules = asdict(plan.rules) if plan.rules else None
         return _finish(auction, lead, plan.unsold_reason or "no bid")
     market = _open_market(auction, lead, [bid.order_id for bid in bids])
-    state = Waterfall(bids, _rules_now(plan.rules, market))
-    sold_before = register_of(lead, market.vertical).buyers
+    sold = register_of(lead, market.vertical)
+    state = Waterfall(bids, _rules_now(plan.rules, sold))
     for bid in bids:
-        if bid.buyer_id in sold_before:  # bought this consumer since the plan was read
+        if bid.buyer_id in sold.buyers:  # bought this consumer since the plan was read
             state.failed(bid, f"{REGISTER}: bought this consumer already")
     made = fill(state, market)
-    _write_log(auction, state)
+    _write_log(auction, state, rows, {sale.buy_order_id: sale.id for sale in made})
+    db.session.add_all(rows)  # once, with their results: one insert
     if not made:
         promised = state.rules.min_payout_minor
         return _finish(
             auction, lead, f"no buyer pays the quoted {promised}" if promised else "no sale could be made"
         )
-    auction.status = "posting"
-    return [sale.id for sale in made if sale.post_status == "queued"] or _conclude(auction, lead)
+    queued = [sale.id for sale in made if sale.post_status == "queued"]
+    if queued:
+        auction.status = "posting"
+        return queued
+    return _sold(auction, lead)
 
 
 def fill(state: Waterfall, market: Market) -> list[Sale]:
@@ -98,32 +101,55 @@ def fill(state: Waterfall, market: Market) -> list[Sale]:
         winners = state.choose().winners
         if not winners:
             return made
-        failed = False
-        for bid in winners:
-            sale, reason = _take(bid, state.rules, market)
-            if sale is None:
-                state.failed(bid, reason)
-                failed = True
-            else:
-                state.sold_to(bid)
-                made.append(sale)
-        if not failed:
+        taken, refused = _take(winners, state.rules, market)
+        for bid, sale in taken:
+            state.sold_to(bid)
+            made.append(sale)
+        for bid, reason in refused:
+            state.failed(bid, reason)
+        if not refused:
             return made
 
 
-def _take(bid: Bid, rules: Rules, market: Market) -> tuple[Sale | None, str]:
-    """Make one sale, or say why it cannot be made: the order's cap, or the buyer's balance."""
-    order = market.orders[bid.order_id]
-    caps = Caps.from_stored(order.caps)
-    if caps.any:
-        failure = cap_failure(
-            caps, usage_of(order, Schedule.from_stored(order.schedule).timezone), bid.amount_minor
-        )
+def _take(
+    winners: list[Bid], rules: Rules, market: Market
+) -> tuple[list[tuple[Bid, Sale]], list[tuple[Bid, str]]]:
+    """Make one round's sales, each reserved on its buyer's balance (one ledger write for
+    the round), or say why one cannot be made: its order's cap, or its buyer's balance."""
+    refused: list[tuple[Bid, str]] = []
+    sales: list[tuple[Bid, Sale]] = []
+    for bid in winners:
+        order = market.orders[bid.order_id]
+        failure = _cap_failure(order, bid.amount_minor)
         if failure:
-            return None, f"{CAP}: {failure}"
+            refused.append((bid, f"{CAP}: {failure}"))
+        else:
+            sales.append((bid, _sale(bid, order, rules, market)))
+    if not sales:
+        return [], refused
+    db.session.add_all(sale for _, sale in sales)
+    db.session.flush()  # the sales' ids name their ledger transfers
+    reserved = reserve_lead_prices([price_of(sale) for _, sale in sales])
+    taken = []
+    for (bid, sale), admitted in zip(sales, reserved, strict=True):
+        if admitted:
+            taken.append((bid, sale))
+        else:  # nothing was written for it in the ledger
+            db.session.delete(sale)
+            refused.append((bid, BALANCE))
+    return taken, refused
+
+
+def _cap_failure(order: BuyOrder, amount_minor: int) -> str | None:
+    caps = Caps.from_stored(order.caps)
+    if not caps.any:
+        return None
+    return cap_failure(caps, usage_of(order, Schedule.from_stored(order.schedule).timezone), amount_minor)
+
+
+def _sale(bid: Bid, order: BuyOrder, rules: Rules, market: Market) -> Sale:
     vertical, lead = market.vertical, market.lead
-    savepoint = db.session.begin_nested()
-    sale = Sale(
+    return Sale(
         lead_id=lead.id,
         vertical_id=vertical.id,
         buy_order_id=order.id,
@@ -140,13 +166,6 @@ def _take(bid: Bid, rules: Rules, market: Market) -> tuple[Sale | None, str]:
         email_hash=market.hashes[1],
         review_deadline=clock.now() + timedelta(seconds=vertical.review_window_seconds),
     )
-    db.session.add(sale)
-    db.session.flush()
-    if not reserve_lead_prices([price_of(sale)])[0]:
-        savepoint.rollback()
-        return None, BALANCE
-    savepoint.commit()
-    return sale, ""
 
 
 def after_posts(auction_id: int, outcomes: list[PostOutcome], attempt: int) -> list[int]:
@@ -177,7 +196,8 @@ def after_posts(auction_id: int, outcomes: list[PostOutcome], attempt: int) -> l
             sale.status, sale.post_status, sale.post_error = "voided", "refused", error
             state.failed(by_order[sale.buy_order_id], f"{POST_REFUSED}: {error}"[:200])
         made = fill(state, market)
-        _write_log(auction, state)
+        rows = db.session.scalars(select(AuctionBid).where(AuctionBid.auction_id == auction.id)).all()
+        _write_log(auction, state, rows, _pending_sales(auction.id))
     queued = [sale.id for sale in made if sale.post_status == "queued"]
     return queued or _conclude(auction, lead)
 
@@ -216,17 +236,23 @@ def _conclude(auction: Auction, lead: Lead) -> list[int]:
     )
     if live is None:
         return _finish(auction, lead, "every buyer refused the post")
+    return _sold(auction, lead)
+
+
+def _sold(auction: Auction, lead: Lead) -> list[int]:
     auction.status, auction.outcome, auction.finished_at = "done", "sold", clock.now()
-    if lead.status == FOR_SALE:
-        move(lead, "sell", AUCTIONEER, None)
+    auction.claimed_until = None  # nothing left to hold
+    if lead.status == FOR_SALE:  # locked (``lock_lead``): no other actor moved it
+        apply_moves([Move(lead, "sell")], AUCTIONEER)
     return []
 
 
 def _finish(auction: Auction, lead: Lead, reason: str) -> list[int]:
     auction.status, auction.outcome, auction.finished_at = "done", "unsold", clock.now()
+    auction.claimed_until = None  # nothing left to hold
     auction.unsold_reason = reason[:200]
-    if lead.status == FOR_SALE:
-        move(lead, "leave_unsold", AUCTIONEER, reason)
+    if lead.status == FOR_SALE:  # locked (``lock_lead``): no other actor moved it
+        apply_moves([Move(lead, "leave_unsold", reason)], AUCTIONEER)
     return []
 
 
@@ -240,35 +266,36 @@ def _open_market(
     lock_consumer(vertical.id, hashes)
     orders = lock_buy_orders(order_ids)
     buyers = {order.buyer_id for order in orders.values()}
-    lock_for_sales(buyers, lead.webmaster_id, vertical.currency, giving_back=giving_back)
     posts_to = set(
         db.session.scalars(
             select(DeliverySetting.advertiser_id).where(DeliverySetting.advertiser_id.in_(buyers))
         )
     )
+    lock_for_sales(buyers, lead.webmaster_id, vertical.currency, giving_back=giving_back)  # the last
     return Market(auction, lead, vertical, orders, hashes, posts_to)
 
 
-def _rules_now(rules: Rules, market: Market) -> Rules:
+def _rules_now(rules: Rules, sold: Sold) -> Rules:
     """The plan's rules with the register as it stands under the lock."""
-    sold = register_of(market.lead, market.vertical)
     taken = rules.slots if sold.exclusive else sold.slots_taken  # sold exclusively: sold out
     return replace(rules, slots_taken=taken, exclusive_allowed=taken == 0)
 
 
-def _write_log(auction: Auction, state: Waterfall) -> None:
-    """The decision's input and steps, and each bid's fate."""
+def _pending_sales(auction_id: int) -> dict[int, int]:
+    """The auction's live sales: buy order id → sale id."""
+    query = select(Sale.buy_order_id, Sale.id).where(Sale.auction_id == auction_id, Sale.status == "pending")
+    return dict(db.session.execute(query).all())
+
+
+def _write_log(auction: Auction, state: Waterfall, rows: list[AuctionBid], sales: dict[int, int]) -> None:
+    """The decision's input and steps, and each bid's fate (``rows``: the auction's bid
+    rows; ``sales``: its live sales by buy order)."""
     auction.rules = asdict(state.rules)
     auction.steps = [asdict(step) for step in state.steps]
     _, dropped = admissible(state.bids, state.rules)
     failed = {step.order_ids[0]: step.reason for step in state.steps if step.kind == "failed"}
     sold = {bid.order_id for bid in state.sold}
-    sales = dict(
-        db.session.execute(
-            select(Sale.buy_order_id, Sale.id).where(Sale.auction_id == auction.id, Sale.status == "pending")
-        ).all()
-    )
-    for row in db.session.scalars(select(AuctionBid).where(AuctionBid.auction_id == auction.id)):
+    for row in rows:
         if row.bid_minor is None:
             continue
         if row.buy_order_id in sold:
