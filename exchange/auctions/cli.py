@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import ScriptInfo
 
 from exchange.auctions.domain import CHOSE, Rules, Step, replay
 from exchange.auctions.models import Auction
@@ -29,7 +30,7 @@ def auctioneer_command(processes: int) -> None:
     if processes == 1:
         serve_until_signalled(app)
     else:
-        run_processes(processes)
+        run_processes(processes, click.get_current_context().ensure_object(ScriptInfo).app_import_path)
 
 
 @click.command("replay-auction")

@@ -14,6 +14,7 @@ import multiprocessing
 import signal
 
 from flask import Flask
+from flask.cli import ScriptInfo
 
 from exchange.auctions.runner import serve
 
@@ -33,9 +34,10 @@ def serve_until_signalled(app: Flask) -> None:
     asyncio.run(main())
 
 
-def run_processes(count: int) -> None:
+def run_processes(count: int, app_import_path: str | None) -> None:
     """``count`` auctioneer processes, until SIGTERM or SIGINT (passed on to each); one that
-    dies by itself is started again."""
+    dies by itself is started again. Each loads the app as the ``flask`` command did
+    (``app_import_path``: its ``--app``, or None for FLASK_APP and the usual files)."""
     context = multiprocessing.get_context("spawn")
     stopping = False
 
@@ -44,13 +46,13 @@ def run_processes(count: int) -> None:
         stopping = True
 
     previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
-    processes = [_start(context) for _ in range(count)]
+    processes = [_start(context, app_import_path) for _ in range(count)]
     try:
         while not stopping:
             for index, process in enumerate(processes):
                 process.join(timeout=0.2)
                 if not process.is_alive() and not stopping:
-                    processes[index] = _start(context)
+                    processes[index] = _start(context, app_import_path)
     finally:
         for process in processes:
             if process.is_alive():
@@ -61,13 +63,11 @@ def run_processes(count: int) -> None:
             signal.signal(sig, handler)
 
 
-def _start(context) -> multiprocessing.process.BaseProcess:
-    process = context.Process(target=_auctioneer, name="auctioneer")
+def _start(context, app_import_path: str | None) -> multiprocessing.process.BaseProcess:
+    process = context.Process(target=_auctioneer, args=(app_import_path,), name="auctioneer")
     process.start()
     return process
 
 
-def _auctioneer() -> None:
-    from exchange import create_app
-
-    serve_until_signalled(create_app())
+def _auctioneer(app_import_path: str | None) -> None:
+    serve_until_signalled(ScriptInfo(app_import_path=app_import_path).load_app())

@@ -43,20 +43,24 @@ def open_auction(lead: Lead, *, min_payout_minor: int = 0, held_seconds: float |
 
 def claim_due(limit: int, lease_seconds: float) -> list[tuple[int, int]]:
     """Take up to ``limit`` open auctions no other auctioneer holds (or whose holder's lease
-    ran out: it died), oldest first, for ``lease_seconds``: (auction id, claim number)."""
+    ran out: it died), oldest first, for ``lease_seconds``: (auction id, claim number).
+
+    The rows are picked and locked in a CTE, run once. As ``IN (subquery)`` PostgreSQL may
+    run the subquery again for each row it updates, each time skipping the rows the update
+    has just locked: it claimed every open auction, whatever the limit."""
     now = clock.now()
     free = or_(Auction.claimed_until.is_(None), Auction.claimed_until < now)
-    candidates = (
+    picked = (
         select(Auction.id)
         .where(Auction.status.in_(OPEN), free)
         .order_by(Auction.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
-        .scalar_subquery()
+        .cte("picked")
     )
     claimed = db.session.execute(
         update(Auction)
-        .where(Auction.id.in_(candidates), Auction.status.in_(OPEN), free)
+        .where(Auction.id == picked.c.id)
         .values(claimed_until=now + timedelta(seconds=lease_seconds), attempts=Auction.attempts + 1)
         .returning(Auction.id, Auction.attempts)
         .execution_options(synchronize_session=False)

@@ -12,7 +12,7 @@ from exchange import clock
 from exchange.auctions.models import Auction
 from exchange.auctions.plan import prepare
 from exchange.auctions.runner import run_one
-from exchange.auctions.services import claim, release, renew
+from exchange.auctions.services import claim, claim_due, release, renew
 from exchange.auctions.settle import settle
 from exchange.buying.models import Sale
 from exchange.db import commit
@@ -63,3 +63,17 @@ def test_a_holder_whose_lease_ran_out_cannot_settle_renew_or_release(app, ctx):
     db.session.refresh(auction)
     assert (auction.status, auction.outcome, auction.claimed_until) == ("done", "sold", None)
     assert len(db.session.scalars(select(Sale).where(Sale.auction_id == auction_id)).all()) == 1
+
+
+def test_claim_due_takes_at_most_its_limit_oldest_first_and_skips_those_held(ctx):
+    vertical = make_vertical(slots=1)
+    (seller,) = sellers_on(vertical, 1)
+    auction_ids = [for_sale(seller, vertical.id, 800 + n) for n in range(6)]
+
+    first = claim_due(2, lease_seconds=30)
+    commit()
+    second = claim_due(3, lease_seconds=30)
+    commit()
+
+    assert first == [(auction_ids[0], 1), (auction_ids[1], 1)]
+    assert second == [(auction_id, 1) for auction_id in auction_ids[2:5]]

@@ -233,3 +233,44 @@ def test_the_unbounded_cash_in_account_may_go_below_zero(advertiser):
             text("UPDATE accounts SET debits_posted = debits_posted + 1 WHERE code = :code"),
             {"code": cash_in.code},
         )
+
+
+class Statements:
+    """Counts the statements sent to the database while it is open."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(db.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from sqlalchemy import event
+
+        event.remove(db.engine, "before_cursor_execute", self._count)
+
+    def _count(self, conn, cursor, statement, *args) -> None:
+        self.sent.append(statement)
+
+
+def test_accounts_a_transaction_locked_are_not_asked_for_again_until_it_ends(advertiser):
+    fund(advertiser, 1000)
+    refs = [advertiser_available(advertiser.id, "USD"), platform("revenue", "USD")]
+    first = ledger.lock_accounts(refs)
+    with Statements() as again:
+        second = ledger.lock_accounts(refs[:1])
+    assert again.sent == [] and second[refs[0]] is first[refs[0]]
+    commit()  # the locks are gone with the transaction: the next call takes them again
+
+    with Statements() as after_commit:
+        ledger.lock_accounts(refs[:1])
+    assert after_commit.sent
+
+    with db.session.begin_nested():
+        ledger.lock_accounts(refs)
+    with Statements() as after_savepoint:  # a savepoint's end may have taken its locks along
+        ledger.lock_accounts(refs)
+    assert after_savepoint.sent

@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -441,12 +442,12 @@ def test_two_auctions_selling_two_slots_to_buyers_ranked_the_other_way_do_not_de
 LEASE = 2  # seconds: how soon another auctioneer takes a killed one's auctions over
 
 
-def auctioneer(env: dict, log_path) -> subprocess.Popen:
+def auctioneer(env: dict, log_path, *options: str) -> subprocess.Popen:
     """``flask exchange auctioneer`` in a session of its own (a SIGKILL takes all of it);
     its output to a file, never a pipe nobody reads (a full pipe would stop it)."""
     with open(log_path, "ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "flask", "exchange", "auctioneer"],
+            [sys.executable, "-m", "flask", "exchange", "auctioneer", *options],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -576,4 +577,58 @@ def test_the_auctioneer_process_runs_auctions_and_a_killed_one_loses_none(
         # One bid row per buy order per auction: no auction was settled twice.
         assert set(Counter(db.session.scalars(select(AuctionBid.auction_id))).values()) == {3}
         assert Counter(db.session.scalars(select(Lead.status))) == {"sold": count}
+        assert_ledger_clean()
+
+
+def test_auctioneer_processes_share_the_auctions_and_run_each_once(
+    live_app_factory, live_database_url, redis_url, tmp_path
+):
+    """``flask exchange auctioneer --processes 2``, each process two auctions at once, and
+    twelve leads due whose buyer answers after 300 ms: more than two auctions are in flight
+    at a time (so both processes run some), every auction ends sold, none is claimed twice;
+    SIGTERM stops the processes, each after the auctions it runs."""
+    count = 12
+    app = racing_app(live_app_factory, REDIS_URL=redis_url)
+    overrides = {"AUCTION_CONCURRENCY": 2, "AUCTION_DEADLINE_MS": 5000, "AUCTION_PING_TIMEOUT_MS": 4000}
+    env = {
+        **process_env(live_database_url, str(tmp_path / "instance"), redis_url),
+        "FLASK_APP": f"exchange:create_app({overrides!r})",
+    }
+    in_flight = (
+        select(func.count())
+        .select_from(Auction)
+        .where(Auction.status != "done", Auction.claimed_until.is_not(None))
+    )
+    done = select(func.count()).select_from(Auction).where(Auction.status == "done")
+    with Endpoint([bid(3000, 0.3)]) as endpoint:
+        with app.app_context():
+            seller = make_user("webmaster")
+            bidder = buyer(1_000_000)
+            auction_ids = []
+            for n in range(count):
+                vertical = make_vertical(slots=1)
+                make_seller(seller, vertical)
+                pinged = {"pricing": "ping", "bid_minor": None, "max_bid_minor": 9000}
+                make_buy_order(bidder, vertical, ping_url=endpoint.url, **pinged)
+                auction_ids.append(for_sale(seller.id, vertical.id, 700 + n))
+        most_at_once = 0
+        process = auctioneer(env, tmp_path / "auctioneer.log", "--processes", "2")
+        try:
+            with app.app_context():
+                for _ in range(600):  # 60 s at most
+                    most_at_once = max(most_at_once, db.session.scalar(in_flight))
+                    finished = db.session.scalar(done)
+                    db.session.rollback()
+                    if finished == count:
+                        break
+                    time.sleep(0.1)
+        finally:
+            code = stop_gently(process)
+        assert code == 0, (tmp_path / "auctioneer.log").read_text()[-3000:]
+
+    assert most_at_once > 2, f"at most {most_at_once} auctions in flight: one process did all the work"
+    with app.app_context():
+        auctions = db.session.scalars(select(Auction).where(Auction.id.in_(auction_ids))).all()
+        assert [(a.status, a.outcome, a.attempts) for a in auctions] == [("done", "sold", 1)] * count
+        assert len(sales_of()) == count
         assert_ledger_clean()

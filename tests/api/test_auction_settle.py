@@ -1,0 +1,62 @@
+"""Settling on a stale plan: a winner whose balance ran out between the plan and the sale
+is refused in the same round as the others and replaced by the next bid, and nothing of
+its sale is left (no sale row, no ledger transfer)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from billing.services import free_balance
+from exchange.auctions.models import AuctionBid
+from exchange.auctions.plan import prepare
+from exchange.auctions.services import claim
+from exchange.auctions.settle import settle
+from exchange.buying.models import Sale
+from exchange.db import commit
+from exchange.extensions import db
+from tests.exchange_factories import make_buy_order, make_vertical
+from tests.factories import fund, make_user
+from tests.services.test_exchange_races import for_sale, sellers_on
+
+pytestmark = pytest.mark.usefixtures("billing_check")
+
+
+def planned(auction_id: int):
+    attempt = claim(auction_id, lease_seconds=30)
+    plan = prepare(auction_id)
+    commit()
+    return plan, attempt
+
+
+def test_a_winner_whose_balance_ran_out_since_the_plan_is_replaced_by_the_next_bid(ctx):
+    vertical = make_vertical(slots=2)
+    (seller,) = sellers_on(vertical, 1)
+    rich, short, next_best = make_user("advertiser"), make_user("advertiser"), make_user("advertiser")
+    fund(rich, 100_000)
+    fund(short, 2800)  # one sale at its bid, not two
+    fund(next_best, 100_000)
+    orders = {
+        "rich": make_buy_order(rich, vertical, bid_minor=3000),
+        "short": make_buy_order(short, vertical, bid_minor=2800),
+        "next": make_buy_order(next_best, vertical, bid_minor=2000),
+    }
+    first, second = for_sale(seller, vertical.id, 1), for_sale(seller, vertical.id, 2)
+    first_plan, first_attempt = planned(first)
+    second_plan, second_attempt = planned(second)  # also sees the short buyer's 2800 free
+
+    settle(first_plan, [], 5, first_attempt)
+    commit()
+    settle(second_plan, [], 5, second_attempt)
+    commit()
+
+    buyers = set(db.session.scalars(select(Sale.buyer_id).where(Sale.auction_id == second)))
+    assert buyers == {rich.id, next_best.id}
+    result = db.session.scalar(
+        select(AuctionBid.result).where(
+            AuctionBid.auction_id == second, AuctionBid.buy_order_id == orders["short"].id
+        )
+    )
+    assert result == "failed: balance"
+    assert db.session.scalar(select(func.count()).select_from(Sale).where(Sale.buyer_id == short.id)) == 1
+    assert free_balance(short.id, "USD") == 0, "the first auction's reservation, and no other"
