@@ -27,7 +27,7 @@ from exchange.auctions.calls import Client, PingTarget, PostRequest, make_client
 from exchange.auctions.plan import prepare
 from exchange.auctions.posts import post_requests
 from exchange.auctions.services import claim_due, release, renew
-from exchange.auctions.settle import after_posts, queued_posts, settle
+from exchange.auctions.settle import Contended, after_posts, queued_posts, settle
 from exchange.db import commit, rollback
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,10 @@ class Auctioneer:
                 per_buyer_s=self.ping_timeout_s,
             )
             duration_ms = int((time.monotonic() - started) * 1000)
-            to_post = await self.step(settle, plan, outcomes, duration_ms, attempt)
+            try:
+                to_post = await self.step(settle, plan, outcomes, duration_ms, attempt)
+            except Contended:  # rolled back: again, every account locked first
+                to_post = await self.step(settle, plan, outcomes, duration_ms, attempt, False)
         else:
             to_post = await self.step(queued_posts, auction_id)
         while to_post and await self.step(renew, auction_id, attempt, self.lease_s):

@@ -1,7 +1,7 @@
 """Making an auction's sales: in one transaction, under locks, from the plan and the bids.
 
 Lock order, the same everywhere a sale is made or undone: the auction, the lead, the
-consumer's register rows, the buy orders (by id), then every ledger account any of the
+consumer's register rows, the capped buy orders (by id), then every ledger account any of the
 sales may touch, at once (by id), before the first sale. Under
 them the register, every cap and every balance are read again, so a sale is never made on
 what ``prepare`` read before the pings: a winner whose cap or balance ran out meanwhile is
@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from billing.services import lock_for_sales, reserve_lead_prices, void_lead_reservation
+from billing.services import free_balances, lock_for_sales, reserve_lead_prices, void_lead_reservation
 from exchange import clock
 from exchange.actors import Actor
 from exchange.auctions.calls import ANSWERED, PingOutcome, PostOutcome
@@ -50,11 +50,27 @@ class Market:
     orders: dict[int, BuyOrder]
     hashes: tuple[str | None, str | None]
     posts_to: set[int]  # buyers that can take a post (a delivery endpoint and its secret)
+    # optimistic: each buyer's free balance as read, unlocked (spent as sales are chosen);
+    # None: the accounts are locked and each round's sales reserved as they are made
+    balances: dict[int, int] | None = None
 
 
-def settle(plan: Plan, outcomes: list[PingOutcome], duration_ms: int, attempt: int) -> list[int]:
+class Contended(Exception):
+    """An optimistic settle found a buyer's balance short under the lock that its unlocked
+    read had found enough: the caller rolls back and settles again, pessimistically."""
+
+
+def settle(
+    plan: Plan, outcomes: list[PingOutcome], duration_ms: int, attempt: int, optimistic: bool = True
+) -> list[int]:
     """Write the auction's bids and make its sales (``attempt``: the caller's claim, see
-    ``services``). Returns the sales to post."""
+    ``services``). Returns the sales to post.
+
+    ``optimistic``: the sales are chosen on the buyers' balances as read, and reserved last,
+    the ledger accounts (the platform's revenue account among them, which every sale credits)
+    locked just before the commit, so that settles hold them for a few statements only; a
+    reservation refused there raises ``Contended`` (roll back, settle again with
+    ``optimistic=False``: every account locked first, each sale reserved as it is made)."""
     auction = lock_auction(plan.auction_id)
     if auction is None or auction.status != "due" or auction.attempts != attempt:
         return []  # another auctioneer settled it, or holds it now
@@ -72,7 +88,7 @@ def settle(plan: Plan, outcomes: list[PingOutcome], duration_ms: int, attempt: i
         db.session.add_all(rows)
         auction.rules = asdict(plan.rules) if plan.rules else None
         return _finish(auction, lead, plan.unsold_reason or "no bid")
-    market = _open_market(auction, lead, [bid.order_id for bid in bids])
+    market = _open_market(auction, lead, [bid.order_id for bid in bids], optimistic=optimistic)
     sold = register_of(lead, market.vertical)
     state = Waterfall(bids, _rules_now(plan.rules, sold))
     for bid in bids:
@@ -89,8 +105,21 @@ def settle(plan: Plan, outcomes: list[PingOutcome], duration_ms: int, attempt: i
     queued = [sale.id for sale in made if sale.post_status == "queued"]
     if queued:
         auction.status = "posting"
-        return queued
-    return _sold(auction, lead)
+    else:
+        _sold(auction, lead)
+    if market.balances is not None:
+        _reserve_last(made, market)
+    return queued
+
+
+def _reserve_last(made: list[Sale], market: Market) -> None:
+    """Everything else written first; then the accounts of the sales locked, in one
+    statement, and the sales reserved, all or ``Contended``."""
+    db.session.flush()
+    buyers = {sale.buyer_id for sale in made}
+    lock_for_sales(buyers, market.lead.webmaster_id, market.vertical.currency)
+    if not all(reserve_lead_prices([price_of(sale) for sale in made])):
+        raise Contended(f"auction {market.auction.id}: a balance fell short under the lock")
 
 
 def fill(state: Waterfall, market: Market) -> list[Sale]:
@@ -118,17 +147,24 @@ def _take(
     the round), or say why one cannot be made: its order's cap, or its buyer's balance."""
     refused: list[tuple[Bid, str]] = []
     sales: list[tuple[Bid, Sale]] = []
+    balances = market.balances
     for bid in winners:
         order = market.orders[bid.order_id]
         failure = _cap_failure(order, bid.amount_minor)
         if failure:
             refused.append((bid, f"{CAP}: {failure}"))
+        elif balances is not None and balances.get(order.buyer_id, 0) < bid.amount_minor:
+            refused.append((bid, BALANCE))
         else:
+            if balances is not None:
+                balances[order.buyer_id] -= bid.amount_minor
             sales.append((bid, _sale(bid, order, rules, market)))
     if not sales:
         return [], refused
     db.session.add_all(sale for _, sale in sales)
     db.session.flush()  # the sales' ids name their ledger transfers
+    if balances is not None:
+        return sales, refused  # reserved last (``_reserve_last``)
     reserved = reserve_lead_prices([price_of(sale) for _, sale in sales])
     taken = []
     for (bid, sale), admitted in zip(sales, reserved, strict=True):
@@ -257,10 +293,16 @@ def _finish(auction: Auction, lead: Lead, reason: str) -> list[int]:
 
 
 def _open_market(
-    auction: Auction, lead: Lead, order_ids: list[int], *, giving_back: set[int] = frozenset()
+    auction: Auction,
+    lead: Lead,
+    order_ids: list[int],
+    *,
+    giving_back: set[int] = frozenset(),
+    optimistic: bool = False,
 ) -> Market:
-    """Take the locks, in the order of the module's docstring; ``giving_back``: buyers (among
-    the orders') whose sales are voided in the same transaction."""
+    """Take the locks, in the order of the module's docstring (``optimistic``: all but the
+    accounts', the balances read unlocked); ``giving_back``: buyers (among the orders')
+    whose sales are voided in the same transaction."""
     vertical = db.session.get(Vertical, auction.vertical_id)
     hashes = consumer_hashes(lead.phone_key, lead.email_key)
     lock_consumer(vertical.id, hashes)
@@ -271,6 +313,9 @@ def _open_market(
             select(DeliverySetting.advertiser_id).where(DeliverySetting.advertiser_id.in_(buyers))
         )
     )
+    if optimistic:
+        balances = free_balances(buyers, vertical.currency)
+        return Market(auction, lead, vertical, orders, hashes, posts_to, balances)
     lock_for_sales(buyers, lead.webmaster_id, vertical.currency, giving_back=giving_back)  # the last
     return Market(auction, lead, vertical, orders, hashes, posts_to)
 
