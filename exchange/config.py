@@ -60,12 +60,15 @@ class BaseConfig:
     # The exchange's auctions (docs/exchange.md): one deadline for the whole auction, at most
     # so long for each buyer's ping, how long a post may take, how many auctions one
     # auctioneer runs at once, and how long its claim on an auction lasts before another
-    # auctioneer may take the auction over (a crashed one).
+    # auctioneer may take the auction over (a crashed one). AUCTION_DB_THREADS: the threads
+    # an auctioneer runs its database steps on; few, so that its event loop (the pings'
+    # timers) is not kept waiting for the interpreter (bench/auction.py: 2 beat 6 and 12).
     AUCTION_DEADLINE_MS = 750
     AUCTION_PING_TIMEOUT_MS = 500
     AUCTION_POST_TIMEOUT_SECONDS = 5.0
     AUCTION_CONCURRENCY = 64
     AUCTION_LEASE_SECONDS = 30
+    AUCTION_DB_THREADS = 2
     AUCTION_ALLOW_PRIVATE_ADDRESSES = False
     # Card top-ups through Stripe; without STRIPE_SECRET_KEY only admin (manual) credits exist.
     # STRIPE_API_BASE points the official library elsewhere (localstripe in the tests).
@@ -129,6 +132,7 @@ AUCTION_NUMBERS = (
     "AUCTION_PING_TIMEOUT_MS",
     "AUCTION_CONCURRENCY",
     "AUCTION_LEASE_SECONDS",
+    "AUCTION_DB_THREADS",
 )
 
 MODES = {

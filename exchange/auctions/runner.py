@@ -6,7 +6,7 @@ open), ``settle`` (the sales, under locks: one write), then the posts (network) 
 ``after_posts`` (one write; a refused post hands its slot to the next bid, whose post
 follows). A buyer answering in 300 ms therefore holds no worker, no connection and no
 lock for those 300 ms: one auctioneer process runs ``AUCTION_CONCURRENCY`` auctions at
-once, its database steps on a small thread pool.
+once, its database steps on ``AUCTION_DB_THREADS`` threads.
 
 In the embedded mode an auction runs in-process right after the commit that opened it,
 its database steps inline on the caller's session (``Auctioneer(app, inline=True)``).
@@ -19,6 +19,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from flask import Flask
@@ -34,10 +35,13 @@ log = logging.getLogger(__name__)
 
 
 class Auctioneer:
-    def __init__(self, app: Flask, client: Client, *, inline: bool = False) -> None:
+    def __init__(
+        self, app: Flask, client: Client, *, inline: bool = False, executor: Executor | None = None
+    ) -> None:
         self.app = app
         self.client = client
         self.inline = inline
+        self.executor = executor  # the database steps' threads (None: asyncio's default pool)
         config = app.config
         self.deadline_s = config["AUCTION_DEADLINE_MS"] / 1000
         self.ping_timeout_s = config["AUCTION_PING_TIMEOUT_MS"] / 1000
@@ -79,7 +83,8 @@ class Auctioneer:
         """One database step, committed: inline, or on a worker thread in its own app context."""
         if self.inline:
             return _committed(work, *args)
-        return await asyncio.to_thread(self._in_context, work, *args)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self._in_context, work, *args)
 
     def _in_context(self, work: Callable[..., Any], *args: Any) -> Any:
         with self.app.app_context():
@@ -118,27 +123,31 @@ async def serve(app: Flask, *, stop: asyncio.Event | None = None, idle_s: float 
         running.discard(task)
         freed.set()
 
-    async with make_client(allow_private=app.config["AUCTION_ALLOW_PRIVATE_ADDRESSES"]) as client:
-        auctioneer = Auctioneer(app, client)
-        while not stop.is_set():
-            room = concurrency - len(running)
-            if room <= 0:  # full: claim again as soon as one ends, not after a nap
-                freed.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(freed.wait(), timeout=idle_s)
-                continue
-            claimed = await auctioneer.step(claim_due, room, lease)
-            for auction_id, attempt in claimed:
-                task = asyncio.create_task(_guarded(auctioneer, auction_id, attempt))
-                running.add(task)
-                task.add_done_callback(ended)
-            if not claimed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=idle_s)
-            else:
-                await asyncio.sleep(0)
-        if running:
-            await asyncio.gather(*running, return_exceptions=True)
+    threads = ThreadPoolExecutor(app.config["AUCTION_DB_THREADS"], thread_name_prefix="auction-db")
+    try:
+        async with make_client(allow_private=app.config["AUCTION_ALLOW_PRIVATE_ADDRESSES"]) as client:
+            auctioneer = Auctioneer(app, client, executor=threads)
+            while not stop.is_set():
+                room = concurrency - len(running)
+                if room <= 0:  # full: claim again as soon as one ends, not after a nap
+                    freed.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(freed.wait(), timeout=idle_s)
+                    continue
+                claimed = await auctioneer.step(claim_due, room, lease)
+                for auction_id, attempt in claimed:
+                    task = asyncio.create_task(_guarded(auctioneer, auction_id, attempt))
+                    running.add(task)
+                    task.add_done_callback(ended)
+                if not claimed:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=idle_s)
+                else:
+                    await asyncio.sleep(0)
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+    finally:
+        threads.shutdown()
 
 
 async def _guarded(auctioneer: Auctioneer, auction_id: int, attempt: int) -> None:

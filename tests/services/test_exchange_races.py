@@ -635,3 +635,45 @@ def test_auctioneer_processes_share_the_auctions_and_run_each_once(
         assert [(a.status, a.outcome, a.attempts) for a in auctions] == [("done", "sold", 1)] * count
         assert len(sales_of()) == count
         assert_ledger_clean()
+
+
+def test_the_auctioneers_database_steps_run_on_its_own_few_threads(live_app_factory, redis_url, monkeypatch):
+    """``AUCTION_DB_THREADS`` threads, named for it, take every database step of ``serve``
+    (not asyncio's default pool, sized on the machine's cores)."""
+    app = racing_app(live_app_factory, REDIS_URL=redis_url, AUCTION_DB_THREADS=1)
+    with app.app_context():
+        vertical = make_vertical(slots=1)
+        (seller,) = sellers_on(vertical, 1)
+        make_buy_order(buyer(100_000), vertical, bid_minor=2000)
+        for n in range(6):
+            for_sale(seller, vertical.id, 950 + n)
+    threads: set[str] = set()
+    real_prepare = runner.prepare
+
+    def prepare_noting_the_thread(auction_id: int):
+        threads.add(threading.current_thread().name)
+        return real_prepare(auction_id)
+
+    monkeypatch.setattr(runner, "prepare", prepare_noting_the_thread)
+
+    def open_auctions() -> int:
+        with app.app_context():
+            query = select(func.count()).select_from(Auction).where(Auction.status != "done")
+            return db.session.scalar(query)
+
+    async def serve_until_done() -> None:
+        stop = asyncio.Event()
+        serving = asyncio.create_task(serve(app, stop=stop, idle_s=0.05))
+        try:
+            for _ in range(300):
+                if not await asyncio.to_thread(open_auctions):
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            stop.set()
+            await serving
+
+    asyncio.run(serve_until_done())
+
+    assert open_auctions() == 0
+    assert threads == {"auction-db_0"}, threads

@@ -100,9 +100,11 @@ def test_the_auctioneers_numbers_are_read_from_the_environment(clean_env, tmp_pa
     clean_env.setenv("AUCTION_CONCURRENCY", "128")
     clean_env.setenv("AUCTION_LEASE_SECONDS", "10")
     clean_env.setenv("AUCTION_DEADLINE_MS", "0")
+    clean_env.setenv("AUCTION_DB_THREADS", "3")
 
     config = load_config(str(tmp_path))
 
     assert (config["AUCTION_CONCURRENCY"], config["AUCTION_LEASE_SECONDS"]) == (128, 10)
     assert config["AUCTION_DEADLINE_MS"] == 1, "never zero"
+    assert config["AUCTION_DB_THREADS"] == 3 != defaults["AUCTION_DB_THREADS"]
     assert config["AUCTION_PING_TIMEOUT_MS"] == defaults["AUCTION_PING_TIMEOUT_MS"]
