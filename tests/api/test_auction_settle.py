@@ -7,11 +7,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+import exchange.auctions.settle as settling
 from billing.services import free_balance
 from exchange.auctions.models import AuctionBid
 from exchange.auctions.plan import prepare
 from exchange.auctions.services import claim
-from exchange.auctions.settle import settle
+from exchange.auctions.settle import Contended, settle
 from exchange.buying.models import Sale
 from exchange.db import commit
 from exchange.extensions import db
@@ -60,3 +61,35 @@ def test_a_winner_whose_balance_ran_out_since_the_plan_is_replaced_by_the_next_b
     assert result == "failed: balance"
     assert db.session.scalar(select(func.count()).select_from(Sale).where(Sale.buyer_id == short.id)) == 1
     assert free_balance(short.id, "USD") == 0, "the first auction's reservation, and no other"
+
+
+def test_a_balance_that_fell_short_under_the_lock_rolls_the_optimistic_settle_back(ctx, monkeypatch):
+    """The optimistic settle chooses on balances read unlocked. Read stale here (the short
+    buyer's 2800 spent by another auction since), it would sell to that buyer; the
+    reservation under the lock refuses, and the settle raises ``Contended`` instead of
+    writing a sale the ledger did not reserve. Settled again pessimistically, the next bid
+    takes the slot."""
+    vertical = make_vertical(slots=1)
+    (seller,) = sellers_on(vertical, 1)
+    short, next_best = make_user("advertiser"), make_user("advertiser")
+    fund(short, 2800)
+    fund(next_best, 100_000)
+    make_buy_order(short, vertical, bid_minor=2800)
+    make_buy_order(next_best, vertical, bid_minor=2000)
+    first, second = for_sale(seller, vertical.id, 1), for_sale(seller, vertical.id, 2)
+    first_plan, first_attempt = planned(first)
+    second_plan, second_attempt = planned(second)
+    settle(first_plan, [], 5, first_attempt)
+    commit()
+    monkeypatch.setattr(settling, "free_balances", lambda buyers, currency: dict.fromkeys(buyers, 10**9))
+
+    with pytest.raises(Contended):
+        settle(second_plan, [], 5, second_attempt)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Sale).where(Sale.auction_id == second)) == 0
+
+    settle(second_plan, [], 5, second_attempt, False)
+    commit()
+    buyers = list(db.session.scalars(select(Sale.buyer_id).where(Sale.auction_id == second)))
+    assert buyers == [next_best.id]
+    assert free_balance(short.id, "USD") == 0
