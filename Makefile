@@ -2,6 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+AUCTIONEERS ?= $(shell nproc 2>/dev/null || echo 2)
 export FLASK_APP := wsgi.py
 
 .PHONY: run test worker flusher scheduler bench lint clean
@@ -34,9 +35,9 @@ flusher: $(BIN)/.installed
 scheduler: $(BIN)/.installed
 	$(BIN)/rq cron exchange.rq_cron_config --url "$$REDIS_URL"
 
-## auctioneer: run the exchange's auctions, many at once (needs REDIS_URL and DATABASE_URL)
+## auctioneer: run the exchange's auctions, AUCTIONEERS processes (default: one per core; needs REDIS_URL and DATABASE_URL)
 auctioneer: $(BIN)/.installed
-	$(BIN)/flask exchange auctioneer
+	$(BIN)/flask exchange auctioneer --processes $(AUCTIONEERS)
 
 ## bench: benchmarks, each against its baseline in the same run
 bench: $(BIN)/.installed
