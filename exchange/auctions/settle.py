@@ -1,12 +1,16 @@
 """Making an auction's sales: in one transaction, under locks, from the plan and the bids.
 
 Lock order, the same everywhere a sale is made or undone: the auction, the lead, the
-consumer's register rows, the capped buy orders (by id), then every ledger account any of the
-sales may touch, at once (by id), before the first sale. Under
-them the register, every cap and every balance are read again, so a sale is never made on
-what ``prepare`` read before the pings: a winner whose cap or balance ran out meanwhile is
-excluded and the choice made again (the waterfall, ``auctions.domain.Waterfall``), and
-every step is written to the auction's log.
+consumer's register rows, the capped buy orders (by id), then every ledger account the
+sales touch, at once (by id). Under them the register and every cap are read again, so a
+sale is never made on what ``prepare`` read before the pings: a winner whose cap ran out
+meanwhile is excluded and the choice made again (the waterfall, ``auctions.domain.
+Waterfall``), and every step is written to the auction's log.
+
+Balances are read unlocked and the accounts locked last, just before the commit, where the
+sales are reserved (the optimistic settle; ``Contended`` when a balance fell short between
+the two, and the settle is made again with every account locked first, before the first
+sale, and each round's sales reserved as they are made). ``after_posts`` always locks first.
 """
 
 from __future__ import annotations
@@ -143,8 +147,9 @@ def fill(state: Waterfall, market: Market) -> list[Sale]:
 def _take(
     winners: list[Bid], rules: Rules, market: Market
 ) -> tuple[list[tuple[Bid, Sale]], list[tuple[Bid, str]]]:
-    """Make one round's sales, each reserved on its buyer's balance (one ledger write for
-    the round), or say why one cannot be made: its order's cap, or its buyer's balance."""
+    """Make one round's sales, or say why one cannot be made: its order's cap, or its buyer's
+    balance (as read, optimistic: the sales are reserved last; else reserved now, in one
+    ledger write for the round)."""
     refused: list[tuple[Bid, str]] = []
     sales: list[tuple[Bid, Sale]] = []
     balances = market.balances
