@@ -21,6 +21,7 @@ from exchange.leads.models import Consent, Lead, LeadEvent
 from exchange.selling.intake import submit_to_vertical
 from exchange.tracking.models import Click
 from exchange.verticals.services import join_vertical, update_vertical
+from tests.api.test_advertiser_pages import page, signed_in
 from tests.exchange_factories import make_seller, make_vertical
 from tests.factories import auth, fund, make_click, make_join, make_key, make_offer, make_user
 
@@ -300,3 +301,22 @@ def test_intake_itself_refuses_a_click_id_that_is_not_the_sellers(client, seller
         )
 
     assert refused.value.code == "click_not_found"
+
+
+def test_the_seller_finds_its_links_on_its_verticals_page_and_in_the_join_answer(app, client, seller):
+    webmaster = db.session.get(User, seller.webmaster_id)
+    pending = join_vertical(webmaster, make_vertical(sellers_need_approval=True).id)
+    commit()
+    signed_in(app, client, webmaster)
+
+    text = page(app, client, "/webmaster/verticals")
+
+    assert f"http://exchange.test/v/{seller.token}</code>" in text
+    assert f'href="http://exchange.test/v/{seller.token}/form"' in text
+    assert f"/v/{pending.token}" not in text  # no link before staff approve the seller
+    joined = client.post(
+        f"/api/v1/verticals/{seller.vertical_id}/join",
+        headers=auth(make_key(webmaster)),
+    )
+    assert joined.get_json()["tracking_link"] == f"http://exchange.test/v/{seller.token}"
+    assert client.get(f"/v/{seller.token}").status_code == 302
