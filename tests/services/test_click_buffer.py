@@ -195,3 +195,27 @@ def test_a_form_lead_sent_before_its_vertical_click_is_written_is_tied_to_it_and
         buffer.drain(r)
         lead = db.session.scalar(select(Lead).where(Lead.click_token == click_id))
         assert (lead.sub1, lead.sub2, lead.vertical_id is not None) == ("early", "bird", True)
+
+
+def test_clicks_buffered_by_the_previous_release_are_written_beside_new_ones(live_app_factory, redis_url):
+    """During a rolling deploy the buffer holds offer clicks without the vertical columns,
+    ahead of vertical clicks: each keeps its own columns."""
+    from tests.exchange_factories import make_seller, make_vertical
+
+    app, token, _ = buffered_app(live_app_factory, redis_url)
+    with app.app_context():
+        seller_token = make_seller(make_user("webmaster"), make_vertical()).token
+    client, r = app.test_client(), redis.Redis.from_url(redis_url)
+    client.get(f"/c/{token}?sub1=old")
+    old = json.loads(r.lpop(buffer.BUFFER_KEY))
+    del old["vertical_id"], old["vertical_seller_id"]  # as the previous release pushed it
+    r.rpush(buffer.BUFFER_KEY, json.dumps(old))
+    client.get(f"/v/{seller_token}?sub1=new")
+
+    with app.app_context():
+        assert buffer.drain(r) == 2
+        rows = db.session.execute(select(Click.sub1, Click.offer_id, Click.vertical_id)).all()
+    assert sorted((sub, offer is None, vertical is None) for sub, offer, vertical in rows) == [
+        ("new", True, False),
+        ("old", False, True),
+    ]
