@@ -320,3 +320,23 @@ def test_the_seller_finds_its_links_on_its_verticals_page_and_in_the_join_answer
     )
     assert joined.get_json()["tracking_link"] == f"http://exchange.test/v/{seller.token}"
     assert client.get(f"/v/{seller.token}").status_code == 302
+
+
+def test_validation_scores_a_form_lead_by_the_time_from_its_click(client, seller, frozen_clock):
+    click, path = click_through(client, seller)
+    frozen_clock.advance(minutes=3)
+
+    assert send(client, path, **FILLED, consent="on", click_id=click.click_id).status_code == 200
+    assert (
+        send(
+            client, f"/v/{seller.token}/form", **(FILLED | {"phone": "+1 202 555 0142"}), consent="on"
+        ).status_code
+        == 200
+    )
+
+    db.session.expire_all()
+    details = [
+        next(f["detail"] for f in lead.findings if f["code"] == "click_to_lead")
+        for lead in db.session.scalars(select(Lead).order_by(Lead.id))
+    ]
+    assert details == ["180 s from click to lead", "no click"]
