@@ -99,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.delivery.postbacks.api import blp as webmaster_postbacks_api
     from exchange.disputes.api import blp as disputes_api
     from exchange.extensions import api, csrf
+    from exchange.forms.vertical import bp as vertical_forms
     from exchange.forms.views import bp as hosted_forms
     from exchange.leads.api import blp as leads_api
     from exchange.leads.bulk.api import blp as leads_bulk_api
@@ -166,6 +167,7 @@ def _register_blueprints(app: Flask) -> None:
         task_pages,
         tracking,
         hosted_forms,
+        vertical_forms,
         conversion_postback,
         stripe_webhooks,
     ):

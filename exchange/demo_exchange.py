@@ -3,14 +3,15 @@ and pinged buy orders (the pinged one asks the demo server's own buyer,
 exchange/demo_buyer.py), and a history of auctions with every outcome: sold shared, sold
 exclusively, sold after a ping-post quote, unsold for want of a bid, a lead rejected by
 validation, the same consumer resubmitted after its exclusive sale, a sale approved and a
-sale rejected by its buyer. Through the same services as real traffic."""
+sale rejected by its buyer; and visitors who followed the seller's vertical link and sent
+the hosted form, each lead tied to its click. Through the same services as real traffic."""
 
 from __future__ import annotations
 
 import contextlib
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import select, update
@@ -27,8 +28,12 @@ from exchange.buying.services import create_buy_order
 from exchange.db import commit
 from exchange.demo_buyer import PING_PATH
 from exchange.extensions import db
+from exchange.selling.form import Visitor, submit_form
 from exchange.selling.intake import submit_to_vertical
 from exchange.selling.pings import post, quote
+from exchange.tracking.links import vertical_target_of
+from exchange.tracking.services import record_vertical_click
+from exchange.verticals.models import VerticalSeller
 from exchange.verticals.schemas import VerticalCreateSchema
 from exchange.verticals.services import create_vertical, join_vertical
 
@@ -80,8 +85,9 @@ def seed_exchange(seller: User, buyer: User, second_buyer: User) -> None:
             }
         )
     )
-    for vertical in (solar, insurance):
-        join_vertical(seller, vertical.id).status = "active"  # approved for the demo
+    standings = [join_vertical(seller, vertical.id) for vertical in (solar, insurance)]
+    for standing in standings:
+        standing.status = "active"  # approved for the demo
     credit_advertiser(second_buyer.id, "USD", 50_000, "demo-second-buyer-usd")
     credit_advertiser(second_buyer.id, "EUR", 30_000, "demo-second-buyer-eur")
     _order(
@@ -114,6 +120,7 @@ def seed_exchange(seller: User, buyer: User, second_buyer: User) -> None:
         _point_demo_orders_at(base_url)
         commit()
         _history(seller, solar.id, insurance.id)
+        _form_visits(standings[0])
     _point_demo_orders_at("http://127.0.0.1:5000")
     commit()
 
@@ -156,6 +163,34 @@ def _history(seller: User, solar_id: int, insurance_id: int) -> None:
         approve_sale(sales[0].id, sales[0].buyer_id)
         reject_sale(sales[1].id, sales[1].buyer_id, "the homeowner says they never asked")
     commit()
+
+
+def _form_visits(standing: VerticalSeller) -> None:
+    """Visitors click the seller's vertical link, read the form for a few minutes and send it
+    (one with a TrustedForm certificate); each lead is tied to its click and its sub ids."""
+    visitors = [
+        ("Demo Visitor 8", "+1 202 555 0208", {"sub1": "facebook", "sub2": "roofs"}, None),
+        (
+            "Demo Visitor 9",
+            "+1 202 555 0209",
+            {"sub1": "google", "sub2": "solar-tx"},
+            "https://cert.trustedform.com/5d2c9a0f6b3e4a1d8c7b6a5f4e3d2c1b0a998877",
+        ),
+    ]
+    target = vertical_target_of(standing, standing.vertical, "active")
+    for n, (name, phone, subs, certificate) in enumerate(visitors):
+        ip, agent = f"203.0.113.{30 + n}", "Mozilla/5.0 (demo visitor)"
+        frozen, sent_at = clock.frozen_at(), clock.now()
+        clock.freeze(sent_at - timedelta(minutes=4))
+        try:
+            click_id = record_vertical_click(target, subs, ip, agent).click_id
+        finally:
+            clock.freeze(None if frozen is None else sent_at)
+        values = {"name": name, "phone": phone, "country": "US", "region": "TX", "homeowner": True}
+        page = f"http://127.0.0.1:5000/v/{standing.token}/form?click_id={click_id}"
+        visitor = Visitor(ip=ip, user_agent=agent, page_url=page, agreed_at=clock.now())
+        submit_form(standing, values, click_id, certificate, visitor)
+        commit()  # validation and the auction run now (in-process), or on the workers
 
 
 def _order(buyer: User, vertical_id: int, name: str, **settings) -> BuyOrder:

@@ -73,22 +73,22 @@ def lead_form(token: str):
     errors: dict = {}
     if request.method == "POST":
         if request.form.get(HONEYPOT):
-            return render_template("form_thanks.html", offer=offer)  # a bot: thank it, keep nothing
-        values = _values(offer.fields)
+            return render_template("form_thanks.html", subject=offer)  # a bot: thank it, keep nothing
+        values = form_values(offer.fields)
         if not request.form.get("consent"):
             errors["consent"] = ["Please tick the box to agree to be contacted."]
         else:
             try:
                 _submit(participation, values, click_id)
                 commit()
-                return render_template("form_thanks.html", offer=offer)
+                return render_template("form_thanks.html", subject=offer)
             except Invalid as error:
                 rollback()
                 errors = error.fields.get("fields", error.fields)
     status = 422 if errors else 200
     return render_template(
         "form.html",
-        offer=offer,
+        subject=offer,
         click_id=click_id,
         values=values,
         errors=errors,
@@ -122,8 +122,9 @@ def _submit(participation, values: dict, click_id: str) -> None:
     submit_lead(participation.webmaster_id, payload, Actor.system("hosted form"), consent=consent)
 
 
-def _values(specs: list[dict]) -> dict:
-    """The form's values, typed as the offer's fields expect; empty inputs left out."""
+def form_values(specs: list[dict]) -> dict:
+    """The form's values, typed as the fields (an offer's or a vertical's) expect; empty
+    inputs left out."""
     values: dict = {}
     for spec in specs:
         raw = request.form.get(spec["name"], "").strip()

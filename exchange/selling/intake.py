@@ -28,8 +28,10 @@ from exchange.leads.models import Consent, Lead
 from exchange.leads.normalise import trim_fields
 from exchange.leads.transitions import record_submission
 from exchange.moderation.partners.services import require_good_standing
+from exchange.tracking import clickids
 from exchange.tracking.geo import country_of
-from exchange.tracking.services import SUB_KEYS
+from exchange.tracking.models import Click
+from exchange.tracking.services import SUB_KEYS, click_by_id, click_key
 from exchange.verticals.services import active_seller
 
 VALIDATE_JOB = "exchange.selling.jobs.validate_exchange_lead_job"
@@ -43,9 +45,12 @@ def submit_to_vertical(
     idempotency_key: str | None = None,
     *,
     enqueue: bool = True,
+    click_id: str | None = None,
 ) -> Submission:
     """``payload`` was loaded through ``ExchangeLeadSubmitSchema``. ``enqueue=False``: the
-    caller validates the lead itself (a seller's post waits for its outcome)."""
+    caller validates the lead itself (a seller's post waits for its outcome). ``click_id``
+    (the hosted form): a click on this seller's vertical link, which the lead is tied to
+    and takes its sub ids from."""
     fingerprint = request_fingerprint({**payload, "vertical_id": vertical_id})
     if idempotency_key:
         earlier = by_idempotency_key(webmaster_id, idempotency_key)
@@ -53,6 +58,7 @@ def submit_to_vertical(
             return replay_of(earlier, fingerprint)
     require_good_standing(webmaster_id)
     vertical = active_seller(webmaster_id, vertical_id)
+    click = _own_click(click_id, webmaster_id, vertical.id) if click_id else None
     values = trim_fields(vertical.fields, payload["fields"])
     errors = field_errors(vertical.fields, values)
     if errors:
@@ -68,13 +74,14 @@ def submit_to_vertical(
         country=country,
         ip=ip,
         ip_country=country_of(ip),
-        user_agent=user_agent_of(payload, None),
+        user_agent=user_agent_of(payload, click),
+        click_token=click_id or None,
         status="received",
         reason_codes=[],
         findings=[],
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
-        **{key: payload.get(key) for key in SUB_KEYS},
+        **{key: getattr(click, key) if click else payload.get(key) for key in SUB_KEYS},
     )
     try:
         with db.session.begin_nested():
@@ -89,6 +96,19 @@ def submit_to_vertical(
     if enqueue:
         enqueue_exchange_validation(lead.id)
     return Submission(lead=lead, replayed=False)
+
+
+def _own_click(click_id: str, webmaster_id: int, vertical_id: int) -> Click | None:
+    """The click's row (None while it is still in the click buffer: its signature alone
+    attributes the lead); a click id that is not this seller's on this vertical is refused."""
+    claims = clickids.verify_vertical(click_key(), click_id)
+    if claims is None or (claims.webmaster_id, claims.vertical_id) != (webmaster_id, vertical_id):
+        raise Invalid(
+            "No click on your link of this vertical has this id.",
+            code="click_not_found",
+            fields={"click_id": ["Unknown click id."]},
+        )
+    return click_by_id(click_id)
 
 
 def enqueue_exchange_validation(lead_id: int) -> None:

@@ -2,6 +2,10 @@
 (exchange/leads/checks.py, scoring.py) against the vertical's rules; accepted, it is
 offered for sale and its auction is opened.
 
+A lead sent through the seller's hosted form after a click on its vertical link is judged
+with its click too, as an offer's lead is: the time from click to lead counts in the score,
+and a bot's user agent is recognised by the browser that followed the link.
+
 Duplicates are the seller's own: the same consumer sent again by the same seller to the
 same vertical within the vertical's window. Another seller's lead of the same consumer is
 not a duplicate here: the register of sales decides what may still be sold of it
@@ -27,6 +31,9 @@ from exchange.leads.normalise import analyse_email, analyse_phone
 from exchange.leads.scoring import assess
 from exchange.leads.transitions import move
 from exchange.leads.validation import lock_lead
+from exchange.tracking import clickids
+from exchange.tracking.models import Click
+from exchange.tracking.services import click_by_id, click_key
 from exchange.verticals.models import Vertical
 
 VALIDATOR = Actor.system("validation")
@@ -85,7 +92,8 @@ def validate_exchange_lead(
 def _facts(lead: Lead, vertical: Vertical, earlier_accepted: int) -> LeadFacts:
     phone = field_of_type(vertical.fields, lead.fields, "phone")
     email = field_of_type(vertical.fields, lead.fields, "email")
-    region = lead.ip_country or lead.country
+    click = click_by_id(lead.click_token) if lead.click_token else None
+    region = lead.ip_country or (click.country if click else None) or lead.country
     return LeadFacts(
         fields=lead.fields,
         field_specs=vertical.fields,
@@ -97,7 +105,20 @@ def _facts(lead: Lead, vertical: Vertical, earlier_accepted: int) -> LeadFacts:
         phone=analyse_phone(phone, region) if phone not in (None, "") else None,
         email=analyse_email(email) if email not in (None, "") else None,
         user_agent=lead.user_agent,
+        user_agent_from_click=click is not None and click.user_agent == lead.user_agent,
+        seconds_since_click=_seconds_since_click(lead, click),
     )
+
+
+def _seconds_since_click(lead: Lead, click: Click | None) -> float | None:
+    """From the click on the seller's link to the lead (a hosted form's lead; intake checked
+    whose click it is): its row's time, or (row still buffered) its signed id's."""
+    if click is not None:
+        clicked_at = click.created_at
+    else:
+        claims = clickids.verify_vertical(click_key(), lead.click_token) if lead.click_token else None
+        clicked_at = claims.clicked_at if claims else None
+    return (lead.created_at - clicked_at).total_seconds() if clicked_at else None
 
 
 def _earlier_from_seller(lead: Lead, vertical: Vertical) -> tuple[int, int]:

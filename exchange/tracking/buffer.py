@@ -134,18 +134,35 @@ def drain(redis, name: str = "main", batch_size: int = BATCH_SIZE) -> int:
 
 
 def _mark_unique(redis, records: list[dict]) -> None:
-    """The first click of an IP and user agent on an offer within 24 hours is unique."""
+    """The first click of an IP and user agent on an offer (or a vertical) within 24 hours
+    is unique."""
     keys = []
     for record in records:
         visitor = hashlib.sha1(f"{record['ip']}|{record['user_agent']}".encode()).hexdigest()
-        keys.append(f"exchange:clicks:seen:{record['offer_id']}:{visitor}")
+        keys.append(f"exchange:clicks:seen:{_link_scope(record)}:{visitor}")
     for record, first in zip(records, redis.eval(_FIRST_SEEN, len(keys), *keys, UNIQUE_SECONDS), strict=True):
         record["is_unique"] = bool(first)
 
 
+def _link_scope(record: dict) -> str:
+    """An offer's clicks are counted by its id (as before vertical links existed), a
+    vertical's as ``v<id>``."""
+    offer_id = record.get("offer_id")
+    return str(offer_id) if offer_id is not None else f"v{record['vertical_id']}"
+
+
 def _insert(records: list[dict]) -> None:
-    names = tuple(records[0])
+    """Every record of one release has the same keys; records pushed by an older release
+    (offer clicks without the vertical columns) are written by a statement of their own."""
     mark_records(records)  # the reports' (hour, offer) buckets, in the same transaction
+    by_names: dict[tuple[str, ...], list[dict]] = {}
+    for record in records:
+        by_names.setdefault(tuple(record), []).append(record)
+    for names, group in by_names.items():
+        _insert_group(names, group)
+
+
+def _insert_group(names: tuple[str, ...], records: list[dict]) -> None:
     if db.engine.dialect.name == "postgresql":
         db.session.execute(_insert_from_json(names), {"rows": json.dumps(records)})
         return

@@ -6,12 +6,17 @@ links. A paused offer or a banned webmaster takes effect within that time;
 a moderator's ban or approval forgets the webmaster's links in the process
 that made it at once (``forget_webmaster``), other processes within that time.
 It is only a cache: every process may hold its own copy.
+
+A seller's vertical link (``/v/<token>``) has a target of its own kind
+(``VerticalLinkTarget``), cached alike under a key that no offer token can
+take (tokens are URL-safe base64, which has no ``:``).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -21,6 +26,7 @@ from exchange.accounts.models import User
 from exchange.extensions import db
 from exchange.offers.caps import cap_reached
 from exchange.offers.models import Offer, Participation
+from exchange.verticals.models import Vertical, VerticalSeller
 
 
 @dataclass(frozen=True)
@@ -36,21 +42,42 @@ class LinkTarget:
     landing_urls: tuple[dict, ...] = ()  # weighted rotation, [{"url", "weight"}]; empty: landing_url
 
 
-_cache: dict[str, tuple[float, LinkTarget | None]] = {}
+@dataclass(frozen=True)
+class VerticalLinkTarget:
+    """Where a seller's vertical link leads: its hosted form, while it may take traffic."""
+
+    vertical_seller_id: int
+    vertical_id: int
+    webmaster_id: int
+    # The seller is active on the vertical, the vertical is active, the webmaster too.
+    takes_traffic: bool
+
+
+Target = LinkTarget | VerticalLinkTarget
+_cache: dict[str, tuple[float, Target | None]] = {}
 _lock = threading.Lock()
+_VERTICAL = "v:"
 
 
 def link_target(token: str, max_age_seconds: float) -> LinkTarget | None:
+    return _cached(token, lambda: _load(token), max_age_seconds)
+
+
+def vertical_link_target(token: str, max_age_seconds: float) -> VerticalLinkTarget | None:
+    return _cached(_VERTICAL + token, lambda: _load_vertical(token), max_age_seconds)
+
+
+def _cached(key: str, load: Callable[[], Target | None], max_age_seconds: float) -> Target | None:
     now = time.monotonic()
-    cached = _cache.get(token)
+    cached = _cache.get(key)
     if cached and now - cached[0] < max_age_seconds:
         return cached[1]
-    target = _load(token)
+    target = load()
     if max_age_seconds > 0:
         with _lock:
             if len(_cache) > 50_000:  # bounded: forget everything rather than grow
                 _cache.clear()
-            _cache[token] = (now, target)
+            _cache[key] = (now, target)
     return target
 
 
@@ -97,3 +124,25 @@ def _load(token: str) -> LinkTarget | None:
         return None
     participation, offer, webmaster_status = row
     return target_of(participation, offer, webmaster_status)
+
+
+def vertical_target_of(
+    seller: VerticalSeller, vertical: Vertical, webmaster_status: str
+) -> VerticalLinkTarget:
+    statuses = (seller.status, vertical.status, webmaster_status)
+    return VerticalLinkTarget(
+        vertical_seller_id=seller.id,
+        vertical_id=vertical.id,
+        webmaster_id=seller.webmaster_id,
+        takes_traffic=all(status == "active" for status in statuses),
+    )
+
+
+def _load_vertical(token: str) -> VerticalLinkTarget | None:
+    row = db.session.execute(
+        select(VerticalSeller, Vertical, User.status)
+        .join(Vertical, Vertical.id == VerticalSeller.vertical_id)
+        .join(User, User.id == VerticalSeller.webmaster_id)
+        .where(VerticalSeller.token == token)
+    ).first()
+    return None if row is None else vertical_target_of(*row)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange import clock
@@ -11,15 +11,31 @@ from exchange.extensions import db
 SUB_KEYS = ("sub1", "sub2", "sub3", "sub4", "sub5")
 
 
+# A click is on an offer's link (its participation) or on a seller's vertical link.
+OFFER_OR_VERTICAL = (
+    "(participation_id IS NOT NULL AND offer_id IS NOT NULL"
+    " AND vertical_seller_id IS NULL AND vertical_id IS NULL)"
+    " OR (participation_id IS NULL AND offer_id IS NULL"
+    " AND vertical_seller_id IS NOT NULL AND vertical_id IS NOT NULL)"
+)
+
+
 class Click(db.Model):
     __tablename__ = "clicks"
-    __table_args__ = (Index("ix_clicks_offer_visitor", "offer_id", "ip", "created_at"),)
+    __table_args__ = (
+        Index("ix_clicks_offer_visitor", "offer_id", "ip", "created_at"),
+        Index("ix_clicks_vertical_visitor", "vertical_id", "ip", "created_at"),
+        CheckConstraint(OFFER_OR_VERTICAL, name="offer_or_vertical"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     click_id: Mapped[str] = mapped_column(String(64), unique=True)
-    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"), index=True)
     webmaster_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    participation_id: Mapped[int] = mapped_column(ForeignKey("participations.id"))
+    participation_id: Mapped[int | None] = mapped_column(ForeignKey("participations.id"))
+    # A click on a seller's vertical link (/v/<token>): its vertical and the seller's standing.
+    vertical_id: Mapped[int | None] = mapped_column(ForeignKey("verticals.id"))
+    vertical_seller_id: Mapped[int | None] = mapped_column(ForeignKey("vertical_sellers.id"), index=True)
     sub1: Mapped[str | None] = mapped_column(String(255))
     sub2: Mapped[str | None] = mapped_column(String(255))
     sub3: Mapped[str | None] = mapped_column(String(255))
@@ -30,7 +46,7 @@ class Click(db.Model):
     country: Mapped[str | None] = mapped_column(String(2))  # from the IP, offline data
     # Why the click was sent to the trafficback instead of the landing page (None: it was not).
     trafficback_reason: Mapped[str | None] = mapped_column(String(32))
-    # First click from this IP and user agent on this offer within 24 hours.
+    # First click from this IP and user agent on this offer (or vertical) within 24 hours.
     is_unique: Mapped[bool] = mapped_column(default=True)
     # Query parameters beyond sub1..sub5, passed through to the landing page.
     params: Mapped[dict | None] = mapped_column(JSON)

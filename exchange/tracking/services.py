@@ -5,6 +5,11 @@ the database later, in batches, by the flusher (exchange/tracking/buffer.py):
 the click path makes no database write. Without Redis it is inserted at
 once. Either way the click id is signed, so a lead can be attributed
 before the click's row exists.
+
+A click on a seller's vertical link (``record_vertical_click``) takes the
+same path; its record names the vertical and the seller instead of the
+offer and the participation (every record carries all four columns, so a
+batch of both kinds is written by one statement).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import functools
 import logging
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import current_app
@@ -27,7 +32,7 @@ from exchange.reports.changes import mark
 from exchange.text import storable
 from exchange.tracking import buffer, clickids
 from exchange.tracking.geo import country_of
-from exchange.tracking.links import LinkTarget
+from exchange.tracking.links import LinkTarget, VerticalLinkTarget
 from exchange.tracking.models import SUB_KEYS, Click
 
 log = logging.getLogger(__name__)
@@ -43,6 +48,12 @@ class ClickOutcome:
     written: bool = False  # True: a row was added to the session (the caller commits)
 
 
+@dataclass(frozen=True)
+class RecordedClick:
+    click_id: str
+    written: bool  # True: a row was added to the session (the caller commits)
+
+
 def click_key() -> bytes:
     return clickids.derive_key(current_app.config["SECRET_KEY"])
 
@@ -56,26 +67,16 @@ def record_click(
 ) -> ClickOutcome:
     now = clock.now()
     click_id = clickids.issue(click_key(), target.offer_id, target.webmaster_id, target.participation_id, now)
-    country = country_of(ip)
-    record = {
-        "click_id": click_id,
-        "country": country,
-        "trafficback_reason": trafficback_reason(target, country),
-        "offer_id": target.offer_id,
-        "webmaster_id": target.webmaster_id,
-        "participation_id": target.participation_id,
-        "ip": storable(ip or "")[:45] or None,
-        "user_agent": storable(user_agent or "")[:512] or None,
-        "params": _pass_through(params or {}) or None,
-        "created_at": now,
-        **{key: storable(subs.get(key) or "")[:255] or None for key in SUB_KEYS},
-    }
-    written = not _buffered(record)
-    if written:
-        record["is_unique"] = not _seen_recently(record)
-        db.session.add(Click(**record))
-        db.session.flush()
-        mark([(now, target.offer_id)])  # the reports' bucket, in the same transaction
+    record = _visit(click_id, now, subs, ip, user_agent, params)
+    record.update(
+        trafficback_reason=trafficback_reason(target, record["country"]),
+        offer_id=target.offer_id,
+        participation_id=target.participation_id,
+        vertical_id=None,
+        vertical_seller_id=None,
+        webmaster_id=target.webmaster_id,
+    )
+    written = _store(record)
     reason = record["trafficback_reason"]
     if reason is None:
         redirect_to = landing_url_for(target, record)
@@ -84,6 +85,62 @@ def record_click(
     else:
         redirect_to = None
     return ClickOutcome(click_id, redirect_to, trafficback_reason=reason, written=written)
+
+
+def record_vertical_click(
+    target: VerticalLinkTarget,
+    subs: dict[str, str],
+    ip: str | None,
+    user_agent: str | None,
+    params: dict[str, str] | None = None,
+) -> RecordedClick:
+    """A click on a seller's vertical link. It always leads to the hosted form: a vertical
+    has no landing page nor trafficback, and the form judges the visitor's country."""
+    now = clock.now()
+    click_id = clickids.issue_vertical(
+        click_key(), target.vertical_id, target.webmaster_id, target.vertical_seller_id, now
+    )
+    record = _visit(click_id, now, subs, ip, user_agent, params)
+    record.update(
+        trafficback_reason=None,
+        offer_id=None,
+        participation_id=None,
+        vertical_id=target.vertical_id,
+        vertical_seller_id=target.vertical_seller_id,
+        webmaster_id=target.webmaster_id,
+    )
+    return RecordedClick(click_id, written=_store(record))
+
+
+def _visit(
+    click_id: str,
+    now: datetime,
+    subs: dict[str, str],
+    ip: str | None,
+    user_agent: str | None,
+    params: dict[str, str] | None,
+) -> dict:
+    """What every click records of its visitor."""
+    return {
+        "click_id": click_id,
+        "country": country_of(ip),
+        "ip": storable(ip or "")[:45] or None,
+        "user_agent": storable(user_agent or "")[:512] or None,
+        "params": _pass_through(params or {}) or None,
+        "created_at": now,
+        **{key: storable(subs.get(key) or "")[:255] or None for key in SUB_KEYS},
+    }
+
+
+def _store(record: dict) -> bool:
+    """Buffer the click, or (no buffer) add its row to the session: True when added."""
+    if _buffered(record):
+        return False
+    record["is_unique"] = not _seen_recently(record)
+    db.session.add(Click(**record))
+    db.session.flush()
+    mark([(record["created_at"], record["offer_id"])])  # the reports' bucket (offers only), same transaction
+    return True
 
 
 def trafficback_reason(target: LinkTarget, country: str | None) -> str | None:
@@ -155,14 +212,18 @@ def _pass_through(params: dict[str, str]) -> dict[str, str]:
 
 
 def _seen_recently(record: dict) -> bool:
-    """A unique click of this IP and user agent on this offer within the last
+    """A unique click of this IP and user agent on this offer (or vertical) within the last
     24 hours (direct-insert mode; the same rule as the buffer's Redis key,
     which lives 24 hours from the visitor's unique click)."""
+    if record["offer_id"] is not None:
+        same_link_kind = Click.offer_id == record["offer_id"]
+    else:
+        same_link_kind = Click.vertical_id == record["vertical_id"]
     return bool(
         db.session.scalar(
             select(
                 exists().where(
-                    Click.offer_id == record["offer_id"],
+                    same_link_kind,
                     Click.ip == record["ip"],
                     Click.user_agent == record["user_agent"],
                     Click.is_unique,

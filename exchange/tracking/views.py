@@ -38,10 +38,16 @@ def send_visitor(location: str | None):
 
 def visit_link(target: LinkTarget, visit: Request) -> ClickOutcome:
     """Record a visit to ``target``'s link (committed in direct-insert mode); where it goes."""
-    first_values = dict(visit.args.items())  # a repeated parameter counts with its first value
-    subs = {key: first_values.get(key, "") for key in SUB_KEYS}
-    params = {name: value for name, value in first_values.items() if name not in SUB_KEYS}
+    subs, params = link_query(visit)
     outcome = record_click(target, subs, visit.remote_addr, visit.headers.get("User-Agent"), params)
     if outcome.written:
         commit()  # direct-insert mode; with a buffer nothing was written
     return outcome
+
+
+def link_query(visit: Request) -> tuple[dict[str, str], dict[str, str]]:
+    """A link's sub ids and its other (pass-through) parameters, each with its first value."""
+    first_values = dict(visit.args.items())
+    subs = {key: first_values.get(key, "") for key in SUB_KEYS}
+    params = {name: value for name, value in first_values.items() if name not in SUB_KEYS}
+    return subs, params

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import url_for
 from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 
@@ -140,3 +141,21 @@ class SellerSchema(Schema):
     status = ma.String(validate=validate.OneOf(SELLER_STATUSES))
     decided_at = ma.DateTime(allow_none=True)
     created_at = ma.DateTime()
+    tracking_link = ma.Method(
+        "_tracking_link",
+        metadata={
+            "description": "Share it (append sub1..sub5): a click, then the hosted form of the vertical "
+            "with the click's id. It serves visitors while the seller is active."
+        },
+    )
+
+    def _tracking_link(self, seller) -> str:
+        return vertical_links(seller.token)["tracking_link"]
+
+
+def vertical_links(token: str) -> dict[str, str]:
+    """A seller's vertical link (a click, then the form) and the form's own address (no click)."""
+    return {
+        "tracking_link": url_for("vertical_forms.vertical_click", token=token, _external=True),
+        "form_link": url_for("vertical_forms.vertical_form", token=token, _external=True),
+    }

@@ -322,8 +322,13 @@ def test_demo_seed_leaves_a_book_that_passes_billing_check(live):
         # folded: the dashboards show the demo from the first page, not after the first fold
         assert db.session.scalar(select(func.count()).select_from(ReportChange)) == 0
         assert db.session.scalar(select(func.sum(ReportDaily.clicks))) == db.session.scalar(
-            select(func.count()).select_from(Click)
-        )
+            select(func.count()).select_from(Click).where(Click.offer_id.is_not(None))
+        )  # the offers' reports; exchange clicks and leads are not in them
+        # visitors of the seller's vertical link sent its hosted form: leads tied to their clicks
+        vertical_clicks = set(db.session.scalars(select(Click.click_id).where(Click.vertical_id.isnot(None))))
+        form_leads = db.session.scalars(select(Lead).where(Lead.click_token.in_(vertical_clicks))).all()
+        assert len(vertical_clicks) == len(form_leads) == 2
+        assert {lead.sub1 for lead in form_leads} == {"facebook", "google"}
     assert "conversion postback token: pb_" in seeded.output
 
     result = run(live, "billing", "check")

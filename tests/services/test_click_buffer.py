@@ -142,3 +142,80 @@ def test_the_click_path_makes_no_database_write_with_a_buffer(live_app_factory, 
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert statements == []
+
+
+def test_vertical_clicks_are_buffered_with_offer_clicks_and_written_with_their_vertical(
+    live_app_factory, redis_url
+):
+    from tests.exchange_factories import make_seller, make_vertical
+
+    app, offer_token, _ = buffered_app(live_app_factory, redis_url)
+    with app.app_context():
+        seller = make_seller(make_user("webmaster"), make_vertical())
+        seller_token, ids = seller.token, (seller.vertical_id, seller.id, seller.webmaster_id)
+    client, r = app.test_client(), redis.Redis.from_url(redis_url)
+
+    for n in range(6):  # one batch of both kinds; two visitors on each link
+        headers = {"User-Agent": f"ua{n % 2}"}
+        assert client.get(f"/v/{seller_token}?sub1=v{n}", headers=headers).status_code == 302
+        assert client.get(f"/c/{offer_token}?sub1=o{n}", headers=headers).status_code == 302
+
+    assert clicks_in_database(app) == 0
+    with app.app_context():
+        assert buffer.drain(r) == 12
+        owner = (Click.vertical_id, Click.vertical_seller_id, Click.webmaster_id)
+        columns = (*owner, Click.sub1, Click.is_unique)
+        rows = db.session.execute(select(*columns).where(Click.offer_id.is_(None)).order_by(Click.sub1)).all()
+        offer_uniques = db.session.scalar(
+            select(func.count()).where(Click.offer_id.is_not(None), Click.is_unique)
+        )
+    assert [row[:3] for row in rows] == [ids] * 6
+    assert [row.sub1 for row in rows] == [f"v{n}" for n in range(6)]
+    assert sum(row.is_unique for row in rows) == 2 and offer_uniques == 2  # counted per link kind
+
+
+def test_a_form_lead_sent_before_its_vertical_click_is_written_is_tied_to_it_and_gets_its_subs(
+    live_app_factory, redis_url
+):
+    from tests.exchange_factories import make_seller, make_vertical
+
+    app, _, _ = buffered_app(live_app_factory, redis_url)
+    with app.app_context():
+        token = make_seller(make_user("webmaster"), make_vertical()).token
+    client, r = app.test_client(), redis.Redis.from_url(redis_url)
+    form = client.get(f"/v/{token}?sub1=early&sub2=bird").headers["Location"]
+    click_id = form.split("click_id=")[1]
+    fields = {"name": "Ann Lee", "phone": "+1 202 555 0199", "country": "US", "consent": "on"}
+
+    sent = client.post(form, data={**fields, "click_id": click_id})
+
+    assert sent.status_code == 200, sent.get_data(as_text=True)
+    assert clicks_in_database(app) == 0  # attributed by the signature alone
+    with app.app_context():
+        buffer.drain(r)
+        lead = db.session.scalar(select(Lead).where(Lead.click_token == click_id))
+        assert (lead.sub1, lead.sub2, lead.vertical_id is not None) == ("early", "bird", True)
+
+
+def test_clicks_buffered_by_the_previous_release_are_written_beside_new_ones(live_app_factory, redis_url):
+    """During a rolling deploy the buffer holds offer clicks without the vertical columns,
+    ahead of vertical clicks: each keeps its own columns."""
+    from tests.exchange_factories import make_seller, make_vertical
+
+    app, token, _ = buffered_app(live_app_factory, redis_url)
+    with app.app_context():
+        seller_token = make_seller(make_user("webmaster"), make_vertical()).token
+    client, r = app.test_client(), redis.Redis.from_url(redis_url)
+    client.get(f"/c/{token}?sub1=old")
+    old = json.loads(r.lpop(buffer.BUFFER_KEY))
+    del old["vertical_id"], old["vertical_seller_id"]  # as the previous release pushed it
+    r.rpush(buffer.BUFFER_KEY, json.dumps(old))
+    client.get(f"/v/{seller_token}?sub1=new")
+
+    with app.app_context():
+        assert buffer.drain(r) == 2
+        rows = db.session.execute(select(Click.sub1, Click.offer_id, Click.vertical_id)).all()
+    assert sorted((sub, offer is None, vertical is None) for sub, offer, vertical in rows) == [
+        ("new", True, False),
+        ("old", False, True),
+    ]

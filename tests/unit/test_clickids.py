@@ -6,7 +6,15 @@ from datetime import datetime
 
 import pytest
 
-from exchange.tracking.clickids import ClickClaims, derive_key, issue, verify
+from exchange.tracking.clickids import (
+    ClickClaims,
+    VerticalClickClaims,
+    derive_key,
+    issue,
+    issue_vertical,
+    verify,
+    verify_vertical,
+)
 
 KEY = derive_key("the app secret")
 AT = datetime(2026, 3, 1, 9, 30, 15)
@@ -67,3 +75,33 @@ def test_a_claim_cannot_be_changed_by_re_encoding_the_body():
 )
 def test_malformed_input_is_none_never_an_exception(junk):
     assert verify(KEY, junk) is None
+
+
+def test_a_vertical_click_id_carries_vertical_webmaster_seller_and_time():
+    click_id = issue_vertical(KEY, vertical_id=3, webmaster_id=42, vertical_seller_id=17, at=AT)
+    assert verify_vertical(KEY, click_id) == VerticalClickClaims(3, 42, 17, AT)
+    assert len(click_id) <= 64
+
+
+def test_one_kind_of_click_id_never_passes_for_the_other():
+    """An offer's participation 17 and a vertical's seller 17 are different things: the
+    offer paths (leads, postbacks, forms) must not read a vertical click as a participation's."""
+    vertical_click = issue_vertical(KEY, 3, 42, 17, AT)
+    offer_click = issue(KEY, 3, 42, 17, AT)
+    assert verify(KEY, vertical_click) is None
+    assert verify_vertical(KEY, offer_click) is None
+
+
+def test_a_vertical_click_id_cannot_be_turned_into_an_offer_one_by_changing_its_version():
+    import base64
+
+    body_text, signature = issue_vertical(KEY, 3, 42, 17, AT).split(".")
+    body = bytearray(base64.urlsafe_b64decode(body_text + "=" * (-len(body_text) % 4)))
+    body[0] = 1
+    forged = base64.urlsafe_b64encode(bytes(body)).rstrip(b"=").decode() + "." + signature
+    assert verify(KEY, forged) is None and verify_vertical(KEY, forged) is None
+
+
+@pytest.mark.parametrize("junk", ["", "abc", "x" * 65, None, 42])
+def test_malformed_vertical_click_ids_are_none(junk):
+    assert verify_vertical(KEY, junk) is None

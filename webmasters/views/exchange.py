@@ -15,6 +15,7 @@ from exchange.buying.register import LIVE
 from exchange.extensions import db
 from exchange.leads.models import Lead
 from exchange.pagination import paginate
+from exchange.verticals.schemas import vertical_links
 from exchange.verticals.services import all_verticals, join_vertical, standings_of
 from webmasters.views.common import acted, bp
 
@@ -26,7 +27,12 @@ PER_PAGE = 50
 def verticals():
     standings = standings_of(current_user.id)
     rows = [(vertical, standings.get(vertical.id)) for vertical in all_verticals(active_only=True)]
-    return render_template("webmaster_verticals.html", rows=rows)
+    links = [
+        (vertical, vertical_links(seller.token))
+        for vertical, seller in rows
+        if seller is not None and seller.status == "active"
+    ]
+    return render_template("webmaster_verticals.html", rows=rows, links=links)
 
 
 @bp.post("/verticals/<id:vertical_id>/join")
