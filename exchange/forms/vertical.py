@@ -14,9 +14,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from exchange import clock
-from exchange.db import commit, rollback
-from exchange.errors import Invalid
-from exchange.forms.views import HONEYPOT, INPUT_TYPES, form_values
+from exchange.db import commit
+from exchange.forms.views import HONEYPOT, INPUT_TYPES, take_form
 from exchange.selling.form import Visitor, form_consent_text, own_click_id, serving_seller, submit_form
 from exchange.tracking.links import vertical_link_target
 from exchange.tracking.services import record_vertical_click
@@ -52,19 +51,12 @@ def vertical_form(token: str):
     errors: dict = {}
     certificates = {name: request.form.get(name, "").strip() for name in CERTIFICATE_INPUTS}
     if request.method == "POST":
-        if request.form.get(HONEYPOT):
-            return render_template("form_thanks.html", subject=vertical)  # a bot: thank it, keep nothing
-        values = form_values(vertical.fields)
-        if not request.form.get("consent"):
-            errors["consent"] = ["Please tick the box to agree to be contacted."]
-        else:
-            try:
-                submit_form(seller, values, click_id, _certificate(certificates), _visitor())
-                commit()
-                return render_template("form_thanks.html", subject=vertical)
-            except Invalid as error:
-                rollback()
-                errors = error.fields.get("fields", error.fields)
+        certificate = _certificate(certificates)
+        taken, values, errors = take_form(
+            vertical.fields, lambda values: submit_form(seller, values, click_id, certificate, _visitor())
+        )
+        if taken:
+            return render_template("form_thanks.html", subject=vertical)
     return render_template(
         "form.html",
         subject=vertical,

@@ -12,6 +12,8 @@ is sent to the form with the click's id, so the lead is tied to its click."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from exchange import clock
@@ -72,19 +74,11 @@ def lead_form(token: str):
     values: dict = {}
     errors: dict = {}
     if request.method == "POST":
-        if request.form.get(HONEYPOT):
-            return render_template("form_thanks.html", subject=offer)  # a bot: thank it, keep nothing
-        values = form_values(offer.fields)
-        if not request.form.get("consent"):
-            errors["consent"] = ["Please tick the box to agree to be contacted."]
-        else:
-            try:
-                _submit(participation, values, click_id)
-                commit()
-                return render_template("form_thanks.html", subject=offer)
-            except Invalid as error:
-                rollback()
-                errors = error.fields.get("fields", error.fields)
+        taken, values, errors = take_form(
+            offer.fields, lambda values: _submit(participation, values, click_id)
+        )
+        if taken:
+            return render_template("form_thanks.html", subject=offer)
     status = 422 if errors else 200
     return render_template(
         "form.html",
@@ -120,6 +114,24 @@ def _submit(participation, values: dict, click_id: str) -> None:
         "page_url": request.url[:2000],
     }
     submit_lead(participation.webmaster_id, payload, Actor.system("hosted form"), consent=consent)
+
+
+def take_form(fields: list[dict], submit: Callable[[dict], object]) -> tuple[bool, dict, dict]:
+    """A hosted form sent: (taken, its values, its errors by field). Without consent nothing
+    is submitted; a refused submission is rolled back, a taken one committed. A bot's (the
+    honeypot filled in) is "taken" and kept nowhere."""
+    if request.form.get(HONEYPOT):
+        return True, {}, {}
+    values = form_values(fields)
+    if not request.form.get("consent"):
+        return False, values, {"consent": ["Please tick the box to agree to be contacted."]}
+    try:
+        submit(values)
+    except Invalid as error:
+        rollback()
+        return False, values, error.fields.get("fields", error.fields)
+    commit()
+    return True, values, {}
 
 
 def form_values(specs: list[dict]) -> dict:
