@@ -55,22 +55,26 @@ class Timings:
 
     def install(self):
         from exchange.auctions import runner
-        from exchange.auctions.settle import settle
 
         timings, original = self, runner.Auctioneer
 
         class Timed(original):
+            def __init__(self, *args, **kwargs) -> None:
+                super().__init__(*args, **kwargs)
+                settle = self.settle
+
+                async def timed(item):  # in the auction's task (its batch runs in another)
+                    result = await settle(item)
+                    timings.decided.append((time.monotonic() - RUN_STARTED.get()) * 1000)
+                    return result
+
+                self.settle = timed
+
             async def run(self, auction_id: int, attempt: int) -> None:
                 started = time.monotonic()
                 RUN_STARTED.set(started)  # each auction runs in its own task, its own context
                 await super().run(auction_id, attempt)
                 timings.ended.append((time.monotonic() - started) * 1000)
-
-            async def step(self, work, *args):
-                result = await super().step(work, *args)
-                if work is settle:
-                    timings.decided.append((time.monotonic() - RUN_STARTED.get()) * 1000)
-                return result
 
         runner.Auctioneer = Timed
         return original

@@ -34,17 +34,23 @@ def reserve_lead_prices(prices: list[LeadPrice]) -> list[bool]:
 
 
 def lock_for_sales(
-    advertiser_ids: set[int], webmaster_id: int, currency: str, *, giving_back: set[int] = frozenset()
-) -> None:
-    """Lock, in one statement (id order), every account that reserving one lead's sales to
-    any of ``advertiser_ids``, and voiding those of ``giving_back``, may touch. A transaction
+    advertisers: set[tuple[int, str]],
+    webmasters: set[tuple[int, str]],
+    *,
+    giving_back: set[tuple[int, str]] = frozenset(),
+) -> dict[tuple[int, str], Account]:
+    """Lock, in one statement (id order), every account that reserving sales of
+    ``webmasters``' leads to ``advertisers`` (each with a currency) may touch, and voiding
+    those of ``giving_back``; returns each advertiser's available account. A transaction
     making several sales takes this first: reserving them one by one would lock the accounts
     sale by sale, each sale in id order but not the whole, and two such transactions can
     deadlock (the buyers ranked the other way round)."""
-    refs = [advertiser_available(each, currency) for each in advertiser_ids]
-    refs += [webmaster_hold(webmaster_id, currency), platform("revenue", currency)]
-    refs += [debt for each in giving_back if (debt := debts.open_debt(each, currency)) is not None]
-    ledger.lock_accounts(refs)
+    available = {key: advertiser_available(*key) for key in advertisers}
+    refs = list(available.values()) + [webmaster_hold(*key) for key in webmasters]
+    refs += [platform("revenue", currency) for currency in {c for _, c in advertisers | webmasters}]
+    refs += [debt for key in giving_back if (debt := debts.open_debt(*key)) is not None]
+    accounts = ledger.lock_accounts(refs)
+    return {key: accounts[ref] for key, ref in available.items()}
 
 
 def approve_lead_charge(price: LeadPrice) -> None:

@@ -1,6 +1,7 @@
 """An auction's first step: who may bid for the lead, and what each is told.
 
-Read in one short transaction, before any network call: the lead as buy orders may see it
+Read in one short transaction, before any network call, for several auctions at once
+(``prepare_all``: a few queries for the whole batch): the lead as buy orders may see it
 (no personal data), the vertical's rules for it (slots, floor, margin) and what the register
 already holds of its consumer, then every active buy order on the vertical with the reason
 it sits out, if any (filter, schedule, register, cap, balance). What is read here is checked
@@ -10,8 +11,9 @@ meanwhile fails that sale, never oversells.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -34,8 +36,8 @@ from exchange.buying.domain import (
     is_open,
 )
 from exchange.buying.models import BuyOrder
-from exchange.buying.register import Sold, consumer_hashes, sold_of
-from exchange.buying.usage import usage_of
+from exchange.buying.register import Register, Sold, consumer_hashes, sold_of
+from exchange.buying.usage import Used, usages_of
 from exchange.extensions import db
 from exchange.leads.models import Lead
 from exchange.verticals.domain import floor_for, ping_fields
@@ -93,13 +95,39 @@ def lead_view(lead: Lead, vertical: Vertical) -> LeadView:
 
 def prepare(auction_id: int) -> Plan | None:
     """The plan of a due auction, or None when it is not due (already run)."""
-    auction = db.session.get(Auction, auction_id)
-    if auction is None or auction.status != "due":
-        return None
-    lead = db.session.get(Lead, auction.lead_id)
-    vertical = db.session.get(Vertical, auction.vertical_id)
+    return prepare_all([auction_id])[0]
+
+
+def prepare_all(auction_ids: list[int]) -> list[Plan | None]:
+    """The plans of due auctions, in the order asked, read at once (None: not due)."""
+    auctions = _by_id(Auction, auction_ids)
+    auctions = {key: auction for key, auction in auctions.items() if auction.status == "due"}
+    leads = _by_id(Lead, [auction.lead_id for auction in auctions.values()])
+    verticals = _by_id(Vertical, [auction.vertical_id for auction in auctions.values()])
+    consumers = {
+        auction.id: (
+            auction.vertical_id,
+            consumer_hashes(leads[auction.lead_id].phone_key, leads[auction.lead_id].email_key),
+        )
+        for auction in auctions.values()
+    }
+    now = clock.now()
+    register = Register.read(list(consumers.values()), window_start(verticals.values(), now))
+    book = OrderBook.read(list(verticals.values()))
+    plans: list[Plan | None] = []
+    for auction_id in auction_ids:
+        auction = auctions.get(auction_id)
+        if auction is None:
+            plans.append(None)
+            continue
+        lead, vertical = leads[auction.lead_id], verticals[auction.vertical_id]
+        sold = register.sold(*consumers[auction_id], window_start([vertical], now))
+        plans.append(_plan(auction, lead, vertical, sold, book))
+    return plans
+
+
+def _plan(auction: Auction, lead: Lead, vertical: Vertical, sold: Sold, book: OrderBook) -> Plan:
     view = lead_view(lead, vertical)
-    sold = register_of(lead, vertical)
     floor = floor_for(vertical.floors, lead.country, lead.temperature)
     base = {"auction_id": auction.id, "lead_id": lead.id, "currency": vertical.currency}
     if floor is None:
@@ -115,20 +143,66 @@ def prepare(auction_id: int) -> Plan | None:
         exclusive_allowed=sold.slots_taken == 0,
         min_payout_minor=auction.min_payout_minor,
     )
-    candidates = candidates_for(vertical, view, sold)
+    candidates = book.candidates(vertical, view, sold)
     body = ping_body(lead, vertical, view, floor)
     return Plan(**base, rules=rules, candidates=candidates, ping_body=body)
 
 
+def window_start(verticals: Iterable[Vertical], now: datetime) -> datetime:
+    """Since when the register counts for the verticals (the longest window of them)."""
+    return now - timedelta(seconds=max((v.duplicate_window_seconds for v in verticals), default=0))
+
+
+class OrderBook:
+    """Every active buy order on some verticals, with what decides whether it bids: its
+    buyer's free balance and its caps' usage, read in a few queries for all of them."""
+
+    def __init__(
+        self,
+        orders: list[BuyOrder],
+        balances: dict[tuple[int, str], int],
+        usages: dict[int, Used],
+    ) -> None:
+        self.orders = orders
+        self.balances = balances
+        self.usages = usages
+
+    @classmethod
+    def read(cls, verticals: list[Vertical]) -> OrderBook:
+        if not verticals:
+            return cls([], {}, {})
+        orders = db.session.scalars(
+            select(BuyOrder)
+            .where(BuyOrder.vertical_id.in_({v.id for v in verticals}), BuyOrder.status == "active")
+            .order_by(BuyOrder.id)
+        ).all()
+        currency_of = {v.id: v.currency for v in verticals}
+        buyers: dict[str, set[int]] = {}
+        for order in orders:
+            buyers.setdefault(currency_of[order.vertical_id], set()).add(order.buyer_id)
+        balances = {
+            (buyer, currency): balance
+            for currency, ids in buyers.items()
+            for buyer, balance in free_balances(ids, currency).items()
+        }
+        capped = [order for order in orders if Caps.from_stored(order.caps).any]
+        zones = {order.id: Schedule.from_stored(order.schedule).timezone for order in capped}
+        return cls(list(orders), balances, usages_of(capped, zones))
+
+    def candidates(self, vertical: Vertical, view: LeadView, sold: Sold) -> list[Candidate]:
+        """Every active buy order on the vertical, with why it sits out (None: it bids)."""
+        return [
+            _candidate(
+                order, view, sold, self.balances[order.buyer_id, vertical.currency], self.usages.get(order.id)
+            )
+            for order in self.orders
+            if order.vertical_id == vertical.id
+        ]
+
+
 def candidates_for(vertical: Vertical, view: LeadView, sold: Sold) -> list[Candidate]:
     """Every active buy order on the vertical, with why it sits out (None: it bids)."""
-    orders = db.session.scalars(
-        select(BuyOrder)
-        .where(BuyOrder.vertical_id == vertical.id, BuyOrder.status == "active")
-        .order_by(BuyOrder.id)
-    ).all()
-    balances = free_balances({order.buyer_id for order in orders}, vertical.currency)
-    return [_candidate(order, view, sold, balances[order.buyer_id]) for order in orders]
+    return OrderBook.read([vertical]).candidates(vertical, view, sold)
 
 
 def register_of(lead: Lead, vertical: Vertical) -> Sold:
@@ -151,7 +225,7 @@ def ping_body(lead: Lead, vertical: Vertical, view: LeadView, floor: int) -> dic
     }
 
 
-def _candidate(order: BuyOrder, view: LeadView, sold: Sold, balance: int) -> Candidate:
+def _candidate(order: BuyOrder, view: LeadView, sold: Sold, balance: int, used: Used | None) -> Candidate:
     base = Candidate(
         order_id=order.id,
         buyer_id=order.buyer_id,
@@ -161,10 +235,10 @@ def _candidate(order: BuyOrder, view: LeadView, sold: Sold, balance: int) -> Can
         ping_url=order.ping_url,
         max_bid_minor=order.max_bid_minor,
     )
-    return _with_reason(base, _skip_reason(order, view, sold, balance))
+    return _with_reason(base, _skip_reason(order, view, sold, balance, used))
 
 
-def _skip_reason(order: BuyOrder, view: LeadView, sold: Sold, balance: int) -> str | None:
+def _skip_reason(order: BuyOrder, view: LeadView, sold: Sold, balance: int, used: Used | None) -> str | None:
     failure = filter_failure(Filters.from_stored(order.filters), view)
     if failure:
         return f"{FILTER}: {failure}"
@@ -178,7 +252,7 @@ def _skip_reason(order: BuyOrder, view: LeadView, sold: Sold, balance: int) -> s
     most = order.bid_minor or order.max_bid_minor
     caps = Caps.from_stored(order.caps)
     if caps.any:
-        failure = cap_failure(caps, usage_of(order, schedule.timezone), most)
+        failure = cap_failure(caps, used or {}, most)
         if failure:
             return f"{CAP}: {failure}"
     if balance < most:
@@ -194,3 +268,10 @@ def _with_reason(candidate: Candidate, reason: str | None) -> Candidate:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _by_id(model: type, ids: Iterable[int]) -> dict:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(wanted)))}

@@ -6,7 +6,10 @@ open), ``settle`` (the sales, under locks: one write), then the posts (network) 
 ``after_posts`` (one write; a refused post hands its slot to the next bid, whose post
 follows). A buyer answering in 300 ms therefore holds no worker, no connection and no
 lock for those 300 ms: one auctioneer process runs ``AUCTION_CONCURRENCY`` auctions at
-once, its database steps on ``AUCTION_DB_THREADS`` threads.
+once, its database steps on ``AUCTION_DB_THREADS`` threads. The auctions that reach
+``prepare`` or ``settle`` while one is being run go together in the next (``Batcher``): one
+transaction for up to ``BATCH_MOST`` auctions, and a batch that fails is run again one
+auction at a time, so that one auction's failure is its own.
 
 In the embedded mode an auction runs in-process right after the commit that opened it,
 its database steps inline on the caller's session (``Auctioneer(app, inline=True)``).
@@ -18,20 +21,22 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from flask import Flask
 
+from exchange.auctions.batching import Batcher, Failed
 from exchange.auctions.calls import Client, PingTarget, PostRequest, make_client, ping_all, post_all
-from exchange.auctions.plan import prepare
+from exchange.auctions.plan import Plan, prepare_all
 from exchange.auctions.posts import post_requests
 from exchange.auctions.services import claim_due, release, renew
-from exchange.auctions.settle import Contended, after_posts, queued_posts, settle
+from exchange.auctions.settle import Settling, after_posts, queued_posts, settle_all
 from exchange.db import commit, rollback
 
 log = logging.getLogger(__name__)
+BATCH_MOST = 50  # auctions prepared, or settled, in one transaction at most
 
 
 class Auctioneer:
@@ -47,13 +52,18 @@ class Auctioneer:
         self.ping_timeout_s = config["AUCTION_PING_TIMEOUT_MS"] / 1000
         self.post_timeout_s = config["AUCTION_POST_TIMEOUT_SECONDS"]
         self.lease_s = config["AUCTION_LEASE_SECONDS"]
+        self.prepare: Callable[[int], Awaitable[Plan | None]] = self._alone(prepare_all)
+        self.settle: Callable[[Settling], Awaitable[list[int]]] = self._alone(settle_all)
+        if not inline:
+            self.prepare = Batcher(lambda ids: self._batch(prepare_all, ids), most=BATCH_MOST)
+            self.settle = Batcher(lambda items: self._batch(settle_all, items), most=BATCH_MOST)
 
     async def run(self, auction_id: int, attempt: int) -> None:
         """Run one auction, claimed as ``attempt``, to its end (or as far as it can go: a
         crash leaves it claimed, and the next claim after the lease goes on from what was
         committed; a holder whose lease ran out meanwhile writes nothing more)."""
         started = time.monotonic()
-        plan = await self.step(prepare, auction_id)
+        plan = await self.prepare(auction_id)
         if plan is not None:
             loop = asyncio.get_running_loop()
             targets = [PingTarget(c.order_id, c.ping_url, c.max_bid_minor, c.exclusive) for c in plan.to_ping]
@@ -65,10 +75,7 @@ class Auctioneer:
                 per_buyer_s=self.ping_timeout_s,
             )
             duration_ms = int((time.monotonic() - started) * 1000)
-            try:
-                to_post = await self.step(settle, plan, outcomes, duration_ms, attempt)
-            except Contended:  # rolled back: again, every account locked first
-                to_post = await self.step(settle, plan, outcomes, duration_ms, attempt, False)
+            to_post = await self.settle(Settling(plan, outcomes, duration_ms, attempt))
         else:
             to_post = await self.step(queued_posts, auction_id)
         while to_post and await self.step(renew, auction_id, attempt, self.lease_s):
@@ -85,6 +92,31 @@ class Auctioneer:
             return _committed(work, *args)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, self._in_context, work, *args)
+
+    def _alone(self, work_all: Callable[[list], list]) -> Callable[[Any], Awaitable[Any]]:
+        """``work_all`` as a step for one item."""
+
+        async def one(item: Any) -> Any:
+            return (await self.step(work_all, [item]))[0]
+
+        return one
+
+    async def _batch(self, work_all: Callable[[list], list], items: list) -> list:
+        """``work_all`` as one step for ``items``; failing, once more for each item alone,
+        each item's failure its own (``Failed``)."""
+        try:
+            return await self.step(work_all, items)
+        except Exception:
+            if len(items) == 1:
+                raise
+            log.warning("a batch of %s failed; each is run alone", len(items), exc_info=True)
+        results: list = []
+        for item in items:
+            try:
+                results += await self.step(work_all, [item])
+            except Exception as error:
+                results.append(Failed(error))
+        return results
 
     def _in_context(self, work: Callable[..., Any], *args: Any) -> Any:
         with self.app.app_context():

@@ -1,16 +1,15 @@
-"""Making an auction's sales: in one transaction, under locks, from the plan and the bids.
+"""Making auctions' sales: several auctions in one transaction, under locks, from their
+plans and bids.
 
-Lock order, the same everywhere a sale is made or undone: the auction, the lead, the
-consumer's register rows, the capped buy orders (by id), then every ledger account the
-sales touch, at once (by id). Under them the register and every cap are read again, so a
-sale is never made on what ``prepare`` read before the pings: a winner whose cap ran out
-meanwhile is excluded and the choice made again (the waterfall, ``auctions.domain.
-Waterfall``), and every step is written to the auction's log.
-
-Balances are read unlocked and the accounts locked last, just before the commit, where the
-sales are reserved (the optimistic settle; ``Contended`` when a balance fell short between
-the two, and the settle is made again with every account locked first, before the first
-sale, and each round's sales reserved as they are made). ``after_posts`` always locks first.
+The locks are taken first, in the order of ``auctions.market`` (the auctions and the leads,
+then the consumers, the capped buy orders and every ledger account the sales may touch),
+and the register, the caps and the balances read under them, so a sale is never made on
+what ``prepare`` read before the pings: a winner whose cap or balance ran out meanwhile is
+excluded and the choice made again (the waterfall, ``auctions.domain.Waterfall``), and every
+step is written to the auction's log. The auctions of one batch are decided one after the
+other on what the market holds in memory, each seeing the sales of those before it; then
+everything is written at once: the sales, their reservations (one ledger write), the bids,
+the leads' moves.
 """
 
 from __future__ import annotations
@@ -20,19 +19,18 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from billing.services import free_balances, lock_for_sales, reserve_lead_prices, void_lead_reservation
+from billing.services import reserve_lead_prices, void_lead_reservation
 from exchange import clock
 from exchange.actors import Actor
 from exchange.auctions.calls import ANSWERED, PingOutcome, PostOutcome
 from exchange.auctions.domain import Bid, Rules, Step, Waterfall, admissible, restore
+from exchange.auctions.market import Deal, Market
 from exchange.auctions.models import Auction, AuctionBid
-from exchange.auctions.plan import Candidate, Plan, register_of
+from exchange.auctions.plan import Candidate, Plan
 from exchange.buying.decisions import price_of
-from exchange.buying.domain import BALANCE, CAP, REGISTER, Caps, Schedule, cap_failure
-from exchange.buying.models import BuyOrder, Sale
-from exchange.buying.register import Sold, consumer_hashes, lock_consumer
-from exchange.buying.usage import lock_buy_orders, usage_of
-from exchange.delivery.leads.models import DeliverySetting
+from exchange.buying.domain import BALANCE, CAP, REGISTER
+from exchange.buying.models import Sale
+from exchange.buying.register import Sold
 from exchange.extensions import db
 from exchange.leads.domain import FOR_SALE
 from exchange.leads.models import Lead
@@ -44,168 +42,156 @@ AUCTIONEER = Actor.system("auction")
 POST_REFUSED = "post_refused"
 
 
-@dataclass
-class Market:
-    """What making one auction's sales needs, loaded and locked once."""
+@dataclass(frozen=True)
+class Settling:
+    """One auction to settle: its plan, its pings' outcomes, the time it took to decide,
+    and the caller's claim (``attempt``, see ``services``)."""
 
-    auction: Auction
-    lead: Lead
-    vertical: Vertical
-    orders: dict[int, BuyOrder]
-    hashes: tuple[str | None, str | None]
-    posts_to: set[int]  # buyers that can take a post (a delivery endpoint and its secret)
-    # optimistic: each buyer's free balance as read, unlocked (spent as sales are chosen);
-    # None: the accounts are locked and each round's sales reserved as they are made
-    balances: dict[int, int] | None = None
+    plan: Plan
+    outcomes: list[PingOutcome]
+    duration_ms: int
+    attempt: int
 
 
-class Contended(Exception):
-    """An optimistic settle found a buyer's balance short under the lock that its unlocked
-    read had found enough: the caller rolls back and settles again, pessimistically."""
+class Unreserved(RuntimeError):
+    """The ledger refused a sale that the balances read under its locks allowed: a bug, and
+    the transaction is rolled back."""
 
 
-def settle(
-    plan: Plan, outcomes: list[PingOutcome], duration_ms: int, attempt: int, optimistic: bool = True
-) -> list[int]:
-    """Write the auction's bids and make its sales (``attempt``: the caller's claim, see
-    ``services``). Returns the sales to post.
+def settle(plan: Plan, outcomes: list[PingOutcome], duration_ms: int, attempt: int) -> list[int]:
+    """One auction's ``settle_all``."""
+    return settle_all([Settling(plan, outcomes, duration_ms, attempt)])[0]
 
-    ``optimistic``: the sales are chosen on the buyers' balances as read, and reserved last,
-    the ledger accounts (the platform's revenue account among them, which every sale credits)
-    locked just before the commit, so that settles hold them for a few statements only; a
-    reservation refused there raises ``Contended`` (roll back, settle again with
-    ``optimistic=False``: every account locked first, each sale reserved as it is made)."""
-    auction = lock_auction(plan.auction_id)
-    if auction is None or auction.status != "due" or auction.attempts != attempt:
-        return []  # another auctioneer settled it, or holds it now
-    lead = lock_lead(plan.lead_id)
-    by_order = {outcome.order_id: outcome for outcome in outcomes}
-    bids = plan.fixed_bids + [
+
+def settle_all(batch: list[Settling]) -> list[list[int]]:
+    """Write each auction's bids and make its sales; for each, in order, the sales to post.
+    An auction no longer due, or claimed since by another attempt, is left alone."""
+    auctions = _lock(Auction, [each.plan.auction_id for each in batch])
+    todo = [each for each in batch if _held(auctions.get(each.plan.auction_id), "due", each.attempt)]
+    leads = _lock(Lead, [each.plan.lead_id for each in todo])
+    verticals = _by_id(Vertical, [auctions[each.plan.auction_id].vertical_id for each in todo])
+    moves: list[Move] = []
+    rows: list[AuctionBid] = []
+    selling: list[tuple[Deal, Rules, list[Bid], list[AuctionBid]]] = []
+    for each in todo:
+        auction, lead = auctions[each.plan.auction_id], leads[each.plan.lead_id]
+        by_order = {outcome.order_id: outcome for outcome in each.outcomes}
+        own_rows = [_bid_row(auction.id, c, by_order.get(c.order_id)) for c in each.plan.candidates]
+        rows += own_rows
+        auction.started_at = auction.started_at or clock.now()
+        auction.duration_ms = each.duration_ms
+        bids = _bids(each.plan, by_order)
+        if each.plan.rules is None or not bids:
+            auction.rules = asdict(each.plan.rules) if each.plan.rules else None
+            moves += _finish(auction, lead, each.plan.unsold_reason or "no bid")
+        else:
+            deal = Deal(auction, lead, verticals[auction.vertical_id])
+            selling.append((deal, each.plan.rules, bids, own_rows))
+    queued: dict[int, list[int]] = {}
+    if selling:
+        deals = [deal for deal, _, _, _ in selling]
+        market = Market.lock(deals, sorted({bid.order_id for _, _, bids, _ in selling for bid in bids}))
+        market.read(deals)
+        decided = [(deal, _decide(deal, rules, bids, market), own) for deal, rules, bids, own in selling]
+        made = [sale for _, (_, sales), _ in decided for sale in sales]
+        db.session.add_all(made)
+        db.session.flush()  # the sales' ids name their ledger transfers and the log
+        for deal, (state, sales), own_rows in decided:
+            _write_log(deal.auction, state, own_rows, {sale.buy_order_id: sale.id for sale in sales})
+            queued[deal.auction.id] = [sale.id for sale in sales if sale.post_status == "queued"]
+            moves += _ended(deal, state, sales)
+        _reserve(made)
+    db.session.add_all(rows)  # once, with their results: one insert
+    if moves:
+        apply_moves(moves, AUCTIONEER)
+    return [queued.get(each.plan.auction_id, []) for each in batch]
+
+
+def _bids(plan: Plan, by_order: dict[int, PingOutcome]) -> list[Bid]:
+    return plan.fixed_bids + [
         Bid(c.order_id, c.buyer_id, by_order[c.order_id].bid_minor, c.exclusive)
         for c in plan.to_ping
         if c.order_id in by_order and by_order[c.order_id].status == ANSWERED
     ]
-    rows = [_bid_row(auction.id, each, by_order.get(each.order_id)) for each in plan.candidates]
-    auction.started_at = auction.started_at or clock.now()
-    auction.duration_ms = duration_ms
-    if plan.rules is None or not bids:
-        db.session.add_all(rows)
-        auction.rules = asdict(plan.rules) if plan.rules else None
-        return _finish(auction, lead, plan.unsold_reason or "no bid")
-    market = _open_market(auction, lead, [bid.order_id for bid in bids], optimistic=optimistic)
-    sold = register_of(lead, market.vertical)
-    state = Waterfall(bids, _rules_now(plan.rules, sold))
+
+
+def _decide(deal: Deal, rules: Rules, bids: list[Bid], market: Market) -> tuple[Waterfall, list[Sale]]:
+    """One auction's sales, on the market as it stands (and as they leave it)."""
+    sold = market.sold(deal)
+    state = Waterfall(bids, _rules_now(rules, sold))
     for bid in bids:
         if bid.buyer_id in sold.buyers:  # bought this consumer since the plan was read
             state.failed(bid, f"{REGISTER}: bought this consumer already")
-    made = fill(state, market)
-    _write_log(auction, state, rows, {sale.buy_order_id: sale.id for sale in made})
-    db.session.add_all(rows)  # once, with their results: one insert
+    return state, fill(state, market, deal)
+
+
+def _ended(deal: Deal, state: Waterfall, made: list[Sale]) -> list[Move]:
+    """The auction's state once its sales are chosen: posting them, or done."""
+    auction, lead = deal.auction, deal.lead
     if not made:
         promised = state.rules.min_payout_minor
         return _finish(
             auction, lead, f"no buyer pays the quoted {promised}" if promised else "no sale could be made"
         )
-    queued = [sale.id for sale in made if sale.post_status == "queued"]
-    if queued:
+    if any(sale.post_status == "queued" for sale in made):
         auction.status = "posting"
-    else:
-        _sold(auction, lead)
-    if market.balances is not None:
-        _reserve_last(made, market)
-    return queued
+        return []
+    return _sold(auction, lead)
 
 
-def _reserve_last(made: list[Sale], market: Market) -> None:
-    """Everything else written first; then the accounts of the sales locked, in one
-    statement, and the sales reserved, all or ``Contended``."""
-    db.session.flush()
-    buyers = {sale.buyer_id for sale in made}
-    lock_for_sales(buyers, market.lead.webmaster_id, market.vertical.currency)
+def _reserve(made: list[Sale]) -> None:
+    """The sales' prices reserved, in one ledger write: all of them, the balances having
+    been read under the accounts' locks."""
     if not all(reserve_lead_prices([price_of(sale) for sale in made])):
-        raise Contended(f"auction {market.auction.id}: a balance fell short under the lock")
+        raise Unreserved(f"the ledger refused a sale of {sorted({sale.auction_id for sale in made})}")
 
 
-def fill(state: Waterfall, market: Market) -> list[Sale]:
+def fill(state: Waterfall, market: Market, deal: Deal) -> list[Sale]:
     """Choose, make each winner's sale or exclude it, and choose again until a round's
-    winners all took their sales or no bid is left."""
+    winners all took their sales or no bid is left. The sales are not written yet."""
     made: list[Sale] = []
     while True:
         winners = state.choose().winners
         if not winners:
             return made
-        taken, refused = _take(winners, state.rules, market)
-        for bid, sale in taken:
-            state.sold_to(bid)
-            made.append(sale)
-        for bid, reason in refused:
-            state.failed(bid, reason)
+        refused = False
+        for bid in winners:
+            order = market.orders[bid.order_id]
+            failure = market.cap_failure(order, bid.amount_minor)
+            if failure:
+                state.failed(bid, f"{CAP}: {failure}")
+            elif market.balance(order.buyer_id, deal.vertical.currency) < bid.amount_minor:
+                state.failed(bid, BALANCE)
+            else:
+                sale = _sale(bid, order.buyer_id, state.rules, market, deal)
+                market.took(sale)
+                state.sold_to(bid)
+                made.append(sale)
+                continue
+            refused = True
         if not refused:
             return made
 
 
-def _take(
-    winners: list[Bid], rules: Rules, market: Market
-) -> tuple[list[tuple[Bid, Sale]], list[tuple[Bid, str]]]:
-    """Make one round's sales, or say why one cannot be made: its order's cap, or its buyer's
-    balance (as read, optimistic: the sales are reserved last; else reserved now, in one
-    ledger write for the round)."""
-    refused: list[tuple[Bid, str]] = []
-    sales: list[tuple[Bid, Sale]] = []
-    balances = market.balances
-    for bid in winners:
-        order = market.orders[bid.order_id]
-        failure = _cap_failure(order, bid.amount_minor)
-        if failure:
-            refused.append((bid, f"{CAP}: {failure}"))
-        elif balances is not None and balances.get(order.buyer_id, 0) < bid.amount_minor:
-            refused.append((bid, BALANCE))
-        else:
-            if balances is not None:
-                balances[order.buyer_id] -= bid.amount_minor
-            sales.append((bid, _sale(bid, order, rules, market)))
-    if not sales:
-        return [], refused
-    db.session.add_all(sale for _, sale in sales)
-    db.session.flush()  # the sales' ids name their ledger transfers
-    if balances is not None:
-        return sales, refused  # reserved last (``_reserve_last``)
-    reserved = reserve_lead_prices([price_of(sale) for _, sale in sales])
-    taken = []
-    for (bid, sale), admitted in zip(sales, reserved, strict=True):
-        if admitted:
-            taken.append((bid, sale))
-        else:  # nothing was written for it in the ledger
-            db.session.delete(sale)
-            refused.append((bid, BALANCE))
-    return taken, refused
-
-
-def _cap_failure(order: BuyOrder, amount_minor: int) -> str | None:
-    caps = Caps.from_stored(order.caps)
-    if not caps.any:
-        return None
-    return cap_failure(caps, usage_of(order, Schedule.from_stored(order.schedule).timezone), amount_minor)
-
-
-def _sale(bid: Bid, order: BuyOrder, rules: Rules, market: Market) -> Sale:
-    vertical, lead = market.vertical, market.lead
+def _sale(bid: Bid, buyer_id: int, rules: Rules, market: Market, deal: Deal) -> Sale:
+    vertical, lead = deal.vertical, deal.lead
+    phone_hash, email_hash = deal.hashes
     return Sale(
         lead_id=lead.id,
         vertical_id=vertical.id,
-        buy_order_id=order.id,
-        buyer_id=order.buyer_id,
+        buy_order_id=bid.order_id,
+        buyer_id=buyer_id,
         seller_id=lead.webmaster_id,
-        auction_id=market.auction.id,
+        auction_id=deal.auction.id,
         exclusive=bid.exclusive,
         currency=vertical.currency,
         price_minor=bid.amount_minor,
         payout_minor=rules.payout_of(bid.amount_minor),
         status="pending",
-        post_status="queued" if order.buyer_id in market.posts_to else "none",
-        phone_hash=market.hashes[0],
-        email_hash=market.hashes[1],
-        review_deadline=clock.now() + timedelta(seconds=vertical.review_window_seconds),
+        post_status="queued" if buyer_id in market.posts_to else "none",
+        phone_hash=phone_hash,
+        email_hash=email_hash,
+        review_deadline=market.now + timedelta(seconds=vertical.review_window_seconds),
     )
 
 
@@ -213,7 +199,7 @@ def after_posts(auction_id: int, outcomes: list[PostOutcome], attempt: int) -> l
     """Record the posts' outcomes; each refused sale is undone (its reservation voided, its
     slot freed) and the next bids take its place. Returns the new sales to post."""
     auction = lock_auction(auction_id)
-    if auction is None or auction.status != "posting" or auction.attempts != attempt:
+    if not _held(auction, "posting", attempt):
         return []  # another auctioneer holds it now: it posts again and records
     lead = lock_lead(auction.lead_id)
     refused: list[tuple[Sale, str]] = []
@@ -230,17 +216,25 @@ def after_posts(auction_id: int, outcomes: list[PostOutcome], attempt: int) -> l
         bids = bids_of(auction)
         state = restore(bids, Rules(**auction.rules), [Step.from_log(step) for step in auction.steps])
         by_order = {bid.order_id: bid for bid in bids}
-        giving_back = {sale.buyer_id for sale, _ in refused}
-        market = _open_market(auction, lead, list(by_order), giving_back=giving_back)
+        deal = Deal(auction, lead, db.session.get(Vertical, auction.vertical_id))
+        giving_back = {(sale.buyer_id, sale.currency) for sale, _ in refused}
+        market = Market.lock([deal], sorted(by_order), giving_back=giving_back)
         for sale, error in refused:
             void_lead_reservation(price_of(sale))
             sale.status, sale.post_status, sale.post_error = "voided", "refused", error
             state.failed(by_order[sale.buy_order_id], f"{POST_REFUSED}: {error}"[:200])
-        made = fill(state, market)
+        db.session.flush()
+        market.read([deal])  # the voided sales' money, caps and slots given back
+        made = fill(state, market, deal)
+        db.session.add_all(made)
+        db.session.flush()
+        _reserve(made)
         rows = db.session.scalars(select(AuctionBid).where(AuctionBid.auction_id == auction.id)).all()
         _write_log(auction, state, rows, _pending_sales(auction.id))
     queued = [sale.id for sale in made if sale.post_status == "queued"]
-    return queued or _conclude(auction, lead)
+    if not queued and (moves := _conclude(auction, lead)):
+        apply_moves(moves, AUCTIONEER)
+    return queued
 
 
 def queued_posts(auction_id: int) -> list[int]:
@@ -270,7 +264,7 @@ def lock_auction(auction_id: int) -> Auction | None:
     )
 
 
-def _conclude(auction: Auction, lead: Lead) -> list[int]:
+def _conclude(auction: Auction, lead: Lead) -> list[Move]:
     """Every post is done: the lead is sold if a sale stands, else unsold."""
     live = db.session.scalar(
         select(Sale.id).where(Sale.auction_id == auction.id, Sale.status == "pending").limit(1)
@@ -280,49 +274,19 @@ def _conclude(auction: Auction, lead: Lead) -> list[int]:
     return _sold(auction, lead)
 
 
-def _sold(auction: Auction, lead: Lead) -> list[int]:
+def _sold(auction: Auction, lead: Lead) -> list[Move]:
+    """The auction done, sold; the lead's move (locked, ``lock_lead``: no other actor moved it)."""
     auction.status, auction.outcome, auction.finished_at = "done", "sold", clock.now()
     auction.claimed_until = None  # nothing left to hold
-    if lead.status == FOR_SALE:  # locked (``lock_lead``): no other actor moved it
-        apply_moves([Move(lead, "sell")], AUCTIONEER)
-    return []
+    return [Move(lead, "sell")] if lead.status == FOR_SALE else []
 
 
-def _finish(auction: Auction, lead: Lead, reason: str) -> list[int]:
+def _finish(auction: Auction, lead: Lead, reason: str) -> list[Move]:
+    """The auction done, unsold; the lead's move (as ``_sold``)."""
     auction.status, auction.outcome, auction.finished_at = "done", "unsold", clock.now()
     auction.claimed_until = None  # nothing left to hold
     auction.unsold_reason = reason[:200]
-    if lead.status == FOR_SALE:  # locked (``lock_lead``): no other actor moved it
-        apply_moves([Move(lead, "leave_unsold", reason)], AUCTIONEER)
-    return []
-
-
-def _open_market(
-    auction: Auction,
-    lead: Lead,
-    order_ids: list[int],
-    *,
-    giving_back: set[int] = frozenset(),
-    optimistic: bool = False,
-) -> Market:
-    """Take the locks, in the order of the module's docstring (``optimistic``: all but the
-    accounts', the balances read unlocked); ``giving_back``: buyers (among the orders')
-    whose sales are voided in the same transaction."""
-    vertical = db.session.get(Vertical, auction.vertical_id)
-    hashes = consumer_hashes(lead.phone_key, lead.email_key)
-    lock_consumer(vertical.id, hashes)
-    orders = lock_buy_orders(order_ids)
-    buyers = {order.buyer_id for order in orders.values()}
-    posts_to = set(
-        db.session.scalars(
-            select(DeliverySetting.advertiser_id).where(DeliverySetting.advertiser_id.in_(buyers))
-        )
-    )
-    if optimistic:
-        balances = free_balances(buyers, vertical.currency)
-        return Market(auction, lead, vertical, orders, hashes, posts_to, balances)
-    lock_for_sales(buyers, lead.webmaster_id, vertical.currency, giving_back=giving_back)  # the last
-    return Market(auction, lead, vertical, orders, hashes, posts_to)
+    return [Move(lead, "leave_unsold", reason)] if lead.status == FOR_SALE else []
 
 
 def _rules_now(rules: Rules, sold: Sold) -> Rules:
@@ -372,3 +336,22 @@ def _bid_row(auction_id: int, candidate: Candidate, outcome: PingOutcome | None)
         row.ping_error = (outcome.error or "")[:200] or None
         row.bid_minor = outcome.bid_minor
     return row
+
+
+def _held(auction: Auction | None, status: str, attempt: int) -> bool:
+    """Whether the caller's claim (``attempt``) still holds the auction, in ``status``."""
+    return auction is not None and auction.status == status and auction.attempts == attempt
+
+
+def _lock(model: type, ids: list[int]) -> dict:
+    """Rows by id, locked in id order (read again: a lock must see the committed row)."""
+    if not ids:
+        return {}
+    query = select(model).where(model.id.in_(set(ids))).order_by(model.id).with_for_update()
+    return {row.id: row for row in db.session.scalars(query.execution_options(populate_existing=True))}
+
+
+def _by_id(model: type, ids: list[int]) -> dict:
+    if not ids:
+        return {}
+    return {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(set(ids))))}

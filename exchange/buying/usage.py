@@ -12,19 +12,47 @@ from exchange.buying.models import BuyOrder, Sale
 from exchange.buying.register import LIVE
 from exchange.extensions import db
 
+Used = dict[str, tuple[int, int]]  # period → (sales, spend)
 
-def usage_of(order: BuyOrder, timezone: str) -> dict[str, tuple[int, int]]:
-    starts = period_starts(timezone, clock.now())
-    columns = []
-    for period in PERIODS:
-        since = Sale.created_at >= starts[period]
-        columns += [func.count().filter(since), func.coalesce(func.sum(Sale.price_minor).filter(since), 0)]
-    row = db.session.execute(
-        select(*columns).where(
-            Sale.buy_order_id == order.id, Sale.status.in_(LIVE), Sale.created_at >= starts["month"]
-        )
-    ).one()
-    return {period: (int(row[2 * i]), int(row[2 * i + 1])) for i, period in enumerate(PERIODS)}
+
+def usage_of(order: BuyOrder, timezone: str) -> Used:
+    return usages_of([order], {order.id: timezone})[order.id]
+
+
+def usages_of(orders: list[BuyOrder], timezones: dict[int, str]) -> dict[int, Used]:
+    """Each order's usage (``timezones``: each order's), in one query per time zone."""
+    now = clock.now()
+    by_zone: dict[str, list[int]] = {}
+    for order in orders:
+        by_zone.setdefault(timezones[order.id], []).append(order.id)
+    used: dict[int, Used] = {order.id: dict.fromkeys(PERIODS, (0, 0)) for order in orders}
+    for timezone, order_ids in by_zone.items():
+        starts = period_starts(timezone, now)
+        columns = []
+        for period in PERIODS:
+            since = Sale.created_at >= starts[period]
+            columns += [
+                func.count().filter(since),
+                func.coalesce(func.sum(Sale.price_minor).filter(since), 0),
+            ]
+        rows = db.session.execute(
+            select(Sale.buy_order_id, *columns)
+            .where(
+                Sale.buy_order_id.in_(order_ids), Sale.status.in_(LIVE), Sale.created_at >= starts["month"]
+            )
+            .group_by(Sale.buy_order_id)
+        ).all()
+        for order_id, *row in rows:
+            used[order_id] = {
+                period: (int(row[2 * i]), int(row[2 * i + 1])) for i, period in enumerate(PERIODS)
+            }
+    return used
+
+
+def add_sale(used: Used, price_minor: int) -> None:
+    """A sale made since ``used`` was read (in the current period of each: it is made now)."""
+    for period, (sales, spend) in used.items():
+        used[period] = (sales + 1, spend + price_minor)
 
 
 def lock_buy_orders(order_ids: list[int]) -> dict[int, BuyOrder]:
