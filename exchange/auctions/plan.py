@@ -36,7 +36,7 @@ from exchange.buying.domain import (
     is_open,
 )
 from exchange.buying.models import BuyOrder
-from exchange.buying.register import Register, Sold, consumer_hashes, sold_of
+from exchange.buying.register import Register, Sold, consumer_hashes
 from exchange.buying.usage import Used, usages_of
 from exchange.extensions import db
 from exchange.leads.models import Lead
@@ -203,11 +203,6 @@ class OrderBook:
 def candidates_for(vertical: Vertical, view: LeadView, sold: Sold) -> list[Candidate]:
     """Every active buy order on the vertical, with why it sits out (None: it bids)."""
     return OrderBook.read([vertical]).candidates(vertical, view, sold)
-
-
-def register_of(lead: Lead, vertical: Vertical) -> Sold:
-    since = clock.now() - timedelta(seconds=vertical.duplicate_window_seconds)
-    return sold_of(vertical.id, consumer_hashes(lead.phone_key, lead.email_key), since)
 
 
 def ping_body(lead: Lead, vertical: Vertical, view: LeadView, floor: int) -> dict:

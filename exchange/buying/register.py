@@ -120,10 +120,6 @@ class Register:
         )
 
 
-def sold_of(vertical_id: int, hashes: tuple[str | None, str | None], since: datetime) -> Sold:
-    return Register.read([(vertical_id, hashes)], since).sold(vertical_id, hashes, since)
-
-
 def lock_consumers(consumers: list[Consumer]) -> None:
     """Hold the consumers' register until the transaction ends: one row per (vertical, key),
     inserted and locked in that order, so that two transactions locking some of the same

@@ -15,10 +15,6 @@ from exchange.extensions import db
 Used = dict[str, tuple[int, int]]  # period → (sales, spend)
 
 
-def usage_of(order: BuyOrder, timezone: str) -> Used:
-    return usages_of([order], {order.id: timezone})[order.id]
-
-
 def usages_of(orders: list[BuyOrder], timezones: dict[int, str]) -> dict[int, Used]:
     """Each order's usage (``timezones``: each order's), in one query per time zone."""
     now = clock.now()

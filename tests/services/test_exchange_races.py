@@ -28,6 +28,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
+import exchange.auctions.market as market
 import exchange.auctions.runner as runner
 import exchange.auctions.settle as settling
 from billing import ledger
@@ -37,10 +38,10 @@ from billing.models import Account
 from exchange import jobs
 from exchange.actors import Actor
 from exchange.auctions.models import Auction, AuctionBid
-from exchange.auctions.plan import prepare
+from exchange.auctions.plan import prepare_all
 from exchange.auctions.runner import Auctioneer, run_one, serve
 from exchange.auctions.services import claim
-from exchange.auctions.settle import settle
+from exchange.auctions.settle import settle_all
 from exchange.buying.models import Sale
 from exchange.buying.register import LIVE
 from exchange.db import commit
@@ -108,13 +109,13 @@ def planned_together(monkeypatch, count: int) -> None:
     barrier = threading.Barrier(count, timeout=30)
     waited = threading.local()
 
-    def settle_on_a_stale_plan(*args):
-        if not getattr(waited, "once", False):  # not again when it settles again (``Contended``)
+    def settle_on_a_stale_plan(batch):
+        if not getattr(waited, "once", False):  # once per thread
             waited.once = True
             barrier.wait()
-        return settle(*args)
+        return settle_all(batch)
 
-    monkeypatch.setattr(runner, "settle", settle_on_a_stale_plan)
+    monkeypatch.setattr(runner, "settle_all", settle_on_a_stale_plan)
 
 
 def run_all(app, auction_ids: list[int]) -> list:
@@ -176,12 +177,12 @@ def test_fifty_leads_racing_for_a_buy_order_capped_at_ten_sell_exactly_ten(
     real_step = Auctioneer.step
 
     async def step(self, work, *args):
-        if work is settle:
+        if work is settle_all:
             await all_planned.wait()
             return await real_step(self, work, *args)
         result = await real_step(self, work, *args)
-        if work is prepare:
-            planned.append(args[0])
+        if work is prepare_all:
+            planned.extend(args[0])
             if len(set(planned)) == leads:
                 all_planned.set()
         return result
@@ -375,14 +376,14 @@ def test_two_auctions_sharing_a_buy_order_settle_at_once_without_a_deadlock(live
         make_buy_order(buyer(100_000), vertical, bid_minor=2000)
         auction_ids = [for_sale(sellers[n], vertical.id, 600 + n) for n in range(2)]
     barrier = threading.Barrier(2, timeout=10)
-    real_lock = settling.lock_buy_orders
+    real_lock = market.lock_buy_orders
 
     def lock_together(order_ids):
         with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait()
         return real_lock(order_ids)
 
-    monkeypatch.setattr(settling, "lock_buy_orders", lock_together)
+    monkeypatch.setattr(market, "lock_buy_orders", lock_together)
 
     outcomes = run_all(app, auction_ids)
 
@@ -648,13 +649,13 @@ def test_the_auctioneers_database_steps_run_on_its_own_few_threads(live_app_fact
         for n in range(6):
             for_sale(seller, vertical.id, 950 + n)
     threads: set[str] = set()
-    real_prepare = runner.prepare
+    real_prepare = runner.prepare_all
 
-    def prepare_noting_the_thread(auction_id: int):
+    def prepare_noting_the_thread(auction_ids: list[int]):
         threads.add(threading.current_thread().name)
-        return real_prepare(auction_id)
+        return real_prepare(auction_ids)
 
-    monkeypatch.setattr(runner, "prepare", prepare_noting_the_thread)
+    monkeypatch.setattr(runner, "prepare_all", prepare_noting_the_thread)
 
     def open_auctions() -> int:
         with app.app_context():
