@@ -24,6 +24,8 @@ class Failed:
 
 class Batcher(Generic[Item]):
     def __init__(self, run_batch: RunBatch, *, most: int) -> None:
+        if most < 1:
+            raise ValueError("a batch holds at least one call")
         self.run_batch = run_batch  # items → one result (or ``Failed``) per item, in order
         self.most = most
         self.waiting: list[tuple[Item, asyncio.Future]] = []

@@ -20,6 +20,7 @@ are (HMAC-SHA256 over timestamp and body); a 2xx is taken unless its body says
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import json
 import socket
@@ -126,14 +127,19 @@ class GuardRefused(OSError):
 
 
 def refuse_private_literal(url: str, allow_private: bool) -> None:
+    problem = _literal_problem(url, allow_private)
+    if problem:
+        raise GuardRefused(problem)
+
+
+@functools.lru_cache(maxsize=4096)  # the same few buyers' URLs, pinged for every auction
+def _literal_problem(url: str, allow_private: bool) -> str | None:
     host = URL(url).host or ""  # an IPv6 address without its brackets
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return  # a name: the resolver checks what it resolves to
-    problem = address_problem(host, allow_private, PRIVATE_SETTING)
-    if problem:
-        raise GuardRefused(problem)
+        return None  # a name: the resolver checks what it resolves to
+    return address_problem(host, allow_private, PRIVATE_SETTING)
 
 
 async def ping_all(

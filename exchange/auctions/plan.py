@@ -38,6 +38,7 @@ from exchange.buying.domain import (
 from exchange.buying.models import BuyOrder
 from exchange.buying.register import Register, Sold, consumer_hashes
 from exchange.buying.usage import Used, usages_of
+from exchange.db import rows_by_id
 from exchange.extensions import db
 from exchange.leads.models import Lead
 from exchange.verticals.domain import floor_for, ping_fields
@@ -100,10 +101,10 @@ def prepare(auction_id: int) -> Plan | None:
 
 def prepare_all(auction_ids: list[int]) -> list[Plan | None]:
     """The plans of due auctions, in the order asked, read at once (None: not due)."""
-    auctions = _by_id(Auction, auction_ids)
+    auctions = rows_by_id(Auction, auction_ids)
     auctions = {key: auction for key, auction in auctions.items() if auction.status == "due"}
-    leads = _by_id(Lead, [auction.lead_id for auction in auctions.values()])
-    verticals = _by_id(Vertical, [auction.vertical_id for auction in auctions.values()])
+    leads = rows_by_id(Lead, [auction.lead_id for auction in auctions.values()])
+    verticals = rows_by_id(Vertical, [auction.vertical_id for auction in auctions.values()])
     consumers = {
         auction.id: (
             auction.vertical_id,
@@ -263,10 +264,3 @@ def _with_reason(candidate: Candidate, reason: str | None) -> Candidate:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _by_id(model: type, ids: Iterable[int]) -> dict:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    return {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(wanted)))}

@@ -31,6 +31,7 @@ from exchange.buying.decisions import price_of
 from exchange.buying.domain import BALANCE, CAP, REGISTER
 from exchange.buying.models import Sale
 from exchange.buying.register import Sold
+from exchange.db import rows_by_id
 from exchange.extensions import db
 from exchange.leads.domain import FOR_SALE
 from exchange.leads.models import Lead
@@ -66,10 +67,10 @@ def settle(plan: Plan, outcomes: list[PingOutcome], duration_ms: int, attempt: i
 def settle_all(batch: list[Settling]) -> list[list[int]]:
     """Write each auction's bids and make its sales; for each, in order, the sales to post.
     An auction no longer due, or claimed since by another attempt, is left alone."""
-    auctions = _lock(Auction, [each.plan.auction_id for each in batch])
+    auctions = rows_by_id(Auction, [each.plan.auction_id for each in batch], lock=True)
     todo = [each for each in batch if _held(auctions.get(each.plan.auction_id), "due", each.attempt)]
-    leads = _lock(Lead, [each.plan.lead_id for each in todo])
-    verticals = _by_id(Vertical, [auctions[each.plan.auction_id].vertical_id for each in todo])
+    leads = rows_by_id(Lead, [each.plan.lead_id for each in todo], lock=True)
+    verticals = rows_by_id(Vertical, [auctions[each.plan.auction_id].vertical_id for each in todo])
     moves: list[Move] = []
     rows: list[AuctionBid] = []
     selling: list[tuple[Deal, Rules, list[Bid], list[AuctionBid]]] = []
@@ -341,17 +342,3 @@ def _bid_row(auction_id: int, candidate: Candidate, outcome: PingOutcome | None)
 def _held(auction: Auction | None, status: str, attempt: int) -> bool:
     """Whether the caller's claim (``attempt``) still holds the auction, in ``status``."""
     return auction is not None and auction.status == status and auction.attempts == attempt
-
-
-def _lock(model: type, ids: list[int]) -> dict:
-    """Rows by id, locked in id order (read again: a lock must see the committed row)."""
-    if not ids:
-        return {}
-    query = select(model).where(model.id.in_(set(ids))).order_by(model.id).with_for_update()
-    return {row.id: row for row in db.session.scalars(query.execution_options(populate_existing=True))}
-
-
-def _by_id(model: type, ids: list[int]) -> dict:
-    if not ids:
-        return {}
-    return {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(set(ids))))}
