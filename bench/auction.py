@@ -24,8 +24,9 @@ then is run again: the failures are counted and the first shown on stderr, and a
 that leaves auctions open prints its figures over the auctions done and exits 1.
 Baseline: the same pings (the same five targets and body, ``make_client`` and
 ``ping_all`` with the same deadline and per-buyer timeout) as many times, at the same
-concurrency, with no decision and no database (no round starts after ``--timeout``: the
-rate is then of the rounds run). Then, from the database:
+concurrency (AUCTION_CONCURRENCY times ``--processes``, in one process), with no decision
+and no database (no round starts after ``--timeout``: the rate is then of the rounds run).
+Then, from the database:
 
 - p50_ms, p99_ms: ``Auction.duration_ms``, the time to decision as the auctioneer
   records it, from the start of the auction's run (just after its claim) to the call
@@ -173,7 +174,7 @@ def run(database_url: str, urls: list[str], args) -> dict:
         with app.app_context():
             figures = measure(market, started)
             db.session.remove()
-        baseline, baseline_ms = asyncio.run(run_baseline(app, market, args.timeout))
+        baseline, baseline_ms = asyncio.run(run_baseline(app, market, args.timeout, args.processes))
     finally:
         with app.app_context():
             db.session.remove()
@@ -258,10 +259,11 @@ def submit_leads(sellers, vertical_id: int, count: int, repeats: float) -> list[
     return list(db.session.scalars(select(Auction.id).order_by(Auction.id)))
 
 
-async def run_baseline(app, market: Market, timeout: float) -> tuple[float, list[float]]:
+async def run_baseline(app, market: Market, timeout: float, processes: int) -> tuple[float, list[float]]:
     """The auctions' pings alone: ``len(auction_ids)`` rounds of ``ping_all`` to the same
-    targets with the same body and timeouts, AUCTION_CONCURRENCY at once, on one client
-    (no round starts after ``timeout`` seconds: the rate is then of the rounds run)."""
+    targets with the same body and timeouts, as many at once as the auctioneers ran
+    (AUCTION_CONCURRENCY for each of ``processes``), on one client (no round starts after
+    ``timeout`` seconds: the rate is then of the rounds run)."""
     from exchange.auctions.calls import make_client, ping_all
 
     config = app.config
@@ -288,7 +290,7 @@ async def run_baseline(app, market: Market, timeout: float) -> tuple[float, list
 
     async with make_client(allow_private=True) as client:
         started = time.perf_counter()
-        await asyncio.gather(*(worker(client) for _ in range(config["AUCTION_CONCURRENCY"])))
+        await asyncio.gather(*(worker(client) for _ in range(config["AUCTION_CONCURRENCY"] * processes)))
         elapsed = time.perf_counter() - started
     return len(latencies) / elapsed, latencies
 

@@ -72,8 +72,8 @@ def settle_all(batch: list[Settling]) -> list[list[int]]:
     leads = rows_by_id(Lead, [each.plan.lead_id for each in todo], lock=True)
     verticals = rows_by_id(Vertical, [auctions[each.plan.auction_id].vertical_id for each in todo])
     moves: list[Move] = []
-    rows: list[AuctionBid] = []
-    selling: list[tuple[Deal, Rules, list[Bid], list[AuctionBid]]] = []
+    rows: list[dict] = []
+    selling: list[tuple[Deal, Rules, list[Bid], list[dict]]] = []
     for each in todo:
         auction, lead = auctions[each.plan.auction_id], leads[each.plan.lead_id]
         by_order = {outcome.order_id: outcome for outcome in each.outcomes}
@@ -98,11 +98,14 @@ def settle_all(batch: list[Settling]) -> list[list[int]]:
         db.session.add_all(made)
         db.session.flush()  # the sales' ids name their ledger transfers and the log
         for deal, (state, sales), own_rows in decided:
-            _write_log(deal.auction, state, own_rows, {sale.buy_order_id: sale.id for sale in sales})
+            fates = _write_log(deal.auction, state, {sale.buy_order_id: sale.id for sale in sales})
+            for row in own_rows:
+                row.update(fates.get(row["buy_order_id"], {}))
             queued[deal.auction.id] = [sale.id for sale in sales if sale.post_status == "queued"]
             moves += _ended(deal, state, sales)
         _reserve(made)
-    db.session.add_all(rows)  # once, with their results: one insert
+    if rows:  # once, with their results: one statement (executemany, no ids read back)
+        db.session.execute(AuctionBid.__table__.insert(), rows)
     if moves:
         apply_moves(moves, AUCTIONEER)
     return [queued.get(each.plan.auction_id, []) for each in batch]
@@ -231,7 +234,10 @@ def after_posts(auction_id: int, outcomes: list[PostOutcome], attempt: int) -> l
         db.session.flush()
         _reserve(made)
         rows = db.session.scalars(select(AuctionBid).where(AuctionBid.auction_id == auction.id)).all()
-        _write_log(auction, state, rows, _pending_sales(auction.id))
+        fates = _write_log(auction, state, _pending_sales(auction.id))
+        for row in rows:
+            for name, value in fates.get(row.buy_order_id, {}).items():
+                setattr(row, name, value)
     queued = [sale.id for sale in made if sale.post_status == "queued"]
     if not queued and (moves := _conclude(auction, lead)):
         apply_moves(moves, AUCTIONEER)
@@ -302,40 +308,47 @@ def _pending_sales(auction_id: int) -> dict[int, int]:
     return dict(db.session.execute(query).all())
 
 
-def _write_log(auction: Auction, state: Waterfall, rows: list[AuctionBid], sales: dict[int, int]) -> None:
-    """The decision's input and steps, and each bid's fate (``rows``: the auction's bid
-    rows; ``sales``: its live sales by buy order)."""
+def _write_log(auction: Auction, state: Waterfall, sales: dict[int, int]) -> dict[int, dict]:
+    """The decision's input and steps; returns what each bid's row learns, by buy order:
+    its fate, and its sale if it won (``sales``: the auction's live sales by buy order)."""
     auction.rules = asdict(state.rules)
     auction.steps = [asdict(step) for step in state.steps]
     _, dropped = admissible(state.bids, state.rules)
     failed = {step.order_ids[0]: step.reason for step in state.steps if step.kind == "failed"}
     sold = {bid.order_id for bid in state.sold}
-    for row in rows:
-        if row.bid_minor is None:
-            continue
-        if row.buy_order_id in sold:
-            row.result, row.sale_id = "won", sales.get(row.buy_order_id)
-        elif row.buy_order_id in failed:
-            row.result = f"failed: {failed[row.buy_order_id]}"[:40]
+    fates: dict[int, dict] = {}
+    for bid in state.bids:
+        if bid.order_id in sold:
+            fates[bid.order_id] = {"result": "won", "sale_id": sales.get(bid.order_id)}
+        elif bid.order_id in failed:
+            fates[bid.order_id] = {"result": f"failed: {failed[bid.order_id]}"[:40]}
         else:
-            row.result = dropped.get(row.buy_order_id, "outbid")
+            fates[bid.order_id] = {"result": dropped.get(bid.order_id, "outbid")}
+    return fates
 
 
-def _bid_row(auction_id: int, candidate: Candidate, outcome: PingOutcome | None) -> AuctionBid:
-    row = AuctionBid(
-        auction_id=auction_id,
-        buy_order_id=candidate.order_id,
-        buyer_id=candidate.buyer_id,
-        pricing=candidate.pricing,
-        exclusive=candidate.exclusive,
-        skipped=candidate.skipped[:200] if candidate.skipped else None,
-    )
+def _bid_row(auction_id: int, candidate: Candidate, outcome: PingOutcome | None) -> dict:
+    """A candidate's row of the auction log, as inserted (every column, for one executemany)."""
+    row = {
+        "auction_id": auction_id,
+        "buy_order_id": candidate.order_id,
+        "buyer_id": candidate.buyer_id,
+        "pricing": candidate.pricing,
+        "exclusive": candidate.exclusive,
+        "skipped": candidate.skipped[:200] if candidate.skipped else None,
+        "ping_status": None,
+        "ping_error": None,
+        "latency_ms": None,
+        "bid_minor": None,
+        "result": None,
+        "sale_id": None,
+    }
     if candidate.skipped is None and candidate.pricing == "fixed":
-        row.bid_minor = candidate.bid_minor
+        row["bid_minor"] = candidate.bid_minor
     elif outcome is not None:
-        row.ping_status, row.latency_ms = outcome.status, outcome.latency_ms
-        row.ping_error = (outcome.error or "")[:200] or None
-        row.bid_minor = outcome.bid_minor
+        row["ping_status"], row["latency_ms"] = outcome.status, outcome.latency_ms
+        row["ping_error"] = (outcome.error or "")[:200] or None
+        row["bid_minor"] = outcome.bid_minor
     return row
 
 
