@@ -64,11 +64,11 @@ class BaseConfig:
     # an auctioneer runs its database steps on; few, so that its event loop (the pings'
     # timers) is not kept waiting for the interpreter (bench/auction.py: 2 beat 6 and 12).
     # AUCTION_CONCURRENCY: an auction under load lives about a second (the pings, then its
-    # turn in a settle batch), so 96 at once lets one auctioneer pass 90 auctions a second.
+    # turn in a settle batch), so 80 at once (bench/auction.py: 80 beat 64 and 96).
     AUCTION_DEADLINE_MS = 750
     AUCTION_PING_TIMEOUT_MS = 500
     AUCTION_POST_TIMEOUT_SECONDS = 5.0
-    AUCTION_CONCURRENCY = 96
+    AUCTION_CONCURRENCY = 80
     AUCTION_LEASE_SECONDS = 30
     AUCTION_DB_THREADS = 2
     AUCTION_ALLOW_PRIVATE_ADDRESSES = False
