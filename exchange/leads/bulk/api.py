@@ -7,6 +7,8 @@ its own row and undoes none of the others.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from flask import Response, stream_with_context
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, validate, validates_schema
@@ -117,7 +119,14 @@ def export_csv(args: dict):
     user = caller()
     layout = lead_csv_layout(user, args["offer_id"])
     query = filtered_leads(user, args).execution_options(yield_per=EXPORT_BATCH)
-    rows = (layout.row(lead) for lead in db.session.scalars(query))
-    response = Response(stream_with_context(csv_lines(layout.header, rows)), mimetype="text/csv")
+
+    def rows() -> Iterator[list]:
+        # Run while the response streams, on the session of the context stream_with_context
+        # pushes again: the request's own session is closed (torn down) by then, and a
+        # result read in batches from it stops at its first batch.
+        for lead in db.session.scalars(query):
+            yield layout.row(lead)
+
+    response = Response(stream_with_context(csv_lines(layout.header, rows())), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="leads.csv"'
     return response
