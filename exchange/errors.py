@@ -12,7 +12,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from exchange.domain_errors import DomainError
-from exchange.text import first_unstorable
+from exchange.text import deeper_than, first_unstorable
 
 
 class AppError(Exception):
@@ -63,8 +63,12 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or not request.accept_mimetypes.accept_html
 
 
+MAX_JSON_DEPTH = 32  # lists and objects within each other: deeper than any body the API takes
+
+
 def refuse_unstorable_input() -> None:
-    """Before each request: text no column can store is a 400 naming where it is.
+    """Before each request: text no column can store is a 400 naming where it is, and so
+    is a JSON body nested more than ``MAX_JSON_DEPTH`` levels (or too deep to parse).
 
     The click endpoint is left out: it cleans what it records instead, so
     that no click is lost to a stray byte."""
@@ -73,7 +77,7 @@ def refuse_unstorable_input() -> None:
     sources = {
         "query": request.args.to_dict(flat=False),
         "form": request.form.to_dict(flat=False) if request.mimetype != "application/json" else {},
-        "json": request.get_json(silent=True) if request.is_json else None,
+        "json": _json_body() if request.is_json else None,
         "headers": {"Idempotency-Key": request.headers.get("Idempotency-Key", "")},
     }
     for source, data in sources.items():
@@ -84,6 +88,23 @@ def refuse_unstorable_input() -> None:
                 code="invalid_characters",
                 fields={where: ["Contains a character that cannot be stored."]},
             )
+
+
+def _json_body() -> Any:
+    """The request's JSON body (None when malformed: the view answers that), refused when
+    nested too deeply, before anything (a view's schema, a check) walks it recursively."""
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # deeper than the parser itself goes
+        data, too_deep = None, True
+    else:
+        too_deep = deeper_than(data, MAX_JSON_DEPTH)
+    if too_deep:
+        raise AppError(
+            f"The JSON body nests lists and objects more than {MAX_JSON_DEPTH} levels deep.",
+            code="invalid_json",
+        )
+    return data
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -36,3 +36,17 @@ def first_unstorable(data: Any, path: str = "") -> str | None:
             if found:
                 return found
     return None
+
+
+def deeper_than(data: Any, limit: int) -> bool:
+    """Whether lists and objects in ``data`` nest more than ``limit`` levels (looked at
+    without recursion, so that any depth can be asked about)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return False
