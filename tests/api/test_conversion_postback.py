@@ -77,6 +77,21 @@ def test_a_wrong_or_missing_token_is_refused_and_creates_nothing(client, shop, t
     assert leads_with_txid("t-403") == 0
 
 
+def test_the_token_in_a_header_keeps_it_out_of_the_url_and_wins_over_the_parameter(client, shop):
+    params = {"click_id": shop["action_click"], "txid": "t-header"}
+    wrong = {"X-Postback-Token": "pb_wrong"}
+
+    assert (
+        client.get("/postback", query_string={**params, "token": shop["token"]}, headers=wrong).status_code
+        == 403
+    )
+    response = client.post("/postback", data=params, headers={"X-Postback-Token": shop["token"]})
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["txid"] == "t-header"
+    assert leads_with_txid("t-header") == 1
+
+
 def test_a_cpa_action_reported_approved_is_validated_approved_and_charged(client, shop):
     response = postback(client, shop, click_id=shop["action_click"], txid="order-1")
     body = response.get_json()

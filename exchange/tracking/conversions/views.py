@@ -1,7 +1,10 @@
 """``GET`` or ``POST /postback``: an advertiser's server reports a conversion.
 
 Authenticated by the advertiser's postback token (and its IP allowlist), not by a
-session or an API key; parameters come in the query string or a form body."""
+session or an API key; parameters come in the query string or a form body. The token
+comes in the ``X-Postback-Token`` header (preferred: a URL, its query string with it, is
+written to access logs and proxies' logs) or, for trackers that can only call a URL, as
+the ``token`` parameter; the header wins when both are sent."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from exchange.schema_fields import currency
 from exchange.tracking.conversions.services import REPORTED_STATUSES, authorise, report_conversion
 
 bp = Blueprint("postback", __name__)
+TOKEN_HEADER = "X-Postback-Token"
 
 
 class PostbackSchema(Schema):
@@ -31,7 +35,8 @@ class PostbackSchema(Schema):
 @bp.route("/postback", methods=["GET", "POST"])
 def conversion_postback():
     values = request.values.to_dict()
-    advertiser_id = authorise(values.pop("token", ""), request.remote_addr)
+    token = values.pop("token", "")
+    advertiser_id = authorise(request.headers.get(TOKEN_HEADER) or token, request.remote_addr)
     try:
         data = PostbackSchema().load(values)
     except ValidationError as error:
