@@ -121,6 +121,8 @@ class ProductionConfig(BaseConfig):
     AUCTION_ALLOW_PRIVATE_ADDRESSES = False
 
 
+MIN_SECRET_BYTES = 32
+
 # environment variable -> config key; production has no fallback for any of them
 PRODUCTION_REQUIRES = {
     "SECRET_KEY": "SECRET_KEY",
@@ -190,14 +192,28 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             f"not {config['WEBMASTER_APPROVAL']!r}"
         )
     if mode == "production":
-        missing = [name for name, key in PRODUCTION_REQUIRES.items() if not config[key]]
-        if missing:
-            raise ConfigError(f"production needs {', '.join(missing)} set in the environment")
+        _refuse_unsafe_production(config)
     database_url = config["SQLALCHEMY_DATABASE_URI"] or _sqlite_url(instance_path)
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _instance_secret(instance_path)
     return config
+
+
+def _refuse_unsafe_production(config: dict) -> None:
+    """Production runs only with its services set, a secret long enough not to be guessed
+    (sessions and click ids are signed with it) and no debugger (it runs code typed into
+    an error page)."""
+    missing = [name for name, key in PRODUCTION_REQUIRES.items() if not config[key]]
+    if missing:
+        raise ConfigError(f"production needs {', '.join(missing)} set in the environment")
+    if len(config["SECRET_KEY"].encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(
+            f"production needs a SECRET_KEY of at least {MIN_SECRET_BYTES} bytes "
+            "(python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    if config.get("DEBUG") or os.environ.get("FLASK_DEBUG", "").lower() not in ("", "0", "false", "no"):
+        raise ConfigError("production refuses to run with debug on (DEBUG, FLASK_DEBUG or --debug)")
 
 
 def normalise_database_url(url: str) -> str:

@@ -9,7 +9,7 @@ from exchange.config import AUCTION_NUMBERS, ConfigError, load_config, normalise
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    for name in ("EXCHANGE_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", *AUCTION_NUMBERS):
+    for name in ("EXCHANGE_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "FLASK_DEBUG", *AUCTION_NUMBERS):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -23,14 +23,44 @@ def test_production_refuses_to_start_without_a_secret_key(clean_env, tmp_path):
 
 def test_production_takes_its_secret_and_services_from_the_environment(clean_env, tmp_path):
     clean_env.setenv("EXCHANGE_ENV", "production")
-    clean_env.setenv("SECRET_KEY", "s3cret-from-env")
+    clean_env.setenv("SECRET_KEY", "s3cret-from-env-" + "x" * 16)
     clean_env.setenv("DATABASE_URL", "postgresql://u@db/exchange")
     clean_env.setenv("REDIS_URL", "redis://cache:6379/0")
     config = load_config(str(tmp_path))
-    assert config["SECRET_KEY"] == "s3cret-from-env"
+    assert config["SECRET_KEY"] == "s3cret-from-env-" + "x" * 16
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/exchange"
     assert config["REDIS_URL"] == "redis://cache:6379/0"
     assert config["SESSION_COOKIE_SECURE"] is True
+
+
+def production_env(clean_env, secret: str = "k" * 32) -> None:
+    clean_env.setenv("EXCHANGE_ENV", "production")
+    clean_env.setenv("SECRET_KEY", secret)
+    clean_env.setenv("DATABASE_URL", "postgresql://u@db/exchange")
+    clean_env.setenv("REDIS_URL", "redis://cache:6379/0")
+
+
+def test_production_refuses_a_secret_key_shorter_than_32_bytes(clean_env, tmp_path):
+    production_env(clean_env, secret="k" * 31)
+    with pytest.raises(ConfigError, match="at least 32 bytes"):
+        load_config(str(tmp_path))
+    production_env(clean_env, secret="ключ" * 4)  # 16 bytes: 32 in UTF-8, enough
+    assert load_config(str(tmp_path))["SECRET_KEY"] == "ключ" * 4
+
+
+@pytest.mark.parametrize("debug", [{"env": "1"}, {"env": "true"}, {"override": True}])
+def test_production_refuses_to_run_with_debug_on(clean_env, tmp_path, debug):
+    production_env(clean_env)
+    if "env" in debug:
+        clean_env.setenv("FLASK_DEBUG", debug["env"])
+    with pytest.raises(ConfigError, match="debug"):
+        load_config(str(tmp_path), {"DEBUG": True} if "override" in debug else None)
+
+
+def test_production_runs_with_debug_off(clean_env, tmp_path):
+    production_env(clean_env)
+    clean_env.setenv("FLASK_DEBUG", "0")
+    assert load_config(str(tmp_path))["EXCHANGE_ENV"] == "production"
 
 
 def test_development_defaults_to_sqlite_in_the_instance_folder_and_in_process_jobs(clean_env, tmp_path):
@@ -70,7 +100,7 @@ def test_database_urls_use_psycopg_3(given, used):
 def test_production_refuses_to_fall_back_to_sqlite_or_in_process_jobs(clean_env, tmp_path, missing):
     clean_env.setenv("EXCHANGE_ENV", "production")
     for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
-        clean_env.setenv(name, "postgresql://u@h/d" if name == "DATABASE_URL" else "x")
+        clean_env.setenv(name, "postgresql://u@h/d" if name == "DATABASE_URL" else "x" * 32)
     clean_env.delenv(missing)
     with pytest.raises(ConfigError, match=missing):
         load_config(str(tmp_path))
