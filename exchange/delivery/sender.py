@@ -3,9 +3,12 @@
 A webmaster postback (a GET) or an advertiser lead delivery (a signed JSON POST):
 one request with a timeout, no redirects followed, no proxies from the environment,
 and (unless allowed) no connection to a loopback, private, link-local or
-otherwise reserved address. The address checked is the one the socket is
-actually connected to, so a host name that resolves to a public address once
-and a private one the next time cannot slip through.
+otherwise reserved address. The host is resolved once, every address it resolves to
+is checked (one that is not public refuses the target), and the socket connects to
+a checked address only: no second resolution, so a name that answers a public
+address to the check and a private one to the connection cannot slip through. A
+refused target is refused before any packet leaves, always with the same message, so
+the attempt log cannot tell which internal addresses or ports answer.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import functools
 import http.client
 import ipaddress
+import socket
 import ssl
 import time
 import urllib.error
@@ -80,15 +84,45 @@ def send(
         return SendResult(None, _since(started), _describe(error), "")
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # an IPv4 address in the last 32 bits
+
+
+def refusal(setting: str) -> str:
+    """The one message for every refused target, whatever its address."""
+    return f"refused: the target is not a public address ({setting} is off)"
+
+
 def address_problem(address: str, allow_private: bool, setting: str = POSTBACK_SETTING) -> str | None:
     if allow_private:
         return None
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    ip = _embedded(ipaddress.ip_address(address.split("%")[0]))
     if not ip.is_global or ip.is_multicast:
-        return f"refused to send to {ip}: a loopback, private or reserved address ({setting} is off)"
+        return refusal(setting)
     return None
+
+
+def _embedded(
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The IPv4 address an IPv6 one carries (mapped, NAT64, 6to4), which is where it leads."""
+    if isinstance(ip, ipaddress.IPv4Address):
+        return ip
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip in NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.sixtofour:
+        return ip.sixtofour
+    return ip
+
+
+def checked_addresses(host: str, port: int, allow_private: bool, setting: str) -> list[tuple]:
+    """Every address ``host`` resolves to (one resolution), or ``AddressRefused`` if one of
+    them may not be reached: the only addresses a guarded connection may use."""
+    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    if any(address_problem(str(address[0]), allow_private, setting) for *_, address in found):
+        raise AddressRefused(refusal(setting))
+    return [(family, address) for family, _, _, _, address in found]
 
 
 def _since(started: float) -> int:
@@ -119,11 +153,24 @@ class _PeerCheck(http.client.HTTPConnection):
     setting = POSTBACK_SETTING
 
     def connect(self) -> None:
-        super().connect()
-        problem = address_problem(self.sock.getpeername()[0], self.allow_private, self.setting)
-        if problem:
-            self.sock.close()
-            raise AddressRefused(problem)
+        """Connect to a checked address of the host (``checked_addresses``), the first that
+        answers; TLS (``HTTPSConnection.connect``) then verifies the host's name."""
+        addresses = checked_addresses(self.host, self.port, self.allow_private, self.setting)
+        error: OSError | None = None
+        for family, address in addresses:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                if self.timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
+                    sock.settimeout(self.timeout)
+                sock.connect(address)
+            except OSError as failed:
+                sock.close()
+                error = failed
+                continue
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.sock = sock
+            return
+        raise error or OSError(f"{self.host} has no address")
 
 
 class _GuardedHTTPConnection(_PeerCheck):
@@ -131,7 +178,7 @@ class _GuardedHTTPConnection(_PeerCheck):
 
 
 class _GuardedHTTPSConnection(http.client.HTTPSConnection, _PeerCheck):
-    """HTTPSConnection.connect calls ``super().connect()``: the peer is checked before TLS starts."""
+    """HTTPSConnection.connect calls ``super().connect()``: the address is checked before TLS starts."""
 
 
 def _connection(cls: type, allow_private: bool, setting: str):
