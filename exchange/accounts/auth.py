@@ -48,6 +48,11 @@ def actor() -> Actor:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.is_active_user else None
+def _load_user(session_id: str) -> User | None:
+    """The session's user (``User.get_id``: its id and session token), unless the token was
+    replaced since (``end_sessions``) or the user is deactivated."""
+    user_id, _, token = session_id.partition(":")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.is_active_user or not token or token != user.session_token:
+        return None
+    return user

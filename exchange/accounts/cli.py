@@ -1,4 +1,4 @@
-"""``flask users create`` and ``flask users create-key``."""
+"""``flask users create``, ``flask users set-password`` and ``flask users create-key``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from exchange.accounts.domain import ROLES
 from exchange.accounts.models import User
-from exchange.accounts.services import create_api_key, create_user
+from exchange.accounts.services import create_api_key, create_user, set_password
 from exchange.db import commit
 from exchange.errors import AppError
 from exchange.extensions import db
@@ -35,6 +35,22 @@ def create_user_command(email: str, role: str, name: str, status: str | None, pa
     except AppError as error:
         raise click.ClickException(f"{error.message} {error.fields or ''}".strip()) from None
     click.echo(f"created user {user.id} <{user.email}> as {user.role} ({user.status})")
+
+
+@users_cli.command("set-password")
+@click.option("--email", required=True)
+@click.password_option("--password", prompt=True, confirmation_prompt=True)
+def set_password_command(email: str, password: str) -> None:
+    """Give a user a new password; every session of the user ends."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    try:
+        set_password(user.id, password)
+        commit()
+    except AppError as error:
+        raise click.ClickException(f"{error.message} {error.fields or ''}".strip()) from None
+    click.echo(f"new password for user {user.id} <{user.email}>; every session of it ended")
 
 
 @users_cli.command("create-key")

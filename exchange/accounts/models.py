@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -12,6 +13,10 @@ from exchange.extensions import db
 
 _roles_sql = ", ".join(f"'{role}'" for role in ROLES)
 _statuses_sql = ", ".join(f"'{status}'" for status in USER_STATUSES)
+
+
+def new_session_token() -> str:
+    return secrets.token_hex(16)
 
 
 class User(UserMixin, db.Model):
@@ -33,10 +38,15 @@ class User(UserMixin, db.Model):
     status_reason: Mapped[str | None] = mapped_column(String(500))
     status_changed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # In every session of the user (``get_id``); replaced to end them all (``end_sessions``).
+    session_token: Mapped[str | None] = mapped_column(String(32), default=new_session_token)
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.is_active_user
+
+    def get_id(self) -> str:  # Flask-Login: what a session remembers of its user
+        return f"{self.id}:{self.session_token or ''}"
 
 
 class ApiKey(db.Model):

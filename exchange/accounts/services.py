@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from exchange import clock
 from exchange.accounts.domain import ROLES, USER_STATUSES, generate_key, key_matches, split_key
-from exchange.accounts.models import ApiKey, User
+from exchange.accounts.models import ApiKey, User, new_session_token
+from exchange.accounts.passwords import password_problem
 from exchange.errors import Conflict, Invalid, NotFound, Unauthorized
 from exchange.extensions import db
 
@@ -26,8 +27,8 @@ def create_user(email: str, name: str, role: str, password: str, *, status: str 
         problems["status"] = [f"Must be one of {', '.join(USER_STATUSES)}."]
     if "@" not in email:
         problems["email"] = ["Not a valid email address."]
-    if len(password) < 8:
-        problems["password"] = ["At least 8 characters."]
+    if problem := password_problem(password):
+        problems["password"] = [problem]
     if problems:
         raise Invalid("The user is not valid.", fields=problems)
     if db.session.scalar(select(User.id).where(User.email == email)):
@@ -45,6 +46,36 @@ def create_user(email: str, name: str, role: str, password: str, *, status: str 
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def set_password(user_id: int, password: str) -> User:
+    """A new password: every session of the user ends (``end_sessions``)."""
+    if problem := password_problem(password):
+        raise Invalid("The password is not valid.", fields={"password": [problem]})
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    user.password_hash = generate_password_hash(password)
+    end_sessions(user_id)
+    return user
+
+
+def end_sessions(user_id: int) -> None:
+    """End every session of the user at once: each carries its token, replaced here."""
+    db.session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(session_token=new_session_token())
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def session_token_of(user: User) -> str:
+    """The token a new session of ``user`` carries (made for a user who has none yet)."""
+    if not user.session_token:
+        user.session_token = new_session_token()
+        db.session.flush()
+    return user.session_token
 
 
 _NOBODY_HASH = generate_password_hash("no-such-user")

@@ -9,7 +9,8 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from exchange.accounts.services import authenticate_password
+from exchange.accounts.services import authenticate_password, end_sessions, session_token_of
+from exchange.db import commit
 
 bp = Blueprint("accounts", __name__)
 
@@ -47,6 +48,8 @@ def login():
     if request.method == "POST":
         user = authenticate_password(request.form.get("email", ""), request.form.get("password", ""))
         if user is not None:
+            session_token_of(user)
+            commit()
             login_user(user)
             return redirect(url_for(PORTALS[user.role]))
         flash("Wrong email or password.")
@@ -56,5 +59,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Signing out ends every session of the user, on every device."""
+    if current_user.is_authenticated:
+        end_sessions(current_user.id)
+        commit()
     logout_user()
     return redirect(url_for("accounts.login"))

@@ -310,7 +310,7 @@ def test_an_admin_creates_a_user_who_can_sign_in(app, client, admin):
 
     assert re.search(r"User \d+ created: new.buyer@example.test \(advertiser, active\)\.", body)
     assert "Not done: A user with email new.buyer@example.test exists." in duplicate
-    assert "Not done: The user is not valid. At least 8 characters." in short
+    assert "Not done: The user is not valid. At least 12 characters." in short
     request(app, client, "POST", "/logout")
     assert login(app, client, "new.buyer@example.test", "long-enough-1").status_code == 302
 

@@ -8,7 +8,7 @@ from flask import render_template, request, url_for
 from sqlalchemy import select, update
 
 from exchange.accounts.domain import ROLES
-from exchange.accounts.models import User
+from exchange.accounts.models import User, new_session_token
 from exchange.accounts.services import create_user
 from exchange.accounts.views import role_required
 from exchange.actors import Actor
@@ -35,7 +35,7 @@ def set_user_active(actor: Actor, user_id: int, active: bool, reason: str) -> Us
     changed = db.session.execute(
         update(User)
         .where(User.id == user_id, User.is_active_user.is_(not active))
-        .values(is_active_user=active)
+        .values(is_active_user=active, session_token=new_session_token())  # sessions end
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.refresh(user)

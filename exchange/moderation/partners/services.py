@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Select, func, select, update
 
 from exchange import clock
-from exchange.accounts.models import User
+from exchange.accounts.models import User, new_session_token
 from exchange.actors import Actor
 from exchange.errors import Conflict, Forbidden, Invalid, NotFound
 from exchange.extensions import db
@@ -76,7 +76,9 @@ def _move(actor: Actor, user_id: int, action: str, reason: str | None) -> User:
     changed = db.session.execute(
         update(User)
         .where(User.id == user_id, User.status == seen)
-        .values(status=target, status_reason=reason, status_changed_at=clock.now())
+        .values(
+            status=target, status_reason=reason, status_changed_at=clock.now(), **_ending_sessions(target)
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.refresh(user)
@@ -89,6 +91,11 @@ def _move(actor: Actor, user_id: int, action: str, reason: str | None) -> User:
     notify(user_id, kind, message + (f" Reason: {reason}" if reason else ""), reason=reason)
     db.session.flush()
     return user
+
+
+def _ending_sessions(target: str) -> dict:
+    """A ban ends every session of the webmaster at once."""
+    return {"session_token": new_session_token()} if target == "banned" else {}
 
 
 def _webmaster(user_id: int) -> User:
