@@ -207,8 +207,10 @@ def _register_template_filters(app: Flask) -> None:
 
 def _register_error_handlers(app: Flask) -> None:
     from exchange.errors import register_error_handlers
+    from exchange.security_headers import register_security_headers
 
     register_error_handlers(app)
+    register_security_headers(app)
 
 
 def _listen_to_billing(app: Flask) -> None:

@@ -22,8 +22,10 @@ from exchange.leads.models import Lead
 from exchange.money import parse_major
 from exchange.notifications.services import latest_for
 from exchange.offers.services import offers_visible_to
+from exchange.security_headers import allow_sources
 
 TOPUP_CURRENCIES = ("USD", "EUR")  # offered besides the currencies of the advertiser's own offers
+STRIPE_API = "https://api.stripe.com"  # what Stripe.js calls (STRIPE_API_BASE: localstripe, in the tests)
 
 
 @bp.get("/")
@@ -88,7 +90,17 @@ def _read_amount(values: dict, currencies: list[str]) -> tuple[int | None, dict]
     return amount_minor, {}
 
 
+def _allow_stripe_js() -> None:
+    """Stripe.js on the card step: its script, its card frames, and the API it talks to."""
+    config = current_app.config
+    stripe = (config["STRIPE_JS_URL"], config.get("STRIPE_API_BASE"), STRIPE_API)
+    allow_sources("script-src", config["STRIPE_JS_URL"])
+    allow_sources("frame-src", *stripe)
+    allow_sources("connect-src", *stripe)
+
+
 def _topup_page(currencies: list[str], values: dict, errors: dict | None = None, **confirm) -> str:
+    _allow_stripe_js()
     recent = db.session.scalars(
         select(Topup).where(Topup.advertiser_id == current_user.id).order_by(Topup.id.desc()).limit(10)
     ).all()

@@ -785,7 +785,9 @@ def test_the_invoice_pages(app, market):
     text = page.get_data(as_text=True)
     assert "Solar Alpha" in text and "Roofing Beta" in text
     assert "70.00 USD" in text and "200.00 USD" in text
-    assert "@media print" in text
+    assert '<article class="invoice">' in text and "<style" not in text  # the CSP allows no inline style
+    stylesheet = request(app, client, "GET", "/static/site.css").get_data(as_text=True)
+    assert "body:has(article.invoice) header" in stylesheet  # printed without the site's header
     request(app, client, "POST", "/logout")
     assert login(app, client, m.rival.email).status_code == 302
     assert request(app, client, "GET", f"/invoices/{number}").status_code == 404

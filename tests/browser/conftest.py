@@ -4,7 +4,9 @@ The browser is Debian's ``chromium`` package at /usr/bin/chromium; Playwright's 
 browser downloads are never used. Without it these tests FAIL when ``CI=true`` and are
 reported as not run (skipped, with the reason) elsewhere; ``scripts/run-tests.sh`` says
 so in its summary. A failing test leaves ``test-output/screenshots/<test name>.png``
-and prints the page's console."""
+and prints the page's console. A page that broke the Content-Security-Policy (a script,
+style or frame it refused: the console says so) fails the test at teardown: every page
+must work under the policy (exchange/security_headers.py)."""
 
 from __future__ import annotations
 
@@ -63,6 +65,8 @@ def page(browser, request):
     tab.on("pageerror", lambda error: console.append(f"page error: {error}"))
     try:
         yield tab
+        refused = [line for line in console if "Content Security Policy" in line]
+        assert not refused, f"the page broke the Content-Security-Policy: {refused}"
         report = getattr(request.node, "report_call", None)
         if report is not None and report.failed:
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -51,7 +51,7 @@ def balance(port, key, purpose, currency="USD"):
 def test_click_to_payout_over_http(loop_env):
     app, env = loop_env
     for role in ("advertiser", "webmaster", "admin"):
-        account = ["--email", f"{role}@e2e.test", "--role", role, "--password", "pass-word-1"]
+        account = ["--email", f"{role}@e2e.test", "--role", role, "--password", "pass-word-one-1"]
         cli_ok(env, "users", "create", *account, "--status", "active")  # the webmaster approved already
     advertiser_key = (
         cli_ok(env, "users", "create-key", "--email", "advertiser@e2e.test").strip().splitlines()[-1]
