@@ -5,10 +5,11 @@ before- and after-request hooks, Flask-Login, building a ``Response``)
 costs more than recording the click does. This middleware records the
 click with the route's own ``visit_link`` inside an app context only, and
 answers what the route answers, byte for byte: the same 302 page and
-headers (``Vary: Cookie`` included, which Flask's session adds), or the
-same plain page. Everything else goes to Flask: other URLs and methods,
-tokens of an unusual shape, unknown tokens (their 404 depends on
-``Accept``), and errors, which Flask's error handlers render and log.
+headers (the security headers and ``Vary: Cookie`` included, which the app's
+``after_request`` and Flask's session add), or the same plain page.
+Everything else goes to Flask: other URLs and methods, tokens of an unusual
+shape, unknown tokens (their 404 depends on ``Accept``), and errors, which
+Flask's error handlers render and log.
 
 ``create_app`` installs it inside ``ProxyFix``, so the visitor's address is
 taken from X-Forwarded-For when ``PROXY_HOPS`` is set. Hooks added with
@@ -26,6 +27,7 @@ from flask import Flask
 from markupsafe import escape
 from werkzeug.urls import iri_to_uri
 
+from exchange.security_headers import security_headers
 from exchange.tracking.links import link_target
 from exchange.tracking.views import NOT_TAKING_TRAFFIC, visit_link
 
@@ -45,7 +47,6 @@ _PLAIN_PAGE = NOT_TAKING_TRAFFIC.encode()
 _PLAIN_HEADERS = (
     ("Content-Type", "text/plain"),
     ("Content-Length", str(len(_PLAIN_PAGE))),
-    ("Vary", "Cookie"),
 )
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
@@ -79,6 +80,7 @@ class ClickFastPath:
     def __init__(self, app: Flask, wsgi_app: WSGIApp):
         self.app = app
         self.wsgi_app = wsgi_app  # Flask's own dispatch, for everything not answered here
+        self.security = security_headers(app)  # what the app's after_request adds to the route's
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         match = _CLICK_PATH.fullmatch(environ.get("PATH_INFO") or "")
@@ -97,7 +99,7 @@ class ClickFastPath:
             return self.wsgi_app(environ, start_response)  # an unknown link: Flask's 404 page
         location = outcome.redirect_to
         if location is None:
-            start_response("200 OK", list(_PLAIN_HEADERS))
+            start_response("200 OK", [*_PLAIN_HEADERS, *self.security, ("Vary", "Cookie")])
             return [_PLAIN_PAGE]
         page = _REDIRECT_PAGE.format(escape(location)).encode()
         start_response(
@@ -107,6 +109,7 @@ class ClickFastPath:
                 ("Content-Length", str(len(page))),
                 ("Location", as_uri(location)),
                 ("Cache-Control", "no-store"),
+                *self.security,
                 ("Vary", "Cookie"),
             ],
         )
