@@ -20,7 +20,7 @@ from billing.models import Account
 from billing.services import lock_for_sales
 from exchange import clock
 from exchange.auctions.models import Auction
-from exchange.buying.domain import Caps, Schedule, cap_failure
+from exchange.buying.domain import Caps, cap_failure
 from exchange.buying.models import BuyOrder, Sale
 from exchange.buying.register import Register, Sold, consumer_hashes, lock_consumers
 from exchange.buying.usage import Used, add_sale, lock_buy_orders, usages_of
@@ -81,9 +81,7 @@ class Market:
     def read(self, deals: list[Deal]) -> None:
         """The balances, the caps' usage and the register, as they stand under the locks."""
         self.balances = {key: account.balance.available for key, account in self.accounts.items()}
-        capped = [order for order in self.orders.values() if Caps.from_stored(order.caps).any]
-        zones = {order.id: Schedule.from_stored(order.schedule).timezone for order in capped}
-        self.usages = usages_of(capped, zones)
+        self.usages = usages_of(self.orders.values())
         consumers = [(deal.vertical.id, deal.hashes) for deal in deals]
         since = min((deal.since(self.now) for deal in deals), default=self.now)
         self.register = Register.read(consumers, since)

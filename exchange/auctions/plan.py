@@ -186,9 +186,7 @@ class OrderBook:
             for currency, ids in buyers.items()
             for buyer, balance in free_balances(ids, currency).items()
         }
-        capped = [order for order in orders if Caps.from_stored(order.caps).any]
-        zones = {order.id: Schedule.from_stored(order.schedule).timezone for order in capped}
-        return cls(list(orders), balances, usages_of(capped, zones))
+        return cls(list(orders), balances, usages_of(orders))
 
     def candidates(self, vertical: Vertical, view: LeadView, sold: Sold) -> list[Candidate]:
         """Every active buy order on the vertical, with why it sits out (None: it bids)."""

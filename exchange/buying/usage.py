@@ -4,10 +4,12 @@ row lock (``lock_buy_orders``): sales of a capped order are only made under it."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import func, select
 
 from exchange import clock
-from exchange.buying.domain import PERIODS, Caps, period_starts
+from exchange.buying.domain import PERIODS, Caps, Schedule, period_starts
 from exchange.buying.models import BuyOrder, Sale
 from exchange.buying.register import LIVE
 from exchange.extensions import db
@@ -15,13 +17,15 @@ from exchange.extensions import db
 Used = dict[str, tuple[int, int]]  # period → (sales, spend)
 
 
-def usages_of(orders: list[BuyOrder], timezones: dict[int, str]) -> dict[int, Used]:
-    """Each order's usage (``timezones``: each order's), in one query per time zone."""
+def usages_of(orders: Iterable[BuyOrder]) -> dict[int, Used]:
+    """The usage of each order with caps (one without has nothing to use up), reckoned in
+    its schedule's time zone: one query per time zone."""
     now = clock.now()
+    capped = [order for order in orders if Caps.from_stored(order.caps).any]
     by_zone: dict[str, list[int]] = {}
-    for order in orders:
-        by_zone.setdefault(timezones[order.id], []).append(order.id)
-    used: dict[int, Used] = {order.id: dict.fromkeys(PERIODS, (0, 0)) for order in orders}
+    for order in capped:
+        by_zone.setdefault(Schedule.from_stored(order.schedule).timezone, []).append(order.id)
+    used: dict[int, Used] = {order.id: dict.fromkeys(PERIODS, (0, 0)) for order in capped}
     for timezone, order_ids in by_zone.items():
         starts = period_starts(timezone, now)
         columns = []

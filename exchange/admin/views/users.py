@@ -8,8 +8,8 @@ from flask import render_template, request, url_for
 from sqlalchemy import select, update
 
 from exchange.accounts.domain import ROLES
-from exchange.accounts.models import User, new_session_token
-from exchange.accounts.services import create_user
+from exchange.accounts.models import User
+from exchange.accounts.services import create_user, end_sessions
 from exchange.accounts.views import role_required
 from exchange.actors import Actor
 from exchange.admin.views.common import acted, admin_actor, bp, refused
@@ -35,11 +35,13 @@ def set_user_active(actor: Actor, user_id: int, active: bool, reason: str) -> Us
     changed = db.session.execute(
         update(User)
         .where(User.id == user_id, User.is_active_user.is_(not active))
-        .values(is_active_user=active, session_token=new_session_token())  # sessions end
+        .values(is_active_user=active)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.refresh(user)
     if changed:
+        if not active:
+            end_sessions(user_id)
         action = "reactivate_user" if active else "deactivate_user"
         audit.record(actor, action, "user", user_id, reason, role=user.role, email=user.email)
         db.session.flush()

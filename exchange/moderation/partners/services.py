@@ -11,7 +11,8 @@ from __future__ import annotations
 from sqlalchemy import Select, func, select, update
 
 from exchange import clock
-from exchange.accounts.models import User, new_session_token
+from exchange.accounts.models import User
+from exchange.accounts.services import end_sessions
 from exchange.actors import Actor
 from exchange.errors import Conflict, Forbidden, Invalid, NotFound
 from exchange.extensions import db
@@ -76,9 +77,7 @@ def _move(actor: Actor, user_id: int, action: str, reason: str | None) -> User:
     changed = db.session.execute(
         update(User)
         .where(User.id == user_id, User.status == seen)
-        .values(
-            status=target, status_reason=reason, status_changed_at=clock.now(), **_ending_sessions(target)
-        )
+        .values(status=target, status_reason=reason, status_changed_at=clock.now())
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.refresh(user)
@@ -86,16 +85,13 @@ def _move(actor: Actor, user_id: int, action: str, reason: str | None) -> User:
         if user.status == target:
             return user
         raise Conflict(f"The webmaster became {user.status} meanwhile; look again.", code="status_changed")
+    if target == "banned":
+        end_sessions(user_id)  # every session of the webmaster ends at once
     audit.record(actor, f"{action}_webmaster", "user", user_id, reason, from_status=seen, to_status=target)
     kind, message = NOTICES[action]
     notify(user_id, kind, message + (f" Reason: {reason}" if reason else ""), reason=reason)
     db.session.flush()
     return user
-
-
-def _ending_sessions(target: str) -> dict:
-    """A ban ends every session of the webmaster at once."""
-    return {"session_token": new_session_token()} if target == "banned" else {}
 
 
 def _webmaster(user_id: int) -> User:
