@@ -49,7 +49,10 @@ def _configure_logging(app: Flask) -> None:
 
 
 def _register_extensions(app: Flask) -> None:
-    from exchange import models  # noqa: F401  (register every table)
+    from exchange import (
+        models,  # noqa: F401  (register every table)
+        rate_limits,
+    )
     from exchange.db import configure_sqlite
     from exchange.extensions import api, csrf, db, login_manager, migrate
 
@@ -66,6 +69,7 @@ def _register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     csrf.init_app(app)
+    rate_limits.init_app(app)
     api.init_app(app)
     api.spec.components.security_scheme("apiKey", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"apiKey": []}]
@@ -91,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from billing.topups.api import blp as topups_api
     from billing.topups.api import webhooks as stripe_webhooks
     from exchange.accounts.api import blp as keys_api
+    from exchange.accounts.auth import api_per_key
     from exchange.accounts.views import bp as accounts_views
     from exchange.admin.views import bp as staff_portal
     from exchange.auctions.api import blp as auctions_api
@@ -155,6 +160,7 @@ def _register_blueprints(app: Flask) -> None:
     )
     for blueprint in apis:
         csrf.exempt(blueprint)  # API calls carry a key, not a session cookie
+        api_per_key(blueprint)
         api.register_blueprint(blueprint)
     for blueprint in (
         accounts_views,

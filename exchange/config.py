@@ -87,6 +87,19 @@ class BaseConfig:
     WEBMASTER_APPROVAL = "moderator"
     # How long moderators have to decide a dispute once it reaches their queue.
     MODERATION_DECISION_SECONDS = 2 * 86400
+    # Limits on abuse (exchange/rate_limits.py, docs/security.md): windows separated by ";",
+    # the caller waits for the one that is full. Sign-ins count failures only: 5 cost a
+    # minute's wait, 10 a quarter of an hour, 20 lock the account for the hour. Clicks are
+    # counted by each process apart (no network round trip on a click). Counted in Redis
+    # when REDIS_URL is set, else in memory (RATELIMIT_STORAGE_URI overrides both).
+    LIMIT_SIGN_IN_PER_ACCOUNT = "5 per minute;10 per 15 minutes;20 per hour"
+    LIMIT_SIGN_IN_PER_ADDRESS = "30 per minute;200 per hour"
+    LIMIT_API_PER_KEY = "100 per second;3000 per minute"
+    LIMIT_LEAD_INTAKE_PER_WEBMASTER = "50 per second;1500 per minute"
+    LIMIT_POSTBACKS_PER_TOKEN = "50 per second;1500 per minute"
+    LIMIT_HOSTED_FORM_PER_ADDRESS = "10 per minute;60 per hour"
+    LIMIT_CLICKS_PER_ADDRESS = "600 per minute"
+    RATELIMIT_ENABLED = True
     API_TITLE = "Lead exchange API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
@@ -106,6 +119,8 @@ class DevelopmentConfig(BaseConfig):
 
 class TestingConfig(BaseConfig):
     TESTING = True
+    # Each test's app counts alone; tests of the Redis counts say so (RATELIMIT_STORAGE_URI).
+    RATELIMIT_STORAGE_URI = "memory://"
     LINK_CACHE_SECONDS = 0.0
     JOBS_RAISE_ERRORS = True
     WTF_CSRF_ENABLED = False
@@ -131,6 +146,7 @@ PRODUCTION_REQUIRES = {
 }
 
 WEBMASTER_APPROVAL_MODES = ("moderator", "auto")
+LIMIT_NAMES = tuple(name for name in dir(BaseConfig) if name.startswith("LIMIT_"))
 AUCTION_NUMBERS = (
     "AUCTION_DEADLINE_MS",
     "AUCTION_PING_TIMEOUT_MS",
@@ -182,6 +198,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         )
     if os.environ.get("VALIDATION_BATCH_SIZE"):
         config["VALIDATION_BATCH_SIZE"] = max(1, int(os.environ["VALIDATION_BATCH_SIZE"]))
+    for name in [*LIMIT_NAMES, "RATELIMIT_STORAGE_URI"]:
+        if os.environ.get(name):
+            config[name] = os.environ[name]
+    if os.environ.get("RATELIMIT_ENABLED"):
+        config["RATELIMIT_ENABLED"] = os.environ["RATELIMIT_ENABLED"].lower() not in ("0", "false", "no")
     for name in AUCTION_NUMBERS:  # the auctioneer's, tuned per machine
         if os.environ.get(name):
             config[name] = max(1, int(os.environ[name]))
@@ -193,6 +214,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         )
     if mode == "production":
         _refuse_unsafe_production(config)
+    config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"] or "memory://")
+    _check_limits(config)
     database_url = config["SQLALCHEMY_DATABASE_URI"] or _sqlite_url(instance_path)
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
     if not config["SECRET_KEY"]:
@@ -214,6 +237,18 @@ def _refuse_unsafe_production(config: dict) -> None:
         )
     if config.get("DEBUG") or os.environ.get("FLASK_DEBUG", "").lower() not in ("", "0", "false", "no"):
         raise ConfigError("production refuses to run with debug on (DEBUG, FLASK_DEBUG or --debug)")
+
+
+def _check_limits(config: dict) -> None:
+    from limits import parse_many
+
+    for name in LIMIT_NAMES:
+        try:
+            parse_many(config[name])
+        except ValueError:
+            raise ConfigError(
+                f"{name} must be windows like '5 per minute;20 per hour', not {config[name]!r}"
+            ) from None
 
 
 def normalise_database_url(url: str) -> str:

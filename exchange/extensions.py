@@ -1,5 +1,7 @@
 """Extensions, unbound; ``create_app`` binds them with ``init_app``."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -20,3 +22,13 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 api = Api()
+# Counters of the limits on abuse (exchange.rate_limits); storage and windows come from config.
+limiter = Limiter(
+    key_func=get_remote_address,  # unused: every limit names its own key
+    strategy="sliding-window-counter",
+    headers_enabled=True,
+    fail_on_first_breach=False,  # every window is checked: Retry-After is the longest wait
+    key_prefix="limits",
+    swallow_errors=True,  # a lost Redis must not stop sign-ins and leads: counted in memory meanwhile
+    in_memory_fallback_enabled=True,
+)

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from exchange import clock, create_app
-from exchange.extensions import db
+from exchange.extensions import db, limiter
 from tests.services_config import TEST_DATABASE_URL, TEST_REDIS_URL
 
 BACKEND = os.environ.get("EXCHANGE_TEST_BACKEND", "sqlite")
@@ -54,6 +54,14 @@ def _migrate(app) -> None:
 
     with app.app_context():
         upgrade()
+
+
+@pytest.fixture(autouse=True)
+def fresh_limit_counts():
+    """Each test starts with nothing counted against the limits on abuse (the app lives for
+    the whole session): each test's journey must stay within the limits users get."""
+    if limiter.initialized:
+        limiter.reset()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from billing.payouts.services import ask_for_payout
 from billing.schemas import PayoutSchema
-from exchange.accounts.auth import actor, api_key_required, caller
+from exchange.accounts.auth import actor, api_key_required, caller, lead_intake_per_webmaster
 from exchange.bounds import MAX_AMOUNT_MINOR
 from exchange.db import commit
 from exchange.idempotency import idempotency_key
@@ -57,6 +57,7 @@ def list_participations():
 
 @blp.route("/leads", methods=["POST"])
 @api_key_required("webmaster")
+@lead_intake_per_webmaster
 @blp.arguments(LeadSubmitSchema)
 @blp.response(202, WebmasterLeadSchema)
 @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])

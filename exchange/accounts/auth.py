@@ -8,11 +8,13 @@ from typing import Any
 
 from flask import g, request
 
+from exchange.accounts.domain import split_key
 from exchange.accounts.models import User
 from exchange.accounts.services import user_for_api_key
 from exchange.actors import Actor
 from exchange.errors import Forbidden, Unauthorized
 from exchange.extensions import db, login_manager
+from exchange.rate_limits import client_address, limit
 
 
 def api_key_required(*roles: str) -> Callable:
@@ -37,6 +39,23 @@ def api_key_required(*roles: str) -> Callable:
         return wrapper
 
     return decorator
+
+
+def api_key_identity() -> str:
+    """The key's public prefix (never its secret); a caller without a well-formed key, its address."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    prefix = split_key(token.strip()) if scheme.lower() == "bearer" else None
+    return f"key:{prefix}" if prefix else f"address:{client_address()}"
+
+
+def calling_user() -> str:
+    return f"user:{g.caller.id}"
+
+
+# Every API blueprint counts its calls per key (create_app); views that take leads count
+# them per webmaster too, under ``api_key_required`` (the caller is known there).
+api_per_key = limit("LIMIT_API_PER_KEY", api_key_identity)
+lead_intake_per_webmaster = limit("LIMIT_LEAD_INTAKE_PER_WEBMASTER", calling_user, override_defaults=False)
 
 
 def caller() -> User:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 
 from exchange.accounts.services import authenticate_password, end_sessions, session_token_of
 from exchange.db import commit
+from exchange.rate_limits import client_address, limit, longest_wait
 
 bp = Blueprint("accounts", __name__)
 
@@ -43,7 +46,29 @@ def index():
     return redirect(url_for("accounts.login"))
 
 
+def _signing_in_account() -> str:
+    return "account:" + request.form.get("email", "").strip().lower()
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+def _sign_in_again_later(_breached: RequestLimit) -> Response:
+    """The sign-in page again, saying for how long (429 and ``Retry-After`` are added)."""
+    minutes = math.ceil((longest_wait() or 60) / 60)
+    flash(f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''}.")
+    return Response(render_template("login.html"), status=429)
+
+
+# Failed sign-ins only, per account and per address, in growing windows (config
+# LIMIT_SIGN_IN_*): when one is full, even the right password waits for it.
+_sign_in = {"methods": ["POST"], "deduct_when": _failed, "on_breach": _sign_in_again_later}
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limit("LIMIT_SIGN_IN_PER_ACCOUNT", _signing_in_account, **_sign_in)
+@limit("LIMIT_SIGN_IN_PER_ADDRESS", client_address, **_sign_in)
 def login():
     if request.method == "POST":
         user = authenticate_password(request.form.get("email", ""), request.form.get("password", ""))

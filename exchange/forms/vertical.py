@@ -16,6 +16,7 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from exchange import clock
 from exchange.db import commit
 from exchange.forms.views import HONEYPOT, INPUT_TYPES, take_form
+from exchange.rate_limits import hosted_form_per_address
 from exchange.selling.form import Visitor, form_consent_text, own_click_id, serving_seller, submit_form
 from exchange.tracking.links import vertical_link_target
 from exchange.tracking.services import record_vertical_click
@@ -41,6 +42,7 @@ def vertical_click(token: str):
 
 
 @bp.route("/v/<token>/form", methods=["GET", "POST"])
+@hosted_form_per_address
 def vertical_form(token: str):
     seller = serving_seller(token)
     if seller is None:

@@ -23,6 +23,7 @@ from exchange.errors import Invalid
 from exchange.leads.intake import submit_lead
 from exchange.moderation.partners.services import in_good_standing
 from exchange.offers.services import participation_by_token
+from exchange.rate_limits import hosted_form_per_address
 from exchange.tracking import clickids
 from exchange.tracking.links import link_target
 from exchange.tracking.services import click_key
@@ -67,6 +68,7 @@ def form_click(token: str):
 
 
 @bp.route("/f/<token>", methods=["GET", "POST"])
+@hosted_form_per_address
 def lead_form(token: str):
     participation = _served(token)
     offer = participation.offer

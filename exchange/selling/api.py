@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from exchange.accounts.auth import actor, api_key_required, caller
+from exchange.accounts.auth import actor, api_key_required, caller, lead_intake_per_webmaster
 from exchange.db import commit
 from exchange.idempotency import HEADER_DOC, idempotency_key
 from exchange.leads.schemas import WebmasterLeadSchema
@@ -23,6 +23,7 @@ blp = Blueprint("selling", __name__, url_prefix="/api/v1", description="Exchange
 
 @blp.route("/verticals/<id:vertical_id>/leads", methods=["POST"])
 @api_key_required("webmaster")
+@lead_intake_per_webmaster
 @blp.arguments(ExchangeLeadSubmitSchema)
 @blp.response(202, WebmasterLeadSchema)
 @blp.doc(parameters=[HEADER_DOC])
@@ -37,6 +38,7 @@ def submit(payload: dict, vertical_id: int):
 
 @blp.route("/pings", methods=["POST"])
 @api_key_required("webmaster")
+@lead_intake_per_webmaster
 @blp.arguments(PingSchema)
 @blp.response(200, QuoteSchema)
 def post_ping(data: dict):
@@ -63,6 +65,7 @@ def post_ping(data: dict):
 
 @blp.route("/posts", methods=["POST"])
 @api_key_required("webmaster")
+@lead_intake_per_webmaster
 @blp.arguments(PostSchema)
 @blp.response(200, PostAnswerSchema)
 @blp.doc(parameters=[HEADER_DOC])

@@ -9,7 +9,8 @@ headers (the security headers and ``Vary: Cookie`` included, which the app's
 ``after_request`` and Flask's session add), or the same plain page.
 Everything else goes to Flask: other URLs and methods, tokens of an unusual
 shape, unknown tokens (their 404 depends on ``Accept``), and errors, which
-Flask's error handlers render and log.
+Flask's error handlers render and log. A visitor over ``LIMIT_CLICKS_PER_ADDRESS``
+is answered 429 here, before anything is read or recorded (exchange.tracking.click_limit).
 
 ``create_app`` installs it inside ``ProxyFix``, so the visitor's address is
 taken from X-Forwarded-For when ``PROXY_HOPS`` is set. Hooks added with
@@ -28,6 +29,7 @@ from markupsafe import escape
 from werkzeug.urls import iri_to_uri
 
 from exchange.security_headers import security_headers
+from exchange.tracking.click_limit import ClickLimit
 from exchange.tracking.links import link_target
 from exchange.tracking.views import NOT_TAKING_TRAFFIC, visit_link
 
@@ -81,11 +83,16 @@ class ClickFastPath:
         self.app = app
         self.wsgi_app = wsgi_app  # Flask's own dispatch, for everything not answered here
         self.security = security_headers(app)  # what the app's after_request adds to the route's
+        enabled = app.config["RATELIMIT_ENABLED"]
+        self.limit = ClickLimit(app.config["LIMIT_CLICKS_PER_ADDRESS"]) if enabled else None
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         match = _CLICK_PATH.fullmatch(environ.get("PATH_INFO") or "")
         if match is None or environ.get("REQUEST_METHOD") != "GET":
             return self.wsgi_app(environ, start_response)
+        wait = self.limit and self.limit.retry_after(environ.get("REMOTE_ADDR") or "")
+        if wait:
+            return self._too_many(wait, start_response)
         app = self.app
         outcome = None
         with app.app_context():
@@ -113,6 +120,13 @@ class ClickFastPath:
                 ("Vary", "Cookie"),
             ],
         )
+        return [page]
+
+    def _too_many(self, wait: int, start_response: Callable) -> list[bytes]:
+        """Over ``LIMIT_CLICKS_PER_ADDRESS``: a 429, no click recorded, no redirect."""
+        page = f"Too many clicks from your address. Try again in {wait} seconds.\n".encode()
+        headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(page)))]
+        start_response("429 TOO MANY REQUESTS", [*headers, ("Retry-After", str(wait)), *self.security])
         return [page]
 
     def _error_response(self, environ: dict, error: Exception):

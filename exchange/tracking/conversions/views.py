@@ -8,16 +8,29 @@ the ``token`` parameter; the header wins when both are sent."""
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, jsonify, request
 from marshmallow import EXCLUDE, Schema, ValidationError, validate
 from marshmallow import fields as ma
 
 from exchange.db import commit
 from exchange.errors import Invalid
+from exchange.rate_limits import client_address, limit
 from exchange.schema_fields import currency
 from exchange.tracking.conversions.services import REPORTED_STATUSES, authorise, report_conversion
 
 bp = Blueprint("postback", __name__)
+
+
+def postback_token_identity() -> str:
+    """A digest of the token (header or query), never the token: it is a secret."""
+    token = request.headers.get(TOKEN_HEADER) or request.values.get("token", "")
+    if not token:
+        return f"address:{client_address()}"
+    return "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
 TOKEN_HEADER = "X-Postback-Token"
 
 
@@ -33,6 +46,7 @@ class PostbackSchema(Schema):
 
 
 @bp.route("/postback", methods=["GET", "POST"])
+@limit("LIMIT_POSTBACKS_PER_TOKEN", postback_token_identity)
 def conversion_postback():
     values = request.values.to_dict()
     token = values.pop("token", "")
