@@ -43,6 +43,9 @@ def _build_app(database_url: str, instance_path: str, **extra):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": None,
         "SERVER_NAME": "exchange.test",
+        # The limits' counts of every app in a test process live in one place (Flask-Limiter's
+        # is process-wide): memory, even for production-mode apps whose REDIS_URL is not there.
+        "RATELIMIT_STORAGE_URI": "memory://",
     }
     config.update(extra)
     os.environ["EXCHANGE_INSTANCE_PATH"] = instance_path
