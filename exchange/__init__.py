@@ -118,6 +118,8 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.notifications.api import blp as notifications_api
     from exchange.offers.api import blp as offers_api
     from exchange.offers.participation.api import blp as participation_api
+    from exchange.privacy.api import blp as privacy_api
+    from exchange.privacy.views import bp as privacy_pages
     from exchange.reports.api import blp as reports_api
     from exchange.selling.api import blp as selling_api
     from exchange.statements.api import blp as offer_statements_api
@@ -157,6 +159,7 @@ def _register_blueprints(app: Flask) -> None:
         buy_orders_api,
         selling_api,
         auctions_api,
+        privacy_api,
     )
     for blueprint in apis:
         csrf.exempt(blueprint)  # API calls carry a key, not a session cookie
@@ -167,6 +170,7 @@ def _register_blueprints(app: Flask) -> None:
         advertiser_portal,
         webmaster_portal,
         staff_portal,
+        privacy_pages,
         moderator_portal,
         statement_pages,
         offer_statement_pages,

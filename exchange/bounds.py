@@ -10,6 +10,7 @@ from werkzeug.routing import IntegerConverter
 MAX_ID = 2**31 - 1  # integer primary keys
 MAX_AMOUNT_MINOR = 10**12  # ten billion in major units: far above any real amount
 MAX_WINDOW_SECONDS = 10 * 365 * 86400
+MAX_RETENTION_DAYS = 10 * 366  # an offer's or a vertical's retention period (docs/privacy.md)
 MAX_PAGE = 100_000
 LAST_DAY = date.max - timedelta(days=1)  # an inclusive "until" day: its next day must exist
 

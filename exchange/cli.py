@@ -40,6 +40,7 @@ def register_cli(app: Flask) -> None:
     from exchange.admin.failed_jobs import jobs_cli
     from exchange.auctions.cli import auctioneer_command, replay_auction_command
     from exchange.longjobs.cli import tasks_cli
+    from exchange.privacy.cli import privacy_cli
     from exchange.reports.cli import reports_cli
     from exchange.tracking.cli import clicks_cli
 
@@ -48,6 +49,7 @@ def register_cli(app: Flask) -> None:
     for group in (users_cli, billing_cli, exchange_cli, demo_cli, clicks_cli, jobs_cli, reports_cli):
         app.cli.add_command(group)
     app.cli.add_command(tasks_cli)
+    app.cli.add_command(privacy_cli)
 
 
 @demo_cli.command("serve")

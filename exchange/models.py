@@ -14,6 +14,7 @@ from exchange.longjobs.models import LongTask
 from exchange.moderation.audit.models import ModerationAction
 from exchange.notifications.models import Notification
 from exchange.offers.models import Offer, Participation
+from exchange.privacy.models import Erasure
 from exchange.reports.models import ReportChange, ReportDaily, ReportHourly
 from exchange.selling.models import SellerPing
 from exchange.tracking.models import Click, PostbackToken
@@ -31,6 +32,7 @@ __all__ = [
     "DeliverySetting",
     "Dispute",
     "DisputeMessage",
+    "Erasure",
     "Lead",
     "LeadDelivery",
     "LeadDeliveryAttempt",

@@ -138,6 +138,7 @@ TREES: dict[str, tuple[Section, ...]] = {
                 Page("Payouts", "staff_portal.payouts"),
                 Page("Ledger check", "staff_portal.ledger"),
                 Page("Failed jobs", "staff_portal.admin_jobs"),
+                Page("Privacy", "privacy_pages.privacy"),
             ),
         ),
         Section(

@@ -29,6 +29,8 @@ from exchange.jobs import summary
 from exchange.leads.jobs import sweep_leads_job
 from exchange.leads.sweep import sweep_leads
 from exchange.longjobs.jobs import sweep_tasks, sweep_tasks_job
+from exchange.privacy.jobs import sweep_retention_job
+from exchange.privacy.retention import sweep_retention
 from exchange.reports.jobs import fold_job
 from exchange.selling.jobs import sweep_exchange_job
 from exchange.selling.sweep import sweep_exchange
@@ -59,6 +61,9 @@ SWEEP_STEPS = (
     # the exchange: sales approved at their review deadline, holds released, stuck exchange
     # leads judged again, auctions nobody holds started again
     SweepStep("sweep-exchange", sweep_exchange, sweep_exchange_job),
+    # decided leads past their offer's or vertical's retention period lose their personal
+    # data; erased leads past every duplicate window lose their contact hashes (docs/privacy.md)
+    SweepStep("sweep-privacy", sweep_retention, sweep_retention_job),
 )
 
 PERIODIC_JOBS = (

@@ -168,11 +168,11 @@ def earlier_with_same_contact(lead: Lead, offer: Offer) -> tuple[int, int]:
     advertiser's offers, as the offer's ``duplicate_scope`` says) with the same phone or
     email, within the duplicate window. The earliest lead the advertiser accepted wins;
     a rejected one does not count."""
-    keys = []
-    if lead.email_key:
-        keys.append(Lead.email_key == lead.email_key)
-    if lead.phone_key:
-        keys.append(Lead.phone_key == lead.phone_key)
+    keys = []  # by hash: an earlier lead whose personal data was erased still counts
+    if lead.email_hash:
+        keys.append(Lead.email_hash == lead.email_hash)
+    if lead.phone_hash:
+        keys.append(Lead.phone_hash == lead.phone_hash)
     if not keys or offer.duplicate_window_seconds == 0:
         return 0, 0
     since = lead.created_at - timedelta(seconds=offer.duplicate_window_seconds)

@@ -25,6 +25,7 @@ from exchange.leads.normalise import trim_fields
 from exchange.leads.transitions import record_submission
 from exchange.moderation.partners.services import require_good_standing
 from exchange.offers.models import Participation
+from exchange.privacy.hashing import contact_hashes
 from exchange.tracking import clickids
 from exchange.tracking.geo import country_of
 from exchange.tracking.models import Click
@@ -74,14 +75,17 @@ def submit_lead(
     subs = {key: getattr(click, key) if click else payload.get(key) for key in SUB_KEYS}
     country = (field_of_type(offer.fields, values, "country") or "").upper() or None
     ip = str(payload["ip"]) if payload.get("ip") else (click.ip if click else None)
+    email_key = normalise_email(field_of_type(offer.fields, values, "email"))
+    phone_key = normalise_phone(field_of_type(offer.fields, values, "phone"), country)
     lead = Lead(
         offer_id=offer.id,
         advertiser_id=offer.advertiser_id,
         webmaster_id=webmaster_id,
         click_token=click_token,
         fields=values,
-        email_key=normalise_email(field_of_type(offer.fields, values, "email")),
-        phone_key=normalise_phone(field_of_type(offer.fields, values, "phone"), country),
+        email_key=email_key,
+        phone_key=phone_key,
+        **contact_hashes(email_key, phone_key),
         country=country,
         ip=ip,
         ip_country=country_of(ip),

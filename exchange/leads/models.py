@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange import clock
@@ -20,6 +20,7 @@ class Lead(db.Model):
         CheckConstraint("(offer_id IS NULL) <> (vertical_id IS NULL)", name="offer_or_vertical"),
         UniqueConstraint("webmaster_id", "idempotency_key"),
         UniqueConstraint("advertiser_id", "txid"),
+        Index("ix_leads_erased_at_created_at", "erased_at", "created_at"),  # what retention looks at
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +38,11 @@ class Lead(db.Model):
     fields: Mapped[dict] = mapped_column(JSON)
     email_key: Mapped[str | None] = mapped_column(String(254), index=True)
     phone_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    # Keyed hashes of email_key and phone_key (exchange/privacy/hashing.py): what duplicate
+    # checks compare, kept after the lead's personal data is erased (docs/privacy.md).
+    email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    erased_at: Mapped[datetime | None]  # when its personal data was erased (retention or a request)
     country: Mapped[str | None] = mapped_column(String(2))  # from the lead's country field
     ip: Mapped[str | None] = mapped_column(String(45))  # the visitor's, sent with the lead or its click's
     ip_country: Mapped[str | None] = mapped_column(String(2))

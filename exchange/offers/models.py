@@ -30,6 +30,7 @@ class Offer(db.Model):
             "duplicate_window_seconds >= 0 AND review_window_seconds >= 0 AND hold_seconds >= 0",
             name="windows",
         ),
+        CheckConstraint("retention_days IS NULL OR retention_days > 0", name="retention_days"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +57,9 @@ class Offer(db.Model):
     status: Mapped[str] = mapped_column(String(12), default="active")
     visibility: Mapped[str] = mapped_column(String(12), default="public")
     duplicate_window_seconds: Mapped[int] = mapped_column(default=30 * 86400)
+    # Days after which a decided lead's personal data is erased by the sweep; None: kept
+    # (docs/privacy.md).
+    retention_days: Mapped[int | None]
     review_window_seconds: Mapped[int] = mapped_column(default=3 * 86400)
     hold_seconds: Mapped[int] = mapped_column(default=14 * 86400)
     # How long after approval the advertiser may return a lead; never longer than the hold.

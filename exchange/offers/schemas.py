@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 
-from exchange.bounds import MAX_AMOUNT_MINOR, MAX_WINDOW_SECONDS
+from exchange.bounds import MAX_AMOUNT_MINOR, MAX_RETENTION_DAYS, MAX_WINDOW_SECONDS
 from exchange.disputes.domain import RETURN_REASONS
 from exchange.leads.patterns import MAX_CHOICE_LENGTH, MAX_CHOICES, pattern_problem
 from exchange.offers.domain import (
@@ -135,6 +135,16 @@ class OfferCreateSchema(Schema):
     visibility = ma.String(load_default="public", validate=validate.OneOf(VISIBILITIES))
     duplicate_window_seconds = ma.Integer(
         strict=True, load_default=30 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
+    )
+    retention_days = ma.Integer(
+        strict=True,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_RETENTION_DAYS),
+        metadata={
+            "description": "Days after which a decided lead's personal data is erased (docs/privacy.md); "
+            "null: kept."
+        },
     )
     review_window_seconds = ma.Integer(
         strict=True, load_default=3 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
@@ -274,6 +284,7 @@ class OfferSchema(_OfferPublicFields):
     trafficback_url = ma.String()
     duplicate_window_seconds = ma.Integer()
     duplicate_scope = ma.String()
+    retention_days = ma.Integer(allow_none=True)
     min_temperature = ma.String()
     auto_approve = ma.String()
     min_click_to_lead_seconds = ma.Integer()

@@ -28,6 +28,7 @@ from exchange.leads.models import Consent, Lead
 from exchange.leads.normalise import trim_fields
 from exchange.leads.transitions import record_submission
 from exchange.moderation.partners.services import require_good_standing
+from exchange.privacy.hashing import contact_hashes
 from exchange.tracking import clickids
 from exchange.tracking.geo import country_of
 from exchange.tracking.models import Click
@@ -65,12 +66,15 @@ def submit_to_vertical(
         raise Invalid("The lead's fields do not match the vertical.", fields={"fields": errors})
     country = (field_of_type(vertical.fields, values, "country") or "").upper() or None
     ip = str(payload["ip"]) if payload.get("ip") else None
+    email_key = normalise_email(field_of_type(vertical.fields, values, "email"))
+    phone_key = normalise_phone(field_of_type(vertical.fields, values, "phone"), country)
     lead = Lead(
         vertical_id=vertical.id,
         webmaster_id=webmaster_id,
         fields=values,
-        email_key=normalise_email(field_of_type(vertical.fields, values, "email")),
-        phone_key=normalise_phone(field_of_type(vertical.fields, values, "phone"), country),
+        email_key=email_key,
+        phone_key=phone_key,
+        **contact_hashes(email_key, phone_key),
         country=country,
         ip=ip,
         ip_country=country_of(ip),

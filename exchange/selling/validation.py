@@ -126,7 +126,7 @@ def _earlier_from_seller(lead: Lead, vertical: Vertical) -> tuple[int, int]:
     vertical within its duplicate window."""
     keys = [
         column == value
-        for column, value in ((Lead.email_key, lead.email_key), (Lead.phone_key, lead.phone_key))
+        for column, value in ((Lead.email_hash, lead.email_hash), (Lead.phone_hash, lead.phone_hash))
         if value
     ]
     if not keys or vertical.duplicate_window_seconds == 0:

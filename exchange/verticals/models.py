@@ -24,6 +24,7 @@ class Vertical(db.Model):
             " AND return_window_seconds >= 0 AND return_window_seconds <= hold_seconds",
             name="windows",
         ),
+        CheckConstraint("retention_days IS NULL OR retention_days > 0", name="retention_days"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,6 +42,9 @@ class Vertical(db.Model):
     # Whether a webmaster must be approved by staff before it may submit.
     sellers_need_approval: Mapped[bool] = mapped_column(default=True)
     duplicate_window_seconds: Mapped[int] = mapped_column(default=30 * 86400)
+    # Days after which a decided lead's personal data is erased by the sweep; None: kept
+    # (docs/privacy.md).
+    retention_days: Mapped[int | None]
     review_window_seconds: Mapped[int] = mapped_column(default=3 * 86400)
     hold_seconds: Mapped[int] = mapped_column(default=14 * 86400)
     return_window_seconds: Mapped[int] = mapped_column(default=7 * 86400)

@@ -65,6 +65,7 @@ def test_every_sweep_step_is_its_own_periodic_job_with_a_stable_name():
         "sweep-stripe-events",
         "sweep-tasks",
         "sweep-exchange",
+        "sweep-privacy",
     ]
     scheduled = {name: (job, queue, seconds) for name, job, queue, seconds in PERIODIC_JOBS}
     for step in SWEEP_STEPS:
@@ -92,6 +93,8 @@ def test_a_sweep_with_nothing_due_runs_every_step_and_counts_nothing(ctx):
         "sale_holds_released",
         "exchange_leads_requeued",
         "auctions_restarted",
+        "retention_erased",
+        "hashes_forgotten",
     ]
     assert report == dict.fromkeys(counts, 0)
     assert str(report) == " ".join(f"{name}=0" for name in counts)
