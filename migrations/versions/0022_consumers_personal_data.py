@@ -75,6 +75,8 @@ def upgrade():
 def downgrade():
     for table, columns in ERASABLE.items():
         _refuse_every_update(table, columns)
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS refuse_change_but_erasure()")
     _drop_guard("erasures")
     op.drop_index(op.f("ix_erasures_subject_hash"), table_name="erasures")
     op.drop_index(op.f("ix_erasures_created_at"), table_name="erasures")
@@ -183,7 +185,6 @@ def _refuse_every_update(table: str, columns: tuple[str, ...]) -> None:
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION refuse_change()"
         )
-        op.execute("DROP FUNCTION IF EXISTS refuse_change_but_erasure()")
         return
     op.execute(f"DROP TRIGGER IF EXISTS {table}_erasure_only")
     op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")

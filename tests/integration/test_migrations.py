@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -42,5 +43,68 @@ def test_0020_goes_down_and_up_again_and_refuses_to_drop_vertical_clicks(tmp_pat
         with pytest.raises(SystemExit):  # flask-migrate's answer to the migration's RuntimeError
             downgrade(revision="0019")
         assert "vertical_id" in {column["name"] for column in inspect(db.engine).get_columns("clicks")}
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def own_database_url(tmp_path):
+    """A database of the test's own: a SQLite file, or on the services suite a PostgreSQL
+    database beside the run's (where 0022's triggers are PL/pgSQL)."""
+    from tests.conftest import BACKEND
+
+    if BACKEND != "services":
+        yield f"sqlite:///{tmp_path / 'round-trip.sqlite'}"
+        return
+    import os
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from tests.services_config import TEST_DATABASE_URL
+
+    server = make_url(TEST_DATABASE_URL)
+    name = f"lx_round_trip_{os.getpid()}"
+    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        connection.execute(f"CREATE DATABASE {name}")
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_0022_goes_down_and_up_again_and_hashes_the_leads_already_there(own_database_url, tmp_path):
+    """The leads from before 0022 get the same keyed hashes intake gives a new lead, so
+    their duplicates are caught after an erasure too; down and up again on either backend."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect, select
+
+    from exchange.db import commit
+    from exchange.leads.models import Lead
+    from tests.conftest import _build_app
+    from tests.factories import lead_fields, make_join, make_offer, make_user
+    from tests.integration.helpers import submit
+
+    app = _build_app(own_database_url, str(tmp_path / "instance"))
+    with app.app_context(), app.test_request_context():
+        upgrade()
+        offer = make_offer(make_user("advertiser"))
+        webmaster = make_user("webmaster")
+        make_join(webmaster, offer)
+        lead_id = submit(webmaster, offer, lead_fields())
+        hashes = db.session.execute(select(Lead.email_hash, Lead.phone_hash).where(Lead.id == lead_id)).one()
+        assert all(hashes)
+        db.session.remove()
+
+        downgrade(revision="0021")
+        assert "email_hash" not in {column["name"] for column in inspect(db.engine).get_columns("leads")}
+        assert "erasures" not in inspect(db.engine).get_table_names()
+        upgrade()
+        assert (
+            db.session.execute(select(Lead.email_hash, Lead.phone_hash).where(Lead.id == lead_id)).one()
+            == hashes
+        )
+        commit()
         db.session.remove()
         db.engine.dispose()

@@ -29,7 +29,9 @@ def test_contact_hashes_are_keyed_by_the_secret_and_differ_by_kind():
 
 
 def test_every_value_of_a_lead_is_looked_for_longest_first_and_short_ones_are_not():
-    values = searched_values({"name": " Ann Lee ", "age": 42, "state": "NY", "x": None}, "ann@example.com", None)
+    values = searched_values(
+        {"name": " Ann Lee ", "age": 42, "state": "NY", "x": None}, "ann@example.com", None
+    )
     assert values == ["ann@example.com", "Ann Lee"]
     assert searched_values({"name": ERASED}) == []
 
@@ -43,11 +45,15 @@ def test_redact_overwrites_every_occurrence_in_any_case_and_keeps_the_rest():
 
 def test_redact_json_and_bytes_change_only_what_holds_a_value():
     findings = [{"code": "invalid_email", "message": "ann@example.com bounced"}]
-    assert redact_json(findings, ["ann@example.com"]) == [{"code": "invalid_email", "message": f"{ERASED} bounced"}]
+    assert redact_json(findings, ["ann@example.com"]) == [
+        {"code": "invalid_email", "message": f"{ERASED} bounced"}
+    ]
     same = {"a": 1}
     assert redact_json(same, ["ann@example.com"]) is same
-    csv = "id,email\r\n1,ann@example.com\r\n2,bob@example.com\r\n".encode()
-    assert redact_bytes(csv, ["ann@example.com"]) == f"id,email\r\n1,{ERASED}\r\n2,bob@example.com\r\n".encode()
+    csv = b"id,email\r\n1,ann@example.com\r\n2,bob@example.com\r\n"
+    assert (
+        redact_bytes(csv, ["ann@example.com"]) == f"id,email\r\n1,{ERASED}\r\n2,bob@example.com\r\n".encode()
+    )
 
 
 def test_erased_fields_keep_the_names_and_lose_the_values():
