@@ -92,7 +92,11 @@ def seed() -> str:
         | {"model": "cps", "rate_bps": 1000, "payout_bps": 700, "fields": []},
     )
     postback_token = issue_token(advertiser.id)
-    insurance = create_offer(advertiser.id, _offer("Car insurance (DE, AT)", "EUR", 2000, 1500, ["DE", "AT"]))
+    # Its decided leads' personal data is erased by the sweep after 180 days (docs/privacy.md).
+    insurance = create_offer(
+        advertiser.id,
+        _offer("Car insurance (DE, AT)", "EUR", 2000, 1500, ["DE", "AT"]) | {"retention_days": 180},
+    )
     solar_link = join_offer(webmaster.id, solar.id)
     insurance_link = join_offer(webmaster.id, insurance.id)
     shop_link = join_offer(webmaster.id, shop.id)

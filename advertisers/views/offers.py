@@ -40,7 +40,7 @@ OPTIONAL_TEXTS = ("trafficback_url", "min_temperature")
 MONEY = ("rate_minor", "payout_minor", "low_balance_minor")  # written in major units
 OPTIONAL_NUMBERS = (
     "rate_bps", "payout_bps", "daily_cap", "monthly_cap", "webmaster_daily_cap", "webmaster_monthly_cap",
-    "auto_return_cap_count", "auto_return_cap_percent",
+    "auto_return_cap_count", "auto_return_cap_percent", "retention_days",
 )  # fmt: skip
 NUMBERS = (
     "duplicate_window_seconds", "review_window_seconds", "hold_seconds", "return_window_seconds",

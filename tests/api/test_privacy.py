@@ -349,3 +349,39 @@ def test_retention_days_are_set_on_offers_and_verticals_through_the_api(client, 
         ]
         is None
     )
+
+
+def test_retention_is_set_on_the_offers_page_and_the_verticals_page(app, client, ctx):
+    from exchange.offers.models import Offer
+    from exchange.verticals.models import Vertical
+    from tests.api.test_advertiser_pages import NEW_OFFER, signed_in
+    from tests.api.test_exchange_pages import vertical_form
+    from tests.exchange_factories import make_vertical
+
+    advertiser = make_user("advertiser")
+    offer_id = make_offer(advertiser).id
+    signed_in(app, client, advertiser)
+    form = {name: value for name, value in NEW_OFFER.items() if name not in ("model", "currency")}
+    form["fields"] = json.dumps(db.session.get(Offer, offer_id).fields)
+    saved = request(
+        app, client, "POST", f"/advertiser/offers/{offer_id}", data={**form, "retention_days": "90"}
+    )
+    assert saved.status_code == 303, saved.get_data(as_text=True)[:2000]
+    assert db.session.get(Offer, offer_id, populate_existing=True).retention_days == 90
+    assert (
+        'name="retention_days" value="90"'
+        in request(app, client, "GET", f"/advertiser/offers/{offer_id}").text
+    )
+
+    vertical = make_vertical()
+    signed_in(app, client, make_user("admin"))
+    path = f"/admin/verticals/{vertical.id}"
+    assert (
+        request(app, client, "POST", path, data=vertical_form(vertical, retention_days="30")).status_code
+        == 200
+    )
+    assert db.session.get(Vertical, vertical.id, populate_existing=True).retention_days == 30
+    refused = request(app, client, "POST", path, data=vertical_form(vertical, retention_days="soon"))
+    assert refused.status_code == 422 and "A whole number of days" in refused.text
+    request(app, client, "POST", path, data=vertical_form(vertical, retention_days=""))
+    assert db.session.get(Vertical, vertical.id, populate_existing=True).retention_days is None

@@ -119,6 +119,11 @@ def _changes_from_form(form) -> tuple[dict, dict]:
             errors[name] = ["A whole number."]
         else:
             changes[name] = int(text)
+    retention = form.get("retention_days", "").strip()  # empty: personal data kept (docs/privacy.md)
+    if retention and not retention.isdigit():
+        errors["retention_days"] = ["A whole number of days, or empty."]
+    else:
+        changes["retention_days"] = int(retention) if retention else None
     return changes, errors
 
 
