@@ -144,7 +144,7 @@ def _let_erasure_write(table: str, columns: tuple[str, ...]) -> None:
                   IF new_value IS DISTINCT FROM (to_jsonb(OLD) ->> column_name)
                      AND new_value IS NOT NULL AND new_value <> ''
                      AND position('{ERASED}' in new_value) = 0 THEN
-                    RAISE EXCEPTION '%.% may only be erased', TG_TABLE_NAME, column_name;
+                    RAISE EXCEPTION '% is append-only: % may only be erased', TG_TABLE_NAME, column_name;
                   END IF;
                 END LOOP;
                 RETURN NEW;
@@ -174,7 +174,7 @@ def _let_erasure_write(table: str, columns: tuple[str, ...]) -> None:
     op.execute(
         f"CREATE TRIGGER {table}_erasure_only BEFORE UPDATE OF {', '.join(columns)} ON {table} "
         f"WHEN {changed_to_other_text} "
-        f"BEGIN SELECT RAISE(ABORT, '{table} may only be erased'); END"
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: it may only be erased'); END"
     )
 
 
