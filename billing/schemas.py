@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from exchange.bounds import MAX_AMOUNT_MINOR, MAX_ID
-from exchange.schema_fields import currency
+from exchange.schema_fields import UtcDateTime, currency
 
 
 class PayoutSchema(Schema):
@@ -11,8 +11,8 @@ class PayoutSchema(Schema):
     currency = fields.String()
     amount_minor = fields.Integer()
     status = fields.String()
-    created_at = fields.DateTime()
-    settled_at = fields.DateTime()
+    created_at = UtcDateTime()
+    settled_at = UtcDateTime()
     note = fields.String()
     rail = fields.String(metadata={"description": "manual or stripe_connect, fixed when requested"})
     stripe_transfer_id = fields.String(metadata={"description": "The Stripe transfer (tr_...) that paid it"})
@@ -39,7 +39,7 @@ class TransferSchema(Schema):
     pending_id = fields.String()
     lead_id = fields.Integer()
     payout_id = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class OwnTransferSchema(Schema):
@@ -56,7 +56,7 @@ class OwnTransferSchema(Schema):
     pending_id = fields.String()
     lead_id = fields.Integer()
     payout_id = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class CreditSchema(Schema):

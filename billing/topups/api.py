@@ -15,7 +15,7 @@ from exchange.db import commit
 from exchange.errors import Invalid
 from exchange.money import parse_major
 from exchange.pagination import PageQuerySchema, page_schema, paginate
-from exchange.schema_fields import currency
+from exchange.schema_fields import UtcDateTime, currency
 
 blp = ApiBlueprint("topups", __name__, url_prefix="/api/v1", description="Card top-ups (Stripe)")
 webhooks = Blueprint("stripe_webhooks", __name__)
@@ -33,8 +33,8 @@ class TopupSchema(Schema):
     amount_minor = fields.Integer()
     payment_intent_id = fields.String()
     failure = fields.String()
-    created_at = fields.DateTime()
-    settled_at = fields.DateTime()
+    created_at = UtcDateTime()
+    settled_at = UtcDateTime()
 
 
 class StartedTopupSchema(TopupSchema):

@@ -11,6 +11,7 @@ from exchange.accounts.models import ApiKey
 from exchange.accounts.services import create_api_key, revoke_api_key
 from exchange.db import commit
 from exchange.extensions import db
+from exchange.schema_fields import UtcDateTime
 
 blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="API keys")
 
@@ -19,8 +20,8 @@ class KeySchema(Schema):
     id = fields.Integer()
     name = fields.String()
     prefix = fields.String()
-    created_at = fields.DateTime()
-    revoked_at = fields.DateTime()
+    created_at = UtcDateTime()
+    revoked_at = UtcDateTime()
 
 
 class NewKeySchema(KeySchema):

@@ -18,6 +18,7 @@ from exchange.disputes.domain import (
     winner,
 )
 from exchange.pagination import PageQuerySchema, page_schema
+from exchange.schema_fields import UtcDateTime
 
 ALL_REASONS = sorted(set(APPEAL_REASONS) | set(RETURN_REASONS))
 
@@ -79,7 +80,7 @@ class MessageViewSchema(Schema):
     author_id = ma.Integer()
     author_role = ma.String()
     body = ma.String()
-    created_at = ma.DateTime()
+    created_at = UtcDateTime()
 
 
 class DisputeViewSchema(Schema):
@@ -92,10 +93,10 @@ class DisputeViewSchema(Schema):
     advertiser_id = ma.Integer()
     webmaster_id = ma.Integer()
     opened_by_id = ma.Integer()
-    answer_due_at = ma.DateTime()
-    escalated_at = ma.DateTime()
+    answer_due_at = UtcDateTime()
+    escalated_at = UtcDateTime()
     escalated_because = ma.String()
-    decide_by = ma.DateTime()
+    decide_by = UtcDateTime()
     seconds_left = ma.Method(
         "_seconds_left",
         metadata={
@@ -107,8 +108,8 @@ class DisputeViewSchema(Schema):
     winner = ma.Method("_winner", metadata={"description": "advertiser or webmaster, once resolved."})
     decided_by = ma.String()
     decision_reason = ma.String()
-    resolved_at = ma.DateTime()
-    created_at = ma.DateTime()
+    resolved_at = UtcDateTime()
+    created_at = UtcDateTime()
 
     def _seconds_left(self, dispute) -> int | None:
         deadline = {AWAITING_ANSWER: dispute.answer_due_at, ESCALATED: dispute.decide_by}.get(dispute.status)

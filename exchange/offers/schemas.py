@@ -18,7 +18,7 @@ from exchange.offers.domain import (
     landing_url_problem,
 )
 from exchange.offers.pricing import BPS_WHOLE, CPL, MODELS, TEMPERATURES, rule_list_problems
-from exchange.schema_fields import country, currency
+from exchange.schema_fields import UtcDateTime, country, currency
 
 
 def amount() -> ma.Integer:
@@ -281,7 +281,7 @@ class OfferSchema(_OfferPublicFields):
     attribution_window_seconds = ma.Integer()
     low_balance_minor = ma.Integer()
     paused_for = ma.String()
-    created_at = ma.DateTime()
+    created_at = UtcDateTime()
 
 
 class ParticipationSchema(Schema):
@@ -294,4 +294,4 @@ class ParticipationSchema(Schema):
     traffic_sources = ma.List(ma.String())
     decision_reason = ma.String()
     tracking_link = ma.String()
-    created_at = ma.DateTime()
+    created_at = UtcDateTime()

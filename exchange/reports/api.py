@@ -6,9 +6,12 @@ their own traffic; advertisers: their offers') and the columns are its role's.
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_smorest import Blueprint
 
 from billing.statements.csv_rows import csv_response
+from exchange import clock
 from exchange.accounts.auth import api_key_required, caller
 from exchange.accounts.models import User
 from exchange.reports.csv_rows import csv_names, csv_rows
@@ -62,8 +65,8 @@ def _json_row(row: dict) -> dict:
 
 
 def _json_value(value):
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
+    if isinstance(value, date):
+        return clock.isoformat(value)
     if value is not None and not isinstance(value, (int, str)):
         return str(value)  # a Decimal rate: exact
     return value

@@ -24,6 +24,7 @@ from exchange.moderation.fraud_review.services import (
 )
 from exchange.offers.models import Offer
 from exchange.pagination import PageQuerySchema, page_schema, paginate
+from exchange.schema_fields import UtcDateTime
 
 blp = Blueprint("fraud_review", __name__, url_prefix="/api/v1", description="Fraud review queue")
 STAFF = ("moderator", "admin")
@@ -63,8 +64,8 @@ class FlaggedLeadSchema(Schema):
     currency = fields.String()
     rate_minor = fields.Integer()
     payout_minor = fields.Integer()
-    created_at = fields.DateTime(metadata={"description": "When the webmaster sent it."})
-    held_at = fields.DateTime(metadata={"description": "When validation held it for review."})
+    created_at = UtcDateTime(metadata={"description": "When the webmaster sent it."})
+    held_at = UtcDateTime(metadata={"description": "When validation held it for review."})
     waiting_seconds = fields.Integer(metadata={"description": "How long it has waited; null once decided."})
 
 

@@ -18,6 +18,7 @@ from exchange.moderation.partners.services import (
     webmasters_with_status,
 )
 from exchange.pagination import PageQuerySchema, page_schema, paginate
+from exchange.schema_fields import UtcDateTime
 from exchange.tracking.links import forget_webmaster
 
 blp = Blueprint("partners", __name__, url_prefix="/api/v1", description="Partner moderation")
@@ -30,8 +31,8 @@ class PartnerSchema(Schema):
     name = fields.String()
     status = fields.String()
     status_reason = fields.String()
-    status_changed_at = fields.DateTime()
-    created_at = fields.DateTime()
+    status_changed_at = UtcDateTime()
+    created_at = UtcDateTime()
 
 
 class MyAccountSchema(Schema):
@@ -41,7 +42,7 @@ class MyAccountSchema(Schema):
     role = fields.String()
     status = fields.String(metadata={"description": "active, pending (waiting for approval) or banned"})
     status_reason = fields.String(metadata={"description": "Why, when a moderator said so."})
-    status_changed_at = fields.DateTime()
+    status_changed_at = UtcDateTime()
 
 
 class PartnerQuerySchema(PageQuerySchema):

@@ -11,6 +11,7 @@ from marshmallow import fields as ma
 
 from exchange.accounts.auth import api_key_required, caller
 from exchange.db import commit
+from exchange.schema_fields import UtcDateTime
 from exchange.tracking.conversions.services import MAX_ALLOWLIST, issue_token, set_ip_allowlist, settings_of
 
 blp = Blueprint(
@@ -29,7 +30,7 @@ class AllowlistSchema(Schema):
 class PostbackSettingsSchema(Schema):
     has_token = ma.Boolean()
     ip_allowlist = ma.List(ma.String())
-    token_created_at = ma.DateTime()
+    token_created_at = UtcDateTime()
 
 
 class NewTokenSchema(PostbackSettingsSchema):
