@@ -12,12 +12,16 @@ class PayoutSchema(Schema):
     amount_minor = fields.Integer()
     status = fields.String()
     created_at = UtcDateTime()
-    settled_at = UtcDateTime()
-    note = fields.String()
+    settled_at = UtcDateTime(allow_none=True)
+    note = fields.String(allow_none=True)
     rail = fields.String(metadata={"description": "manual or stripe_connect, fixed when requested"})
-    stripe_transfer_id = fields.String(metadata={"description": "The Stripe transfer (tr_...) that paid it"})
-    batch_id = fields.Integer(metadata={"description": "The manual payout batch it is in"})
-    schedule_key = fields.String(metadata={"description": "Set on a scheduled payout: its period"})
+    stripe_transfer_id = fields.String(
+        metadata={"description": "The Stripe transfer (tr_...) that paid it"}, allow_none=True
+    )
+    batch_id = fields.Integer(metadata={"description": "The manual payout batch it is in"}, allow_none=True)
+    schedule_key = fields.String(
+        metadata={"description": "Set on a scheduled payout: its period"}, allow_none=True
+    )
 
 
 class BalanceSchema(Schema):
@@ -36,9 +40,9 @@ class TransferSchema(Schema):
     currency = fields.String()
     debit = fields.String(attribute="debit_account.code")
     credit = fields.String(attribute="credit_account.code")
-    pending_id = fields.String()
-    lead_id = fields.Integer()
-    payout_id = fields.Integer()
+    pending_id = fields.String(allow_none=True)
+    lead_id = fields.Integer(allow_none=True)
+    payout_id = fields.Integer(allow_none=True)
     created_at = UtcDateTime()
 
 
@@ -53,9 +57,9 @@ class OwnTransferSchema(Schema):
     account = fields.String(metadata={"description": "Your account's purpose: available, hold, ..."})
     direction = fields.String(metadata={"description": "in or out of your account"})
     counterparty = fields.String(metadata={"description": "advertiser, webmaster or platform"})
-    pending_id = fields.String()
-    lead_id = fields.Integer()
-    payout_id = fields.Integer()
+    pending_id = fields.String(allow_none=True)
+    lead_id = fields.Integer(allow_none=True)
+    payout_id = fields.Integer(allow_none=True)
     created_at = UtcDateTime()
 
 

@@ -7,19 +7,27 @@ flask-smorest documents an error shape of its own (``{"code", "status", "message
 refused (401 without a key, 403 for another role, 429 over the limit per key, 400
 for a body that cannot be read, 422 for invalid arguments); a path naming a resource
 may be 404, a change may be refused by a rule of the resource's state (409).
+
+The API's blueprints are ``Blueprint``s from here: a JSON body documented as required is
+required (400 without one) instead of being read as ``{}``; where a client may leave it
+out, the view says ``required=False``.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import flask_smorest
 from apispec import BasePlugin
+from flask import request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 
 from exchange import clock
-from exchange.errors import ErrorSchema
+from exchange.errors import AppError, ErrorSchema
 
 EVERY_CALL = {
     "400": "BAD_REQUEST",
@@ -65,3 +73,23 @@ class UtcJSONProvider(DefaultJSONProvider):
         if isinstance(o, date):
             return clock.isoformat(o)
         return DefaultJSONProvider.default(o)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    def arguments(self, schema, *, location: str = "json", required: bool = True, **kwargs) -> Callable:
+        parse = super().arguments(schema, location=location, required=required, **kwargs)
+        if location != "json" or not required:
+            return parse
+
+        def decorator(view: Callable) -> Callable:
+            parsing = parse(view)
+
+            @functools.wraps(parsing)
+            def body_required(*args: Any, **view_kwargs: Any) -> Any:
+                if not request.get_data(cache=True):
+                    raise AppError("This call takes a JSON body.", code="missing_body")
+                return parsing(*args, **view_kwargs)
+
+            return body_required
+
+        return decorator

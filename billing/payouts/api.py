@@ -4,7 +4,6 @@ manual payout batches (create, CSV for the finance team, settle)."""
 from __future__ import annotations
 
 from flask import Response, stream_with_context
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from billing.payouts.batches import batch_csv, batch_view, create_batch, settle_batch
@@ -13,6 +12,7 @@ from billing.payouts.settings import save_settings, settings_of
 from exchange.accounts.auth import api_key_required, caller
 from exchange.bounds import MAX_AMOUNT_MINOR, MAX_ID
 from exchange.db import commit
+from exchange.openapi import Blueprint
 from exchange.schema_fields import UtcDateTime, currency
 
 blp = Blueprint("payouts", __name__, url_prefix="/api/v1", description="Payout rails, schedules, batches")

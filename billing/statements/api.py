@@ -5,8 +5,6 @@ offers behind the transfers, are exchange/statements/api.py. Nothing here writes
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from billing.statements.csv_rows import (
     STATEMENT_HEADER,
     csv_response,
@@ -19,6 +17,7 @@ from billing.statements.schemas import (
 )
 from billing.statements.services import all_lines, statement_account, statement_of
 from exchange.accounts.auth import api_key_required, caller
+from exchange.openapi import Blueprint
 
 blp = Blueprint("statements", __name__, url_prefix="/api/v1", description="Statements")
 

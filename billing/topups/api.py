@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
-from flask_smorest import Blueprint as ApiBlueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
@@ -14,6 +13,7 @@ from exchange.bounds import MAX_AMOUNT_MINOR
 from exchange.db import commit
 from exchange.errors import Invalid
 from exchange.money import parse_major
+from exchange.openapi import Blueprint as ApiBlueprint
 from exchange.pagination import PageQuerySchema, page_schema, paginate
 from exchange.schema_fields import UtcDateTime, currency
 
@@ -31,10 +31,10 @@ class TopupSchema(Schema):
     status = fields.String()
     currency = fields.String()
     amount_minor = fields.Integer()
-    payment_intent_id = fields.String()
-    failure = fields.String()
+    payment_intent_id = fields.String(allow_none=True)
+    failure = fields.String(allow_none=True)
     created_at = UtcDateTime()
-    settled_at = UtcDateTime()
+    settled_at = UtcDateTime(allow_none=True)
 
 
 class StartedTopupSchema(TopupSchema):

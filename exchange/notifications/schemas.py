@@ -11,4 +11,4 @@ class NotificationSchema(Schema):
     message = fields.String()
     data = fields.Dict()
     created_at = UtcDateTime()
-    read_at = UtcDateTime()
+    read_at = UtcDateTime(allow_none=True)

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_smorest import Blueprint
-
 from billing.statements.csv_rows import csv_response
 from exchange import clock
 from exchange.accounts.auth import api_key_required, caller
 from exchange.accounts.models import User
+from exchange.openapi import Blueprint
 from exchange.reports.csv_rows import csv_names, csv_rows
 from exchange.reports.domain import columns_for, dimension_keys
 from exchange.reports.query import check_groups, report, report_rows

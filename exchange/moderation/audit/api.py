@@ -10,7 +10,6 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 from sqlalchemy import Select, select
@@ -21,6 +20,7 @@ from exchange.accounts.auth import api_key_required
 from exchange.bounds import MAX_ID
 from exchange.extensions import db
 from exchange.moderation.audit.models import ModerationAction
+from exchange.openapi import Blueprint
 from exchange.pagination import PageQuerySchema, page_schema, paginate
 
 blp = Blueprint("moderation_audit", __name__, url_prefix="/api/v1", description="Moderators' audit log")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
@@ -23,6 +22,7 @@ from exchange.moderation.fraud_review.services import (
     review_queue,
 )
 from exchange.offers.models import Offer
+from exchange.openapi import Blueprint
 from exchange.pagination import PageQuerySchema, page_schema, paginate
 from exchange.schema_fields import UtcDateTime
 

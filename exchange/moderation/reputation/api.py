@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 
@@ -26,6 +25,7 @@ from exchange.moderation.reputation.services import (
     webmaster_reputation,
     webmaster_sub_sources,
 )
+from exchange.openapi import Blueprint
 from exchange.pagination import PageQuerySchema, page_schema
 from exchange.schema_fields import UtcDateTime
 
