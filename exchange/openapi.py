@@ -93,3 +93,8 @@ class Blueprint(flask_smorest.Blueprint):
             return body_required
 
         return decorator
+
+
+# For views that answer CSV instead of JSON when asked (``format=csv``): with
+# ``@blp.doc(responses=ALSO_CSV)`` the document lists both.
+ALSO_CSV = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}

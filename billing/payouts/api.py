@@ -56,7 +56,7 @@ class PayoutSettingsSchema(Schema):
         validate=validate.Length(max=50),
         metadata={"description": "Per currency: a scheduled payout waits until the balance reaches this."},
     )
-    updated_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True, allow_none=True)
 
 
 class BatchRequestSchema(Schema):

@@ -17,7 +17,7 @@ from billing.statements.schemas import (
 )
 from billing.statements.services import all_lines, statement_account, statement_of
 from exchange.accounts.auth import api_key_required, caller
-from exchange.openapi import Blueprint
+from exchange.openapi import ALSO_CSV, Blueprint
 
 blp = Blueprint("statements", __name__, url_prefix="/api/v1", description="Statements")
 
@@ -26,6 +26,7 @@ blp = Blueprint("statements", __name__, url_prefix="/api/v1", description="State
 @api_key_required("advertiser", "webmaster", "admin")
 @blp.arguments(StatementQuerySchema, location="query")
 @blp.response(200, StatementSchema)
+@blp.doc(responses=ALSO_CSV)
 def statement(args: dict):
     """One of your accounts in a month: opening balance, every transfer with the running
     posted and available balances after it, closing balance. ``format=csv`` for a CSV."""

@@ -41,8 +41,8 @@ class MyAccountSchema(Schema):
     name = fields.String()
     role = fields.String()
     status = fields.String(metadata={"description": "active, pending (waiting for approval) or banned"})
-    status_reason = fields.String(metadata={"description": "Why, when a moderator said so."})
-    status_changed_at = UtcDateTime()
+    status_reason = fields.String(allow_none=True, metadata={"description": "Why, when a moderator said so."})
+    status_changed_at = UtcDateTime(allow_none=True)
 
 
 class PartnerQuerySchema(PageQuerySchema):
