@@ -8,11 +8,13 @@ from datetime import datetime
 from marshmallow import fields, validate
 
 from exchange import clock
+from exchange.currencies import ISO_4217
 
 
 def currency(**kwargs) -> fields.String:
+    """An active ISO 4217 code (exchange.currencies), declared as an enum in the document."""
     return fields.String(
-        validate=validate.Regexp(r"\A[A-Z]{3}\Z", error="An ISO 4217 code, upper case."), **kwargs
+        validate=validate.OneOf(sorted(ISO_4217), error="An ISO 4217 code, upper case."), **kwargs
     )
 
 
