@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from exchange.accounts.auth import actor, api_key_required, caller
 from exchange.db import commit
 from exchange.leads.decisions import advertiser_lead, approve_lead, reject_lead
 from exchange.leads.schemas import AdvertiserLeadSchema, LeadDecisionSchema
 from exchange.offers.schemas import OfferCreateSchema, OfferPatchSchema, OfferSchema
 from exchange.offers.services import create_offer, update_offer
+from exchange.openapi import Blueprint
 
 blp = Blueprint("advertiser_api", __name__, url_prefix="/api/v1", description="Advertiser actions")
 
@@ -36,7 +35,7 @@ def patch_offer(data: dict, offer_id: int):
 
 @blp.route("/leads/<id:lead_id>/approve", methods=["POST"])
 @api_key_required("advertiser")
-@blp.arguments(LeadDecisionSchema)
+@blp.arguments(LeadDecisionSchema, required=False)
 @blp.response(200, AdvertiserLeadSchema)
 def approve(data: dict, lead_id: int):
     lead = approve_lead(advertiser_lead(caller().id, lead_id).id, actor(), note=data["reason"])
@@ -46,7 +45,7 @@ def approve(data: dict, lead_id: int):
 
 @blp.route("/leads/<id:lead_id>/reject", methods=["POST"])
 @api_key_required("advertiser")
-@blp.arguments(LeadDecisionSchema)
+@blp.arguments(LeadDecisionSchema, required=False)
 @blp.response(200, AdvertiserLeadSchema)
 def reject(data: dict, lead_id: int):
     lead = reject_lead(advertiser_lead(caller().id, lead_id).id, actor(), note=data["reason"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from billing.events import funds_arrived
@@ -22,6 +21,7 @@ from exchange.accounts.models import User
 from exchange.db import commit
 from exchange.errors import Invalid
 from exchange.extensions import db
+from exchange.openapi import Blueprint
 from exchange.pagination import PageQuerySchema, page_schema, paginate
 
 blp = Blueprint("billing", __name__, url_prefix="/api/v1", description="Money")

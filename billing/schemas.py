@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from exchange.bounds import MAX_AMOUNT_MINOR, MAX_ID
-from exchange.schema_fields import currency
+from exchange.schema_fields import UtcDateTime, currency
 
 
 class PayoutSchema(Schema):
@@ -11,13 +11,17 @@ class PayoutSchema(Schema):
     currency = fields.String()
     amount_minor = fields.Integer()
     status = fields.String()
-    created_at = fields.DateTime()
-    settled_at = fields.DateTime()
-    note = fields.String()
+    created_at = UtcDateTime()
+    settled_at = UtcDateTime(allow_none=True)
+    note = fields.String(allow_none=True)
     rail = fields.String(metadata={"description": "manual or stripe_connect, fixed when requested"})
-    stripe_transfer_id = fields.String(metadata={"description": "The Stripe transfer (tr_...) that paid it"})
-    batch_id = fields.Integer(metadata={"description": "The manual payout batch it is in"})
-    schedule_key = fields.String(metadata={"description": "Set on a scheduled payout: its period"})
+    stripe_transfer_id = fields.String(
+        metadata={"description": "The Stripe transfer (tr_...) that paid it"}, allow_none=True
+    )
+    batch_id = fields.Integer(metadata={"description": "The manual payout batch it is in"}, allow_none=True)
+    schedule_key = fields.String(
+        metadata={"description": "Set on a scheduled payout: its period"}, allow_none=True
+    )
 
 
 class BalanceSchema(Schema):
@@ -36,10 +40,10 @@ class TransferSchema(Schema):
     currency = fields.String()
     debit = fields.String(attribute="debit_account.code")
     credit = fields.String(attribute="credit_account.code")
-    pending_id = fields.String()
-    lead_id = fields.Integer()
-    payout_id = fields.Integer()
-    created_at = fields.DateTime()
+    pending_id = fields.String(allow_none=True)
+    lead_id = fields.Integer(allow_none=True)
+    payout_id = fields.Integer(allow_none=True)
+    created_at = UtcDateTime()
 
 
 class OwnTransferSchema(Schema):
@@ -53,10 +57,10 @@ class OwnTransferSchema(Schema):
     account = fields.String(metadata={"description": "Your account's purpose: available, hold, ..."})
     direction = fields.String(metadata={"description": "in or out of your account"})
     counterparty = fields.String(metadata={"description": "advertiser, webmaster or platform"})
-    pending_id = fields.String()
-    lead_id = fields.Integer()
-    payout_id = fields.Integer()
-    created_at = fields.DateTime()
+    pending_id = fields.String(allow_none=True)
+    lead_id = fields.Integer(allow_none=True)
+    payout_id = fields.Integer(allow_none=True)
+    created_at = UtcDateTime()
 
 
 class CreditSchema(Schema):

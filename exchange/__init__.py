@@ -13,8 +13,10 @@ from exchange.config import load_config
 
 def create_app(overrides: dict | None = None) -> Flask:
     from exchange.bounds import IdConverter
+    from exchange.openapi import UtcJSONProvider
 
     app = Flask(__name__, instance_path=os.environ.get("EXCHANGE_INSTANCE_PATH") or None)
+    app.json = UtcJSONProvider(app)
     app.config.from_mapping(load_config(app.instance_path, overrides))
     app.url_map.converters["id"] = IdConverter
     from exchange.tracking.fastpath import ClickFastPath

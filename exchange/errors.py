@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify, request
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from exchange.domain_errors import DomainError
@@ -50,6 +51,23 @@ class Conflict(AppError):
 class Invalid(AppError):
     status = 422
     code = "validation_error"
+
+
+class ErrorDetailSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "Stable; clients branch on it."})
+    message = fields.String(required=True, metadata={"description": "For people to read."})
+    fields_ = fields.Dict(
+        data_key="fields",
+        keys=fields.String(),
+        values=fields.Raw(),
+        metadata={"description": "The invalid fields (or query parameters), each with its messages."},
+    )
+
+
+class ErrorSchema(Schema):
+    """The body of every API error (the OpenAPI document declares it on every 4xx and 5xx)."""
+
+    error = fields.Nested(ErrorDetailSchema, required=True)
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict[str, Any]:
@@ -128,7 +146,12 @@ def register_error_handlers(app: Flask) -> None:
             fields = _flatten_webargs(data["messages"])
         code = "validation_error" if error.code == 422 else _code_for(error)
         message = "Some fields are invalid." if fields else (error.description or error.name)
-        return jsonify(error_body(code, message, fields)), error.code
+        response = jsonify(error_body(code, message, fields))
+        response.status_code = error.code
+        for name, value in error.get_headers():  # a 405's Allow, a 401's WWW-Authenticate
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

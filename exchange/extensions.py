@@ -4,10 +4,11 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
+
+from exchange.openapi import ExchangeApi
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -21,7 +22,7 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-api = Api()
+api = ExchangeApi()  # documents our error shape on every operation
 # Counters of the limits on abuse (exchange.rate_limits); storage and windows come from config.
 limiter = Limiter(
     key_func=get_remote_address,  # unused: every limit names its own key

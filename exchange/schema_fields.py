@@ -3,12 +3,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from marshmallow import fields, validate
+
+from exchange import clock
+from exchange.currencies import ISO_4217
 
 
 def currency(**kwargs) -> fields.String:
+    """An active ISO 4217 code (exchange.currencies), declared as an enum in the document."""
     return fields.String(
-        validate=validate.Regexp(r"\A[A-Z]{3}\Z", error="An ISO 4217 code, upper case."), **kwargs
+        validate=validate.OneOf(sorted(ISO_4217), error="An ISO 4217 code, upper case."), **kwargs
     )
 
 
@@ -16,3 +22,14 @@ def country(**kwargs) -> fields.String:
     return fields.String(
         validate=validate.Regexp(r"\A[A-Z]{2}\Z", error="ISO 3166 alpha-2, upper case."), **kwargs
     )
+
+
+class UtcDateTime(fields.DateTime):
+    """A moment in UTC, the only kind the API writes: ``2026-12-05T07:49:04.897963Z`` from the
+    naive UTC the database keeps. Read with any offset (none: UTC), loaded as naive UTC."""
+
+    def _serialize(self, value: datetime | None, attr, obj, **kwargs) -> str | None:
+        return None if value is None else clock.isoformat(value)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        return clock.as_naive_utc(super()._deserialize(value, attr, data, **kwargs))

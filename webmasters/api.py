@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from billing.payouts.services import ask_for_payout
@@ -17,6 +16,7 @@ from exchange.offers.api import participation_view
 from exchange.offers.domain import TRAFFIC_SOURCES
 from exchange.offers.schemas import ParticipationSchema
 from exchange.offers.services import join_offer, participations_of
+from exchange.openapi import Blueprint
 from exchange.schema_fields import currency
 
 blp = Blueprint("webmaster_api", __name__, url_prefix="/api/v1", description="Webmaster actions")
@@ -40,7 +40,7 @@ class JoinSchema(Schema):
 
 @blp.route("/offers/<id:offer_id>/join", methods=["POST"])
 @api_key_required("webmaster")
-@blp.arguments(JoinSchema)
+@blp.arguments(JoinSchema, required=False)
 @blp.response(200, ParticipationSchema)
 def join(data: dict, offer_id: int):
     participation = join_offer(caller().id, offer_id, data["traffic_sources"])

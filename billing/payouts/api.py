@@ -4,7 +4,6 @@ manual payout batches (create, CSV for the finance team, settle)."""
 from __future__ import annotations
 
 from flask import Response, stream_with_context
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from billing.payouts.batches import batch_csv, batch_view, create_batch, settle_batch
@@ -13,7 +12,8 @@ from billing.payouts.settings import save_settings, settings_of
 from exchange.accounts.auth import api_key_required, caller
 from exchange.bounds import MAX_AMOUNT_MINOR, MAX_ID
 from exchange.db import commit
-from exchange.schema_fields import currency
+from exchange.openapi import Blueprint
+from exchange.schema_fields import UtcDateTime, currency
 
 blp = Blueprint("payouts", __name__, url_prefix="/api/v1", description="Payout rails, schedules, batches")
 
@@ -56,7 +56,7 @@ class PayoutSettingsSchema(Schema):
         validate=validate.Length(max=50),
         metadata={"description": "Per currency: a scheduled payout waits until the balance reaches this."},
     )
-    updated_at = fields.DateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True, allow_none=True)
 
 
 class BatchRequestSchema(Schema):
@@ -66,7 +66,7 @@ class BatchRequestSchema(Schema):
 class BatchSchema(Schema):
     id = fields.Integer()
     currency = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     payout_ids = fields.List(fields.Integer())
     total_minor = fields.Integer()
     statuses = fields.Dict(keys=fields.String(), values=fields.Integer())

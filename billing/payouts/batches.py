@@ -117,7 +117,7 @@ def _csv_lines(rows) -> Iterator[str]:
                 _safe(name),
                 major_units(payout.amount_minor, payout.currency),
                 payout.currency,
-                payout.created_at.isoformat(sep=" ", timespec="seconds"),
+                clock.isoformat(payout.created_at, timespec="seconds"),
             ]
         )
         yield _drain(buffer)

@@ -5,8 +5,6 @@ offers behind the transfers, are exchange/statements/api.py. Nothing here writes
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from billing.statements.csv_rows import (
     STATEMENT_HEADER,
     csv_response,
@@ -19,6 +17,7 @@ from billing.statements.schemas import (
 )
 from billing.statements.services import all_lines, statement_account, statement_of
 from exchange.accounts.auth import api_key_required, caller
+from exchange.openapi import ALSO_CSV, Blueprint
 
 blp = Blueprint("statements", __name__, url_prefix="/api/v1", description="Statements")
 
@@ -27,6 +26,7 @@ blp = Blueprint("statements", __name__, url_prefix="/api/v1", description="State
 @api_key_required("advertiser", "webmaster", "admin")
 @blp.arguments(StatementQuerySchema, location="query")
 @blp.response(200, StatementSchema)
+@blp.doc(responses=ALSO_CSV)
 def statement(args: dict):
     """One of your accounts in a month: opening balance, every transfer with the running
     posted and available balances after it, closing balance. ``format=csv`` for a CSV."""

@@ -12,6 +12,7 @@ from flask import Response, stream_with_context
 from billing.domain import Balance
 from billing.statements.domain import Line, Month, major_units
 from billing.statements.services import StatementAccount
+from exchange import clock
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -39,7 +40,7 @@ def statement_rows(
         closing = after
         entry = line.entry
         yield [
-            entry.at.isoformat(sep=" "),
+            clock.isoformat(entry.at),
             text(entry.transfer_id),
             text(entry.description),
             entry.direction,

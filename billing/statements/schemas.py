@@ -8,7 +8,7 @@ from billing.domain import PURPOSES
 from billing.statements.domain import Month
 from exchange import clock
 from exchange.bounds import MAX_PAGE
-from exchange.schema_fields import currency
+from exchange.schema_fields import UtcDateTime, currency
 
 MAX_REPORT_DAYS = 3 * 366
 OWN_PURPOSES = sorted(set(PURPOSES["advertiser"]) | set(PURPOSES["webmaster"]))
@@ -78,7 +78,7 @@ class StatementAccountSchema(Schema):
 
 
 class StatementLineSchema(Schema):
-    date = fields.DateTime(attribute="entry.at")
+    date = UtcDateTime(attribute="entry.at")
     id = fields.String(attribute="entry.transfer_id")
     description = fields.String(attribute="entry.description")
     direction = fields.String(attribute="entry.direction", metadata={"description": "in or out"})

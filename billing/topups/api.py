@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
-from flask_smorest import Blueprint as ApiBlueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
@@ -14,8 +13,9 @@ from exchange.bounds import MAX_AMOUNT_MINOR
 from exchange.db import commit
 from exchange.errors import Invalid
 from exchange.money import parse_major
+from exchange.openapi import Blueprint as ApiBlueprint
 from exchange.pagination import PageQuerySchema, page_schema, paginate
-from exchange.schema_fields import currency
+from exchange.schema_fields import UtcDateTime, currency
 
 blp = ApiBlueprint("topups", __name__, url_prefix="/api/v1", description="Card top-ups (Stripe)")
 webhooks = Blueprint("stripe_webhooks", __name__)
@@ -31,10 +31,10 @@ class TopupSchema(Schema):
     status = fields.String()
     currency = fields.String()
     amount_minor = fields.Integer()
-    payment_intent_id = fields.String()
-    failure = fields.String()
-    created_at = fields.DateTime()
-    settled_at = fields.DateTime()
+    payment_intent_id = fields.String(allow_none=True)
+    failure = fields.String(allow_none=True)
+    created_at = UtcDateTime()
+    settled_at = UtcDateTime(allow_none=True)
 
 
 class StartedTopupSchema(TopupSchema):

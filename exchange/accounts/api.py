@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
@@ -11,6 +10,8 @@ from exchange.accounts.models import ApiKey
 from exchange.accounts.services import create_api_key, revoke_api_key
 from exchange.db import commit
 from exchange.extensions import db
+from exchange.openapi import Blueprint
+from exchange.schema_fields import UtcDateTime
 
 blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="API keys")
 
@@ -19,8 +20,8 @@ class KeySchema(Schema):
     id = fields.Integer()
     name = fields.String()
     prefix = fields.String()
-    created_at = fields.DateTime()
-    revoked_at = fields.DateTime()
+    created_at = UtcDateTime()
+    revoked_at = UtcDateTime(allow_none=True)
 
 
 class NewKeySchema(KeySchema):
@@ -40,7 +41,7 @@ def list_keys():
 
 @blp.route("/keys", methods=["POST"])
 @api_key_required()
-@blp.arguments(KeyCreateSchema)
+@blp.arguments(KeyCreateSchema, required=False)
 @blp.response(201, NewKeySchema)
 def post_key(data: dict):
     issued = create_api_key(caller().id, data["name"])

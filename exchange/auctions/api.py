@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from exchange.accounts.auth import api_key_required, caller
 from exchange.auctions.log import auction_for, auctions_for, view_of
 from exchange.auctions.models import Auction
+from exchange.openapi import Blueprint
 from exchange.pagination import PageQuerySchema, paginate
 
 blp = Blueprint("auctions", __name__, url_prefix="/api/v1", description="Exchange auction log")

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, exists, select
 
+from exchange import clock
 from exchange.accounts.models import User
 from exchange.auctions.models import Auction, AuctionBid
 from exchange.buying.models import Sale
@@ -116,4 +117,4 @@ def _sale(sale: Sale) -> dict:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    return clock.isoformat(moment) if moment else None

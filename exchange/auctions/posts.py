@@ -6,6 +6,7 @@ import json
 
 from sqlalchemy import select
 
+from exchange import clock
 from exchange.auctions.calls import PostRequest
 from exchange.buying.models import BuyOrder, Sale
 from exchange.buying.sales import sold_of_text
@@ -53,7 +54,7 @@ def sale_body(sale: Sale) -> dict:
             "country": lead.country,
             "score": lead.score,
             "temperature": lead.temperature,
-            "received_at": lead.created_at.isoformat() + "Z",
+            "received_at": clock.isoformat(lead.created_at),
             "consent": _consent(consent),
         },
     }
@@ -64,7 +65,7 @@ def _consent(consent: Consent | None) -> dict | None:
         return None
     return {
         "text": consent.text,
-        "given_at": consent.given_at.isoformat() + "Z",
+        "given_at": clock.isoformat(consent.given_at),
         "page_url": consent.page_url,
         "ip": consent.ip,
         "certificate": consent.certificate,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from exchange.accounts.auth import api_key_required, caller
 from exchange.buying.decisions import approve_sale, reject_sale
 from exchange.buying.models import BuyOrder, Sale
@@ -28,6 +26,7 @@ from exchange.buying.services import (
 from exchange.db import commit
 from exchange.errors import Invalid
 from exchange.extensions import db
+from exchange.openapi import Blueprint
 from exchange.pagination import paginate
 from exchange.verticals.models import Vertical
 
@@ -123,7 +122,7 @@ def post_approve(sale_id: int):
 
 @blp.route("/sales/<id:sale_id>/reject", methods=["POST"])
 @api_key_required("advertiser")
-@blp.arguments(SaleDecisionSchema)
+@blp.arguments(SaleDecisionSchema, required=False)
 @blp.response(200, SaleSchema)
 def post_reject(data: dict, sale_id: int):
     sale = reject_sale(sale_id, caller().id, data.get("reason"))

@@ -11,7 +11,7 @@ from exchange.bounds import MAX_AMOUNT_MINOR, MAX_ID, MAX_WINDOW_SECONDS
 from exchange.buying.domain import DAYS, MAX_CONDITIONS, OPERATORS, PRICINGS, STATUSES, timezone_problem
 from exchange.offers.pricing import TEMPERATURES
 from exchange.pagination import PageQuerySchema
-from exchange.schema_fields import country
+from exchange.schema_fields import UtcDateTime, country
 
 SALE_STATUSES = ("pending", "approved", "rejected", "returned", "voided")
 
@@ -162,7 +162,7 @@ class BuyOrderSchema(Schema):
     filters = ma.Dict()
     schedule = ma.Dict()
     caps = ma.Dict()
-    created_at = ma.DateTime()
+    created_at = UtcDateTime()
     today = ma.Nested(TodaySchema, metadata={"description": "Sales and spend since midnight, buyer's time."})
 
 
@@ -181,9 +181,9 @@ class SaleSchema(Schema):
     status = ma.String()
     post_status = ma.String()
     sold_of = ma.String(metadata={"description": "Buyers: 'sold N of M' slots of this consumer."})
-    review_deadline = ma.DateTime(allow_none=True)
-    hold_until = ma.DateTime(allow_none=True)
-    created_at = ma.DateTime()
+    review_deadline = UtcDateTime(allow_none=True)
+    hold_until = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime()
     lead = ma.Dict(metadata={"description": "Buyers: the lead bought, whole (fields, score, temperature)."})
 
 

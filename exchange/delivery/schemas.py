@@ -5,6 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema
 from marshmallow import fields as ma
 
+from exchange.schema_fields import UtcDateTime
+
 
 class TestSendSchema(Schema):
     __test__ = False  # not a pytest test class, whatever its name
@@ -15,8 +17,8 @@ class TestSendSchema(Schema):
     )
     offer_id = ma.Integer(allow_none=True, metadata={"description": "null: your global URL was tested"})
     url = ma.String(metadata={"description": "The URL called (or to be called)."})
-    queued_at = ma.DateTime()
-    sent_at = ma.DateTime(allow_none=True)
+    queued_at = UtcDateTime()
+    sent_at = UtcDateTime(allow_none=True)
     delivered = ma.Boolean(metadata={"description": "Sent, and the answer was 2xx."})
     status_code = ma.Integer(allow_none=True, metadata={"description": "null: not sent yet, or no answer"})
     latency_ms = ma.Integer(allow_none=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 
 from exchange.accounts.auth import actor, api_key_required, caller
@@ -18,7 +17,9 @@ from exchange.disputes.schemas import (
     DisputeOpenSchema,
     DisputePageSchema,
     DisputeQuerySchema,
+    DisputeReasonsSchema,
     DisputeWithThreadSchema,
+    EvidenceSchema,
     MessageSchema,
     MessageViewSchema,
     QueueQuerySchema,
@@ -26,6 +27,7 @@ from exchange.disputes.schemas import (
 from exchange.disputes.services import answer_dispute, open_dispute, post_message, withdraw_dispute
 from exchange.errors import NotFound
 from exchange.extensions import db
+from exchange.openapi import Blueprint
 from exchange.pagination import paginate
 
 blp = Blueprint("disputes", __name__, url_prefix="/api/v1", description="Disputes: appeals and returns")
@@ -36,6 +38,7 @@ OUTCOMES = {"uphold": domain.UPHELD, "overturn": domain.OVERTURNED}
 
 @blp.route("/disputes/reasons", methods=["GET"])
 @api_key_required()
+@blp.response(200, DisputeReasonsSchema)
 def reasons():
     """The reasons each kind of dispute may give, with what they mean."""
     return {"appeal": domain.APPEAL_REASONS, "return": domain.RETURN_REASONS}
@@ -138,6 +141,7 @@ def queue(args: dict):
 
 @blp.route("/moderation/disputes/<id:dispute_id>/evidence", methods=["GET"])
 @api_key_required(*MODERATORS)
+@blp.alt_response(200, schema=EvidenceSchema, success=True)
 def evidence(dispute_id: int):
     """Everything about the dispute's lead and its parties, in one answer."""
     return evidence_for(_visible(dispute_id))

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from exchange import clock
 from exchange.delivery.leads.models import LeadDelivery, LeadDeliveryAttempt
 from exchange.disputes.models import Dispute, DisputeMessage
 from exchange.disputes.schemas import DisputeViewSchema, MessageViewSchema
@@ -140,4 +141,4 @@ def _delivery(lead_id: int) -> dict | None:
 
 
 def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
+    return clock.isoformat(value) if isinstance(value, datetime) else value

@@ -18,6 +18,7 @@ from exchange.disputes.domain import (
     winner,
 )
 from exchange.pagination import PageQuerySchema, page_schema
+from exchange.schema_fields import UtcDateTime
 
 ALL_REASONS = sorted(set(APPEAL_REASONS) | set(RETURN_REASONS))
 
@@ -76,10 +77,10 @@ class QueueQuerySchema(PageQuerySchema):
 
 class MessageViewSchema(Schema):
     id = ma.Integer()
-    author_id = ma.Integer()
+    author_id = ma.Integer(allow_none=True)
     author_role = ma.String()
     body = ma.String()
-    created_at = ma.DateTime()
+    created_at = UtcDateTime()
 
 
 class DisputeViewSchema(Schema):
@@ -92,10 +93,10 @@ class DisputeViewSchema(Schema):
     advertiser_id = ma.Integer()
     webmaster_id = ma.Integer()
     opened_by_id = ma.Integer()
-    answer_due_at = ma.DateTime()
-    escalated_at = ma.DateTime()
-    escalated_because = ma.String()
-    decide_by = ma.DateTime()
+    answer_due_at = UtcDateTime()
+    escalated_at = UtcDateTime(allow_none=True)
+    escalated_because = ma.String(allow_none=True)
+    decide_by = UtcDateTime(allow_none=True)
     seconds_left = ma.Method(
         "_seconds_left",
         metadata={
@@ -103,12 +104,12 @@ class DisputeViewSchema(Schema):
             "(escalated); negative once passed; null otherwise."
         },
     )
-    outcome = ma.String()
+    outcome = ma.String(allow_none=True)
     winner = ma.Method("_winner", metadata={"description": "advertiser or webmaster, once resolved."})
-    decided_by = ma.String()
-    decision_reason = ma.String()
-    resolved_at = ma.DateTime()
-    created_at = ma.DateTime()
+    decided_by = ma.String(allow_none=True)
+    decision_reason = ma.String(allow_none=True)
+    resolved_at = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime()
 
     def _seconds_left(self, dispute) -> int | None:
         deadline = {AWAITING_ANSWER: dispute.answer_due_at, ESCALATED: dispute.decide_by}.get(dispute.status)
@@ -123,3 +124,30 @@ class DisputeWithThreadSchema(DisputeViewSchema):
 
 
 DisputePageSchema = page_schema(DisputeViewSchema)
+
+
+def _reasons(kind: str, **kwargs) -> ma.Dict:
+    return ma.Dict(
+        keys=ma.String(),
+        values=ma.String(),
+        metadata={"description": f"Each {kind} reason, with what it means."},
+        **kwargs,
+    )
+
+
+class DisputeReasonsSchema(Schema):
+    appeal = _reasons("appeal")
+    return_ = _reasons("return", data_key="return")
+
+
+class EvidenceSchema(Schema):
+    """What GET /moderation/disputes/{id}/evidence answers (documented; the view writes it)."""
+
+    dispute = ma.Nested(DisputeViewSchema)
+    thread = ma.List(ma.Nested(MessageViewSchema))
+    lead = ma.Dict(metadata={"description": "The lead's facts and its offer's name."})
+    lead_events = ma.List(ma.Dict(), metadata={"description": "The lead's history, oldest first."})
+    click = ma.Dict(allow_none=True, metadata={"description": "The click the lead came from."})
+    consent = ma.Dict(allow_none=True, metadata={"description": "The consent the person gave."})
+    delivery = ma.Dict(allow_none=True, metadata={"description": "The delivery to the advertiser."})
+    history = ma.Dict(metadata={"description": "The two parties' dispute records."})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from flask_smorest import Blueprint
 from marshmallow import fields as ma
 from marshmallow import validate
 from sqlalchemy import Select, select
@@ -16,6 +15,7 @@ from exchange.errors import NotFound
 from exchange.extensions import db
 from exchange.leads.models import Lead
 from exchange.leads.schemas import AdvertiserLeadSchema, LeadQuerySchema, WebmasterLeadSchema
+from exchange.openapi import Blueprint
 from exchange.pagination import paginate
 
 blp = Blueprint("leads", __name__, url_prefix="/api/v1", description="Leads")

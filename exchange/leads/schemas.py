@@ -8,6 +8,7 @@ from marshmallow import fields as ma
 from exchange.bounds import MAX_ID
 from exchange.leads.domain import STATES
 from exchange.pagination import PageQuerySchema
+from exchange.schema_fields import UtcDateTime
 
 
 def sub_id() -> ma.String:
@@ -54,8 +55,8 @@ class WebmasterLeadSchema(Schema):
     payout_minor = ma.Integer()
     txid = ma.String(metadata={"description": "A conversion's transaction id (cpa, cps); null for a lead."})
     sale_amount_minor = ma.Integer()
-    created_at = ma.DateTime()
-    hold_until = ma.DateTime()
+    created_at = UtcDateTime()
+    hold_until = UtcDateTime()
 
 
 class AdvertiserLeadSchema(WebmasterLeadSchema):
@@ -71,6 +72,6 @@ class AdvertiserLeadSchema(WebmasterLeadSchema):
     pricing = ma.Dict(
         metadata={"description": "The terms that priced it: model, rule_index, rule_id, custom_payout."}
     )
-    review_deadline = ma.DateTime()
-    approved_at = ma.DateTime()
+    review_deadline = UtcDateTime()
+    approved_at = UtcDateTime()
     decision_note = ma.String()

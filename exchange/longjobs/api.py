@@ -6,7 +6,6 @@ Starting one answers 202 with the task; poll ``GET /tasks/<id>`` until its state
 from __future__ import annotations
 
 from flask import url_for
-from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
 from exchange.accounts.auth import api_key_required, caller
@@ -23,6 +22,7 @@ from exchange.longjobs.services import (
     visible_task,
 )
 from exchange.longjobs.views import csv_download, uploaded_csv
+from exchange.openapi import Blueprint
 from exchange.reports.schemas import ReportQuerySchema
 
 blp = Blueprint("long_tasks", __name__, url_prefix="/api/v1", description="Exports and imports as tasks")

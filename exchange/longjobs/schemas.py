@@ -6,6 +6,7 @@ from marshmallow import Schema, validate
 from marshmallow import fields as ma
 
 from exchange.longjobs.domain import DONE, EXPORTS, percent
+from exchange.schema_fields import UtcDateTime
 
 
 class ExportRequestSchema(Schema):
@@ -45,10 +46,10 @@ class TaskSchema(Schema):
     errors = ma.List(ma.Nested(RowErrorSchema), metadata={"description": "An import's first 1,000 refusals."})
     result_name = ma.String(allow_none=True)
     result_bytes = ma.Integer()
-    created_at = ma.DateTime()
-    started_at = ma.DateTime(allow_none=True)
-    finished_at = ma.DateTime(allow_none=True)
-    expired_at = ma.DateTime(
+    created_at = UtcDateTime()
+    started_at = UtcDateTime(allow_none=True)
+    finished_at = UtcDateTime(allow_none=True)
+    expired_at = UtcDateTime(
         allow_none=True,
         metadata={
             "description": "When the task's file was deleted (TASK_RESULT_DAYS after it finished, 7 by "

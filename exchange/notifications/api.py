@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from exchange.accounts.auth import api_key_required, caller
 from exchange.db import commit
 from exchange.notifications import services
 from exchange.notifications.schemas import NotificationSchema
+from exchange.openapi import Blueprint
 from exchange.pagination import PageQuerySchema, page_schema, paginate
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="Your notifications")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_smorest import Blueprint
 
 from exchange.accounts.auth import api_key_required, caller
 from exchange.accounts.models import User
 from exchange.offers.models import Offer, Participation
 from exchange.offers.schemas import CatalogOfferSchema, OfferSchema
 from exchange.offers.services import offer_visible_to, offers_visible_to
+from exchange.openapi import Blueprint
 
 blp = Blueprint("offers", __name__, url_prefix="/api/v1", description="Offers")
 ROLE_VIEW = "Advertisers get Offer (with the rate); webmasters get CatalogOffer (payout only)."

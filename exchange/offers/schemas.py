@@ -18,7 +18,7 @@ from exchange.offers.domain import (
     landing_url_problem,
 )
 from exchange.offers.pricing import BPS_WHOLE, CPL, MODELS, TEMPERATURES, rule_list_problems
-from exchange.schema_fields import country, currency
+from exchange.schema_fields import UtcDateTime, country, currency
 
 
 def amount() -> ma.Integer:
@@ -245,8 +245,8 @@ class _OfferPublicFields(Schema):
     traffic_sources = ma.List(ma.String())
     model = ma.String()
     currency = ma.String()
-    payout_minor = ma.Integer()
-    payout_bps = ma.Integer()
+    payout_minor = ma.Integer(allow_none=True)
+    payout_bps = ma.Integer(allow_none=True)
     allowed_countries = ma.List(ma.String())
     fields = ma.List(ma.Nested(LeadFieldSchema))
     status = ma.String()
@@ -260,8 +260,8 @@ class _OfferPublicFields(Schema):
     appeal_window_seconds = ma.Integer()
     dispute_answer_seconds = ma.Integer()
     auto_return_reasons = ma.List(ma.String())
-    auto_return_cap_count = ma.Integer()
-    auto_return_cap_percent = ma.Integer()
+    auto_return_cap_count = ma.Integer(allow_none=True)
+    auto_return_cap_percent = ma.Integer(allow_none=True)
     fraud_review = ma.Boolean()
 
 
@@ -272,27 +272,27 @@ class CatalogOfferSchema(_OfferPublicFields):
 class OfferSchema(_OfferPublicFields):
     """The advertiser's own view."""
 
-    rate_minor = ma.Integer()
-    rate_bps = ma.Integer()
+    rate_minor = ma.Integer(allow_none=True)
+    rate_bps = ma.Integer(allow_none=True)
     payout_rules = ma.List(ma.Dict())
     landing_urls = ma.List(ma.Nested(LandingSchema))
-    daily_cap = ma.Integer()
-    monthly_cap = ma.Integer()
-    webmaster_daily_cap = ma.Integer()
-    webmaster_monthly_cap = ma.Integer()
+    daily_cap = ma.Integer(allow_none=True)
+    monthly_cap = ma.Integer(allow_none=True)
+    webmaster_daily_cap = ma.Integer(allow_none=True)
+    webmaster_monthly_cap = ma.Integer(allow_none=True)
     landing_url = ma.String()
-    trafficback_url = ma.String()
+    trafficback_url = ma.String(allow_none=True)
     duplicate_window_seconds = ma.Integer()
     duplicate_scope = ma.String()
     retention_days = ma.Integer(allow_none=True)
-    min_temperature = ma.String()
+    min_temperature = ma.String(allow_none=True)
     auto_approve = ma.String()
     min_click_to_lead_seconds = ma.Integer()
     max_leads_per_ip_per_hour = ma.Integer()
     attribution_window_seconds = ma.Integer()
-    low_balance_minor = ma.Integer()
-    paused_for = ma.String()
-    created_at = ma.DateTime()
+    low_balance_minor = ma.Integer(allow_none=True)
+    paused_for = ma.String(allow_none=True)
+    created_at = UtcDateTime()
 
 
 class ParticipationSchema(Schema):
@@ -300,9 +300,9 @@ class ParticipationSchema(Schema):
     offer_id = ma.Integer()
     webmaster_id = ma.Integer()
     status = ma.String()
-    custom_payout_minor = ma.Integer()
-    custom_payout_bps = ma.Integer()
+    custom_payout_minor = ma.Integer(allow_none=True)
+    custom_payout_bps = ma.Integer(allow_none=True)
     traffic_sources = ma.List(ma.String())
-    decision_reason = ma.String()
+    decision_reason = ma.String(allow_none=True)
     tracking_link = ma.String()
-    created_at = ma.DateTime()
+    created_at = UtcDateTime()

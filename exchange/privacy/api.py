@@ -3,10 +3,9 @@ docs/privacy.md)."""
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from exchange.accounts.auth import actor, api_key_required
 from exchange.db import commit
+from exchange.openapi import Blueprint
 from exchange.pagination import paginate
 from exchange.privacy.export import consumer_data
 from exchange.privacy.schemas import (

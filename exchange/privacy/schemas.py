@@ -7,6 +7,7 @@ from marshmallow import fields as ma
 
 from exchange.pagination import PageQuerySchema, page_schema
 from exchange.privacy.domain import CAUSES
+from exchange.schema_fields import UtcDateTime
 
 
 class SubjectSchema(Schema):
@@ -47,7 +48,7 @@ class ErasureSchema(Schema):
         keys=ma.String(), values=ma.Integer(), metadata={"description": "Rows erased, by table."}
     )
     rows_erased = ma.Integer()
-    created_at = ma.DateTime()
+    created_at = UtcDateTime()
 
 
 ErasurePageSchema = page_schema(ErasureSchema)
@@ -55,7 +56,7 @@ ErasurePageSchema = page_schema(ErasureSchema)
 
 class ConsentDataSchema(Schema):
     text = ma.String()
-    given_at = ma.DateTime()
+    given_at = UtcDateTime()
     ip = ma.String(allow_none=True)
     page_url = ma.String()
 
@@ -63,7 +64,7 @@ class ConsentDataSchema(Schema):
 class ClickDataSchema(Schema):
     ip = ma.String(allow_none=True)
     user_agent = ma.String(allow_none=True)
-    created_at = ma.DateTime()
+    created_at = UtcDateTime()
 
 
 class DisputeDataSchema(Schema):
@@ -85,8 +86,8 @@ class LeadDataSchema(Schema):
     country = ma.String(allow_none=True)
     ip = ma.String(allow_none=True)
     user_agent = ma.String(allow_none=True)
-    created_at = ma.DateTime()
-    erased_at = ma.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    erased_at = UtcDateTime(allow_none=True)
     consent = ma.Nested(ConsentDataSchema, allow_none=True)
     click = ma.Nested(ClickDataSchema, allow_none=True)
     recipient_ids = ma.List(
@@ -99,6 +100,6 @@ class ConsumerDataSchema(Schema):
     kind = ma.String(metadata={"description": "email or phone: what was asked about"})
     contact = ma.String(metadata={"description": "The contact, normalised as leads store it."})
     erased_at = ma.List(
-        ma.DateTime(), metadata={"description": "When this contact's data was erased on request."}
+        UtcDateTime(), metadata={"description": "When this contact's data was erased on request."}
     )
     leads = ma.List(ma.Nested(LeadDataSchema))

@@ -6,11 +6,13 @@ their own traffic; advertisers: their offers') and the columns are its role's.
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+from datetime import date
 
 from billing.statements.csv_rows import csv_response
+from exchange import clock
 from exchange.accounts.auth import api_key_required, caller
 from exchange.accounts.models import User
+from exchange.openapi import Blueprint
 from exchange.reports.csv_rows import csv_names, csv_rows
 from exchange.reports.domain import columns_for, dimension_keys
 from exchange.reports.query import check_groups, report, report_rows
@@ -62,8 +64,8 @@ def _json_row(row: dict) -> dict:
 
 
 def _json_value(value):
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
+    if isinstance(value, date):
+        return clock.isoformat(value)
     if value is not None and not isinstance(value, (int, str)):
         return str(value)  # a Decimal rate: exact
     return value

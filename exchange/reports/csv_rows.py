@@ -5,9 +5,11 @@ report export task (exchange/longjobs/exports.py) write the same CSV."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from billing.statements.csv_rows import text
 from billing.statements.domain import major_units
+from exchange import clock
 from exchange.reports.domain import MONEY_COLUMNS
 
 
@@ -32,4 +34,4 @@ def _csv_value(value):
         return ""
     if isinstance(value, str):
         return text(value)
-    return value.isoformat() if hasattr(value, "isoformat") else value
+    return clock.isoformat(value) if isinstance(value, date) else value

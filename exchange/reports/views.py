@@ -190,7 +190,7 @@ def _api_value(value) -> str:
     """What GET /api/v1/reports answers for the cell, as text."""
     if value is None:
         return ""
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return clock.isoformat(value) if isinstance(value, date) else str(value)
 
 
 def _text(name: str, value, currency: str) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from exchange.accounts.auth import actor, api_key_required, caller, lead_intake_per_webmaster
 from exchange.db import commit
 from exchange.idempotency import HEADER_DOC, idempotency_key
 from exchange.leads.schemas import WebmasterLeadSchema
+from exchange.openapi import Blueprint
 from exchange.selling.intake import submit_to_vertical
 from exchange.selling.pings import post, quote
 from exchange.selling.schemas import (

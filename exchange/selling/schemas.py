@@ -7,6 +7,7 @@ from marshmallow import fields as ma
 
 from exchange.bounds import MAX_ID
 from exchange.leads.schemas import sub_id
+from exchange.schema_fields import UtcDateTime
 
 
 class ConsentSchema(Schema):
@@ -47,7 +48,7 @@ class QuoteSchema(Schema):
     )
     price_minor = ma.Integer(metadata={"description": "What you earn at least if you post the lead in time."})
     currency = ma.String()
-    expires_at = ma.DateTime(allow_none=True)
+    expires_at = UtcDateTime(allow_none=True)
     reason = ma.String(allow_none=True, metadata={"description": "Why there is no price."})
 
 

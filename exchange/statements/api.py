@@ -3,10 +3,9 @@ advertiser (admins: any, by number); the revenue report is for admins. Nothing h
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from billing.statements.csv_rows import csv_response
 from exchange.accounts.auth import api_key_required, caller
+from exchange.openapi import ALSO_CSV, Blueprint
 from exchange.statements.csv_rows import REVENUE_HEADER, revenue_filename, revenue_rows
 from exchange.statements.invoices import invoice_by_number, invoices_of
 from exchange.statements.revenue import revenue_report
@@ -38,6 +37,7 @@ def invoice(number: str):
 @api_key_required("admin")
 @blp.arguments(RevenueQuerySchema, location="query")
 @blp.response(200, RevenueSchema)
+@blp.doc(responses=ALSO_CSV)
 def revenue(args: dict):
     """The platform's margin by offer, webmaster or day over ``from``..``to`` (UTC days)."""
     if args["format"] == "csv":

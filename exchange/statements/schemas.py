@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from billing.statements.schemas import MAX_REPORT_DAYS, MonthField, page_field, per_page_field, this_month
 from exchange import clock
-from exchange.schema_fields import currency
+from exchange.schema_fields import UtcDateTime, currency
 from exchange.statements.revenue import GROUPS
 
 
@@ -68,7 +68,7 @@ class VerticalChargesSchema(Schema):
 
 
 class TopupLineSchema(Schema):
-    date = fields.DateTime(attribute="at")
+    date = UtcDateTime(attribute="at")
     reference = fields.String()
     amount_minor = fields.Integer()
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from exchange.accounts.auth import api_key_required, caller
 from exchange.accounts.models import User
 from exchange.db import commit
 from exchange.errors import NotFound
+from exchange.openapi import Blueprint
 from exchange.verticals.models import Vertical
 from exchange.verticals.schemas import (
     MarketVerticalSchema,

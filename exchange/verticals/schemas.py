@@ -8,7 +8,7 @@ from marshmallow import fields as ma
 
 from exchange.bounds import MAX_AMOUNT_MINOR, MAX_RETENTION_DAYS, MAX_WINDOW_SECONDS
 from exchange.offers.schemas import LeadFieldSchema
-from exchange.schema_fields import country, currency
+from exchange.schema_fields import UtcDateTime, country, currency
 from exchange.verticals.domain import (
     ANY_COUNTRY,
     MAX_SLOTS,
@@ -124,7 +124,7 @@ class VerticalSchema(Schema):
     hold_seconds = ma.Integer()
     return_window_seconds = ma.Integer()
     retention_days = ma.Integer(allow_none=True)
-    created_at = ma.DateTime()
+    created_at = UtcDateTime()
 
 
 class MarketVerticalSchema(Schema):
@@ -150,8 +150,8 @@ class SellerSchema(Schema):
     vertical_id = ma.Integer()
     webmaster_id = ma.Integer()
     status = ma.String(validate=validate.OneOf(SELLER_STATUSES))
-    decided_at = ma.DateTime(allow_none=True)
-    created_at = ma.DateTime()
+    decided_at = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime()
     tracking_link = ma.Method(
         "_tracking_link",
         metadata={

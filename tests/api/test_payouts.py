@@ -393,7 +393,7 @@ def test_a_batch_gathers_requested_manual_payouts_of_one_currency_into_a_csv(cli
             "name": first.user.name,
             "amount": "23.45",
             "currency": "USD",
-            "requested_at": "2026-03-02 10:30:05",
+            "requested_at": "2026-03-02T10:30:05Z",
         },
         {
             "payout_id": str(two),
@@ -402,7 +402,7 @@ def test_a_batch_gathers_requested_manual_payouts_of_one_currency_into_a_csv(cli
             "name": "'=HYPERLINK(1)",
             "amount": "10.00",
             "currency": "USD",
-            "requested_at": "2026-03-02 10:30:05",
+            "requested_at": "2026-03-02T10:30:05Z",
         },
     ]
     again = client.post("/api/v1/admin/payout-batches", json={"currency": "USD"}, headers=auth(admin))

@@ -237,7 +237,7 @@ def test_the_advertisers_january_statement_runs_both_balances_line_by_line(marke
     assert descriptions[f"lead:{l1}:approve:payout"] == f"Lead {l1} charge"
     assert descriptions[f"lead:{l3}:void:payout"] == f"Lead {l3} released (rejected)"
     assert descriptions[topup].startswith("Top-up ")
-    assert statement["lines"][0]["date"] == "2026-01-05T09:00:00"
+    assert statement["lines"][0]["date"] == "2026-01-05T09:00:00Z"
     assert {line["counterparty"] for line in statement["lines"][1:]} == {"webmaster", "platform"}
 
 

@@ -140,7 +140,7 @@ def test_the_payload_carries_the_lead_and_only_what_it_has():
         (-5, "-5"),
         (None, ""),
         (["duplicate", "geo_mismatch"], "duplicate,geo_mismatch"),
-        (datetime(2026, 1, 15, 12, 0), "2026-01-15 12:00:00"),
+        (datetime(2026, 1, 15, 12, 0), "2026-01-15T12:00:00Z"),
     ],
 )
 def test_csv_cells_that_would_run_as_formulas_get_a_leading_quote(value, cell):

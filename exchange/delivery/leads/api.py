@@ -5,7 +5,6 @@ attempts."""
 from __future__ import annotations
 
 from flask import url_for
-from flask_smorest import Blueprint
 
 from exchange.accounts.auth import api_key_required, caller
 from exchange.db import commit
@@ -28,6 +27,7 @@ from exchange.delivery.leads.settings import (
     setting_of,
 )
 from exchange.delivery.schemas import TestLeadSchema
+from exchange.openapi import Blueprint
 from exchange.pagination import PageQuerySchema, page_schema, paginate
 
 blp = Blueprint(
@@ -124,7 +124,7 @@ def rotate_offer_secret(offer_id: int):
 
 @blp.route("/delivery-settings/test", methods=["POST"])
 @api_key_required("advertiser")
-@blp.arguments(TestDeliveryInSchema)
+@blp.arguments(TestDeliveryInSchema, required=False)
 @blp.response(202, TestLeadSchema)
 def send_test(data: dict):
     """Queue a synthetic lead marked ``"test": true``, signed like a real one, to the endpoint

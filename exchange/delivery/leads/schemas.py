@@ -9,6 +9,7 @@ from exchange.bounds import MAX_ID
 from exchange.delivery.leads.domain import MAX_URL_LENGTH
 from exchange.delivery.postbacks.schemas import PostbackAttemptSchema
 from exchange.pagination import PageQuerySchema
+from exchange.schema_fields import UtcDateTime
 
 
 class DeliverySettingInSchema(Schema):
@@ -26,8 +27,8 @@ class DeliverySettingSchema(Schema):
     signing_secret = ma.String(
         metadata={"description": "The full secret: only in the answer that made it (create, rotate)."}
     )
-    secret_created_at = ma.DateTime(allow_none=True)
-    updated_at = ma.DateTime(allow_none=True)
+    secret_created_at = UtcDateTime(allow_none=True)
+    updated_at = UtcDateTime(allow_none=True)
 
 
 class TestDeliveryInSchema(Schema):
@@ -56,7 +57,7 @@ class LeadDeliverySchema(Schema):
     url = ma.String()
     state = ma.String(metadata={"description": "pending, delivered or failed"})
     attempts = ma.Integer()
-    next_attempt_at = ma.DateTime(allow_none=True)
-    delivered_at = ma.DateTime(allow_none=True)
-    created_at = ma.DateTime()
+    next_attempt_at = UtcDateTime(allow_none=True)
+    delivered_at = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime()
     attempt_log = ma.List(ma.Nested(DeliveryAttemptSchema))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from exchange.accounts.auth import api_key_required, caller
 from exchange.db import commit
 from exchange.delivery.postbacks.schemas import (
@@ -20,6 +18,7 @@ from exchange.delivery.postbacks.services import (
     require_joined,
     set_postback_url,
 )
+from exchange.openapi import Blueprint
 from exchange.pagination import page_schema, paginate
 
 blp = Blueprint(

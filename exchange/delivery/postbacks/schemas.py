@@ -9,6 +9,7 @@ from exchange.bounds import MAX_ID
 from exchange.delivery.postbacks.domain import MAX_STATUS_NAME_LENGTH, MAX_TEMPLATE_LENGTH, POSTBACK_MACROS
 from exchange.leads.domain import STATES
 from exchange.pagination import PageQuerySchema
+from exchange.schema_fields import UtcDateTime
 
 MACROS_TEXT = ", ".join("{" + name + "}" for name in POSTBACK_MACROS)
 
@@ -31,7 +32,7 @@ class PostbackUrlSchema(Schema):
     offer_id = ma.Integer(allow_none=True, metadata={"description": "null: the global URL"})
     url_template = ma.String(allow_none=True)
     status_map = ma.Dict()
-    updated_at = ma.DateTime(allow_none=True)
+    updated_at = UtcDateTime(allow_none=True)
 
 
 class PostbackQuerySchema(PageQuerySchema):
@@ -40,7 +41,7 @@ class PostbackQuerySchema(PageQuerySchema):
 
 class PostbackAttemptSchema(Schema):
     number = ma.Integer()
-    at = ma.DateTime()
+    at = UtcDateTime()
     status_code = ma.Integer(allow_none=True)
     latency_ms = ma.Integer()
     error = ma.String(allow_none=True)
@@ -54,7 +55,7 @@ class PostbackDeliverySchema(Schema):
     url = ma.String()
     state = ma.String(metadata={"description": "pending, delivered or failed"})
     attempts = ma.Integer()
-    next_attempt_at = ma.DateTime(allow_none=True)
-    delivered_at = ma.DateTime(allow_none=True)
-    created_at = ma.DateTime()
+    next_attempt_at = UtcDateTime(allow_none=True)
+    delivered_at = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime()
     attempt_log = ma.List(ma.Nested(PostbackAttemptSchema), data_key="attempt_log")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flask import Response, stream_with_context
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 from sqlalchemy import select
@@ -25,6 +24,7 @@ from exchange.leads.api import LeadFilterSchema, filtered_leads
 from exchange.leads.bulk.export import csv_lines, lead_csv_layout
 from exchange.leads.decisions import advertiser_lead, approve_lead, reject_lead
 from exchange.leads.models import Lead
+from exchange.openapi import Blueprint
 
 blp = Blueprint("leads_bulk", __name__, url_prefix="/api/v1", description="Leads in bulk")
 MAX_BULK = 500

@@ -8,9 +8,11 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 
+from exchange import clock
 from exchange.accounts.models import User
 from exchange.extensions import db
 from exchange.leads.models import Lead
@@ -36,7 +38,7 @@ def safe_cell(value: object) -> str:
         return ""
     if isinstance(value, list | tuple):
         value = ",".join(str(item) for item in value)
-    text = value.isoformat(sep=" ") if hasattr(value, "isoformat") else str(value)
+    text = clock.isoformat(value) if isinstance(value, date) else str(value)
     if not isinstance(value, int | float) and text.startswith(FORMULA_STARTS):
         return "'" + text
     return text

@@ -10,16 +10,17 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 from sqlalchemy import Select, select
 
 from billing.statements.csv_rows import csv_response, text
+from exchange import clock
 from exchange.accounts.auth import api_key_required
 from exchange.bounds import MAX_ID
 from exchange.extensions import db
 from exchange.moderation.audit.models import ModerationAction
+from exchange.openapi import Blueprint
 from exchange.pagination import PageQuerySchema, page_schema, paginate
 
 blp = Blueprint("moderation_audit", __name__, url_prefix="/api/v1", description="Moderators' audit log")
@@ -58,8 +59,8 @@ class AuditQuerySchema(PageQuerySchema, AuditFilterSchema):
 
 
 def iso_utc(at: datetime) -> str:
-    """A naive UTC timestamp as ISO 8601 with its offset: ``2026-01-15T12:00:00+00:00``."""
-    return at.replace(tzinfo=UTC).isoformat()
+    """A naive UTC timestamp as ISO 8601 with its offset: ``2026-01-15T12:00:00Z``."""
+    return clock.isoformat(at)
 
 
 class AuditEntrySchema(Schema):

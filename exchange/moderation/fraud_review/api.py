@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
@@ -23,7 +22,9 @@ from exchange.moderation.fraud_review.services import (
     review_queue,
 )
 from exchange.offers.models import Offer
+from exchange.openapi import Blueprint
 from exchange.pagination import PageQuerySchema, page_schema, paginate
+from exchange.schema_fields import UtcDateTime
 
 blp = Blueprint("fraud_review", __name__, url_prefix="/api/v1", description="Fraud review queue")
 STAFF = ("moderator", "admin")
@@ -63,8 +64,8 @@ class FlaggedLeadSchema(Schema):
     currency = fields.String()
     rate_minor = fields.Integer()
     payout_minor = fields.Integer()
-    created_at = fields.DateTime(metadata={"description": "When the webmaster sent it."})
-    held_at = fields.DateTime(metadata={"description": "When validation held it for review."})
+    created_at = UtcDateTime(metadata={"description": "When the webmaster sent it."})
+    held_at = UtcDateTime(metadata={"description": "When validation held it for review."})
     waiting_seconds = fields.Integer(metadata={"description": "How long it has waited; null once decided."})
 
 

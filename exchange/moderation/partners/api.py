@@ -3,7 +3,6 @@ and ``GET /api/v1/me``, where any caller sees its own account and standing."""
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from exchange.accounts.auth import actor, api_key_required, caller
@@ -17,7 +16,9 @@ from exchange.moderation.partners.services import (
     unban_webmaster,
     webmasters_with_status,
 )
+from exchange.openapi import Blueprint
 from exchange.pagination import PageQuerySchema, page_schema, paginate
+from exchange.schema_fields import UtcDateTime
 from exchange.tracking.links import forget_webmaster
 
 blp = Blueprint("partners", __name__, url_prefix="/api/v1", description="Partner moderation")
@@ -29,9 +30,9 @@ class PartnerSchema(Schema):
     email = fields.String()
     name = fields.String()
     status = fields.String()
-    status_reason = fields.String()
-    status_changed_at = fields.DateTime()
-    created_at = fields.DateTime()
+    status_reason = fields.String(allow_none=True)
+    status_changed_at = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime()
 
 
 class MyAccountSchema(Schema):
@@ -40,8 +41,8 @@ class MyAccountSchema(Schema):
     name = fields.String()
     role = fields.String()
     status = fields.String(metadata={"description": "active, pending (waiting for approval) or banned"})
-    status_reason = fields.String(metadata={"description": "Why, when a moderator said so."})
-    status_changed_at = fields.DateTime()
+    status_reason = fields.String(allow_none=True, metadata={"description": "Why, when a moderator said so."})
+    status_changed_at = UtcDateTime(allow_none=True)
 
 
 class PartnerQuerySchema(PageQuerySchema):
@@ -75,7 +76,7 @@ def list_webmasters(args: dict):
 
 @blp.route("/moderation/webmasters/<id:user_id>/approve", methods=["POST"])
 @api_key_required(*STAFF)
-@blp.arguments(PartnerApproveSchema)
+@blp.arguments(PartnerApproveSchema, required=False)
 @blp.response(200, PartnerSchema)
 def approve(data: dict, user_id: int):
     """A pending webmaster may join offers and send traffic. Approving an active one changes nothing."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 
@@ -26,7 +25,9 @@ from exchange.moderation.reputation.services import (
     webmaster_reputation,
     webmaster_sub_sources,
 )
+from exchange.openapi import Blueprint
 from exchange.pagination import PageQuerySchema, page_schema
+from exchange.schema_fields import UtcDateTime
 
 blp = Blueprint("reputation", __name__, url_prefix="/api/v1", description="Reputation")
 MODERATORS = ("moderator", "admin")
@@ -113,8 +114,8 @@ class AdvertiserFiguresSchema(Schema):
 class WebmasterReputationSchema(Schema):
     role = ma.Constant("webmaster")
     webmaster = ma.Nested(ReputationPartySchema)
-    since = ma.DateTime(allow_none=True)
-    until = ma.DateTime(allow_none=True)
+    since = UtcDateTime(allow_none=True)
+    until = UtcDateTime(allow_none=True)
     totals = ma.Nested(WebmasterFiguresSchema)
     sub_sources = ma.List(ma.Nested(SubSourceSchema))
 
@@ -122,8 +123,8 @@ class WebmasterReputationSchema(Schema):
 class AdvertiserReputationSchema(Schema):
     role = ma.Constant("advertiser")
     advertiser = ma.Nested(ReputationPartySchema)
-    since = ma.DateTime(allow_none=True)
-    until = ma.DateTime(allow_none=True)
+    since = UtcDateTime(allow_none=True)
+    until = UtcDateTime(allow_none=True)
     totals = ma.Nested(AdvertiserFiguresSchema)
 
 

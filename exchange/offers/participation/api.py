@@ -3,7 +3,6 @@ approves, declines, bans, invites, and sets custom payouts."""
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from exchange.accounts.auth import api_key_required, caller
@@ -14,6 +13,7 @@ from exchange.offers.participation.services import decide, participations_on, se
 from exchange.offers.pricing import BPS_WHOLE
 from exchange.offers.schemas import ParticipationSchema
 from exchange.offers.services import invite
+from exchange.openapi import Blueprint
 
 blp = Blueprint("participations", __name__, url_prefix="/api/v1", description="Participation")
 DECIDERS = ("advertiser", "moderator", "admin")
@@ -55,7 +55,7 @@ def post_invite(data: dict, offer_id: int):
 
 def _decision(name: str):
     @api_key_required(*DECIDERS)
-    @blp.arguments(DecisionSchema)
+    @blp.arguments(DecisionSchema, required=False)
     @blp.response(200, ParticipationSchema)
     def view(data: dict, participation_id: int):
         participation = decide(caller(), participation_id, name, data["reason"])

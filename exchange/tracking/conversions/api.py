@@ -5,12 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import url_for
-from flask_smorest import Blueprint
 from marshmallow import Schema, validate
 from marshmallow import fields as ma
 
 from exchange.accounts.auth import api_key_required, caller
 from exchange.db import commit
+from exchange.openapi import Blueprint
+from exchange.schema_fields import UtcDateTime
 from exchange.tracking.conversions.services import MAX_ALLOWLIST, issue_token, set_ip_allowlist, settings_of
 
 blp = Blueprint(
@@ -29,7 +30,7 @@ class AllowlistSchema(Schema):
 class PostbackSettingsSchema(Schema):
     has_token = ma.Boolean()
     ip_allowlist = ma.List(ma.String())
-    token_created_at = ma.DateTime()
+    token_created_at = UtcDateTime()
 
 
 class NewTokenSchema(PostbackSettingsSchema):

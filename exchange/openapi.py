@@ -1,0 +1,100 @@
+"""The OpenAPI document (/api/openapi.json) says what the API answers, errors included.
+
+flask-smorest documents an error shape of its own (``{"code", "status", "message",
+"errors"}``); ours is ``{"error": {"code", "message", "fields"}}`` (exchange.errors).
+``ExchangeApi`` declares ours as the default response of every operation, and
+``ErrorResponses`` lists the errors each operation can answer: every call may be
+refused (401 without a key, 403 for another role, 429 over the limit per key, 400
+for a body that cannot be read, 422 for invalid arguments); a path naming a resource
+may be 404, a change may be refused by a rule of the resource's state (409).
+
+The API's blueprints are ``Blueprint``s from here: a JSON body documented as required is
+required (400 without one) instead of being read as ``{}``; where a client may leave it
+out, the view says ``required=False``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import flask_smorest
+from apispec import BasePlugin
+from flask import request
+from flask.json.provider import DefaultJSONProvider
+from flask_smorest import Api
+
+from exchange import clock
+from exchange.errors import AppError, ErrorSchema
+
+EVERY_CALL = {
+    "400": "BAD_REQUEST",
+    "401": "UNAUTHORIZED",
+    "403": "FORBIDDEN",
+    "422": "UNPROCESSABLE_ENTITY",
+    "429": "TOO_MANY_REQUESTS",
+}
+NAMING_A_RESOURCE = {"404": "NOT_FOUND"}
+CHANGES = {"409": "CONFLICT"}
+CHANGING_METHODS = ("post", "put", "patch", "delete")
+
+
+class ErrorResponses(BasePlugin):
+    """Adds the error responses above to every operation (the ones it declares stay)."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        for method, operation in (operations or {}).items():
+            responses = operation.setdefault("responses", {})
+            errors = dict(EVERY_CALL)
+            if path and "{" in path:
+                errors |= NAMING_A_RESOURCE
+            if method in CHANGING_METHODS:
+                errors |= CHANGES
+            for status, name in errors.items():
+                if status not in responses and int(status) not in responses:
+                    responses[status] = name
+
+
+class ExchangeApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def __init__(self) -> None:
+        super().__init__(spec_kwargs={"extra_plugins": [ErrorResponses()]})
+
+
+class UtcJSONProvider(DefaultJSONProvider):
+    """JSON written by views themselves (not through a schema) writes moments as the schemas
+    do, ISO 8601 in UTC with "Z", rather than Flask's HTTP dates with no date-time format."""
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, date):
+            return clock.isoformat(o)
+        return DefaultJSONProvider.default(o)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    def arguments(self, schema, *, location: str = "json", required: bool = True, **kwargs) -> Callable:
+        parse = super().arguments(schema, location=location, required=required, **kwargs)
+        if location != "json" or not required:
+            return parse
+
+        def decorator(view: Callable) -> Callable:
+            parsing = parse(view)
+
+            @functools.wraps(parsing)
+            def body_required(*args: Any, **view_kwargs: Any) -> Any:
+                if not request.get_data(cache=True):
+                    raise AppError("This call takes a JSON body.", code="missing_body")
+                return parsing(*args, **view_kwargs)
+
+            return body_required
+
+        return decorator
+
+
+# For views that answer CSV instead of JSON when asked (``format=csv``): with
+# ``@blp.doc(responses=ALSO_CSV)`` the document lists both.
+ALSO_CSV = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}
