@@ -34,7 +34,7 @@ EVERY_CALL = {
     "401": "UNAUTHORIZED",
     "403": "FORBIDDEN",
     "422": "UNPROCESSABLE_ENTITY",
-    "429": "TOO_MANY_REQUESTS",
+    "429": "LIMITED",
 }
 NAMING_A_RESOURCE = {"404": "NOT_FOUND"}
 CHANGES = {"409": "CONFLICT"}
@@ -57,11 +57,28 @@ class ErrorResponses(BasePlugin):
                     responses[status] = name
 
 
+# A call over a limit (exchange.rate_limits) says when to come back.
+LIMITED = {
+    "description": "Too Many Requests: over a limit on abuse (docs/security.md)",
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds until the call is allowed again.",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
+    "content": {"application/json": {"schema": "Error"}},
+}
+
+
 class ExchangeApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
     def __init__(self) -> None:
         super().__init__(spec_kwargs={"extra_plugins": [ErrorResponses()]})
+
+    def _register_responses(self) -> None:
+        super()._register_responses()
+        self.spec.components.response("LIMITED", LIMITED, lazy=True)
 
 
 class UtcJSONProvider(DefaultJSONProvider):

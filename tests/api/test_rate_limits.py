@@ -140,6 +140,17 @@ def test_api_calls_are_limited_per_key_with_the_json_error(client, ctx, limits):
     assert client.get("/api/v1/offers", headers=auth(other)).status_code == 200
 
 
+def test_the_document_declares_the_429_and_its_retry_after_on_every_operation(client):
+    document = client.get("/api/openapi.json").get_json()
+    limited = document["components"]["responses"]["LIMITED"]
+
+    assert limited["headers"]["Retry-After"]["schema"]["type"] == "integer"
+    assert limited["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    operations = [op for path in document["paths"].values() for op in path.values() if "responses" in op]
+    assert operations
+    assert all(op["responses"]["429"] == {"$ref": "#/components/responses/LIMITED"} for op in operations)
+
+
 def test_every_api_blueprint_counts_against_the_same_key(client, ctx, limits):
     limits(LIMIT_API_PER_KEY="2 per minute")
     key = make_key(make_user("webmaster"))
