@@ -8,6 +8,7 @@ from datetime import datetime
 from marshmallow import fields, validate
 
 from exchange import clock
+from exchange.bounds import MAX_RETENTION_DAYS
 from exchange.currencies import ISO_4217
 
 
@@ -21,6 +22,20 @@ def currency(**kwargs) -> fields.String:
 def country(**kwargs) -> fields.String:
     return fields.String(
         validate=validate.Regexp(r"\A[A-Z]{2}\Z", error="ISO 3166 alpha-2, upper case."), **kwargs
+    )
+
+
+def retention_days() -> fields.Integer:
+    """An offer's or a vertical's retention period (docs/privacy.md); null keeps leads' data."""
+    return fields.Integer(
+        strict=True,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_RETENTION_DAYS),
+        metadata={
+            "description": "Days after which a decided lead's personal data is erased (docs/privacy.md); "
+            "null: kept."
+        },
     )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from exchange import clock, create_app
 from exchange.extensions import db, limiter
-from tests.services_config import TEST_DATABASE_URL, TEST_REDIS_URL
+from tests.services_config import TEST_REDIS_URL, own_postgres_database
 
 BACKEND = os.environ.get("EXCHANGE_TEST_BACKEND", "sqlite")
 LIVE_TABLES = (
@@ -75,18 +75,8 @@ def database_url(tmp_path_factory):
     if BACKEND != "services":
         yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "template.sqlite")
         return
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    server = make_url(TEST_DATABASE_URL)
-    name = f"lx_test_{os.getpid()}"
-    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {name}")
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with own_postgres_database(f"lx_test_{os.getpid()}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 
-from exchange.bounds import MAX_AMOUNT_MINOR, MAX_RETENTION_DAYS, MAX_WINDOW_SECONDS
+from exchange.bounds import MAX_AMOUNT_MINOR, MAX_WINDOW_SECONDS
 from exchange.disputes.domain import RETURN_REASONS
 from exchange.leads.patterns import MAX_CHOICE_LENGTH, MAX_CHOICES, pattern_problem
 from exchange.offers.domain import (
@@ -18,7 +18,7 @@ from exchange.offers.domain import (
     landing_url_problem,
 )
 from exchange.offers.pricing import BPS_WHOLE, CPL, MODELS, TEMPERATURES, rule_list_problems
-from exchange.schema_fields import UtcDateTime, country, currency
+from exchange.schema_fields import UtcDateTime, country, currency, retention_days
 
 
 def amount() -> ma.Integer:
@@ -136,16 +136,7 @@ class OfferCreateSchema(Schema):
     duplicate_window_seconds = ma.Integer(
         strict=True, load_default=30 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
     )
-    retention_days = ma.Integer(
-        strict=True,
-        load_default=None,
-        allow_none=True,
-        validate=validate.Range(min=1, max=MAX_RETENTION_DAYS),
-        metadata={
-            "description": "Days after which a decided lead's personal data is erased (docs/privacy.md); "
-            "null: kept."
-        },
-    )
+    retention_days = retention_days()
     review_window_seconds = ma.Integer(
         strict=True, load_default=3 * 86400, validate=validate.Range(min=0, max=MAX_WINDOW_SECONDS)
     )

@@ -6,9 +6,9 @@ from flask import url_for
 from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 
-from exchange.bounds import MAX_AMOUNT_MINOR, MAX_RETENTION_DAYS, MAX_WINDOW_SECONDS
+from exchange.bounds import MAX_AMOUNT_MINOR, MAX_WINDOW_SECONDS
 from exchange.offers.schemas import LeadFieldSchema
-from exchange.schema_fields import UtcDateTime, country, currency
+from exchange.schema_fields import UtcDateTime, country, currency, retention_days
 from exchange.verticals.domain import (
     ANY_COUNTRY,
     MAX_SLOTS,
@@ -62,16 +62,7 @@ class VerticalCreateSchema(Schema):
     )
     sellers_need_approval = ma.Boolean(load_default=True)
     duplicate_window_seconds = _window(30 * 86400)
-    retention_days = ma.Integer(
-        strict=True,
-        load_default=None,
-        allow_none=True,
-        validate=validate.Range(min=1, max=MAX_RETENTION_DAYS),
-        metadata={
-            "description": "Days after which a decided lead's personal data is erased (docs/privacy.md); "
-            "null: kept."
-        },
-    )
+    retention_days = retention_days()
     review_window_seconds = _window(3 * 86400)
     hold_seconds = _window(14 * 86400)
     return_window_seconds = _window(7 * 86400)

@@ -58,20 +58,10 @@ def own_database_url(tmp_path):
         return
     import os
 
-    import psycopg
-    from sqlalchemy.engine import make_url
+    from tests.services_config import own_postgres_database
 
-    from tests.services_config import TEST_DATABASE_URL
-
-    server = make_url(TEST_DATABASE_URL)
-    name = f"lx_round_trip_{os.getpid()}"
-    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {name}")
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with own_postgres_database(f"lx_round_trip_{os.getpid()}") as url:
+        yield url
 
 
 def test_0022_goes_down_and_up_again_and_hashes_the_leads_already_there(own_database_url, tmp_path):
