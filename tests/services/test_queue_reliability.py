@@ -31,9 +31,11 @@ SIZE = 6  # VALIDATION_BATCH_SIZE of the workers: four batches
 
 
 def queue_app(live_app_factory, redis_url):
-    """Jobs go to Redis; the sweep takes every lead still received; a job
-    timeout of 1 s lets a dead worker's job be recognised within seconds."""
-    return live_app_factory(REDIS_URL=redis_url, STUCK_RECEIVED_SECONDS=0, JOB_TIMEOUT_SECONDS=1)
+    """Jobs go to Redis; the sweep takes every lead still received; a job timeout
+    of 5 s lets a dead worker's job be recognised within seconds, yet gives a batch
+    held on a lock time enough to be seen started on a loaded machine (at 1 s, rq
+    stopped it first, and it ran again and finished: CI of 2026-12-06)."""
+    return live_app_factory(REDIS_URL=redis_url, STUCK_RECEIVED_SECONDS=0, JOB_TIMEOUT_SECONDS=5)
 
 
 def worker_env(live_database_url, redis_url, tmp_path, batch_size: int = SIZE) -> dict:
@@ -74,7 +76,7 @@ def test_a_worker_killed_mid_batch_leaves_every_lead_validated_exactly_once_afte
     assert held_elsewhere(app, rest) == 0
     job = Job.fetch(in_flight_job, connection=connection)
     assert job.get_status() == "started"  # rq does not know yet: no worker is left to tell it
-    wait_until(lambda: abandoned(Job.fetch(in_flight_job, connection=connection)), "past its timeout", 30)
+    wait_until(lambda: abandoned(Job.fetch(in_flight_job, connection=connection)), "past its timeout", 60)
 
     with app.app_context():
         assert sweep().requeued == LEADS - SIZE
