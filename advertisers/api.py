@@ -14,6 +14,11 @@ blp = Blueprint("advertiser_api", __name__, url_prefix="/api/v1", description="A
 
 
 @blp.route("/offers", methods=["POST"])
+@blp.rules(
+    "prices: rate_minor and payout_minor, or (cps) rate_bps and payout_bps; the payout not above the rate",
+    "payout_rules: each a rule of the offer's model (docs/offers.md)",
+    "fields: names of a-z, 0-9 and _ (a letter first, up to 40), each once; choices of the field's type",
+)
 @api_key_required("advertiser")
 @blp.arguments(OfferCreateSchema)
 @blp.response(201, OfferSchema)
@@ -24,6 +29,7 @@ def post_offer(data: dict):
 
 
 @blp.route("/offers/<id:offer_id>", methods=["PATCH"])
+@blp.rules("the offer after the change follows the rules of POST /api/v1/offers", "currency: cannot change")
 @api_key_required("advertiser")
 @blp.arguments(OfferPatchSchema)
 @blp.response(200, OfferSchema)

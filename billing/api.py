@@ -19,7 +19,7 @@ from billing.services import balances_of, credit_advertiser, own_side, transfers
 from exchange.accounts.auth import api_key_required, caller
 from exchange.accounts.models import User
 from exchange.db import commit
-from exchange.errors import Invalid
+from exchange.errors import NotFound
 from exchange.extensions import db
 from exchange.openapi import Blueprint
 from exchange.pagination import PageQuerySchema, page_schema, paginate
@@ -65,10 +65,11 @@ def payouts(args: dict):
 @api_key_required("admin")
 @blp.arguments(CreditSchema)
 @blp.response(201, TransferSchema)
+@blp.alt_response(404, response="NOT_FOUND", description="No advertiser has that id.")
 def admin_credit(data: dict):
     advertiser = db.session.get(User, data["advertiser_id"])
     if advertiser is None or advertiser.role != "advertiser":
-        raise Invalid("No such advertiser.", fields={"advertiser_id": ["Unknown advertiser."]})
+        raise NotFound("No such advertiser.", fields={"advertiser_id": ["Unknown advertiser."]})
     transfer = credit_advertiser(advertiser.id, data["currency"], data["amount_minor"], data["reference"])
     funds_arrived(advertiser.id, data["currency"])
     commit()

@@ -8,6 +8,15 @@ refused (401 without a key, 403 for another role, 429 over the limit per key, 40
 for a body that cannot be read, 422 for invalid arguments); a path naming a resource
 may be 404, a change may be refused by a rule of the resource's state (409).
 
+A rule OpenAPI 3.0 cannot state (between fields, against the clock, by role, by what a
+string means: "until later than since", "a month that has begun") is said in words with
+``@blp.rules(...)``: listed in the operation's ``x-rules`` and at the end of its description.
+A request that the schema allows may break one of them, and is then answered 422.
+
+A rule across a schema's fields that OpenAPI can state (one of two fields required, one
+of a few shapes) is written on the marshmallow schema as ``openapi_rules``, a dict of
+JSON Schema keywords (``anyOf``, ``oneOf``) that ``SchemaRules`` adds to its component.
+
 The API's blueprints are ``Blueprint``s from here: a JSON body documented as required is
 required (400 without one) instead of being read as ``{}``; where a client may leave it
 out, the view says ``required=False``.
@@ -22,6 +31,7 @@ from typing import Any
 
 import flask_smorest
 from apispec import BasePlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
@@ -57,6 +67,31 @@ class ErrorResponses(BasePlugin):
                     responses[status] = name
 
 
+class SchemaRules(BasePlugin):
+    """Adds a schema's ``openapi_rules`` (JSON Schema keywords) to its component."""
+
+    def schema_helper(self, name, definition, schema=None, **kwargs) -> dict | None:
+        if schema is None:
+            return None
+        schema_class = resolve_schema_cls(schema)
+        return dict(getattr(schema_class, "openapi_rules", {})) or None
+
+
+class RulesInWords(BasePlugin):
+    """Ends the description of an operation that has ``x-rules`` with them, for readers."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        for operation in (operations or {}).values():
+            rules = operation.get("x-rules")
+            if rules:
+                listed = "\n".join(f"- {rule}" for rule in rules)
+                text = operation.get("description", "")
+                operation["description"] = f"{text}\n\n{RULES_HEADING}\n{listed}".lstrip()
+
+
+RULES_HEADING = "Rules the schema cannot state (a request that breaks one is answered 422):"
+
+
 # A call over a limit (exchange.rate_limits) says when to come back.
 LIMITED = {
     "description": "Too Many Requests: over a limit on abuse (docs/security.md)",
@@ -74,7 +109,7 @@ class ExchangeApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
     def __init__(self) -> None:
-        super().__init__(spec_kwargs={"extra_plugins": [ErrorResponses()]})
+        super().__init__(spec_kwargs={"extra_plugins": [ErrorResponses(), SchemaRules(), RulesInWords()]})
 
     def _register_responses(self) -> None:
         super()._register_responses()
@@ -93,6 +128,10 @@ class UtcJSONProvider(DefaultJSONProvider):
 
 
 class Blueprint(flask_smorest.Blueprint):
+    def rules(self, *rules: str) -> Callable:
+        """The operation's rules that its schemas cannot state (see the module's docstring)."""
+        return self.doc(**{"x-rules": list(rules)})
+
     def arguments(self, schema, *, location: str = "json", required: bool = True, **kwargs) -> Callable:
         parse = super().arguments(schema, location=location, required=required, **kwargs)
         if location != "json" or not required:

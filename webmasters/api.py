@@ -56,6 +56,7 @@ def list_participations():
 
 
 @blp.route("/leads", methods=["POST"])
+@blp.rules("click_id: one of your clicks", "fields: as the offer's field specs ask")
 @api_key_required("webmaster")
 @lead_intake_per_webmaster
 @blp.arguments(LeadSubmitSchema)
@@ -69,6 +70,7 @@ def submit(payload: dict):
 
 
 @blp.route("/payouts", methods=["POST"])
+@blp.rules("amount_minor: at least the currency's smallest payout")
 @api_key_required("webmaster")
 @blp.arguments(PayoutRequestSchema)
 @blp.response(201, PayoutSchema)

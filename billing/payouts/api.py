@@ -54,7 +54,10 @@ class PayoutSettingsSchema(Schema):
         values=fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT_MINOR)),
         load_default=dict,
         validate=validate.Length(max=50),
-        metadata={"description": "Per currency: a scheduled payout waits until the balance reaches this."},
+        metadata={
+            "description": "Per currency (ISO 4217 code -> minor units): a scheduled payout waits until the "
+            "balance reaches this."
+        },
     )
     updated_at = UtcDateTime(dump_only=True, allow_none=True)
 
@@ -98,6 +101,11 @@ def get_settings():
 
 
 @blp.route("/payout-settings", methods=["PUT"])
+@blp.rules(
+    "weekday only with schedule weekly, day_of_month only with monthly, each needed by its schedule",
+    "stripe_account_id only with rail stripe_connect: acct_ and letters or digits",
+    "thresholds_minor: keyed by ISO 4217 codes, each at least the currency's smallest payout",
+)
 @api_key_required("webmaster")
 @blp.arguments(PayoutSettingsSchema)
 @blp.response(200, PayoutSettingsSchema)

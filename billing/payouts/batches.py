@@ -100,15 +100,17 @@ def batch_csv(batch_id: int) -> Iterator[str]:
         .where(Payout.batch_id == batch_id)
         .order_by(Payout.id)
     )
-    return _csv_lines(db.session.execute(query))
+    return _csv_lines(query)
 
 
-def _csv_lines(rows) -> Iterator[str]:
+def _csv_lines(query) -> Iterator[str]:
+    """Runs the query as the lines are read: a streamed response reads them after the
+    request's session is closed, on the session of the context it pushes again."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     yield _drain(buffer)
-    for payout, email, name in rows:
+    for payout, email, name in db.session.execute(query):
         writer.writerow(
             [
                 payout.id,

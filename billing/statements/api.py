@@ -23,6 +23,10 @@ blp = Blueprint("statements", __name__, url_prefix="/api/v1", description="State
 
 
 @blp.route("/statements", methods=["GET"])
+@blp.rules(
+    "month: one that has begun",
+    "currency: required of advertisers and webmasters; code (any account): required of admins",
+)
 @api_key_required("advertiser", "webmaster", "admin")
 @blp.arguments(StatementQuerySchema, location="query")
 @blp.response(200, StatementSchema)
@@ -37,6 +41,10 @@ def statement(args: dict):
 
 
 @blp.route("/statements.csv", methods=["GET"])
+@blp.rules(
+    "month: one that has begun",
+    "currency: required of advertisers and webmasters; code (any account): required of admins",
+)
 @api_key_required("advertiser", "webmaster", "admin")
 @blp.arguments(StatementQuerySchema, location="query")
 @blp.response(200, description="text/csv: the whole month (no pages), opening and closing rows")

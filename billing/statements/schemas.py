@@ -17,6 +17,11 @@ OWN_PURPOSES = sorted(set(PURPOSES["advertiser"]) | set(PURPOSES["webmaster"]))
 class MonthField(fields.Field):
     """``YYYY-MM`` (UTC), loaded as a ``Month``; a month that has not begun is refused."""
 
+    def __init__(self, **kwargs) -> None:
+        documented = {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "example": "2026-01"}
+        metadata = documented | kwargs.pop("metadata", {})
+        super().__init__(**kwargs, metadata=metadata)
+
     def _deserialize(self, value, attr, data, **kwargs) -> Month:
         try:
             month = Month.parse(value if isinstance(value, str) else "")
@@ -50,7 +55,10 @@ class StatementQuerySchema(Schema):
     )
     currency = currency(load_default=None, metadata={"description": "Required except with code."})
     month = MonthField(
-        load_default=this_month, metadata={"description": "YYYY-MM, UTC; this month if left out."}
+        load_default=this_month,
+        metadata={
+            "description": "YYYY-MM, UTC, a month that has begun; this month if left out.",
+        },
     )
     code = fields.String(
         load_default=None,

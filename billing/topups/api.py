@@ -43,6 +43,7 @@ class StartedTopupSchema(TopupSchema):
 
 
 @blp.route("/topups", methods=["POST"])
+@blp.rules("amount: no more decimals than the currency has, at least its smallest top-up")
 @api_key_required("advertiser")
 @blp.arguments(TopupRequestSchema)
 @blp.response(201, StartedTopupSchema)

@@ -24,7 +24,7 @@ from exchange.buying.services import (
     update_buy_order,
 )
 from exchange.db import commit
-from exchange.errors import Invalid
+from exchange.errors import Forbidden
 from exchange.extensions import db
 from exchange.openapi import Blueprint
 from exchange.pagination import paginate
@@ -49,9 +49,14 @@ def list_buy_orders():
 
 
 @blp.route("/buy-orders", methods=["POST"])
+@blp.rules(
+    "filters: conditions on the vertical's fields, of their types; countries the vertical sells in",
+    "ping_url and post_url: absolute http(s) URLs",
+)
 @api_key_required("advertiser")
 @blp.arguments(BuyOrderCreateSchema)
 @blp.response(201, BuyOrderSchema)
+@blp.alt_response(404, response="NOT_FOUND", description="No vertical has that id.")
 def post_buy_order(data: dict):
     order = create_buy_order(caller().id, data)
     commit()
@@ -66,6 +71,7 @@ def read_buy_order(order_id: int):
 
 
 @blp.route("/buy-orders/<id:order_id>", methods=["PATCH"])
+@blp.rules("the order after the change follows the rules of POST /api/v1/buy-orders")
 @api_key_required("advertiser")
 @blp.arguments(BuyOrderPatchSchema)
 @blp.response(200, BuyOrderSchema)
@@ -137,5 +143,5 @@ def post_reject(data: dict, sale_id: int):
 def get_sales_report(args: dict):
     user = caller()
     if args["group_by"] in STAFF_ONLY and user.role not in ("admin", "moderator"):
-        raise Invalid("Only staff group by buyer or seller.", fields={"group_by": ["Not for your role."]})
+        raise Forbidden("Only staff group by buyer or seller.", fields={"group_by": ["Not for your role."]})
     return sales_report(user, args["group_by"], args["since"], args["until"])

@@ -113,6 +113,28 @@ class BuyOrderCreateSchema(Schema):
     filters = ma.Nested(FiltersSchema, load_default=dict)
     schedule = ma.Nested(ScheduleSchema, load_default=dict)
     caps = ma.Nested(CapsSchema, load_default=dict)
+    openapi_rules = {  # exchange/openapi.py: a fixed order (the default) has a bid; a ping order pings
+        "anyOf": [
+            {
+                "required": ["bid_minor"],
+                "properties": {
+                    "pricing": {"type": "string", "enum": ["fixed"]},
+                    "bid_minor": {"type": "integer"},
+                    "ping_url": {"maxLength": 0},
+                    "max_bid_minor": {"maximum": 0},
+                },
+            },
+            {
+                "required": ["pricing", "ping_url", "max_bid_minor"],
+                "properties": {
+                    "pricing": {"type": "string", "enum": ["ping"]},
+                    "bid_minor": {"nullable": True, "enum": [None]},
+                    "ping_url": {"type": "string", "minLength": 1},
+                    "max_bid_minor": {"type": "integer", "minimum": 1},
+                },
+            },
+        ]
+    }
 
     @validates_schema
     def _pricing(self, data: dict, **_kwargs) -> None:
@@ -136,9 +158,12 @@ class BuyOrderCreateSchema(Schema):
             raise ValidationError(errors)
 
 
-# Any subset of the settings, checked whole once merged with the rest (the service).
+IMMUTABLE = ("vertical_id",)  # an order buys in one vertical for life
+# Any subset of the settings that may change, checked whole once merged with the rest (the
+# service); a name that cannot change is refused as unknown.
 BuyOrderPatchSchema = Schema.from_dict(
-    {name: ma.Raw(allow_none=True) for name in BuyOrderCreateSchema().fields}, name="BuyOrderPatch"
+    {name: ma.Raw(allow_none=True) for name in BuyOrderCreateSchema().fields if name not in IMMUTABLE},
+    name="BuyOrderPatch",
 )
 
 

@@ -8,13 +8,12 @@ from sqlalchemy import func, select
 from exchange import clock
 from exchange.buying.domain import Schedule, condition_problems, period_starts
 from exchange.buying.models import BuyOrder, Sale
-from exchange.buying.schemas import BuyOrderCreateSchema
-from exchange.errors import Invalid, NotFound
+from exchange.buying.schemas import IMMUTABLE, BuyOrderCreateSchema
+from exchange.errors import Conflict, Invalid, NotFound
 from exchange.extensions import db
 from exchange.offers.domain import url_template_problem
 from exchange.verticals.models import Vertical
 
-IMMUTABLE = ("vertical_id",)
 COUNTED = ("pending", "approved")  # sales that take a cap's place and spend its budget
 
 
@@ -47,8 +46,10 @@ def update_buy_order(buyer_id: int, order_id: int, changes: dict) -> BuyOrder:
 
 def _check_against_vertical(data: dict) -> None:
     vertical = db.session.get(Vertical, data["vertical_id"])
-    if vertical is None or vertical.status != "active":
-        raise Invalid("No such vertical open for buying.", fields={"vertical_id": ["Unknown or paused."]})
+    if vertical is None:
+        raise NotFound("No such vertical.", fields={"vertical_id": ["Unknown vertical."]})
+    if vertical.status != "active":
+        raise Conflict("The vertical is paused: no new orders, no changes.", code="vertical_paused")
     errors = {}
     types = {spec["name"]: spec["type"] for spec in vertical.fields}
     problems = condition_problems(data["filters"].get("conditions", []), types)

@@ -25,7 +25,10 @@ ALL_REASONS = sorted(set(APPEAL_REASONS) | set(RETURN_REASONS))
 
 def text(max_length: int, **kwargs) -> ma.String:
     """Written words: at most ``max_length`` characters, and not only blanks."""
-    return ma.String(validate=[validate.Length(min=1, max=max_length), _not_blank], **kwargs)
+    metadata = {"pattern": r"\S"} | kwargs.pop("metadata", {})
+    return ma.String(
+        validate=[validate.Length(min=1, max=max_length), _not_blank], metadata=metadata, **kwargs
+    )
 
 
 def _not_blank(value: str) -> None:

@@ -26,6 +26,13 @@ class LeadSubmitSchema(Schema):
         metadata={"description": "The visitor's user agent (default: its click's, else this request's)."},
     )
 
+    openapi_rules = {  # exchange/openapi.py: one of the two, not null
+        "anyOf": [
+            {"required": ["click_id"], "properties": {"click_id": {"type": "string"}}},
+            {"required": ["offer_id"], "properties": {"offer_id": {"type": "integer"}}},
+        ]
+    }
+
     @validates_schema
     def _source(self, data: dict, **_kwargs) -> None:
         if not data.get("click_id") and not data.get("offer_id"):
@@ -47,16 +54,21 @@ class WebmasterLeadSchema(Schema):
     id = ma.Integer()
     status = ma.String()
     reason_codes = ma.List(ma.String())
-    temperature = ma.String(metadata={"description": "cold, warm or hot (docs/leads.md); null: not scored."})
+    temperature = ma.String(
+        allow_none=True, metadata={"description": "cold, warm or hot (docs/leads.md); null: not scored."}
+    )
     offer_id = ma.Integer(allow_none=True, metadata={"description": "null for a lead sold on the exchange."})
     vertical_id = ma.Integer(allow_none=True, metadata={"description": "The exchange vertical, if any."})
-    sub1, sub2, sub3, sub4, sub5 = (ma.String() for _ in range(5))
-    currency = ma.String()
-    payout_minor = ma.Integer()
-    txid = ma.String(metadata={"description": "A conversion's transaction id (cpa, cps); null for a lead."})
-    sale_amount_minor = ma.Integer()
+    sub1, sub2, sub3, sub4, sub5 = (ma.String(allow_none=True) for _ in range(5))
+    currency = ma.String(allow_none=True)
+    payout_minor = ma.Integer(allow_none=True)
+    txid = ma.String(
+        allow_none=True,
+        metadata={"description": "A conversion's transaction id (cpa, cps); null for a lead."},
+    )
+    sale_amount_minor = ma.Integer(allow_none=True)
     created_at = UtcDateTime()
-    hold_until = UtcDateTime()
+    hold_until = UtcDateTime(allow_none=True)
 
 
 class AdvertiserLeadSchema(WebmasterLeadSchema):
@@ -66,12 +78,15 @@ class AdvertiserLeadSchema(WebmasterLeadSchema):
         ma.Dict(),
         metadata={"description": "Each finding of validation: code, severity (reject, flag, score), points."},
     )
-    score = ma.Integer(metadata={"description": "0-100, the sum of the findings' points."})
-    phone_type = ma.String(metadata={"description": "The phone's line type: mobile, fixed_line, voip, ..."})
-    rate_minor = ma.Integer()
-    pricing = ma.Dict(
-        metadata={"description": "The terms that priced it: model, rule_index, rule_id, custom_payout."}
+    score = ma.Integer(allow_none=True, metadata={"description": "0-100, the sum of the findings' points."})
+    phone_type = ma.String(
+        allow_none=True, metadata={"description": "The phone's line type: mobile, fixed_line, voip, ..."}
     )
-    review_deadline = UtcDateTime()
-    approved_at = UtcDateTime()
-    decision_note = ma.String()
+    rate_minor = ma.Integer(allow_none=True)
+    pricing = ma.Dict(
+        allow_none=True,
+        metadata={"description": "The terms that priced it: model, rule_index, rule_id, custom_payout."},
+    )
+    review_deadline = UtcDateTime(allow_none=True)
+    approved_at = UtcDateTime(allow_none=True)
+    decision_note = ma.String(allow_none=True)

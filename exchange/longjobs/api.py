@@ -39,6 +39,9 @@ def _accepted(long_task):
 
 
 @blp.route("/exports", methods=["POST"])
+@blp.rules(
+    "params: the filters of GET /api/v1/leads (leads_export) or of GET /api/v1/reports (report_export)"
+)
 @api_key_required(*ROLES)
 @blp.arguments(ExportRequestSchema)
 @blp.response(202, TaskSchema)
@@ -55,8 +58,24 @@ def start_export(data: dict):
     return _accepted(long_task)
 
 
+DECISIONS_CSV = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
+}
+
+
 @blp.route("/imports/decisions", methods=["POST"])
+@blp.rules("file: a CSV whose header is lead_id,decision[,reason]; up to 10,000 rows and 2 MB")
 @api_key_required("advertiser")
+@blp.doc(requestBody=DECISIONS_CSV)
 @blp.response(202, TaskSchema)
 def import_decisions():
     """Upload a decisions CSV (multipart field ``file``: lead_id,decision,reason); up to

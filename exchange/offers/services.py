@@ -124,7 +124,7 @@ def invite(advertiser_id: int, offer_id: int, webmaster_id: int) -> Participatio
     offer = own_offer(advertiser_id, offer_id)
     webmaster = db.session.get(User, webmaster_id)
     if webmaster is None or webmaster.role != "webmaster":
-        raise Invalid("No such webmaster.", fields={"webmaster_id": ["Unknown webmaster."]})
+        raise NotFound("No such webmaster.", fields={"webmaster_id": ["Unknown webmaster."]})
     return _participation(webmaster_id, offer.id) or _new_participation(offer.id, webmaster_id, "invited")
 
 

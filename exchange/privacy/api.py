@@ -21,6 +21,9 @@ blp = Blueprint("privacy", __name__, url_prefix="/api/v1/privacy", description="
 
 
 @blp.route("/erasures", methods=["POST"])
+@blp.rules(
+    "email: an address that can exist; phone: a number that can exist (country: of one without its code)"
+)
 @api_key_required("admin")
 @blp.arguments(SubjectSchema)
 @blp.response(201, ErasureSchema)
@@ -42,6 +45,9 @@ def list_erasures(args: dict):
 
 
 @blp.route("/consumer-data", methods=["POST"])
+@blp.rules(
+    "email: an address that can exist; phone: a number that can exist (country: of one without its code)"
+)
 @api_key_required("admin")
 @blp.arguments(SubjectSchema)
 @blp.response(200, ConsumerDataSchema)

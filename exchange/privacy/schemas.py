@@ -13,6 +13,13 @@ from exchange.schema_fields import UtcDateTime
 class SubjectSchema(Schema):
     """One consumer, by one contact: an email or a phone (not both)."""
 
+    openapi_rules = {  # exchange/openapi.py: exactly one of the two, not blank
+        "oneOf": [
+            {"required": ["email"], "properties": {"email": {"type": "string", "pattern": "\\S"}}},
+            {"required": ["phone"], "properties": {"phone": {"type": "string", "pattern": "\\S"}}},
+        ]
+    }
+
     email = ma.String(
         load_default=None,
         allow_none=True,

@@ -23,6 +23,7 @@ ROLES = ("advertiser", "webmaster", "moderator", "admin")
 
 
 @blp.route("/reports", methods=["GET"])
+@blp.rules("until: not before since, at most 366 days after it", "group_by: day or hour, not both")
 @api_key_required(*ROLES)
 @blp.arguments(ReportQuerySchema, location="query")
 @blp.response(200, ReportSchema)
@@ -43,6 +44,7 @@ def reports(args: dict):
 
 
 @blp.route("/reports.csv", methods=["GET"])
+@blp.rules("until: not before since, at most 366 days after it", "group_by: day or hour, not both")
 @api_key_required(*ROLES)
 @blp.arguments(ReportQuerySchema, location="query")
 @blp.response(200, description="text/csv: a header row, then one row per group (money in major units)")

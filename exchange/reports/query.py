@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from exchange.accounts.models import User
-from exchange.errors import Invalid
+from exchange.errors import Forbidden
 from exchange.extensions import db
 from exchange.offers.models import Offer
 from exchange.reports.domain import DIMENSIONS, dimension_keys, figures_for, hidden_groups
@@ -24,11 +24,11 @@ FILTERS = ("offer_id", "webmaster_id", "sub1", "country")
 
 
 def check_groups(viewer: User, group_by: list[str]) -> None:
-    """Refuse (422) a grouping the viewer's role may not see, before any row is read."""
+    """Refuse (403) a grouping the viewer's role may not see, before any row is read."""
     hidden = hidden_groups(viewer.role, group_by)
     if hidden:
         names = ", ".join(hidden)
-        raise Invalid(f"Not yours to group by: {names}.", fields={"group_by": [f"Not available: {names}."]})
+        raise Forbidden(f"Not yours to group by: {names}.", fields={"group_by": [f"Not available: {names}."]})
 
 
 def report(viewer: User, group_by: list[str], filters: dict, since: date, until: date) -> list[dict]:

@@ -15,6 +15,12 @@ MAX_DAYS_APART = 366
 class GroupByField(fields.Field):
     """A comma list of dimensions (``day,offer``), each once; ``day`` and ``hour`` not both."""
 
+    def __init__(self, **kwargs) -> None:
+        name = "(" + "|".join(DIMENSIONS) + ")"
+        documented = {"type": "string", "pattern": f"^{name}(,{name})*$", "example": "day,offer"}
+        metadata = documented | kwargs.pop("metadata", {})
+        super().__init__(**kwargs, metadata=metadata)
+
     def _deserialize(self, value, attr, data, **kwargs) -> list[str]:
         names = [
             name.strip() for name in (value if isinstance(value, str) else "").split(",") if name.strip()
@@ -41,12 +47,20 @@ def _today() -> date:
 class ReportQuerySchema(Schema):
     group_by = GroupByField(
         load_default=lambda: ["day"],
-        metadata={"description": "day|hour, offer, webmaster, advertiser, sub1, country"},
+        metadata={
+            "description": "Dimensions, comma-separated, each once, day or hour (not both); "
+            "advertiser for advertisers and staff, webmaster for webmasters and staff."
+        },
     )
     since = fields.Date(
         load_default=lambda: _today() - timedelta(days=29), metadata={"description": "First day (UTC)."}
     )
-    until = fields.Date(load_default=_today, metadata={"description": "Last day, included (UTC)."})
+    until = fields.Date(
+        load_default=_today,
+        metadata={
+            "description": f"Last day, included (UTC): not before since, at most {MAX_DAYS_APART} days after."
+        },
+    )
     offer_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
     webmaster_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
     sub1 = fields.String(load_default=None, validate=validate.Length(max=255))

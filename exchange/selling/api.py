@@ -21,6 +21,7 @@ blp = Blueprint("selling", __name__, url_prefix="/api/v1", description="Exchange
 
 
 @blp.route("/verticals/<id:vertical_id>/leads", methods=["POST"])
+@blp.rules("fields: as the vertical's field specs ask", "consent.page_url: an http(s) URL with a host name")
 @api_key_required("webmaster")
 @lead_intake_per_webmaster
 @blp.arguments(ExchangeLeadSubmitSchema)
@@ -63,6 +64,7 @@ def post_ping(data: dict):
 
 
 @blp.route("/posts", methods=["POST"])
+@blp.rules("fields: as the vertical's field specs ask", "consent.page_url: an http(s) URL with a host name")
 @api_key_required("webmaster")
 @lead_intake_per_webmaster
 @blp.arguments(PostSchema)

@@ -17,6 +17,7 @@ blp = Blueprint(
 
 
 @blp.route("/invoices", methods=["GET"])
+@blp.rules("month: one that has begun")
 @api_key_required("advertiser")
 @blp.arguments(InvoiceQuerySchema, location="query")
 @blp.response(200, InvoiceSchema(many=True))
@@ -34,6 +35,7 @@ def invoice(number: str):
 
 
 @blp.route("/admin/revenue", methods=["GET"])
+@blp.rules("from: not after to, fewer than 1098 days before it")
 @api_key_required("admin")
 @blp.arguments(RevenueQuerySchema, location="query")
 @blp.response(200, RevenueSchema)
@@ -53,6 +55,7 @@ def revenue(args: dict):
 
 
 @blp.route("/admin/revenue.csv", methods=["GET"])
+@blp.rules("from: not after to, fewer than 1098 days before it")
 @api_key_required("admin")
 @blp.arguments(RevenueQuerySchema, location="query")
 @blp.response(200, description="text/csv: every group (no pages), then the total")

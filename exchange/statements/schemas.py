@@ -14,7 +14,8 @@ from exchange.statements.revenue import GROUPS
 
 class InvoiceQuerySchema(Schema):
     month = MonthField(
-        load_default=this_month, metadata={"description": "YYYY-MM, UTC; this month if left out."}
+        load_default=this_month,
+        metadata={"description": "YYYY-MM, UTC, a month that has begun; this month if left out."},
     )
     currency = currency(load_default=None)
 
@@ -23,7 +24,7 @@ class RevenueQuerySchema(Schema):
     from_ = fields.Date(
         data_key="from",
         load_default=lambda: this_month().start.date(),
-        metadata={"description": "First day."},
+        metadata={"description": f"First day: not after to, fewer than {MAX_REPORT_DAYS} days before it."},
     )
     to = fields.Date(
         load_default=lambda: clock.now().date(), metadata={"description": "Last day (included)."}

@@ -53,6 +53,12 @@ def list_verticals():
 
 
 @blp.route("/verticals", methods=["POST"])
+@blp.rules(
+    "fields: names of a-z, 0-9 and _ (a letter first, up to 40), each once; personal_fields among them",
+    "floors: keyed by countries of allowed_countries (or *), then by temperature",
+    "margin_bps or margin_minor, not both",
+    "return_window_seconds: not longer than hold_seconds",
+)
 @api_key_required("admin")
 @blp.arguments(VerticalCreateSchema)
 @blp.response(201, VerticalSchema)
@@ -74,6 +80,9 @@ def read_vertical(vertical_id: int):
 
 
 @blp.route("/verticals/<id:vertical_id>", methods=["PATCH"])
+@blp.rules(
+    "the vertical after the change follows the rules of POST /api/v1/verticals", "currency: cannot change"
+)
 @api_key_required("admin")
 @blp.arguments(VerticalPatchSchema)
 @blp.response(200, VerticalSchema)

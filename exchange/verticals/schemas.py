@@ -47,7 +47,8 @@ class VerticalCreateSchema(Schema):
         required=True,
         metadata={
             "description": "Least price of one slot, minor units, by country (or * for the rest) and "
-            'temperature: {"US": {"cold": 500, "warm": 900, "hot": 1500}}.'
+            'temperature: {"US": {"cold": 500, "warm": 900, "hot": 1500}}.',
+            "minProperties": 1,
         },
     )
     margin_bps = ma.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=9999))

@@ -86,7 +86,6 @@ def test_a_ping_order_needs_its_url_and_ceiling_and_takes_no_fixed_bid(client, c
         ({"caps": {"day_leads": 0}}, "caps"),
         ({"bid_minor": 0}, "bid_minor"),
         ({"post_url": "javascript:alert(1)"}, "post_url"),
-        ({"vertical_id": 999_999}, "vertical_id"),
     ],
 )
 def test_an_order_that_cannot_work_is_refused_with_the_field_named(client, ctx, change, field):
@@ -98,6 +97,38 @@ def test_an_order_that_cannot_work_is_refused_with_the_field_named(client, ctx, 
     assert response.status_code == 422, response.get_json()
     assert field in response.get_json()["error"]["fields"]
     assert db.session.query(BuyOrder).count() == 0
+
+
+def test_an_order_in_an_unknown_vertical_is_not_found_and_in_a_paused_one_a_conflict(client, ctx):
+    """The body is well formed either way: 404 for an id that names nothing, 409 for a
+    vertical whose state refuses new orders (issue 17: 422 only for invalid fields)."""
+    paused = make_vertical()
+    paused.status = "paused"
+    key = auth(make_key(make_user("advertiser")))
+
+    unknown = client.post("/api/v1/buy-orders", json=order_body(paused.id + 1000), headers=key)
+    refused = client.post("/api/v1/buy-orders", json=order_body(paused.id), headers=key)
+
+    assert unknown.status_code == 404, unknown.get_json()
+    assert unknown.get_json()["error"]["fields"] == {"vertical_id": ["Unknown vertical."]}
+    assert refused.status_code == 409, refused.get_json()
+    assert refused.get_json()["error"]["code"] == "vertical_paused"
+    assert db.session.query(BuyOrder).count() == 0
+
+
+def test_an_orders_vertical_is_not_a_field_a_patch_may_name(client, ctx):
+    """Not in the patch's schema (the document does not offer it), so refused as unknown."""
+    vertical, elsewhere = make_vertical(), make_vertical()
+    buyer = make_user("advertiser")
+    order = make_buy_order(buyer, vertical)
+
+    moved = client.patch(
+        f"/api/v1/buy-orders/{order.id}", json={"vertical_id": elsewhere.id}, headers=auth(make_key(buyer))
+    )
+
+    assert moved.status_code == 422, moved.get_json()
+    assert "vertical_id" in moved.get_json()["error"]["fields"]
+    assert db.session.get(BuyOrder, order.id).vertical_id == vertical.id
 
 
 def test_a_buyer_pauses_its_order_and_cannot_touch_anothers(client, ctx):

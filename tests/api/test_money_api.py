@@ -215,13 +215,15 @@ def test_only_admins_credit(client, ctx):
     assert balance(client, adv_key, "available")["available_minor"] == 0
 
 
-def test_crediting_an_unknown_advertiser_is_refused(client, ctx):
+def test_crediting_an_unknown_advertiser_is_not_found(client, ctx):
+    """404, as for any id that names nothing: the body is well formed (issue 17)."""
     webmaster = make_user("webmaster")
     key = admin_key()
     before = count(Transfer)
     for advertiser_id in (webmaster.id, webmaster.id + 10_000):
         response = credit(client, key, advertiser_id, 25_000, f"nobody-{advertiser_id}")
-        assert response.status_code == 422, response.get_json()
+        assert response.status_code == 404, response.get_json()
+        assert response.get_json()["error"]["code"] == "not_found"
         assert "advertiser_id" in response.get_json()["error"]["fields"]
     end_of_request()
     assert count(Transfer) == before

@@ -111,6 +111,19 @@ def test_a_private_offer_is_invisible_until_an_invitation(client, people):
     assert join(client, people, offer).get_json()["status"] == "active"
 
 
+def test_inviting_an_unknown_webmaster_is_not_found(client, people):
+    offer = make_offer(people["advertiser"], visibility="private")
+
+    for webmaster_id in (people["advertiser"].id, people["webmaster"].id + 10_000):
+        invited = client.post(
+            f"/api/v1/offers/{offer.id}/invite",
+            json={"webmaster_id": webmaster_id},
+            headers=auth(people["adv"]),
+        )
+        assert invited.status_code == 404, invited.get_json()
+        assert invited.get_json()["error"]["fields"] == {"webmaster_id": ["Unknown webmaster."]}
+
+
 def test_another_advertiser_and_webmasters_cannot_decide(client, people):
     offer = make_offer(people["advertiser"], visibility="approval")
     applied = join(client, people, offer).get_json()

@@ -60,6 +60,7 @@ def get_global_setting():
 
 
 @blp.route("/delivery-settings", methods=["PUT"])
+@blp.rules("url: an absolute http(s) URL")
 @api_key_required("advertiser")
 @blp.arguments(DeliverySettingInSchema)
 @blp.response(200, DeliverySettingSchema)
@@ -95,6 +96,7 @@ def get_offer_setting(offer_id: int):
 
 
 @blp.route("/offers/<id:offer_id>/delivery-settings", methods=["PUT"])
+@blp.rules("url: an absolute http(s) URL")
 @api_key_required("advertiser")
 @blp.arguments(DeliverySettingInSchema)
 @blp.response(200, DeliverySettingSchema)

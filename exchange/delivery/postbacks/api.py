@@ -47,6 +47,7 @@ def get_global_url():
 
 
 @blp.route("/postback-url", methods=["PUT"])
+@blp.rules("url_template: an absolute http(s) URL", "status_map: keyed by our statuses")
 @api_key_required("webmaster")
 @blp.arguments(PostbackUrlInSchema)
 @blp.response(200, PostbackUrlSchema)
@@ -73,6 +74,7 @@ def get_offer_url(offer_id: int):
 
 
 @blp.route("/offers/<id:offer_id>/postback-url", methods=["PUT"])
+@blp.rules("url_template: an absolute http(s) URL", "status_map: keyed by our statuses")
 @api_key_required("webmaster")
 @blp.arguments(PostbackUrlInSchema)
 @blp.response(200, PostbackUrlSchema)

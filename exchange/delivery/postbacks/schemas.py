@@ -24,7 +24,10 @@ class PostbackUrlInSchema(Schema):
         keys=ma.String(validate=validate.OneOf(STATES)),
         values=ma.String(validate=validate.Length(min=1, max=MAX_STATUS_NAME_LENGTH)),
         load_default=dict,
-        metadata={"description": "Our status name -> your tracker's (unmapped statuses keep ours)."},
+        metadata={
+            "description": "Our status name -> your tracker's (unmapped statuses keep ours); "
+            f"the keys are our statuses: {', '.join(STATES)}."
+        },
     )
 
 

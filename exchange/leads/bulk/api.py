@@ -43,6 +43,12 @@ class RejectItemSchema(Schema):
 class BulkDecisionSchema(Schema):
     approve = ma.List(lead_id_field(), load_default=list)
     reject = ma.List(ma.Nested(RejectItemSchema), load_default=list)
+    openapi_rules = {  # exchange/openapi.py: one id at least, in either list
+        "anyOf": [
+            {"required": ["approve"], "properties": {"approve": {"minItems": 1}}},
+            {"required": ["reject"], "properties": {"reject": {"minItems": 1}}},
+        ]
+    }
 
     @validates_schema
     def _size(self, data: dict, **_kwargs) -> None:
@@ -72,6 +78,7 @@ class BulkResultSchema(Schema):
 
 
 @blp.route("/leads/bulk", methods=["POST"])
+@blp.rules("each lead once across approve and reject; at most 500 in all")
 @api_key_required("advertiser")
 @blp.arguments(BulkDecisionSchema)
 @blp.response(200, BulkResultSchema)

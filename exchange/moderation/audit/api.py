@@ -24,6 +24,7 @@ from exchange.openapi import Blueprint
 from exchange.pagination import PageQuerySchema, page_schema, paginate
 
 blp = Blueprint("moderation_audit", __name__, url_prefix="/api/v1", description="Moderators' audit log")
+UNTIL_AFTER_SINCE = "until: later than since"  # a rule said in words (exchange/openapi.py)
 MODERATORS = ("moderator", "admin")
 EXPORT_BATCH = 500
 AUDIT_HEADER = (
@@ -46,7 +47,9 @@ class AuditFilterSchema(Schema):
         load_default=None,
         metadata={"description": "Recorded at or after (ISO 8601; no offset means UTC)."},
     )
-    until = ma.NaiveDateTime(timezone=UTC, load_default=None, metadata={"description": "Recorded before."})
+    until = ma.NaiveDateTime(
+        timezone=UTC, load_default=None, metadata={"description": "Recorded before; later than since."}
+    )
 
     @validates_schema
     def _in_order(self, data: dict, **_kwargs) -> None:
@@ -89,6 +92,7 @@ def filtered_actions(args: dict) -> Select:
 
 
 @blp.route("/moderation/audit", methods=["GET"])
+@blp.rules(UNTIL_AFTER_SINCE)
 @api_key_required(*MODERATORS)
 @blp.arguments(AuditQuerySchema, location="query")
 @blp.response(200, page_schema(AuditEntrySchema))
@@ -99,6 +103,7 @@ def audit_log(args: dict):
 
 
 @blp.route("/moderation/audit.csv", methods=["GET"])
+@blp.rules(UNTIL_AFTER_SINCE)
 @api_key_required(*MODERATORS)
 @blp.arguments(AuditFilterSchema, location="query")
 @blp.response(200, description="text/csv: a header row, then every matching entry (no pages), newest first")

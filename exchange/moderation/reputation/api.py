@@ -30,6 +30,7 @@ from exchange.pagination import PageQuerySchema, page_schema
 from exchange.schema_fields import UtcDateTime
 
 blp = Blueprint("reputation", __name__, url_prefix="/api/v1", description="Reputation")
+UNTIL_AFTER_SINCE = "until: later than since"  # a rule said in words (exchange/openapi.py)
 MODERATORS = ("moderator", "admin")
 RATE = f"A percentage ({ROUNDING}); null when its denominator is 0."
 
@@ -40,7 +41,7 @@ def _period_field(description: str) -> ma.NaiveDateTime:
 
 class PeriodQuerySchema(Schema):
     since = _period_field("Lead events at or after, disputes ended at or after (ISO 8601; no offset: UTC).")
-    until = _period_field("Lead events before, disputes ended before.")
+    until = _period_field("Lead events before, disputes ended before; later than since.")
 
     @validates_schema
     def _in_order(self, data: dict, **_kwargs) -> None:
@@ -170,6 +171,7 @@ def _user_of_role(user_id: int, role: str) -> User:
 
 
 @blp.route("/reputation", methods=["GET"])
+@blp.rules(UNTIL_AFTER_SINCE)
 @api_key_required("webmaster", "advertiser")
 @blp.arguments(PeriodQuerySchema, location="query")
 @blp.response(
@@ -186,6 +188,7 @@ def own_reputation(args: dict):
 
 
 @blp.route("/moderation/reputation/webmasters", methods=["GET"])
+@blp.rules(UNTIL_AFTER_SINCE)
 @api_key_required(*MODERATORS)
 @blp.arguments(WebmasterListQuerySchema, location="query")
 @blp.response(200, page_schema(WebmasterRowSchema))
@@ -196,6 +199,7 @@ def webmasters(args: dict):
 
 
 @blp.route("/moderation/reputation/webmasters/<id:webmaster_id>", methods=["GET"])
+@blp.rules(UNTIL_AFTER_SINCE)
 @api_key_required(*MODERATORS)
 @blp.arguments(PeriodQuerySchema, location="query")
 @blp.response(200, WebmasterReputationSchema)
@@ -205,6 +209,7 @@ def webmaster(args: dict, webmaster_id: int):
 
 
 @blp.route("/moderation/reputation/advertisers", methods=["GET"])
+@blp.rules(UNTIL_AFTER_SINCE)
 @api_key_required(*MODERATORS)
 @blp.arguments(AdvertiserListQuerySchema, location="query")
 @blp.response(200, page_schema(AdvertiserRowSchema))
@@ -215,6 +220,7 @@ def advertisers(args: dict):
 
 
 @blp.route("/moderation/reputation/advertisers/<id:advertiser_id>", methods=["GET"])
+@blp.rules(UNTIL_AFTER_SINCE)
 @api_key_required(*MODERATORS)
 @blp.arguments(PeriodQuerySchema, location="query")
 @blp.response(200, AdvertiserReputationSchema)

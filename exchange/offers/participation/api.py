@@ -23,6 +23,17 @@ class DecisionSchema(Schema):
     reason = fields.String(load_default=None, validate=validate.Length(max=500))
 
 
+class ReasonedDecisionSchema(Schema):
+    """Declining and banning say why."""
+
+    reason = fields.String(
+        required=True, validate=validate.Length(min=1, max=500), metadata={"pattern": r"\S"}
+    )
+
+
+BODIES = {"approve": DecisionSchema, "decline": ReasonedDecisionSchema, "ban": ReasonedDecisionSchema}
+
+
 class InviteSchema(Schema):
     webmaster_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
 
@@ -55,7 +66,7 @@ def post_invite(data: dict, offer_id: int):
 
 def _decision(name: str):
     @api_key_required(*DECIDERS)
-    @blp.arguments(DecisionSchema, required=False)
+    @blp.arguments(BODIES[name], required=name in ("decline", "ban"))
     @blp.response(200, ParticipationSchema)
     def view(data: dict, participation_id: int):
         participation = decide(caller(), participation_id, name, data["reason"])

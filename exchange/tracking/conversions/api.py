@@ -55,6 +55,7 @@ def get_settings():
 
 
 @blp.route("/postback-settings", methods=["PUT"])
+@blp.rules("ip_allowlist: IP addresses or networks (CIDR)")
 @api_key_required("advertiser")
 @blp.arguments(AllowlistSchema)
 @blp.response(200, PostbackSettingsSchema)
