@@ -151,6 +151,15 @@ class Blueprint(flask_smorest.Blueprint):
         return decorator
 
 
-# For views that answer CSV instead of JSON when asked (``format=csv``): with
-# ``@blp.doc(responses=ALSO_CSV)`` the document lists both.
-ALSO_CSV = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}
+def by_role(*schemas: Any, many: bool = False) -> dict:
+    """A 200 whose JSON body is one of ``schemas`` (marshmallow schemas, or JSON Schema
+    dicts), by the caller's role; ``many``: a list of them. ``@blp.doc(responses=by_role(A, B))``
+    with ``@blp.response(200, description=...)`` saying which role gets which."""
+    one = {"anyOf": list(schemas)}
+    body = {"type": "array", "items": one} if many else one
+    return {200: {"content": {"application/json": {"schema": body}}}}
+
+
+# A 200 answered as CSV, by a ``.csv`` download or by a view that answers CSV instead of
+# JSON when asked (``format=csv``; the document then lists both): ``@blp.doc(responses=CSV_BODY)``.
+CSV_BODY = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}

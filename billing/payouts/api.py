@@ -12,7 +12,7 @@ from billing.payouts.settings import save_settings, settings_of
 from exchange.accounts.auth import api_key_required, caller
 from exchange.bounds import MAX_AMOUNT_MINOR, MAX_ID
 from exchange.db import commit
-from exchange.openapi import Blueprint
+from exchange.openapi import CSV_BODY, Blueprint
 from exchange.schema_fields import UtcDateTime, currency
 
 blp = Blueprint("payouts", __name__, url_prefix="/api/v1", description="Payout rails, schedules, batches")
@@ -136,6 +136,7 @@ def get_batch(batch_id: int):
 
 @blp.route("/admin/payout-batches/<id:batch_id>.csv", methods=["GET"])
 @api_key_required("admin")
+@blp.doc(responses=CSV_BODY)
 @blp.response(
     200, description="text/csv: " + "payout_id, webmaster_id, email, name, amount, currency, requested_at"
 )

@@ -17,7 +17,7 @@ from billing.statements.schemas import (
 )
 from billing.statements.services import all_lines, statement_account, statement_of
 from exchange.accounts.auth import api_key_required, caller
-from exchange.openapi import ALSO_CSV, Blueprint
+from exchange.openapi import CSV_BODY, Blueprint
 
 blp = Blueprint("statements", __name__, url_prefix="/api/v1", description="Statements")
 
@@ -30,7 +30,7 @@ blp = Blueprint("statements", __name__, url_prefix="/api/v1", description="State
 @api_key_required("advertiser", "webmaster", "admin")
 @blp.arguments(StatementQuerySchema, location="query")
 @blp.response(200, StatementSchema)
-@blp.doc(responses=ALSO_CSV)
+@blp.doc(responses=CSV_BODY)
 def statement(args: dict):
     """One of your accounts in a month: opening balance, every transfer with the running
     posted and available balances after it, closing balance. ``format=csv`` for a CSV."""
@@ -47,6 +47,7 @@ def statement(args: dict):
 )
 @api_key_required("advertiser", "webmaster", "admin")
 @blp.arguments(StatementQuerySchema, location="query")
+@blp.doc(responses=CSV_BODY)
 @blp.response(200, description="text/csv: the whole month (no pages), opening and closing rows")
 def statement_csv(args: dict):
     return _statement_csv(args)

@@ -5,9 +5,18 @@ from __future__ import annotations
 from exchange.accounts.auth import api_key_required, caller
 from exchange.auctions.log import auction_for, auctions_for, view_of
 from exchange.auctions.models import Auction
-from exchange.openapi import Blueprint
+from exchange.openapi import Blueprint, by_role
 from exchange.pagination import PageQuerySchema, paginate
 
+# Each party's view is its own shape (exchange/auctions/log.py); the document says only this much.
+AUCTION = {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}}
+AUCTION_PAGE = {
+    "type": "object",
+    "properties": {
+        "items": {"type": "array", "items": AUCTION},
+        **{name: {"type": "integer"} for name in ("page", "per_page", "total")},
+    },
+}
 blp = Blueprint("auctions", __name__, url_prefix="/api/v1", description="Exchange auction log")
 VIEWS = (
     "Staff: candidates, bids, steps, sales and prices. Sellers: the outcome and their payout. "
@@ -18,6 +27,7 @@ VIEWS = (
 @blp.route("/auctions", methods=["GET"])
 @api_key_required()
 @blp.arguments(PageQuerySchema, location="query")
+@blp.doc(responses=by_role(AUCTION_PAGE))
 @blp.response(200, description=VIEWS)
 def list_auctions(args: dict):
     user = caller()
@@ -28,6 +38,7 @@ def list_auctions(args: dict):
 
 @blp.route("/auctions/<id:auction_id>", methods=["GET"])
 @api_key_required()
+@blp.doc(responses=by_role(AUCTION))
 @blp.response(200, description=VIEWS)
 def read_auction(auction_id: int):
     user = caller()

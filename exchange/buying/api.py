@@ -26,8 +26,8 @@ from exchange.buying.services import (
 from exchange.db import commit
 from exchange.errors import Forbidden
 from exchange.extensions import db
-from exchange.openapi import Blueprint
-from exchange.pagination import paginate
+from exchange.openapi import Blueprint, by_role
+from exchange.pagination import page_schema, paginate
 from exchange.verticals.models import Vertical
 
 blp = Blueprint("buy_orders", __name__, url_prefix="/api/v1", description="Exchange buy orders and sales")
@@ -81,6 +81,16 @@ def patch_buy_order(changes: dict, order_id: int):
     return order_view(order)
 
 
+SALES = page_schema(SaleSchema)
+# A row's money columns are the role's own (spend, earnings, or revenue, payout and margin).
+REPORT_ROW = {
+    "type": "object",
+    "required": ["key", "currency", "sales"],
+    "properties": {"key": {"type": "string"}, "currency": {"type": "string"}, "sales": {"type": "integer"}},
+    "additionalProperties": {"type": "integer"},
+}
+
+
 def sale_view(user, sale: Sale) -> dict:
     view = SaleSchema().dump(sale)
     if user.role == "webmaster":
@@ -96,6 +106,7 @@ def sale_view(user, sale: Sale) -> dict:
 @blp.route("/sales", methods=["GET"])
 @api_key_required()
 @blp.arguments(SaleQuerySchema, location="query")
+@blp.doc(responses=by_role(SALES))
 @blp.response(200, description=SALE_VIEWS)
 def list_sales(args: dict):
     user = caller()
@@ -111,6 +122,7 @@ def list_sales(args: dict):
 
 @blp.route("/sales/<id:sale_id>", methods=["GET"])
 @api_key_required()
+@blp.doc(responses=by_role(SaleSchema))
 @blp.response(200, description=SALE_VIEWS)
 def read_sale(sale_id: int):
     user = caller()
@@ -139,6 +151,7 @@ def post_reject(data: dict, sale_id: int):
 @blp.route("/sales/report", methods=["GET"])
 @api_key_required()
 @blp.arguments(SalesReportQuerySchema, location="query")
+@blp.doc(responses=by_role(REPORT_ROW, many=True))
 @blp.response(200, description="Live sales by group: buyers their spend, sellers their earnings, staff all.")
 def get_sales_report(args: dict):
     user = caller()

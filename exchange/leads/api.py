@@ -15,8 +15,8 @@ from exchange.errors import NotFound
 from exchange.extensions import db
 from exchange.leads.models import Lead
 from exchange.leads.schemas import AdvertiserLeadSchema, LeadQuerySchema, WebmasterLeadSchema
-from exchange.openapi import Blueprint
-from exchange.pagination import paginate
+from exchange.openapi import Blueprint, by_role
+from exchange.pagination import page_schema, paginate
 
 blp = Blueprint("leads", __name__, url_prefix="/api/v1", description="Leads")
 ROLE_VIEW = (
@@ -71,6 +71,9 @@ def leads_of(user: User):
     return query
 
 
+ADVERTISER_LEADS, WEBMASTER_LEADS = page_schema(AdvertiserLeadSchema), page_schema(WebmasterLeadSchema)
+
+
 def lead_schema_for(user: User, many: bool = False):
     schema = WebmasterLeadSchema if user.role == "webmaster" else AdvertiserLeadSchema
     return schema(many=many)
@@ -79,6 +82,7 @@ def lead_schema_for(user: User, many: bool = False):
 @blp.route("/leads", methods=["GET"])
 @api_key_required()
 @blp.arguments(LeadFilterSchema, location="query")
+@blp.doc(responses=by_role(ADVERTISER_LEADS, WEBMASTER_LEADS))
 @blp.response(200, description=ROLE_VIEW)
 def list_leads(args: dict):
     user = caller()
@@ -89,6 +93,7 @@ def list_leads(args: dict):
 
 @blp.route("/leads/<id:lead_id>", methods=["GET"])
 @api_key_required()
+@blp.doc(responses=by_role(AdvertiserLeadSchema, WebmasterLeadSchema))
 @blp.response(200, description=ROLE_VIEW)
 def get_lead(lead_id: int):
     user = caller()

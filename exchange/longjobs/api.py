@@ -22,7 +22,7 @@ from exchange.longjobs.services import (
     visible_task,
 )
 from exchange.longjobs.views import csv_download, uploaded_csv
-from exchange.openapi import Blueprint
+from exchange.openapi import CSV_BODY, Blueprint
 from exchange.reports.schemas import ReportQuerySchema
 
 blp = Blueprint("long_tasks", __name__, url_prefix="/api/v1", description="Exports and imports as tasks")
@@ -106,6 +106,7 @@ def get_task(task_id: int):
 
 @blp.route("/tasks/<id:task_id>/download", methods=["GET"])
 @api_key_required(*ROLES)
+@blp.doc(responses=CSV_BODY)
 @blp.response(200, description="text/csv, the export's result (409 until the task is done, 410 once expired)")
 def download(task_id: int):
     long_task = visible_task(caller(), task_id)

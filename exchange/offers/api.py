@@ -9,7 +9,7 @@ from exchange.accounts.models import User
 from exchange.offers.models import Offer, Participation
 from exchange.offers.schemas import CatalogOfferSchema, OfferSchema
 from exchange.offers.services import offer_visible_to, offers_visible_to
-from exchange.openapi import Blueprint
+from exchange.openapi import Blueprint, by_role
 
 blp = Blueprint("offers", __name__, url_prefix="/api/v1", description="Offers")
 ROLE_VIEW = "Advertisers get Offer (with the rate); webmasters get CatalogOffer (payout only)."
@@ -46,6 +46,7 @@ def participation_view(participation: Participation) -> dict:
 
 @blp.route("/offers", methods=["GET"])
 @api_key_required()
+@blp.doc(responses=by_role(OfferSchema, CatalogOfferSchema, many=True))
 @blp.response(200, description=ROLE_VIEW)
 def list_offers():
     user = caller()
@@ -54,6 +55,7 @@ def list_offers():
 
 @blp.route("/offers/<id:offer_id>", methods=["GET"])
 @api_key_required()
+@blp.doc(responses=by_role(OfferSchema, CatalogOfferSchema))
 @blp.response(200, description=ROLE_VIEW)
 def get_offer(offer_id: int):
     user = caller()

@@ -12,7 +12,7 @@ from billing.statements.csv_rows import csv_response
 from exchange import clock
 from exchange.accounts.auth import api_key_required, caller
 from exchange.accounts.models import User
-from exchange.openapi import Blueprint
+from exchange.openapi import CSV_BODY, Blueprint
 from exchange.reports.csv_rows import csv_names, csv_rows
 from exchange.reports.domain import columns_for, dimension_keys
 from exchange.reports.query import check_groups, report, report_rows
@@ -47,6 +47,7 @@ def reports(args: dict):
 @blp.rules("until: not before since, at most 366 days after it", "group_by: day or hour, not both")
 @api_key_required(*ROLES)
 @blp.arguments(ReportQuerySchema, location="query")
+@blp.doc(responses=CSV_BODY)
 @blp.response(200, description="text/csv: a header row, then one row per group (money in major units)")
 def reports_csv(args: dict):
     return csv_download(caller(), args)

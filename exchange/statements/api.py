@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from billing.statements.csv_rows import csv_response
 from exchange.accounts.auth import api_key_required, caller
-from exchange.openapi import ALSO_CSV, Blueprint
+from exchange.openapi import CSV_BODY, Blueprint
 from exchange.statements.csv_rows import REVENUE_HEADER, revenue_filename, revenue_rows
 from exchange.statements.invoices import invoice_by_number, invoices_of
 from exchange.statements.revenue import revenue_report
@@ -39,7 +39,7 @@ def invoice(number: str):
 @api_key_required("admin")
 @blp.arguments(RevenueQuerySchema, location="query")
 @blp.response(200, RevenueSchema)
-@blp.doc(responses=ALSO_CSV)
+@blp.doc(responses=CSV_BODY)
 def revenue(args: dict):
     """The platform's margin by offer, webmaster or day over ``from``..``to`` (UTC days)."""
     if args["format"] == "csv":
@@ -58,6 +58,7 @@ def revenue(args: dict):
 @blp.rules("from: not after to, fewer than 1098 days before it")
 @api_key_required("admin")
 @blp.arguments(RevenueQuerySchema, location="query")
+@blp.doc(responses=CSV_BODY)
 @blp.response(200, description="text/csv: every group (no pages), then the total")
 def revenue_csv(args: dict):
     return _revenue_csv(args)

@@ -6,7 +6,7 @@ from exchange.accounts.auth import api_key_required, caller
 from exchange.accounts.models import User
 from exchange.db import commit
 from exchange.errors import NotFound
-from exchange.openapi import Blueprint
+from exchange.openapi import Blueprint, by_role
 from exchange.verticals.models import Vertical
 from exchange.verticals.schemas import (
     MarketVerticalSchema,
@@ -44,6 +44,7 @@ def vertical_view(user: User, vertical: Vertical, standings: dict | None = None)
 
 @blp.route("/verticals", methods=["GET"])
 @api_key_required()
+@blp.doc(responses=by_role(VerticalSchema, MarketVerticalSchema, many=True))
 @blp.response(200, description=ROLE_VIEW)
 def list_verticals():
     user = caller()
@@ -70,6 +71,7 @@ def post_vertical(data: dict):
 
 @blp.route("/verticals/<id:vertical_id>", methods=["GET"])
 @api_key_required()
+@blp.doc(responses=by_role(VerticalSchema, MarketVerticalSchema))
 @blp.response(200, description=ROLE_VIEW)
 def read_vertical(vertical_id: int):
     user = caller()

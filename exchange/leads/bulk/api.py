@@ -24,7 +24,7 @@ from exchange.leads.api import LeadFilterSchema, filtered_leads
 from exchange.leads.bulk.export import csv_lines, lead_csv_layout
 from exchange.leads.decisions import advertiser_lead, approve_lead, reject_lead
 from exchange.leads.models import Lead
-from exchange.openapi import Blueprint
+from exchange.openapi import CSV_BODY, Blueprint
 
 blp = Blueprint("leads_bulk", __name__, url_prefix="/api/v1", description="Leads in bulk")
 MAX_BULK = 500
@@ -121,6 +121,7 @@ def _decide(lead_id: int, action: str, reason: str | None) -> dict:
 @blp.route("/leads/export.csv", methods=["GET"])
 @api_key_required("advertiser", "webmaster")
 @blp.arguments(LeadFilterSchema, location="query")
+@blp.doc(responses=CSV_BODY)
 @blp.response(200, description="text/csv, one row per lead, the filters of GET /leads (no pages)")
 def export_csv(args: dict):
     user = caller()

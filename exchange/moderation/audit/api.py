@@ -20,7 +20,7 @@ from exchange.accounts.auth import api_key_required
 from exchange.bounds import MAX_ID
 from exchange.extensions import db
 from exchange.moderation.audit.models import ModerationAction
-from exchange.openapi import Blueprint
+from exchange.openapi import CSV_BODY, Blueprint
 from exchange.pagination import PageQuerySchema, page_schema, paginate
 
 blp = Blueprint("moderation_audit", __name__, url_prefix="/api/v1", description="Moderators' audit log")
@@ -106,6 +106,7 @@ def audit_log(args: dict):
 @blp.rules(UNTIL_AFTER_SINCE)
 @api_key_required(*MODERATORS)
 @blp.arguments(AuditFilterSchema, location="query")
+@blp.doc(responses=CSV_BODY)
 @blp.response(200, description="text/csv: a header row, then every matching entry (no pages), newest first")
 def audit_csv(args: dict):
     return audit_csv_response(args)

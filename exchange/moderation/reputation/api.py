@@ -25,7 +25,7 @@ from exchange.moderation.reputation.services import (
     webmaster_reputation,
     webmaster_sub_sources,
 )
-from exchange.openapi import Blueprint
+from exchange.openapi import Blueprint, by_role
 from exchange.pagination import PageQuerySchema, page_schema
 from exchange.schema_fields import UtcDateTime
 
@@ -174,6 +174,7 @@ def _user_of_role(user_id: int, role: str) -> User:
 @blp.rules(UNTIL_AFTER_SINCE)
 @api_key_required("webmaster", "advertiser")
 @blp.arguments(PeriodQuerySchema, location="query")
+@blp.doc(responses=by_role(WebmasterReputationSchema, AdvertiserReputationSchema))
 @blp.response(
     200,
     description="A webmaster gets WebmasterReputation (totals and sub-sources), "
