@@ -49,7 +49,7 @@ class ReportQuerySchema(Schema):
         load_default=lambda: ["day"],
         metadata={
             "description": "Dimensions, comma-separated, each once, day or hour (not both); "
-            "advertiser for advertisers and staff, webmaster for webmasters and staff."
+            "advertiser: not for webmasters (403)."
         },
     )
     since = fields.Date(
