@@ -151,13 +151,23 @@ class Blueprint(flask_smorest.Blueprint):
         return decorator
 
 
+def json_answer(schema: Any, many: bool = False) -> dict:
+    """A 200 whose JSON body is ``schema`` (a marshmallow schema, or a JSON Schema dict);
+    ``many``: a list of them. For views that build their answer themselves:
+    ``@blp.doc(responses=json_answer(...))`` with ``@blp.response(200, description=...)``."""
+    return {
+        200: {
+            "content": {
+                "application/json": {"schema": {"type": "array", "items": schema} if many else schema}
+            }
+        }
+    }
+
+
 def by_role(*schemas: Any, many: bool = False) -> dict:
-    """A 200 whose JSON body is one of ``schemas`` (marshmallow schemas, or JSON Schema
-    dicts), by the caller's role; ``many``: a list of them. ``@blp.doc(responses=by_role(A, B))``
-    with ``@blp.response(200, description=...)`` saying which role gets which."""
-    one = {"anyOf": list(schemas)}
-    body = {"type": "array", "items": one} if many else one
-    return {200: {"content": {"application/json": {"schema": body}}}}
+    """A 200 whose JSON body is one of ``schemas``, by the caller's role (the description
+    says which role gets which)."""
+    return json_answer({"anyOf": list(schemas)}, many=many)
 
 
 # A 200 answered as CSV, by a ``.csv`` download or by a view that answers CSV instead of

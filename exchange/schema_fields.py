@@ -12,6 +12,18 @@ from exchange.bounds import MAX_RETENTION_DAYS
 from exchange.currencies import ISO_4217
 
 
+class DocumentedField(fields.Field):
+    """A field of our own that says in the document what it takes: ``documented()`` gives
+    its JSON Schema keywords (type, pattern, example), under any metadata the schema adds."""
+
+    def __init__(self, **kwargs) -> None:
+        metadata = self.documented() | kwargs.pop("metadata", {})
+        super().__init__(**kwargs, metadata=metadata)
+
+    def documented(self) -> dict:
+        return {}
+
+
 def currency(**kwargs) -> fields.String:
     """An active ISO 4217 code (exchange.currencies), declared as an enum in the document."""
     return fields.String(

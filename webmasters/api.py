@@ -70,7 +70,7 @@ def submit(payload: dict):
 
 
 @blp.route("/payouts", methods=["POST"])
-@blp.rules("amount_minor: at least the currency's smallest payout")
+@blp.rules("amount_minor: at least the currency's smallest payout, at most your available balance")
 @api_key_required("webmaster")
 @blp.arguments(PayoutRequestSchema)
 @blp.response(201, PayoutSchema)

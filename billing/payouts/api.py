@@ -7,7 +7,7 @@ from flask import Response, stream_with_context
 from marshmallow import Schema, fields, validate
 
 from billing.payouts.batches import batch_csv, batch_view, create_batch, settle_batch
-from billing.payouts.domain import RAILS, SCHEDULES
+from billing.payouts.domain import RAILS, SCHEDULES, STRIPE_ACCOUNT_ID
 from billing.payouts.settings import save_settings, settings_of
 from exchange.accounts.auth import api_key_required, caller
 from exchange.bounds import MAX_AMOUNT_MINOR, MAX_ID
@@ -28,7 +28,10 @@ class PayoutSettingsSchema(Schema):
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=80),
-        metadata={"description": "Your Stripe connected account (acct_...), for the stripe_connect rail."},
+        metadata={
+            "description": "Your Stripe connected account (acct_...), for the stripe_connect rail.",
+            "pattern": f"^{STRIPE_ACCOUNT_ID.pattern}$",
+        },
     )
     schedule = fields.String(
         load_default="on_demand",

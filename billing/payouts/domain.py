@@ -22,7 +22,7 @@ RAILS = (MANUAL, STRIPE_CONNECT)
 ON_DEMAND, WEEKLY, MONTHLY = "on_demand", "weekly", "monthly"
 SCHEDULES = (ON_DEMAND, WEEKLY, MONTHLY)
 # A Stripe connected account id: ``acct_`` and letters and digits (``acct_1032D82eZvKYlo2C``).
-STRIPE_ACCOUNT_ID = re.compile(r"\Aacct_[A-Za-z0-9]{1,60}\Z")
+STRIPE_ACCOUNT_ID = re.compile(r"acct_[A-Za-z0-9]{1,60}")  # the whole id: fullmatch
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ def _problems(data: dict) -> dict:
         if data[name] is None and data[switch] == value:
             problems[name] = [message]
     account = data["stripe_account_id"]
-    if account is not None and not STRIPE_ACCOUNT_ID.match(account):
+    if account is not None and not STRIPE_ACCOUNT_ID.fullmatch(account):
         problems["stripe_account_id"] = ["A Stripe connected account id: acct_ and letters or digits."]
     low = {
         currency: [f"At least {format_minor(payout_minimum(currency), currency)}."]

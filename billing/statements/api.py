@@ -20,13 +20,15 @@ from exchange.accounts.auth import api_key_required, caller
 from exchange.openapi import CSV_BODY, Blueprint
 
 blp = Blueprint("statements", __name__, url_prefix="/api/v1", description="Statements")
+RULES = (
+    "month: one that has begun",
+    "currency: required of advertisers and webmasters; code (any account): required of admins",
+    "account: one your role has (hold: webmasters; debt: advertisers)",
+)
 
 
 @blp.route("/statements", methods=["GET"])
-@blp.rules(
-    "month: one that has begun",
-    "currency: required of advertisers and webmasters; code (any account): required of admins",
-)
+@blp.rules(*RULES)
 @api_key_required("advertiser", "webmaster", "admin")
 @blp.arguments(StatementQuerySchema, location="query")
 @blp.response(200, StatementSchema)
@@ -41,10 +43,7 @@ def statement(args: dict):
 
 
 @blp.route("/statements.csv", methods=["GET"])
-@blp.rules(
-    "month: one that has begun",
-    "currency: required of advertisers and webmasters; code (any account): required of admins",
-)
+@blp.rules(*RULES)
 @api_key_required("advertiser", "webmaster", "admin")
 @blp.arguments(StatementQuerySchema, location="query")
 @blp.doc(responses=CSV_BODY)

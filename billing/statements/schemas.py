@@ -8,19 +8,17 @@ from billing.domain import PURPOSES
 from billing.statements.domain import Month
 from exchange import clock
 from exchange.bounds import MAX_PAGE
-from exchange.schema_fields import UtcDateTime, currency
+from exchange.schema_fields import DocumentedField, UtcDateTime, currency
 
 MAX_REPORT_DAYS = 3 * 366
 OWN_PURPOSES = sorted(set(PURPOSES["advertiser"]) | set(PURPOSES["webmaster"]))
 
 
-class MonthField(fields.Field):
+class MonthField(DocumentedField):
     """``YYYY-MM`` (UTC), loaded as a ``Month``; a month that has not begun is refused."""
 
-    def __init__(self, **kwargs) -> None:
-        documented = {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "example": "2026-01"}
-        metadata = documented | kwargs.pop("metadata", {})
-        super().__init__(**kwargs, metadata=metadata)
+    def documented(self) -> dict:
+        return {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "example": "2026-01"}
 
     def _deserialize(self, value, attr, data, **kwargs) -> Month:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from exchange.accounts.auth import api_key_required, caller
 from exchange.auctions.log import auction_for, auctions_for, view_of
 from exchange.auctions.models import Auction
-from exchange.openapi import Blueprint, by_role
+from exchange.openapi import Blueprint, json_answer
 from exchange.pagination import PageQuerySchema, paginate
 
 # Each party's view is its own shape (exchange/auctions/log.py); the document says only this much.
@@ -27,7 +27,7 @@ VIEWS = (
 @blp.route("/auctions", methods=["GET"])
 @api_key_required()
 @blp.arguments(PageQuerySchema, location="query")
-@blp.doc(responses=by_role(AUCTION_PAGE))
+@blp.doc(responses=json_answer(AUCTION_PAGE))
 @blp.response(200, description=VIEWS)
 def list_auctions(args: dict):
     user = caller()
@@ -38,7 +38,7 @@ def list_auctions(args: dict):
 
 @blp.route("/auctions/<id:auction_id>", methods=["GET"])
 @api_key_required()
-@blp.doc(responses=by_role(AUCTION))
+@blp.doc(responses=json_answer(AUCTION))
 @blp.response(200, description=VIEWS)
 def read_auction(auction_id: int):
     user = caller()

@@ -17,6 +17,7 @@ from exchange.buying.schemas import (
     SalesReportQuerySchema,
 )
 from exchange.buying.services import (
+    IMMUTABLE,
     buy_orders_of,
     create_buy_order,
     own_buy_order,
@@ -26,7 +27,7 @@ from exchange.buying.services import (
 from exchange.db import commit
 from exchange.errors import Forbidden
 from exchange.extensions import db
-from exchange.openapi import Blueprint, by_role
+from exchange.openapi import Blueprint, json_answer
 from exchange.pagination import page_schema, paginate
 from exchange.verticals.models import Vertical
 
@@ -52,6 +53,7 @@ def list_buy_orders():
 @blp.rules(
     "filters: conditions on the vertical's fields, of their types; countries the vertical sells in",
     "ping_url and post_url: absolute http(s) URLs",
+    "schedule: from_hour not equal to to_hour; timezone an IANA name (Europe/Berlin)",
 )
 @api_key_required("advertiser")
 @blp.arguments(BuyOrderCreateSchema)
@@ -71,7 +73,10 @@ def read_buy_order(order_id: int):
 
 
 @blp.route("/buy-orders/<id:order_id>", methods=["PATCH"])
-@blp.rules("the order after the change follows the rules of POST /api/v1/buy-orders")
+@blp.rules(
+    "the order after the change follows the rules of POST /api/v1/buy-orders",
+    f"{', '.join(IMMUTABLE)}: cannot change",
+)
 @api_key_required("advertiser")
 @blp.arguments(BuyOrderPatchSchema)
 @blp.response(200, BuyOrderSchema)
@@ -106,7 +111,7 @@ def sale_view(user, sale: Sale) -> dict:
 @blp.route("/sales", methods=["GET"])
 @api_key_required()
 @blp.arguments(SaleQuerySchema, location="query")
-@blp.doc(responses=by_role(SALES))
+@blp.doc(responses=json_answer(SALES))
 @blp.response(200, description=SALE_VIEWS)
 def list_sales(args: dict):
     user = caller()
@@ -122,7 +127,7 @@ def list_sales(args: dict):
 
 @blp.route("/sales/<id:sale_id>", methods=["GET"])
 @api_key_required()
-@blp.doc(responses=by_role(SaleSchema))
+@blp.doc(responses=json_answer(SaleSchema))
 @blp.response(200, description=SALE_VIEWS)
 def read_sale(sale_id: int):
     user = caller()
@@ -151,7 +156,7 @@ def post_reject(data: dict, sale_id: int):
 @blp.route("/sales/report", methods=["GET"])
 @api_key_required()
 @blp.arguments(SalesReportQuerySchema, location="query")
-@blp.doc(responses=by_role(REPORT_ROW, many=True))
+@blp.doc(responses=json_answer(REPORT_ROW, many=True))
 @blp.response(200, description="Live sales by group: buyers their spend, sellers their earnings, staff all.")
 def get_sales_report(args: dict):
     user = caller()

@@ -60,7 +60,7 @@ class ScheduleSchema(Schema):
         ma.Integer(strict=True, validate=validate.OneOf(DAYS)),
         load_default=lambda: list(DAYS),
         validate=validate.Length(min=1, max=7),
-        metadata={"description": "0 = Monday … 6 = Sunday."},
+        metadata={"description": "0 = Monday … 6 = Sunday, each once.", "uniqueItems": True},
     )
     from_hour = ma.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=23))
     to_hour = ma.Integer(
@@ -158,12 +158,9 @@ class BuyOrderCreateSchema(Schema):
             raise ValidationError(errors)
 
 
-IMMUTABLE = ("vertical_id",)  # an order buys in one vertical for life
-# Any subset of the settings that may change, checked whole once merged with the rest (the
-# service); a name that cannot change is refused as unknown.
+# Any subset of the settings, checked whole once merged with the rest (the service).
 BuyOrderPatchSchema = Schema.from_dict(
-    {name: ma.Raw(allow_none=True) for name in BuyOrderCreateSchema().fields if name not in IMMUTABLE},
-    name="BuyOrderPatch",
+    {name: ma.Raw(allow_none=True) for name in BuyOrderCreateSchema().fields}, name="BuyOrderPatch"
 )
 
 

@@ -8,12 +8,13 @@ from sqlalchemy import func, select
 from exchange import clock
 from exchange.buying.domain import Schedule, condition_problems, period_starts
 from exchange.buying.models import BuyOrder, Sale
-from exchange.buying.schemas import IMMUTABLE, BuyOrderCreateSchema
+from exchange.buying.schemas import BuyOrderCreateSchema
 from exchange.errors import Conflict, Invalid, NotFound
 from exchange.extensions import db
 from exchange.offers.domain import url_template_problem
 from exchange.verticals.models import Vertical
 
+IMMUTABLE = ("vertical_id",)  # an order buys in one vertical for life
 COUNTED = ("pending", "approved")  # sales that take a cap's place and spend its budget
 
 
@@ -48,8 +49,10 @@ def _check_against_vertical(data: dict) -> None:
     vertical = db.session.get(Vertical, data["vertical_id"])
     if vertical is None:
         raise NotFound("No such vertical.", fields={"vertical_id": ["Unknown vertical."]})
-    if vertical.status != "active":
-        raise Conflict("The vertical is paused: no new orders, no changes.", code="vertical_paused")
+    if vertical.status != "active" and data["status"] == "active":  # pausing or archiving stays possible
+        raise Conflict(
+            "The vertical is paused: no active orders on it until it resumes.", code="vertical_paused"
+        )
     errors = {}
     types = {spec["name"]: spec["type"] for spec in vertical.fields}
     problems = condition_problems(data["filters"].get("conditions", []), types)

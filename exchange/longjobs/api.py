@@ -12,7 +12,7 @@ from exchange.accounts.auth import api_key_required, caller
 from exchange.db import commit
 from exchange.errors import AppError, Conflict, Invalid
 from exchange.leads.api import LeadFilterSchema
-from exchange.longjobs.domain import LEADS_EXPORT
+from exchange.longjobs.domain import LEADS_EXPORT, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS
 from exchange.longjobs.schemas import ExportRequestSchema, TaskSchema
 from exchange.longjobs.services import (
     start_decisions_import,
@@ -73,7 +73,10 @@ DECISIONS_CSV = {
 
 
 @blp.route("/imports/decisions", methods=["POST"])
-@blp.rules("file: a CSV whose header is lead_id,decision[,reason]; up to 10,000 rows and 2 MB")
+@blp.rules(
+    f"file: a CSV whose header is lead_id,decision[,reason]; up to {MAX_IMPORT_ROWS:,} rows "
+    f"and {MAX_IMPORT_BYTES // 2**20} MB"
+)
 @api_key_required("advertiser")
 @blp.doc(requestBody=DECISIONS_CSV)
 @blp.response(202, TaskSchema)

@@ -9,6 +9,7 @@ from exchange.bounds import MAX_AMOUNT_MINOR, MAX_WINDOW_SECONDS
 from exchange.disputes.domain import RETURN_REASONS
 from exchange.leads.patterns import MAX_CHOICE_LENGTH, MAX_CHOICES, pattern_problem
 from exchange.offers.domain import (
+    FIELD_NAME,
     FIELD_TYPES,
     MAX_LANDINGS,
     STATUSES,
@@ -72,7 +73,11 @@ CHOICE_TYPES = {"string": str, "integer": int}  # the types that take a list of 
 
 
 class LeadFieldSchema(Schema):
-    name = ma.String(required=True, validate=validate.Length(min=1, max=40))
+    name = ma.String(
+        required=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={"pattern": f"^{FIELD_NAME.pattern}$"},
+    )
     type = ma.String(required=True, validate=validate.OneOf(FIELD_TYPES))
     required = ma.Boolean(load_default=False)
     pattern = ma.String(
@@ -258,6 +263,10 @@ class _OfferPublicFields(Schema):
 
 class CatalogOfferSchema(_OfferPublicFields):
     """The webmaster's view: the payout, never the rate or the margin."""
+
+    payout_rules = ma.List(
+        ma.Dict(), metadata={"description": "The rules that can price your leads: payouts only, no rate."}
+    )  # filled by the view (exchange/offers/api.py), never dumped from the offer
 
 
 class OfferSchema(_OfferPublicFields):

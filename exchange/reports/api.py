@@ -16,14 +16,18 @@ from exchange.openapi import CSV_BODY, Blueprint
 from exchange.reports.csv_rows import csv_names, csv_rows
 from exchange.reports.domain import columns_for, dimension_keys
 from exchange.reports.query import check_groups, report, report_rows
-from exchange.reports.schemas import ReportQuerySchema, ReportSchema
+from exchange.reports.schemas import MAX_DAYS_APART, ReportQuerySchema, ReportSchema
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Reports from the rollups")
+RULES = (
+    f"until: not before since, at most {MAX_DAYS_APART} days after it",
+    "group_by: each once; day or hour, not both",
+)
 ROLES = ("advertiser", "webmaster", "moderator", "admin")
 
 
 @blp.route("/reports", methods=["GET"])
-@blp.rules("until: not before since, at most 366 days after it", "group_by: day or hour, not both")
+@blp.rules(*RULES)
 @api_key_required(*ROLES)
 @blp.arguments(ReportQuerySchema, location="query")
 @blp.response(200, ReportSchema)
@@ -44,7 +48,7 @@ def reports(args: dict):
 
 
 @blp.route("/reports.csv", methods=["GET"])
-@blp.rules("until: not before since, at most 366 days after it", "group_by: day or hour, not both")
+@blp.rules(*RULES)
 @api_key_required(*ROLES)
 @blp.arguments(ReportQuerySchema, location="query")
 @blp.doc(responses=CSV_BODY)

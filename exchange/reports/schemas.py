@@ -8,18 +8,18 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from exchange import clock
 from exchange.reports.domain import DIMENSIONS
+from exchange.schema_fields import DocumentedField
 
 MAX_DAYS_APART = 366
 
 
-class GroupByField(fields.Field):
+class GroupByField(DocumentedField):
     """A comma list of dimensions (``day,offer``), each once; ``day`` and ``hour`` not both."""
 
-    def __init__(self, **kwargs) -> None:
-        name = "(" + "|".join(DIMENSIONS) + ")"
-        documented = {"type": "string", "pattern": f"^{name}(,{name})*$", "example": "day,offer"}
-        metadata = documented | kwargs.pop("metadata", {})
-        super().__init__(**kwargs, metadata=metadata)
+    def documented(self) -> dict:
+        # As read: split at commas, each name stripped, empty ones dropped; one name at least.
+        name = r"\s*(" + "|".join(DIMENSIONS) + r")\s*"
+        return {"type": "string", "pattern": rf"^(\s*,)*{name}(,({name}|\s*))*$", "example": "day,offer"}
 
     def _deserialize(self, value, attr, data, **kwargs) -> list[str]:
         names = [

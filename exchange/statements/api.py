@@ -4,6 +4,7 @@ advertiser (admins: any, by number); the revenue report is for admins. Nothing h
 from __future__ import annotations
 
 from billing.statements.csv_rows import csv_response
+from billing.statements.schemas import MAX_REPORT_DAYS
 from exchange.accounts.auth import api_key_required, caller
 from exchange.openapi import CSV_BODY, Blueprint
 from exchange.statements.csv_rows import REVENUE_HEADER, revenue_filename, revenue_rows
@@ -14,6 +15,7 @@ from exchange.statements.schemas import InvoiceQuerySchema, InvoiceSchema, Reven
 blp = Blueprint(
     "offer_statements_api", __name__, url_prefix="/api/v1", description="Invoices and revenue, by offer"
 )
+REVENUE_RANGE = f"from: not after to, fewer than {MAX_REPORT_DAYS} days before it"
 
 
 @blp.route("/invoices", methods=["GET"])
@@ -35,7 +37,7 @@ def invoice(number: str):
 
 
 @blp.route("/admin/revenue", methods=["GET"])
-@blp.rules("from: not after to, fewer than 1098 days before it")
+@blp.rules(REVENUE_RANGE)
 @api_key_required("admin")
 @blp.arguments(RevenueQuerySchema, location="query")
 @blp.response(200, RevenueSchema)
@@ -55,7 +57,7 @@ def revenue(args: dict):
 
 
 @blp.route("/admin/revenue.csv", methods=["GET"])
-@blp.rules("from: not after to, fewer than 1098 days before it")
+@blp.rules(REVENUE_RANGE)
 @api_key_required("admin")
 @blp.arguments(RevenueQuerySchema, location="query")
 @blp.doc(responses=CSV_BODY)

@@ -16,6 +16,7 @@ from exchange.verticals.schemas import (
     VerticalSchema,
 )
 from exchange.verticals.services import (
+    IMMUTABLE,
     SELLER_DECISIONS,
     all_verticals,
     create_vertical,
@@ -55,7 +56,9 @@ def list_verticals():
 
 @blp.route("/verticals", methods=["POST"])
 @blp.rules(
-    "fields: names of a-z, 0-9 and _ (a letter first, up to 40), each once; personal_fields among them",
+    "name: not already taken",
+    "fields: names of a-z, 0-9 and _ (a letter first, up to 40), each once; one of type phone or email; "
+    "personal_fields among them",
     "floors: keyed by countries of allowed_countries (or *), then by temperature",
     "margin_bps or margin_minor, not both",
     "return_window_seconds: not longer than hold_seconds",
@@ -83,7 +86,8 @@ def read_vertical(vertical_id: int):
 
 @blp.route("/verticals/<id:vertical_id>", methods=["PATCH"])
 @blp.rules(
-    "the vertical after the change follows the rules of POST /api/v1/verticals", "currency: cannot change"
+    "the vertical after the change follows the rules of POST /api/v1/verticals",
+    f"{', '.join(IMMUTABLE)}: cannot change",
 )
 @api_key_required("admin")
 @blp.arguments(VerticalPatchSchema)

@@ -116,18 +116,33 @@ def test_an_order_in_an_unknown_vertical_is_not_found_and_in_a_paused_one_a_conf
     assert db.session.query(BuyOrder).count() == 0
 
 
-def test_an_orders_vertical_is_not_a_field_a_patch_may_name(client, ctx):
-    """Not in the patch's schema (the document does not offer it), so refused as unknown."""
+def test_a_buyer_pauses_its_order_on_a_paused_vertical_yet_cannot_resume_it_there(client, ctx):
+    vertical = make_vertical()
+    buyer = make_user("advertiser")
+    order = make_buy_order(buyer, vertical)
+    vertical.status = "paused"
+    key = auth(make_key(buyer))
+
+    paused = client.patch(f"/api/v1/buy-orders/{order.id}", json={"status": "paused"}, headers=key)
+    resumed = client.patch(f"/api/v1/buy-orders/{order.id}", json={"status": "active"}, headers=key)
+
+    assert paused.status_code == 200, paused.get_json()
+    assert resumed.status_code == 409 and resumed.get_json()["error"]["code"] == "vertical_paused"
+    assert db.session.get(BuyOrder, order.id).status == "paused"
+
+
+def test_an_orders_vertical_cannot_change_yet_an_order_written_back_whole_is_accepted(client, ctx):
     vertical, elsewhere = make_vertical(), make_vertical()
     buyer = make_user("advertiser")
     order = make_buy_order(buyer, vertical)
+    key = auth(make_key(buyer))
 
-    moved = client.patch(
-        f"/api/v1/buy-orders/{order.id}", json={"vertical_id": elsewhere.id}, headers=auth(make_key(buyer))
-    )
+    moved = client.patch(f"/api/v1/buy-orders/{order.id}", json={"vertical_id": elsewhere.id}, headers=key)
+    same = client.patch(f"/api/v1/buy-orders/{order.id}", json={"vertical_id": vertical.id}, headers=key)
 
     assert moved.status_code == 422, moved.get_json()
-    assert "vertical_id" in moved.get_json()["error"]["fields"]
+    assert moved.get_json()["error"]["fields"] == {"vertical_id": ["Cannot change."]}
+    assert same.status_code == 200, same.get_json()
     assert db.session.get(BuyOrder, order.id).vertical_id == vertical.id
 
 

@@ -118,7 +118,7 @@ def test_csv_amounts_have_exactly_the_currencys_decimals(amount, currency, text)
     ],
 )
 def test_connected_account_ids(account, valid):
-    assert bool(STRIPE_ACCOUNT_ID.match(account)) is valid
+    assert bool(STRIPE_ACCOUNT_ID.fullmatch(account)) is valid
 
 
 def test_a_week_and_a_month_that_start_on_the_same_day_have_two_keys():

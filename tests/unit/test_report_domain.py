@@ -1,12 +1,16 @@
-"""Who sees which report columns, and the rates' arithmetic (exchange/reports/domain.py)."""
+"""Who sees which report columns, and the rates' arithmetic (exchange/reports/domain.py);
+how group_by is read and documented."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
+from marshmallow import ValidationError
 
 from exchange.reports.domain import columns_for, dimension_keys, figures_for, per_click, ratio
+from exchange.reports.schemas import ReportQuerySchema
 
 SUMS = {
     "clicks": 8, "unique_clicks": 5, "leads": 3,
@@ -96,3 +100,32 @@ def test_dimension_keys_name_days_hours_and_columns():
     assert dimension_keys(["hour", "webmaster", "advertiser", "country"]) == [
         "hour", "webmaster_id", "advertiser_id", "country",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("day", ["day"]),
+        (" day ", ["day"]),
+        ("day,", ["day"]),
+        (",day", ["day"]),
+        ("day, offer", ["day", "offer"]),
+        ("day,,offer", ["day", "offer"]),
+        ("day,, ", ["day"]),
+        ("day offer", None),
+        ("", None),
+        (",", None),
+        ("days", None),
+        ("day,x", None),
+    ],
+)
+def test_the_documented_group_by_pattern_takes_what_the_field_reads(text, read):
+    """The OpenAPI document's pattern for group_by (issue 17) and the field agree."""
+    field = ReportQuerySchema().fields["group_by"]
+    try:
+        loaded = field.deserialize(text)
+    except ValidationError:
+        loaded = None
+
+    assert loaded == read
+    assert bool(re.search(field.metadata["pattern"], text)) is (read is not None)

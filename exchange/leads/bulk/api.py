@@ -78,7 +78,7 @@ class BulkResultSchema(Schema):
 
 
 @blp.route("/leads/bulk", methods=["POST"])
-@blp.rules("each lead once across approve and reject; at most 500 in all")
+@blp.rules(f"each lead once across approve and reject; at most {MAX_BULK} in all")
 @api_key_required("advertiser")
 @blp.arguments(BulkDecisionSchema)
 @blp.response(200, BulkResultSchema)
