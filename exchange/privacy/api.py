@@ -18,12 +18,14 @@ from exchange.privacy.schemas import (
 from exchange.privacy.services import erase_consumer, erasures_query, subject_of
 
 blp = Blueprint("privacy", __name__, url_prefix="/api/v1/privacy", description="Consumers' personal data")
+# Said in words (exchange/openapi.py).
+CONTACT_RULE = (
+    "email: an address that can exist; phone: a number that can exist (country: of one without its code)"
+)
 
 
 @blp.route("/erasures", methods=["POST"])
-@blp.rules(
-    "email: an address that can exist; phone: a number that can exist (country: of one without its code)"
-)
+@blp.rules(CONTACT_RULE)
 @api_key_required("admin")
 @blp.arguments(SubjectSchema)
 @blp.response(201, ErasureSchema)
@@ -45,9 +47,7 @@ def list_erasures(args: dict):
 
 
 @blp.route("/consumer-data", methods=["POST"])
-@blp.rules(
-    "email: an address that can exist; phone: a number that can exist (country: of one without its code)"
-)
+@blp.rules(CONTACT_RULE)
 @api_key_required("admin")
 @blp.arguments(SubjectSchema)
 @blp.response(200, ConsumerDataSchema)

@@ -18,10 +18,14 @@ from exchange.selling.schemas import (
 )
 
 blp = Blueprint("selling", __name__, url_prefix="/api/v1", description="Exchange: selling leads")
+RULES = (
+    "fields: as the vertical's field specs ask",
+    "consent.page_url: an http(s) URL with a host name",
+)  # said in words (exchange/openapi.py)
 
 
 @blp.route("/verticals/<id:vertical_id>/leads", methods=["POST"])
-@blp.rules("fields: as the vertical's field specs ask", "consent.page_url: an http(s) URL with a host name")
+@blp.rules(*RULES)
 @api_key_required("webmaster")
 @lead_intake_per_webmaster
 @blp.arguments(ExchangeLeadSubmitSchema)
@@ -64,7 +68,7 @@ def post_ping(data: dict):
 
 
 @blp.route("/posts", methods=["POST"])
-@blp.rules("fields: as the vertical's field specs ask", "consent.page_url: an http(s) URL with a host name")
+@blp.rules(*RULES)
 @api_key_required("webmaster")
 @lead_intake_per_webmaster
 @blp.arguments(PostSchema)

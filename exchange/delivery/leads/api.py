@@ -36,6 +36,7 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="Delivery of your leads to your endpoint (advertisers)",
 )
+URL_RULE = "url: an absolute http(s) URL"  # said in words (exchange/openapi.py)
 
 
 def _view(offer_id: int | None, saved: SavedSetting | None = None) -> dict:
@@ -60,7 +61,7 @@ def get_global_setting():
 
 
 @blp.route("/delivery-settings", methods=["PUT"])
-@blp.rules("url: an absolute http(s) URL")
+@blp.rules(URL_RULE)
 @api_key_required("advertiser")
 @blp.arguments(DeliverySettingInSchema)
 @blp.response(200, DeliverySettingSchema)
@@ -96,7 +97,7 @@ def get_offer_setting(offer_id: int):
 
 
 @blp.route("/offers/<id:offer_id>/delivery-settings", methods=["PUT"])
-@blp.rules("url: an absolute http(s) URL")
+@blp.rules(URL_RULE)
 @api_key_required("advertiser")
 @blp.arguments(DeliverySettingInSchema)
 @blp.response(200, DeliverySettingSchema)

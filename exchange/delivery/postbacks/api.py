@@ -27,6 +27,10 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="Postbacks to your tracker (webmasters)",
 )
+RULES = (
+    "url_template: an absolute http(s) URL",
+    "status_map: keyed by our statuses",
+)  # said in words (exchange/openapi.py)
 
 
 def _view(webmaster_id: int, offer_id: int | None) -> dict:
@@ -47,7 +51,7 @@ def get_global_url():
 
 
 @blp.route("/postback-url", methods=["PUT"])
-@blp.rules("url_template: an absolute http(s) URL", "status_map: keyed by our statuses")
+@blp.rules(*RULES)
 @api_key_required("webmaster")
 @blp.arguments(PostbackUrlInSchema)
 @blp.response(200, PostbackUrlSchema)
@@ -74,7 +78,7 @@ def get_offer_url(offer_id: int):
 
 
 @blp.route("/offers/<id:offer_id>/postback-url", methods=["PUT"])
-@blp.rules("url_template: an absolute http(s) URL", "status_map: keyed by our statuses")
+@blp.rules(*RULES)
 @api_key_required("webmaster")
 @blp.arguments(PostbackUrlInSchema)
 @blp.response(200, PostbackUrlSchema)
