@@ -1,0 +1,1 @@
+"""The catalog of ready leads: what the auction did not sell, priced by age (docs/exchange.md)."""
