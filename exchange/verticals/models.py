@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange import clock
 from exchange.extensions import db
-from exchange.verticals.domain import MAX_SLOTS
+from exchange.verticals.domain import DEFAULT_AGEING, MAX_SLOTS
 
 
 class Vertical(db.Model):
@@ -48,6 +49,8 @@ class Vertical(db.Model):
     review_window_seconds: Mapped[int] = mapped_column(default=3 * 86400)
     hold_seconds: Mapped[int] = mapped_column(default=14 * 86400)
     return_window_seconds: Mapped[int] = mapped_column(default=7 * 86400)
+    # The catalog's prices by a lead's age: verticals.domain.Ageing, stored.
+    ageing: Mapped[dict] = mapped_column(JSON, default=lambda: deepcopy(DEFAULT_AGEING))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 

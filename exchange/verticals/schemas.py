@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
+
 from flask import url_for
 from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
@@ -11,13 +13,43 @@ from exchange.offers.schemas import LeadFieldSchema
 from exchange.schema_fields import UtcDateTime, country, currency, retention_days
 from exchange.verticals.domain import (
     ANY_COUNTRY,
+    DEFAULT_AGEING,
+    MAX_AGE_HOURS,
     MAX_SLOTS,
+    MAX_STEPS,
     SELLER_STATUSES,
     STATUSES,
     TEMPERATURES,
+    ageing_problems,
     floor_problems,
     vertical_field_problems,
 )
+
+
+class AgeingStepSchema(Schema):
+    after_hours = ma.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_AGE_HOURS))
+    percent = ma.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100))
+
+
+class AgeingSchema(Schema):
+    """The catalog's price of a lead by its age: the floor times the percent of the step
+    its age has reached; gone from the catalog at gone_after_hours."""
+
+    steps = ma.List(
+        ma.Nested(AgeingStepSchema),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_STEPS),
+        metadata={"description": "From 0 hours, each later than the one before, percents never rising."},
+    )
+    gone_after_hours = ma.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_AGE_HOURS)
+    )
+
+    @validates_schema
+    def _schedule(self, data: dict, **_kwargs) -> None:
+        problems = ageing_problems(data)
+        if problems:
+            raise ValidationError(problems)
 
 
 def _window(default: int) -> ma.Integer:
@@ -67,6 +99,7 @@ class VerticalCreateSchema(Schema):
     review_window_seconds = _window(3 * 86400)
     hold_seconds = _window(14 * 86400)
     return_window_seconds = _window(7 * 86400)
+    ageing = ma.Nested(AgeingSchema, load_default=lambda: deepcopy(DEFAULT_AGEING))
 
     @validates_schema
     def _consistent(self, data: dict, **_kwargs) -> None:
@@ -116,6 +149,7 @@ class VerticalSchema(Schema):
     hold_seconds = ma.Integer()
     return_window_seconds = ma.Integer()
     retention_days = ma.Integer(allow_none=True)
+    ageing = ma.Nested(AgeingSchema)
     created_at = UtcDateTime()
 
 
@@ -132,6 +166,7 @@ class MarketVerticalSchema(Schema):
     allowed_countries = ma.List(ma.String())
     floors = ma.Dict()
     slots = ma.Integer()
+    ageing = ma.Nested(AgeingSchema, metadata={"description": "The catalog's prices by a lead's age."})
     standing = ma.String(
         allow_none=True, metadata={"description": "A seller's standing on the vertical (None: not joined)."}
     )

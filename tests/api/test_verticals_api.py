@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from exchange.extensions import db
+from exchange.verticals.domain import DEFAULT_AGEING
 from exchange.verticals.models import Vertical, VerticalSeller
 from tests.exchange_factories import make_vertical, vertical_data
 from tests.factories import auth, make_key, make_user
@@ -39,6 +40,18 @@ def test_an_admin_defines_a_vertical_and_reads_it_back_whole(client, ctx):
         ({"fields": [{"name": "name", "type": "string"}]}, "fields"),  # no phone nor email
         ({"currency": "usd"}, "currency"),
         ({"return_window_seconds": 20 * 86400, "hold_seconds": 10 * 86400}, "return_window_seconds"),
+        (
+            {
+                "ageing": {
+                    "steps": [{"after_hours": 0, "percent": 50}, {"after_hours": 9, "percent": 60}],
+                    "gone_after_hours": 99,
+                }
+            },
+            "ageing",
+        ),
+        ({"ageing": {"steps": [{"after_hours": 5, "percent": 100}], "gone_after_hours": 99}}, "ageing"),
+        ({"ageing": {"steps": [{"after_hours": 0, "percent": 100}], "gone_after_hours": 0}}, "ageing"),
+        ({"ageing": {"steps": [], "gone_after_hours": 99}}, "ageing"),
     ],
 )
 def test_a_vertical_that_cannot_work_is_refused_with_the_field_named(client, ctx, change, field):
@@ -49,6 +62,26 @@ def test_a_vertical_that_cannot_work_is_refused_with_the_field_named(client, ctx
     assert response.status_code == 422, response.get_json()
     assert field in response.get_json()["error"]["fields"]
     assert db.session.query(Vertical).count() == 0
+
+
+def test_a_verticals_ageing_schedule_is_the_default_unless_set_and_buyers_see_it(client, ctx):
+    admin = auth(make_key(make_user("admin")))
+    buyer = auth(make_key(make_user("advertiser")))
+    schedule = {
+        "steps": [{"after_hours": 0, "percent": 100}, {"after_hours": 48, "percent": 40}],
+        "gone_after_hours": 720,
+    }
+
+    plain = client.post("/api/v1/verticals", json=vertical_data(name="Plain"), headers=admin).get_json()
+    aged = client.post("/api/v1/verticals", json=vertical_data(name="Aged", ageing=schedule), headers=admin)
+
+    assert aged.status_code == 201, aged.get_json()
+    assert db.session.get(Vertical, plain["id"]).ageing == DEFAULT_AGEING
+    assert db.session.get(Vertical, aged.get_json()["id"]).ageing == schedule
+    assert (
+        client.get(f"/api/v1/verticals/{aged.get_json()['id']}", headers=buyer).get_json()["ageing"]
+        == schedule
+    )
 
 
 def test_only_admins_define_verticals(client, ctx):

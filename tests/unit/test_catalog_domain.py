@@ -1,5 +1,6 @@
-"""The catalog's prices that age and its slots (exchange/catalog/domain.py): properties over
-any schedule, ages, floors and purchases, and the rules by example."""
+"""The catalog's prices that age (exchange/verticals/domain.py) and its slots
+(exchange/catalog/domain.py): properties over any schedule, ages, floors and purchases,
+and the rules by example."""
 
 from __future__ import annotations
 
@@ -9,15 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exchange.catalog.domain import (
-    DEFAULT_AGEING,
-    MAX_AGE_HOURS,
-    Ageing,
-    Listing,
-    SoldOut,
-    ageing_problems,
-    purchase_price,
-)
+from exchange.catalog.domain import Listing, SoldOut, purchase_price
+from exchange.verticals.domain import DEFAULT_AGEING, MAX_AGE_HOURS, Ageing, ageing_problems
 
 
 @st.composite
