@@ -6,6 +6,7 @@ from billing.topups.models import StripeEvent, Topup
 from exchange.accounts.models import ApiKey, User
 from exchange.auctions.models import Auction, AuctionBid
 from exchange.buying.models import BuyOrder, ConsumerLock, Sale
+from exchange.catalog.models import CatalogListing
 from exchange.delivery.leads.models import DeliverySetting, LeadDelivery, LeadDeliveryAttempt
 from exchange.delivery.postbacks.models import PostbackAttempt, PostbackDelivery, PostbackUrl
 from exchange.disputes.models import Dispute, DisputeMessage
@@ -26,6 +27,7 @@ __all__ = [
     "Auction",
     "AuctionBid",
     "BuyOrder",
+    "CatalogListing",
     "Click",
     "Consent",
     "ConsumerLock",

@@ -22,6 +22,8 @@ from flask import Flask
 
 from billing.payouts.jobs import payouts_job
 from billing.topups.jobs import requeue_stripe_events, requeue_stripe_events_job
+from exchange.catalog.jobs import sweep_catalog_job
+from exchange.catalog.listing import sweep_catalog
 from exchange.delivery.leads.jobs import requeue_due_deliveries, requeue_due_deliveries_job
 from exchange.delivery.postbacks.jobs import requeue_due_postbacks, requeue_due_postbacks_job
 from exchange.disputes.jobs import escalate_overdue_disputes, escalate_overdue_disputes_job
@@ -61,6 +63,9 @@ SWEEP_STEPS = (
     # the exchange: sales approved at their review deadline, holds released, stuck exchange
     # leads judged again, auctions nobody holds started again
     SweepStep("sweep-exchange", sweep_exchange, sweep_exchange_job),
+    # leads whose auction ended listed in the catalog (or recorded as not listed), listings
+    # past their vertical's last age step or whose lead was erased taken off it
+    SweepStep("sweep-catalog", sweep_catalog, sweep_catalog_job),
     # decided leads past their offer's or vertical's retention period lose their personal
     # data; erased leads past every duplicate window lose their contact hashes (docs/privacy.md)
     SweepStep("sweep-privacy", sweep_retention, sweep_retention_job),

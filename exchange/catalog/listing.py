@@ -1,0 +1,134 @@
+"""Putting leads in the catalog and taking them off it: the ``sweep-catalog`` step.
+
+Every exchange lead whose auction has ended (sold or unsold) gets one listing row, once:
+listed when its consumer has a slot left in the register of sales (no exclusive sale, fewer
+live sales than the vertical's slots, whoever submitted it) and its age is before its
+vertical's last step; else recorded as not listed, so the sweep never looks at it again.
+A listed lead leaves the catalog when it ages past the last step, or when its personal
+data is erased (it could no longer be delivered).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from exchange import clock
+from exchange.buying.register import Register, consumer_hashes
+from exchange.catalog.domain import Listing
+from exchange.catalog.models import CatalogListing
+from exchange.db import commit, rows_by_id
+from exchange.extensions import db
+from exchange.leads.domain import SOLD, UNSOLD
+from exchange.leads.models import Consent, Lead
+from exchange.verticals.domain import HOUR, Ageing
+from exchange.verticals.models import Vertical
+
+LIST_BATCH = 500
+
+
+def sweep_catalog() -> dict[str, int]:
+    now = clock.now()
+    counts = {"leads_listed": 0, "leads_not_listed": 0}
+    while True:
+        listed, not_listed = list_ended_auctions(now)
+        commit()
+        counts["leads_listed"] += listed
+        counts["leads_not_listed"] += not_listed
+        if listed + not_listed < LIST_BATCH:
+            break
+    counts["listings_gone"] = unlist_gone(now)
+    commit()
+    return counts
+
+
+def list_ended_auctions(now: datetime) -> tuple[int, int]:
+    """A batch of leads whose auction ended and that have no listing row yet: a row each.
+    Returns how many were listed, and how many were recorded as not listed."""
+    leads = db.session.scalars(
+        select(Lead)
+        .outerjoin(CatalogListing, CatalogListing.lead_id == Lead.id)
+        .where(
+            Lead.status.in_((SOLD, UNSOLD)),
+            Lead.vertical_id.is_not(None),
+            Lead.erased_at.is_(None),
+            CatalogListing.lead_id.is_(None),
+        )
+        .order_by(Lead.id)
+        .limit(LIST_BATCH)
+    ).all()
+    if not leads:
+        return 0, 0
+    lead_ids = [lead.id for lead in leads]
+    verticals = rows_by_id(Vertical, {lead.vertical_id for lead in leads})
+    with_consent = set(db.session.scalars(select(Consent.lead_id).where(Consent.lead_id.in_(lead_ids))))
+    hashes = {lead.id: consumer_hashes(lead.phone_key, lead.email_key) for lead in leads}
+    since = now - timedelta(seconds=max(v.duplicate_window_seconds for v in verticals.values()))
+    register = Register.read([(lead.vertical_id, hashes[lead.id]) for lead in leads], since)
+    rows = []
+    for lead in leads:
+        vertical = verticals[lead.vertical_id]
+        window_start = now - timedelta(seconds=vertical.duplicate_window_seconds)
+        sold = register.sold(vertical.id, hashes[lead.id], window_start)
+        slots = _slots(vertical.slots, sold.slots_taken, sold.exclusive)
+        young = Ageing.from_json(vertical.ageing).step_at(now - lead.created_at) is not None
+        listed = slots.listed and young
+        row = _row(lead, slots, consent=lead.id in with_consent, now=now)
+        rows.append(row | {"listed": listed, "unlisted_at": None if listed else now})
+    db.session.execute(CatalogListing.__table__.insert(), rows)
+    listed_count = sum(row["listed"] for row in rows)
+    return listed_count, len(rows) - listed_count
+
+
+def unlist_gone(now: datetime) -> int:
+    """Listings past their vertical's last age step, or whose lead was erased: off the catalog."""
+    gone = 0
+    for vertical_id, ageing in db.session.execute(select(Vertical.id, Vertical.ageing)).all():
+        oldest = now - Ageing.from_json(ageing).gone_after_hours * HOUR
+        gone += _unlist(
+            CatalogListing.vertical_id == vertical_id, CatalogListing.captured_at <= oldest, now=now
+        )
+    erased = select(Lead.id).where(Lead.erased_at.is_not(None))
+    return gone + _unlist(CatalogListing.lead_id.in_(erased), now=now)
+
+
+def _unlist(*where, now: datetime) -> int:
+    result = db.session.execute(
+        update(CatalogListing)
+        .where(CatalogListing.listed, *where)
+        .values(listed=False, unlisted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def _slots(slots: int, taken: int, exclusive: bool) -> Listing:
+    return Listing(slots, sold=slots if exclusive else min(taken, slots), exclusive_sold=exclusive)
+
+
+def _row(lead: Lead, slots: Listing, *, consent: bool, now: datetime) -> dict:
+    """The listing's row, but for ``listed`` and ``unlisted_at``."""
+    fields = lead.fields or {}
+    return {
+        "lead_id": lead.id,
+        "vertical_id": lead.vertical_id,
+        "seller_id": lead.webmaster_id,
+        "country": lead.country,
+        "region": _text(fields.get("region"), 100),
+        "postcode": _text(fields.get("postcode"), 20),
+        "temperature": lead.temperature,
+        "score": lead.score,
+        "consent": consent,
+        "captured_at": lead.created_at,
+        "slots": slots.slots,
+        "sold": slots.sold,
+        "exclusive_sold": slots.exclusive_sold,
+        "listed_at": now,
+    }
+
+
+def _text(value: object, length: int) -> str | None:
+    if value is None:
+        return None
+    return str(value).strip()[:length] or None

@@ -1,0 +1,52 @@
+"""The catalog's listings: one row per lead that was ever listed, kept in step with its sales."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from exchange import clock
+from exchange.extensions import db
+
+
+class CatalogListing(db.Model):
+    """What a buyer browses, never a personal field: the lead's facts copied at listing
+    (so that a catalog page reads one table, by one index), and its slots. ``listed`` is
+    true while a slot is left and the lead is younger than its vertical's last age step."""
+
+    __tablename__ = "catalog_listings"
+    __table_args__ = (
+        CheckConstraint("sold >= 0 AND sold <= slots", name="slots"),
+        CheckConstraint("NOT exclusive_sold OR sold = slots", name="exclusive"),
+        CheckConstraint("NOT listed OR sold < slots", name="listed"),
+        # A catalog page: one vertical's listed leads, by country and temperature, newest first.
+        Index(
+            "ix_catalog_listings_search",
+            "vertical_id",
+            "country",
+            "temperature",
+            "captured_at",
+            postgresql_where=text("listed"),
+            sqlite_where=text("listed"),
+        ),
+        Index("ix_catalog_listings_seller", "seller_id", "captured_at"),
+    )
+
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), primary_key=True)
+    vertical_id: Mapped[int] = mapped_column(ForeignKey("verticals.id"))
+    seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    country: Mapped[str | None] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(100))
+    postcode: Mapped[str | None] = mapped_column(String(20))
+    temperature: Mapped[str | None] = mapped_column(String(8))
+    score: Mapped[int | None]
+    consent: Mapped[bool]  # a consent record (text, time, page) came with the lead
+    captured_at: Mapped[datetime]  # the lead's creation: its age counts from here
+    slots: Mapped[int]  # the vertical's, when listed
+    sold: Mapped[int] = mapped_column(default=0)  # slots of the consumer sold, live
+    exclusive_sold: Mapped[bool] = mapped_column(default=False)
+    listed: Mapped[bool] = mapped_column(default=True)
+    listed_at: Mapped[datetime] = mapped_column(default=clock.now)
+    unlisted_at: Mapped[datetime | None]
