@@ -22,7 +22,7 @@ from exchange.db import commit, rows_by_id
 from exchange.extensions import db
 from exchange.leads.domain import SOLD, UNSOLD
 from exchange.leads.models import Consent, Lead
-from exchange.verticals.domain import HOUR, Ageing
+from exchange.verticals.domain import HOUR, Ageing, floor_for, personal_fields_of
 from exchange.verticals.models import Vertical
 
 LIST_BATCH = 500
@@ -73,8 +73,9 @@ def list_ended_auctions(now: datetime) -> tuple[int, int]:
         sold = register.sold(vertical.id, hashes[lead.id], window_start)
         slots = _slots(vertical.slots, sold.slots_taken, sold.exclusive)
         young = Ageing.from_json(vertical.ageing).step_at(now - lead.created_at) is not None
-        listed = slots.listed and young
-        row = _row(lead, slots, consent=lead.id in with_consent, now=now)
+        floor = floor_for(vertical.floors, lead.country, lead.temperature)
+        listed = slots.listed and young and floor is not None
+        row = _row(lead, vertical, slots, floor, consent=lead.id in with_consent, now=now)
         rows.append(row | {"listed": listed, "unlisted_at": None if listed else now})
     db.session.execute(CatalogListing.__table__.insert(), rows)
     listed_count = sum(row["listed"] for row in rows)
@@ -107,9 +108,13 @@ def _slots(slots: int, taken: int, exclusive: bool) -> Listing:
     return Listing(slots, sold=slots if exclusive else min(taken, slots), exclusive_sold=exclusive)
 
 
-def _row(lead: Lead, slots: Listing, *, consent: bool, now: datetime) -> dict:
-    """The listing's row, but for ``listed`` and ``unlisted_at``."""
-    fields = lead.fields or {}
+def _row(
+    lead: Lead, vertical: Vertical, slots: Listing, floor: int | None, *, consent: bool, now: datetime
+) -> dict:
+    """The listing's row, but for ``listed`` and ``unlisted_at``. Region and postcode only
+    when the vertical does not call them personal."""
+    personal = personal_fields_of(vertical.fields, vertical.personal_fields)
+    fields = {name: value for name, value in (lead.fields or {}).items() if name not in personal}
     return {
         "lead_id": lead.id,
         "vertical_id": lead.vertical_id,
@@ -117,6 +122,7 @@ def _row(lead: Lead, slots: Listing, *, consent: bool, now: datetime) -> dict:
         "country": lead.country,
         "region": _text(fields.get("region"), 100),
         "postcode": _text(fields.get("postcode"), 20),
+        "floor_minor": floor,
         "temperature": lead.temperature,
         "score": lead.score,
         "consent": consent,

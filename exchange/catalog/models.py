@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange import clock
@@ -20,7 +20,7 @@ class CatalogListing(db.Model):
     __table_args__ = (
         CheckConstraint("sold >= 0 AND sold <= slots", name="slots"),
         CheckConstraint("NOT exclusive_sold OR sold = slots", name="exclusive"),
-        CheckConstraint("NOT listed OR sold < slots", name="listed"),
+        CheckConstraint("NOT listed OR (sold < slots AND floor_minor > 0)", name="listed"),
         # A catalog page: one vertical's listed leads, by country and temperature, newest first.
         Index(
             "ix_catalog_listings_search",
@@ -38,11 +38,14 @@ class CatalogListing(db.Model):
     vertical_id: Mapped[int] = mapped_column(ForeignKey("verticals.id"))
     seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     country: Mapped[str | None] = mapped_column(String(2))
-    region: Mapped[str | None] = mapped_column(String(100))
-    postcode: Mapped[str | None] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(100))  # unless the vertical calls it personal
+    postcode: Mapped[str | None] = mapped_column(String(20))  # idem
     temperature: Mapped[str | None] = mapped_column(String(8))
     score: Mapped[int | None]
     consent: Mapped[bool]  # a consent record (text, time, page) came with the lead
+    # The vertical's floor for the lead's country and temperature when it was listed: what
+    # its price ages from. None: no floor, never listed.
+    floor_minor: Mapped[int | None] = mapped_column(BigInteger)
     captured_at: Mapped[datetime]  # the lead's creation: its age counts from here
     slots: Mapped[int]  # the vertical's, when listed
     sold: Mapped[int] = mapped_column(default=0)  # slots of the consumer sold, live

@@ -25,6 +25,7 @@ def upgrade():
         sa.Column("temperature", sa.String(length=8), nullable=True),
         sa.Column("score", sa.Integer(), nullable=True),
         sa.Column("consent", sa.Boolean(), nullable=False),
+        sa.Column("floor_minor", sa.BigInteger(), nullable=True),
         sa.Column("captured_at", sa.DateTime(), nullable=False),
         sa.Column("slots", sa.Integer(), nullable=False),
         sa.Column("sold", sa.Integer(), nullable=False),
@@ -34,7 +35,9 @@ def upgrade():
         sa.Column("unlisted_at", sa.DateTime(), nullable=True),
         sa.CheckConstraint("sold >= 0 AND sold <= slots", name=op.f("ck_catalog_listings_slots")),
         sa.CheckConstraint("NOT exclusive_sold OR sold = slots", name=op.f("ck_catalog_listings_exclusive")),
-        sa.CheckConstraint("NOT listed OR sold < slots", name=op.f("ck_catalog_listings_listed")),
+        sa.CheckConstraint(
+            "NOT listed OR (sold < slots AND floor_minor > 0)", name=op.f("ck_catalog_listings_listed")
+        ),
         sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], name=op.f("fk_catalog_listings_lead_id_leads")),
         sa.ForeignKeyConstraint(["seller_id"], ["users.id"], name=op.f("fk_catalog_listings_seller_id_users")),
         sa.ForeignKeyConstraint(

@@ -45,13 +45,14 @@ def test_an_unsold_lead_is_listed_with_its_facts_and_no_personal_field(client, c
     assert lead.status == "unsold"
     assert counts["leads_listed"] == 1
     assert (row.listed, row.slots, row.sold, row.exclusive_sold) == (True, 3, 0, False)
-    assert (row.vertical_id, row.seller_id, row.country, row.region, row.postcode) == (
+    assert (row.vertical_id, row.seller_id, row.country, row.region) == (
         vertical.id,
         lead.webmaster_id,
         "US",
         "TX",
-        "73301",
     )
+    assert row.postcode is None  # personal on this vertical: never copied
+    assert row.floor_minor == {"cold": 500, "warm": 800, "hot": 1200}[lead.temperature]
     assert (row.temperature, row.score, row.consent, row.captured_at) == (
         lead.temperature,
         lead.score,
@@ -60,6 +61,27 @@ def test_an_unsold_lead_is_listed_with_its_facts_and_no_personal_field(client, c
     )
     columns = set(CatalogListing.__table__.columns.keys())
     assert not columns & {"name", "phone", "email", "fields", "phone_key", "email_key"}
+
+
+def test_a_postcode_the_vertical_does_not_call_personal_is_listed(client, ctx):
+    vertical = make_vertical(slots=3, personal_fields=["name"])
+    _, key = seller_on(vertical)
+    lead_id = submit(client, key, vertical.id, solar_lead(4)).get_json()["id"]
+
+    sweep_catalog()
+
+    assert listing(lead_id).postcode == "73301"
+
+
+def test_a_lead_with_no_floor_for_its_country_is_recorded_but_not_listed(client, ctx):
+    vertical = make_vertical(slots=3, floors={"CA": {"cold": 400}})
+    _, key = seller_on(vertical)
+    lead_id = submit(client, key, vertical.id, solar_lead(5)).get_json()["id"]  # a US lead
+
+    counts = sweep_catalog()
+
+    assert (counts["leads_listed"], counts["leads_not_listed"]) == (0, 1)
+    assert (listing(lead_id).listed, listing(lead_id).floor_minor) == (False, None)
 
 
 def test_a_lead_sold_shared_is_listed_with_its_slots_left_and_one_sold_exclusively_is_not(client, ctx):
