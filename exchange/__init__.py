@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.admin.views import bp as staff_portal
     from exchange.auctions.api import blp as auctions_api
     from exchange.buying.api import blp as buy_orders_api
+    from exchange.catalog.api import blp as catalog_api
     from exchange.delivery.leads.api import blp as lead_delivery_api
     from exchange.delivery.postbacks.api import blp as webmaster_postbacks_api
     from exchange.disputes.api import blp as disputes_api
@@ -161,6 +162,7 @@ def _register_blueprints(app: Flask) -> None:
         buy_orders_api,
         selling_api,
         auctions_api,
+        catalog_api,
         privacy_api,
     )
     for blueprint in apis:

@@ -25,6 +25,7 @@ from exchange.buying.decisions import approve_sale, reject_sale
 from exchange.buying.models import BuyOrder, Sale
 from exchange.buying.schemas import BuyOrderCreateSchema
 from exchange.buying.services import create_buy_order
+from exchange.catalog.listing import sweep_catalog
 from exchange.db import commit
 from exchange.demo_buyer import PING_PATH
 from exchange.extensions import db
@@ -123,6 +124,7 @@ def seed_exchange(seller: User, buyer: User, second_buyer: User) -> None:
         _form_visits(standings[0])
     _point_demo_orders_at("http://127.0.0.1:5000")
     commit()
+    sweep_catalog()  # what the auctions left: in the catalog (GET /api/v1/catalog)
 
 
 def _history(seller: User, solar_id: int, insurance_id: int) -> None:

@@ -1,0 +1,70 @@
+"""What the catalog's API takes and answers: never a personal field."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, validate
+from marshmallow import fields as ma
+
+from exchange.bounds import MAX_ID
+from exchange.catalog.search import SORTS
+from exchange.pagination import PageQuerySchema
+from exchange.schema_fields import UtcDateTime, country
+from exchange.verticals.domain import MAX_AGE_HOURS, TEMPERATURES
+
+
+class CatalogQuerySchema(PageQuerySchema):
+    vertical_id = ma.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    country = country(load_default=None)
+    region = ma.String(load_default=None, validate=validate.Length(min=1, max=100))
+    postcode_prefix = ma.String(load_default=None, validate=validate.Length(min=1, max=20))
+    temperature = ma.String(load_default=None, validate=validate.OneOf(TEMPERATURES))
+    min_score = ma.Integer(load_default=None, validate=validate.Range(min=0, max=100))
+    max_age_hours = ma.Integer(
+        load_default=None,
+        validate=validate.Range(min=1, max=MAX_AGE_HOURS),
+        metadata={"description": "Captured at most this many hours ago."},
+    )
+    exclusive_only = ma.Boolean(
+        load_default=False, metadata={"description": "Only leads no one has bought: buyable exclusively."}
+    )
+    sort = ma.String(
+        load_default="newest",
+        validate=validate.OneOf(SORTS),
+        metadata={"description": "newest (captured last first), cheapest (price now), hottest (then score)."},
+    )
+
+
+class FindingSchema(Schema):
+    code = ma.String()
+    points = ma.Integer()
+
+
+class CatalogItemSchema(Schema):
+    lead_id = ma.Integer()
+    vertical_id = ma.Integer()
+    vertical = ma.String(metadata={"description": "The vertical's name."})
+    country = ma.String(allow_none=True)
+    region = ma.String(
+        allow_none=True, metadata={"description": "null where the vertical calls it personal."}
+    )
+    temperature = ma.String(allow_none=True)
+    score = ma.Integer(allow_none=True)
+    findings = ma.List(ma.Nested(FindingSchema), metadata={"description": "The score's breakdown."})
+    consent = ma.Boolean(metadata={"description": "A consent record (text, time, page) came with the lead."})
+    captured_at = UtcDateTime()
+    age_seconds = ma.Integer()
+    age_step_percent = ma.Integer(metadata={"description": "The percent of the floor the lead's age costs."})
+    slots = ma.Integer()
+    slots_sold = ma.Integer()
+    currency = ma.String()
+    price_minor = ma.Integer(metadata={"description": "One slot, now."})
+    exclusive_price_minor = ma.Integer(
+        allow_none=True, metadata={"description": "Every slot, while no one has bought one; else null."}
+    )
+
+
+class CatalogPageSchema(Schema):
+    items = ma.List(ma.Nested(CatalogItemSchema))
+    page = ma.Integer()
+    per_page = ma.Integer()
+    total = ma.Integer()
