@@ -151,17 +151,12 @@ class Blueprint(flask_smorest.Blueprint):
         return decorator
 
 
-def json_answer(schema: Any, many: bool = False) -> dict:
-    """A 200 whose JSON body is ``schema`` (a marshmallow schema, or a JSON Schema dict);
-    ``many``: a list of them. For views that build their answer themselves:
-    ``@blp.doc(responses=json_answer(...))`` with ``@blp.response(200, description=...)``."""
-    return {
-        200: {
-            "content": {
-                "application/json": {"schema": {"type": "array", "items": schema} if many else schema}
-            }
-        }
-    }
+def json_answer(schema: Any, many: bool = False, status: int = 200) -> dict:
+    """A ``status`` whose JSON body is ``schema`` (a marshmallow schema, or a JSON Schema
+    dict); ``many``: a list of them. For views that build their answer themselves:
+    ``@blp.doc(responses=json_answer(...))`` with ``@blp.response(status, description=...)``."""
+    body = {"type": "array", "items": schema} if many else schema
+    return {status: {"content": {"application/json": {"schema": body}}}}
 
 
 def by_role(*schemas: Any, many: bool = False) -> dict:

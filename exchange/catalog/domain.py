@@ -28,6 +28,12 @@ class Listing:
     sold: int = 0
     exclusive_sold: bool = False
 
+    @classmethod
+    def of(cls, slots: int, taken: int, exclusive: bool) -> Listing:
+        """From the register of sales: ``taken`` live sales of the consumer, one of them
+        ``exclusive`` (which takes every slot)."""
+        return cls(slots, sold=slots if exclusive else min(taken, slots), exclusive_sold=exclusive)
+
     @property
     def slots_left(self) -> int:
         return 0 if self.exclusive_sold else max(self.slots - self.sold, 0)

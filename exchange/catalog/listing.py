@@ -71,7 +71,7 @@ def list_ended_auctions(now: datetime) -> tuple[int, int]:
         vertical = verticals[lead.vertical_id]
         window_start = now - timedelta(seconds=vertical.duplicate_window_seconds)
         sold = register.sold(vertical.id, hashes[lead.id], window_start)
-        slots = _slots(vertical.slots, sold.slots_taken, sold.exclusive)
+        slots = Listing.of(vertical.slots, sold.slots_taken, sold.exclusive)
         young = Ageing.from_json(vertical.ageing).step_at(now - lead.created_at) is not None
         floor = floor_for(vertical.floors, lead.country, lead.temperature)
         listed = slots.listed and young and floor is not None
@@ -102,10 +102,6 @@ def _unlist(*where, now: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount
-
-
-def _slots(slots: int, taken: int, exclusive: bool) -> Listing:
-    return Listing(slots, sold=slots if exclusive else min(taken, slots), exclusive_sold=exclusive)
 
 
 def _row(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, validate
 from marshmallow import fields as ma
 
-from exchange.bounds import MAX_ID
+from exchange.bounds import MAX_AMOUNT_MINOR, MAX_ID
 from exchange.catalog.search import SORTS
 from exchange.pagination import PageQuerySchema
 from exchange.schema_fields import UtcDateTime, country
@@ -31,6 +31,22 @@ class CatalogQuerySchema(PageQuerySchema):
         load_default="newest",
         validate=validate.OneOf(SORTS),
         metadata={"description": "newest (captured last first), cheapest (price now), hottest (then score)."},
+    )
+
+
+class PurchaseSchema(Schema):
+    exclusive = ma.Boolean(
+        load_default=False,
+        metadata={"description": "Every slot, while no one has bought one (the slot price × slots)."},
+    )
+    expected_price_minor = ma.Integer(
+        strict=True,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_AMOUNT_MINOR),
+        metadata={
+            "description": "The price you were shown: if it is no longer the price, 409 price_changed."
+        },
     )
 
 

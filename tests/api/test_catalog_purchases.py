@@ -1,0 +1,171 @@
+"""Buying from the catalog through the API: one slot or every slot, at the price shown,
+reserved through the ledger like an auction's sale; refused with a clear 409 and no money
+moved when it cannot be made (docs/exchange.md, "The catalog")."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from billing.models import Transfer
+from exchange.buying.models import Sale
+from exchange.catalog.listing import sweep_catalog
+from exchange.catalog.models import CatalogListing
+from exchange.extensions import db
+from tests.api.test_exchange_flow import solar_lead, submit
+from tests.exchange_factories import make_seller, make_vertical
+from tests.factories import auth, balance, fund, make_key, make_user
+
+pytestmark = pytest.mark.usefixtures("billing_check")  # the ledger checks out after each
+
+AGEING = {
+    "steps": [{"after_hours": 0, "percent": 100}, {"after_hours": 24, "percent": 50}],
+    "gone_after_hours": 48,
+}
+FLOOR = 1000
+
+
+@pytest.fixture
+def listed(client, ctx):
+    """One unsold lead of a three-slot vertical (20 % margin), listed at a floor of 1000."""
+    vertical = make_vertical(slots=3, ageing=AGEING, margin_bps=2000)
+    seller = make_user("webmaster")
+    make_seller(seller, vertical)
+    lead_id = submit(client, make_key(seller), vertical.id, solar_lead(60)).get_json()["id"]
+    sweep_catalog()
+    db.session.execute(
+        update(CatalogListing).where(CatalogListing.lead_id == lead_id).values(floor_minor=FLOOR)
+    )
+    db.session.commit()
+    return vertical, seller, lead_id
+
+
+def buyer_with(funds: int) -> str:
+    user = make_user("advertiser")
+    fund(user, funds)
+    return make_key(user)
+
+
+def buy(client, key: str, lead_id: int, **body):
+    return client.post(f"/api/v1/catalog/{lead_id}/buy", json=body, headers=auth(key))
+
+
+def listing(lead_id: int) -> CatalogListing:
+    db.session.expire_all()
+    return db.session.get(CatalogListing, lead_id)
+
+
+def sales_of(lead_id: int) -> list[Sale]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Sale).where(Sale.lead_id == lead_id).order_by(Sale.id)))
+
+
+def transfers() -> int:
+    return db.session.scalar(select(func.count()).select_from(Transfer))
+
+
+def test_a_buyer_buys_one_slot_at_the_price_shown_and_its_money_is_reserved(client, listed):
+    _, seller, lead_id = listed
+    key = buyer_with(5000)
+
+    response = buy(client, key, lead_id, expected_price_minor=FLOOR)
+
+    assert response.status_code == 201, response.get_json()
+    sale = response.get_json()
+    assert (sale["price_minor"], sale["status"], sale["exclusive"], sale["auction_id"]) == (
+        FLOOR,
+        "pending",
+        False,
+        None,
+    )
+    assert sale["lead"]["fields"]["phone"]  # the full lead, as every sale gives its buyer
+    stored = sales_of(lead_id)[0]
+    assert (stored.payout_minor, stored.seller_id) == (800, seller.id)  # 20 % margin
+    assert balance(client, key, "available")["available_minor"] == 5000 - FLOOR
+    assert (listing(lead_id).sold, listing(lead_id).listed) == (1, True)
+
+
+def test_an_exclusive_purchase_takes_every_slot_and_closes_the_listing(client, listed):
+    _, _, lead_id = listed
+    first, second = buyer_with(5000), buyer_with(5000)
+
+    bought = buy(client, first, lead_id, exclusive=True)
+    late = buy(client, second, lead_id)
+
+    assert bought.status_code == 201 and bought.get_json()["price_minor"] == 3 * FLOOR
+    assert late.status_code == 409 and late.get_json()["error"]["code"] == "sold_out"
+    assert (listing(lead_id).sold, listing(lead_id).exclusive_sold, listing(lead_id).listed) == (
+        3,
+        True,
+        False,
+    )
+    assert balance(client, second, "available")["available_minor"] == 5000
+
+
+def test_no_exclusive_once_a_slot_is_sold_and_no_consumer_twice_to_one_buyer(client, listed):
+    _, _, lead_id = listed
+    first, second = buyer_with(5000), buyer_with(5000)
+    assert buy(client, first, lead_id).status_code == 201
+
+    exclusive = buy(client, second, lead_id, exclusive=True)
+    again = buy(client, first, lead_id)
+
+    assert exclusive.status_code == 409 and exclusive.get_json()["error"]["code"] == "sold_out"
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_bought"
+    assert len(sales_of(lead_id)) == 1
+
+
+def test_the_last_slot_sells_once_and_the_listing_leaves_the_catalog(client, listed):
+    _, _, lead_id = listed
+    keys = [buyer_with(5000) for _ in range(4)]
+
+    statuses = [buy(client, key, lead_id).status_code for key in keys]
+
+    assert statuses == [201, 201, 201, 409]
+    assert (listing(lead_id).sold, listing(lead_id).listed) == (3, False)
+
+
+def test_a_price_that_changed_since_it_was_shown_is_a_409_with_the_new_price(client, listed, frozen_clock):
+    _, _, lead_id = listed
+    key = buyer_with(5000)
+    before = transfers()
+    frozen_clock.set(listing(lead_id).captured_at + timedelta(hours=25))  # the 50 % step
+
+    response = buy(client, key, lead_id, expected_price_minor=FLOOR)
+
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "price_changed"
+    assert response.get_json()["error"]["fields"] == {"expected_price_minor": ["500"]}
+    assert (sales_of(lead_id), transfers()) == ([], before)
+    assert buy(client, key, lead_id, expected_price_minor=500).status_code == 201
+
+
+def test_not_enough_money_or_too_old_is_a_409_and_nothing_moves(client, listed, frozen_clock):
+    _, _, lead_id = listed
+    poor, rich = buyer_with(FLOOR - 1), buyer_with(5000)
+    before = transfers()
+    captured = listing(lead_id).captured_at
+
+    frozen_clock.set(captured + timedelta(hours=1))
+    short = buy(client, poor, lead_id)
+    frozen_clock.set(captured + timedelta(hours=48))
+    gone = buy(client, rich, lead_id)
+
+    assert short.status_code == 409 and short.get_json()["error"]["code"] == "insufficient_funds"
+    assert gone.status_code == 409 and gone.get_json()["error"]["code"] == "gone"
+    assert (sales_of(lead_id), transfers()) == ([], before)
+
+
+def test_only_buyers_buy_and_an_unknown_lead_is_not_found(client, listed):
+    _, _, lead_id = listed
+
+    webmaster = buy(client, make_key(make_user("webmaster")), lead_id)
+    unknown = buy(client, buyer_with(5000), lead_id + 1000)
+    bad = buy(client, buyer_with(5000), lead_id, expected_price_minor=-5)
+
+    assert webmaster.status_code == 403
+    assert unknown.status_code == 404
+    assert bad.status_code == 422 and "expected_price_minor" in bad.get_json()["error"]["fields"]
+    assert sales_of(lead_id) == []
