@@ -24,12 +24,16 @@ from exchange.buying.models import Sale
 from exchange.buying.register import Register, consumer_hashes, lock_consumers
 from exchange.catalog.domain import Listing, SoldOut, purchase_price
 from exchange.catalog.models import CatalogListing
+from exchange.delivery.leads.settings import setting_of
 from exchange.errors import Conflict, NotFound
 from exchange.extensions import db
+from exchange.jobs import enqueue_after_commit
 from exchange.leads.models import Lead
 from exchange.leads.validation import lock_lead
 from exchange.verticals.domain import Ageing
 from exchange.verticals.models import Vertical
+
+POST_JOB = "exchange.catalog.jobs.post_catalog_sale_job"
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,9 @@ def buy(buyer_id: int, wanted: Purchase) -> Sale:
     if not reserve_lead_prices([price_of(sale)])[0]:
         raise Conflict("Your available balance does not cover the price.", code="insufficient_funds")
     _refresh(listing, after, now)
+    if setting_of(buyer_id, None) is not None:  # the buyer's endpoint: posted after the commit
+        sale.post_status = "queued"
+        enqueue_after_commit(POST_JOB, sale.id, queue="delivery", job_id=f"catalog-post-{sale.id}")
     return sale
 
 
@@ -126,7 +133,7 @@ def _sale(
         price_minor=price,
         payout_minor=payout,
         status="pending",
-        post_status="none",  # the buyer reads it at GET /api/v1/sales/{id}
+        post_status="none",  # the buyer reads it at GET /api/v1/sales/{id}; "queued": posted too
         phone_hash=phone_hash,
         email_hash=email_hash,
         review_deadline=now + timedelta(seconds=vertical.review_window_seconds),

@@ -4,6 +4,7 @@ moved when it cannot be made (docs/exchange.md, "The catalog")."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,10 @@ from billing.models import Transfer
 from exchange.buying.models import Sale
 from exchange.catalog.listing import sweep_catalog
 from exchange.catalog.models import CatalogListing
+from exchange.delivery.leads.domain import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from exchange.delivery.leads.settings import put_setting
 from exchange.extensions import db
+from tests.advertiser_endpoint import Answer, Endpoint
 from tests.api.test_exchange_flow import solar_lead, submit
 from tests.exchange_factories import make_seller, make_vertical
 from tests.factories import auth, balance, fund, make_key, make_user
@@ -169,3 +173,45 @@ def test_only_buyers_buy_and_an_unknown_lead_is_not_found(client, listed):
     assert unknown.status_code == 404
     assert bad.status_code == 422 and "expected_price_minor" in bad.get_json()["error"]["fields"]
     assert sales_of(lead_id) == []
+
+
+def test_a_buyer_with_an_endpoint_gets_the_sale_posted_signed_with_the_lead_whole(client, listed):
+    _, _, lead_id = listed
+    buyer = make_user("advertiser")
+    fund(buyer, 5000)
+    with Endpoint() as endpoint:
+        secret = put_setting(buyer.id, None, endpoint.url).secret
+        db.session.commit()
+
+        response = buy(client, make_key(buyer), lead_id)
+
+    assert response.status_code == 201, response.get_json()
+    [received] = endpoint.received
+    body = received.json()
+    assert (body["event"], body["sale"]["id"], body["lead"]["id"]) == (
+        "exchange.sale",
+        response.get_json()["id"],
+        lead_id,
+    )
+    assert body["lead"]["fields"]["phone"]
+    headers = {name.lower(): value for name, value in received.headers.items()}
+    stamp, signed = headers[TIMESTAMP_HEADER.lower()], headers[SIGNATURE_HEADER.lower()]
+    assert verify(secret, received.body, stamp, signed, int(time.time()))
+    assert sales_of(lead_id)[0].post_status == "delivered"
+
+
+def test_an_endpoint_that_rejects_the_post_rejects_the_sale_and_the_money_goes_back(client, listed):
+    _, _, lead_id = listed
+    buyer = make_user("advertiser")
+    fund(buyer, 5000)
+    key = make_key(buyer)
+    with Endpoint([Answer.decision("reject", "not in our area")]) as endpoint:
+        put_setting(buyer.id, None, endpoint.url)
+        db.session.commit()
+
+        response = buy(client, key, lead_id)
+
+    assert response.status_code == 201
+    [sale] = sales_of(lead_id)
+    assert (sale.status, sale.post_status, sale.decision_reason) == ("rejected", "refused", "not in our area")
+    assert balance(client, key, "available")["available_minor"] == 5000
