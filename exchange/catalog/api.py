@@ -6,12 +6,20 @@ from exchange import clock
 from exchange.accounts.auth import api_key_required, caller
 from exchange.buying.api import sale_view
 from exchange.buying.schemas import SaleSchema
-from exchange.catalog.purchases import Purchase, buy
-from exchange.catalog.schemas import CatalogPageSchema, CatalogQuerySchema, PurchaseSchema
+from exchange.catalog.purchases import Purchase, buy, buy_all, buy_first
+from exchange.catalog.schemas import (
+    BasketSchema,
+    CatalogPageSchema,
+    CatalogQuerySchema,
+    NextSchema,
+    PurchaseSchema,
+)
 from exchange.catalog.search import Search, search
 from exchange.db import commit
+from exchange.errors import Conflict
 from exchange.openapi import Blueprint, json_answer
 
+MAX_CANDIDATES = 300  # the most leads "next" looks at
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="The catalog of ready leads")
 
 
@@ -40,3 +48,38 @@ def post_purchase(data: dict, lead_id: int):
     sale = buy(caller().id, Purchase(lead_id, data.get("exclusive", False), data.get("expected_price_minor")))
     commit()
     return sale_view(caller(), sale)
+
+
+@blp.route("/catalog/baskets", methods=["POST"])
+@api_key_required("advertiser")
+@blp.arguments(BasketSchema)
+@blp.doc(responses=json_answer(SaleSchema, many=True, status=201))
+@blp.response(201, description="The sales, in the basket's order.")
+def post_basket(data: dict):
+    """Buy a selection as one order: every lead of the basket, or none (the first that
+    cannot be bought is the 409, its lead at ``lead_ids``)."""
+    basket = [
+        Purchase(item["lead_id"], item["exclusive"], item["expected_price_minor"]) for item in data["items"]
+    ]
+    sales = buy_all(caller().id, basket)
+    commit()
+    return [sale_view(caller(), sale) for sale in sales]
+
+
+@blp.route("/catalog/next", methods=["POST"])
+@api_key_required("advertiser")
+@blp.arguments(NextSchema)
+@blp.doc(responses=json_answer(SaleSchema, many=True, status=201))
+@blp.response(201, description="The sales made: up to count, one shared slot each, in the search's order.")
+def post_next(data: dict):
+    """Buy "the next N that match": up to ``count`` leads of the search (its filters and
+    sort), one shared slot each at its price now, passing by those that cannot be bought
+    (or cost more than ``max_price_minor``). 409 ``none_available`` when none can."""
+    count, most = data.pop("count"), data.pop("max_price_minor")
+    found = search(Search(**data, per_page=min(count * 3, MAX_CANDIDATES)), clock.now())["items"]
+    candidates = [item["lead_id"] for item in found if most is None or item["price_minor"] <= most]
+    sales = buy_first(caller().id, candidates, count)
+    if not sales:
+        raise Conflict("No lead of this search can be bought now.", code="none_available")
+    commit()
+    return [sale_view(caller(), sale) for sale in sales]

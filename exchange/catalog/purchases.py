@@ -1,12 +1,15 @@
-"""Buying a lead from the catalog: one slot, or every slot (exclusive), at its price now.
+"""Buying leads from the catalog: one slot, or every slot (exclusive), at its price now; one
+lead, a selection, or the next N that match a search, each as one transaction.
 
-One transaction, under locks taken in the exchange's order (``auctions.market``: the lead,
-then its listing, the consumer's register rows, then every ledger account the sale touches),
-so that two buyers pressing buy on the last slot make one sale, and a purchase racing a live
-auction of the same consumer never oversells: the register is read under the consumer's
-lock, whatever the listing last said. The buyer pays the price it was shown, or gets a 409
-with the new one; the money is reserved as an auction's sale's is, and the sale then lives
-as every sale does (review window, approval, hold; docs/exchange.md "Money").
+The locks are taken first, in the exchange's order (``auctions.market``): the leads (id
+order), their listings (id order), the consumers' register rows (``lock_consumers``, key
+order), then every ledger account the sales touch, at once. So two buyers pressing buy on
+the last slot make one sale, two baskets never wait for each other in a circle, and a
+purchase racing a live auction of the same consumer never oversells: the register is read
+under the consumers' locks, whatever the listings last said. The buyer pays the price it
+was shown, or gets a 409 with the new one; the money is reserved as an auction's sale's
+is, and each sale then lives as every sale does (review window, approval, hold;
+docs/exchange.md "Money").
 """
 
 from __future__ import annotations
@@ -24,16 +27,17 @@ from exchange.buying.models import Sale
 from exchange.buying.register import Register, consumer_hashes, lock_consumers
 from exchange.catalog.domain import Listing, SoldOut, purchase_price
 from exchange.catalog.models import CatalogListing
+from exchange.db import rows_by_id
 from exchange.delivery.leads.settings import setting_of
 from exchange.errors import Conflict, NotFound
 from exchange.extensions import db
 from exchange.jobs import enqueue_after_commit
 from exchange.leads.models import Lead
-from exchange.leads.validation import lock_lead
 from exchange.verticals.domain import Ageing
 from exchange.verticals.models import Vertical
 
 POST_JOB = "exchange.catalog.jobs.post_catalog_sale_job"
+MAX_BASKET = 100
 
 
 @dataclass(frozen=True)
@@ -43,64 +47,152 @@ class Purchase:
     expected_price_minor: int | None = None  # the price the buyer was shown, if it says
 
 
+class Refused(Conflict):
+    """One purchase of a basket cannot be made (its code says why)."""
+
+
 def buy(buyer_id: int, wanted: Purchase) -> Sale:
-    """The sale, reserved; 404 for a lead not in the catalog, 409 (with a code) when it
-    cannot be bought now: sold out, gone, already yours, a new price, not enough money."""
-    now = clock.now()
-    lead = lock_lead(wanted.lead_id)
-    listing = _lock_listing(wanted.lead_id)
-    if lead is None or listing is None or lead.vertical_id is None:
-        raise NotFound("No such lead in the catalog.")
-    vertical = db.session.get(Vertical, lead.vertical_id)
-    if lead.erased_at is not None or vertical.status != "active":
-        raise Conflict("This lead is no longer for sale.", code="gone")
-    slot_price = Ageing.from_json(vertical.ageing).price_at(
-        listing.floor_minor or 0, now - listing.captured_at
-    )
-    if slot_price is None or listing.floor_minor is None:
-        raise Conflict("This lead is too old for the catalog now.", code="gone")
-    hashes = consumer_hashes(lead.phone_key, lead.email_key)
-    lock_consumers([(vertical.id, hashes)])
-    accounts = lock_for_sales({(buyer_id, vertical.currency)}, {(lead.webmaster_id, vertical.currency)})
-    since = now - timedelta(seconds=vertical.duplicate_window_seconds)
-    sold = Register.read([(vertical.id, hashes)], since).sold(vertical.id, hashes, since)
-    slots = Listing.of(vertical.slots, sold.slots_taken, sold.exclusive)
-    if buyer_id in sold.buyers:
-        raise Conflict("You bought this consumer already.", code="already_bought")
-    try:
-        after = slots.take(wanted.exclusive)
-    except SoldOut as refusal:
-        _refresh(listing, slots, now)
-        raise Conflict(f"Sold out: {refusal}.", code="sold_out") from None
-    price = purchase_price(slot_price, slots, wanted.exclusive)
-    if wanted.expected_price_minor is not None and wanted.expected_price_minor != price:
-        raise Conflict(
-            f"The price is now {price}.", code="price_changed", fields={"expected_price_minor": [str(price)]}
+    """One lead's sale, reserved; 404 for a lead not in the catalog, 409 (with a code) when
+    it cannot be bought now: sold out, gone, already yours, a new price, not enough money."""
+    return buy_all(buyer_id, [wanted])[0]
+
+
+def buy_all(buyer_id: int, basket: list[Purchase]) -> list[Sale]:
+    """Every purchase of the basket, or none: the first that cannot be made is the 409 (its
+    lead named at ``lead_ids``), and nothing is bought."""
+    return _Till.open(buyer_id, [p.lead_id for p in basket]).sell(basket, skip_refused=False)
+
+
+def buy_first(buyer_id: int, candidates: list[int], count: int) -> list[Sale]:
+    """Up to ``count`` shared slots among ``candidates`` (lead ids, in the order wanted),
+    passing by those that cannot be bought now: "the next N that match"."""
+    till = _Till.open(buyer_id, candidates)
+    return till.sell([Purchase(lead_id) for lead_id in candidates], skip_refused=True, count=count)
+
+
+@dataclass
+class _Item:
+    lead: Lead
+    listing: CatalogListing
+    vertical: Vertical
+    hashes: tuple[str | None, str | None]
+
+
+@dataclass
+class _Till:
+    """The basket's rows, locked, and what the sales made so far have taken."""
+
+    buyer_id: int
+    items: dict[int, _Item]
+    register: Register
+    balances: dict[str, int]
+    now: datetime
+
+    @classmethod
+    def open(cls, buyer_id: int, lead_ids: list[int]) -> _Till:
+        now = clock.now()
+        leads = rows_by_id(Lead, lead_ids, lock=True)
+        listings = _lock_listings(sorted(set(lead_ids)))
+        verticals = rows_by_id(Vertical, {lead.vertical_id for lead in leads.values() if lead.vertical_id})
+        items = {
+            lead_id: _Item(lead, listings[lead_id], verticals[lead.vertical_id], _hashes(lead))
+            for lead_id, lead in leads.items()
+            if lead_id in listings and lead.vertical_id in verticals
+        }
+        consumers = [(item.vertical.id, item.hashes) for item in items.values()]
+        lock_consumers(consumers)
+        currencies = {item.vertical.currency for item in items.values()}
+        sellers = {(item.lead.webmaster_id, item.vertical.currency) for item in items.values()}
+        accounts = lock_for_sales({(buyer_id, currency) for currency in currencies}, sellers)
+        windows = [now - timedelta(seconds=item.vertical.duplicate_window_seconds) for item in items.values()]
+        register = Register.read(consumers, min(windows, default=now))
+        balances = {currency: account.balance.available for (_, currency), account in accounts.items()}
+        return cls(buyer_id, items, register, balances, now)
+
+    def sell(self, basket: list[Purchase], *, skip_refused: bool, count: int | None = None) -> list[Sale]:
+        made: list[Sale] = []
+        for wanted in basket:
+            if count is not None and len(made) >= count:
+                break
+            try:
+                sale = self._sale(wanted)
+            except Refused:
+                if skip_refused:
+                    continue
+                raise
+            made.append(sale)
+        db.session.add_all(made)
+        db.session.flush()
+        if not all(reserve_lead_prices([price_of(sale) for sale in made])):
+            raise Conflict("Your available balance does not cover the price.", code="insufficient_funds")
+        posted = setting_of(self.buyer_id, None) is not None
+        for sale in made:
+            if posted:  # the buyer's endpoint: posted after the commit
+                sale.post_status = "queued"
+                enqueue_after_commit(POST_JOB, sale.id, queue="delivery", job_id=f"catalog-post-{sale.id}")
+        return made
+
+    def _sale(self, wanted: Purchase) -> Sale:
+        """One purchase checked against what the till holds; the sale, not written yet."""
+        item = self.items.get(wanted.lead_id)
+        if item is None:
+            raise NotFound("No such lead in the catalog.", fields={"lead_ids": [str(wanted.lead_id)]})
+        lead, listing, vertical = item.lead, item.listing, item.vertical
+        if lead.erased_at is not None or vertical.status != "active" or listing.floor_minor is None:
+            raise self.refused(wanted, "gone", "This lead is no longer for sale.")
+        slot_price = Ageing.from_json(vertical.ageing).price_at(
+            listing.floor_minor, self.now - listing.captured_at
         )
-    payout = Rules(vertical.slots, 0, vertical.margin_bps, vertical.margin_minor).payout_of(price)
-    if payout < 1:
-        raise Conflict("Too old to pay its seller anything after the margin.", code="gone")
-    if accounts[(buyer_id, vertical.currency)].balance.available < price:
-        raise Conflict("Your available balance does not cover the price.", code="insufficient_funds")
-    sale = _sale(lead, vertical, buyer_id, wanted.exclusive, price, payout, hashes, now)
-    db.session.add(sale)
-    db.session.flush()
-    if not reserve_lead_prices([price_of(sale)])[0]:
-        raise Conflict("Your available balance does not cover the price.", code="insufficient_funds")
-    _refresh(listing, after, now)
-    if setting_of(buyer_id, None) is not None:  # the buyer's endpoint: posted after the commit
-        sale.post_status = "queued"
-        enqueue_after_commit(POST_JOB, sale.id, queue="delivery", job_id=f"catalog-post-{sale.id}")
-    return sale
+        if slot_price is None:
+            raise self.refused(wanted, "gone", "This lead is too old for the catalog now.")
+        since = self.now - timedelta(seconds=vertical.duplicate_window_seconds)
+        sold = self.register.sold(vertical.id, item.hashes, since)
+        slots = Listing.of(vertical.slots, sold.slots_taken, sold.exclusive)
+        if self.buyer_id in sold.buyers:
+            raise self.refused(wanted, "already_bought", "You bought this consumer already.")
+        try:
+            after = slots.take(wanted.exclusive)
+        except SoldOut as refusal:
+            _refresh(listing, slots, self.now)
+            raise self.refused(wanted, "sold_out", f"Sold out: {refusal}.") from None
+        price = purchase_price(slot_price, slots, wanted.exclusive)
+        if wanted.expected_price_minor is not None and wanted.expected_price_minor != price:
+            raise Refused(
+                f"The price of lead {lead.id} is now {price}.",
+                code="price_changed",
+                fields={"expected_price_minor": [str(price)], "lead_ids": [str(lead.id)]},
+            )
+        payout = Rules(vertical.slots, 0, vertical.margin_bps, vertical.margin_minor).payout_of(price)
+        if payout < 1:
+            raise self.refused(wanted, "gone", "Too old to pay its seller anything after the margin.")
+        if self.balances.get(vertical.currency, 0) < price:
+            raise self.refused(
+                wanted, "insufficient_funds", "Your available balance does not cover the price."
+            )
+        sale = _sale(lead, vertical, self.buyer_id, wanted.exclusive, price, payout, item.hashes, self.now)
+        self.balances[vertical.currency] -= price
+        self.register.add(sale, self.now)
+        _refresh(listing, after, self.now)
+        return sale
+
+    @staticmethod
+    def refused(wanted: Purchase, code: str, message: str) -> Refused:
+        return Refused(message, code=code, fields={"lead_ids": [str(wanted.lead_id)]})
 
 
-def _lock_listing(lead_id: int) -> CatalogListing | None:
-    return db.session.scalar(
+def _hashes(lead: Lead) -> tuple[str | None, str | None]:
+    return consumer_hashes(lead.phone_key, lead.email_key)
+
+
+def _lock_listings(lead_ids: list[int]) -> dict[int, CatalogListing]:
+    rows = db.session.scalars(
         select(CatalogListing)
-        .where(CatalogListing.lead_id == lead_id)
+        .where(CatalogListing.lead_id.in_(lead_ids))
+        .order_by(CatalogListing.lead_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+    return {row.lead_id: row for row in rows}
 
 
 def _refresh(listing: CatalogListing, slots: Listing, now: datetime) -> None:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, validate
+from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 
 from exchange.bounds import MAX_AMOUNT_MINOR, MAX_ID
+from exchange.catalog.purchases import MAX_BASKET
 from exchange.catalog.search import SORTS
 from exchange.pagination import PageQuerySchema
 from exchange.schema_fields import UtcDateTime, country
 from exchange.verticals.domain import MAX_AGE_HOURS, TEMPERATURES
 
 
-class CatalogQuerySchema(PageQuerySchema):
+class CatalogFilterSchema(Schema):
     vertical_id = ma.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     country = country(load_default=None)
     region = ma.String(load_default=None, validate=validate.Length(min=1, max=100))
@@ -34,6 +35,10 @@ class CatalogQuerySchema(PageQuerySchema):
     )
 
 
+class CatalogQuerySchema(PageQuerySchema, CatalogFilterSchema):
+    pass
+
+
 class PurchaseSchema(Schema):
     exclusive = ma.Boolean(
         load_default=False,
@@ -47,6 +52,37 @@ class PurchaseSchema(Schema):
         metadata={
             "description": "The price you were shown: if it is no longer the price, 409 price_changed."
         },
+    )
+
+
+class PurchaseItemSchema(PurchaseSchema):
+    lead_id = ma.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
+
+
+class BasketSchema(Schema):
+    items = ma.List(
+        ma.Nested(PurchaseItemSchema),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_BASKET),
+        metadata={"description": "Each lead once; every one is bought, or none."},
+    )
+
+    @validates_schema
+    def _once(self, data: dict, **_kwargs) -> None:
+        lead_ids = [item["lead_id"] for item in data.get("items", [])]
+        if len(set(lead_ids)) != len(lead_ids):
+            raise ValidationError("Each lead once.", "items")
+
+
+class NextSchema(CatalogFilterSchema):
+    """The search's filters and sort, and how many to buy (one shared slot each)."""
+
+    count = ma.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_BASKET))
+    max_price_minor = ma.Integer(
+        strict=True,
+        load_default=None,
+        validate=validate.Range(min=1, max=MAX_AMOUNT_MINOR),
+        metadata={"description": "Pass by leads that cost more now."},
     )
 
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from billing.models import Transfer
+from exchange import clock
 from exchange.buying.models import Sale
 from exchange.catalog.listing import sweep_catalog
 from exchange.catalog.models import CatalogListing
@@ -141,7 +142,10 @@ def test_a_price_that_changed_since_it_was_shown_is_a_409_with_the_new_price(cli
 
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "price_changed"
-    assert response.get_json()["error"]["fields"] == {"expected_price_minor": ["500"]}
+    assert response.get_json()["error"]["fields"] == {
+        "expected_price_minor": ["500"],
+        "lead_ids": [str(lead_id)],
+    }
     assert (sales_of(lead_id), transfers()) == ([], before)
     assert buy(client, key, lead_id, expected_price_minor=500).status_code == 201
 
@@ -215,3 +219,97 @@ def test_an_endpoint_that_rejects_the_post_rejects_the_sale_and_the_money_goes_b
     [sale] = sales_of(lead_id)
     assert (sale.status, sale.post_status, sale.decision_reason) == ("rejected", "refused", "not in our area")
     assert balance(client, key, "available")["available_minor"] == 5000
+
+
+@pytest.fixture
+def shelf(client, ctx):
+    """Four unsold leads of a two-slot vertical, listed at floors 1000, 1100, 1200, 1300,
+    the oldest first."""
+    vertical = make_vertical(slots=2, ageing=AGEING, margin_bps=2000)
+    seller = make_user("webmaster")
+    make_seller(seller, vertical)
+    key = make_key(seller)
+    ids = [submit(client, key, vertical.id, solar_lead(70 + n)).get_json()["id"] for n in range(4)]
+    sweep_catalog()
+    for n, lead_id in enumerate(ids):
+        values = {"floor_minor": 1000 + 100 * n, "captured_at": clock.now() - timedelta(hours=4 - n)}
+        db.session.execute(update(CatalogListing).where(CatalogListing.lead_id == lead_id).values(**values))
+    db.session.commit()
+    return vertical, ids
+
+
+def test_a_basket_buys_every_lead_or_none(client, shelf):
+    _, ids = shelf
+    key = buyer_with(10_000)
+    taken = buyer_with(10_000)
+    exclusive = {"lead_id": ids[2], "exclusive": True}
+    assert (
+        client.post("/api/v1/catalog/baskets", json={"items": [exclusive]}, headers=auth(taken)).status_code
+        == 201
+    )
+    before = transfers()
+
+    refused = client.post(
+        "/api/v1/catalog/baskets",
+        json={"items": [{"lead_id": ids[0]}, {"lead_id": ids[2]}]},
+        headers=auth(key),
+    )
+    bought = client.post(
+        "/api/v1/catalog/baskets",
+        json={
+            "items": [
+                {"lead_id": ids[0], "expected_price_minor": 1000},
+                {"lead_id": ids[1], "exclusive": True},
+            ]
+        },
+        headers=auth(key),
+    )
+
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "sold_out"
+    assert refused.get_json()["error"]["fields"] == {"lead_ids": [str(ids[2])]}
+    assert bought.status_code == 201, bought.get_json()
+    assert [(s["lead_id"], s["price_minor"], s["exclusive"]) for s in bought.get_json()] == [
+        (ids[0], 1000, False),
+        (ids[1], 2200, True),
+    ]
+    assert transfers() == before + 4  # two sales, two legs each: nothing of the refused basket
+    assert balance(client, key, "available")["available_minor"] == 10_000 - 3200
+
+
+def test_a_basket_names_each_lead_once_and_at_most_a_hundred(client, shelf):
+    _, ids = shelf
+    key = buyer_with(10_000)
+
+    twice = client.post(
+        "/api/v1/catalog/baskets",
+        json={"items": [{"lead_id": ids[0]}, {"lead_id": ids[0]}]},
+        headers=auth(key),
+    )
+    empty = client.post("/api/v1/catalog/baskets", json={"items": []}, headers=auth(key))
+
+    assert twice.status_code == 422 and empty.status_code == 422
+
+
+def test_the_next_n_that_match_are_bought_in_the_searchs_order_passing_by_the_unbuyable(client, shelf):
+    _, ids = shelf
+    first, second = buyer_with(10_000), buyer_with(10_000)
+    assert buy(client, first, ids[3]).status_code == 201  # the newest is the first buyer's already
+
+    bought = client.post("/api/v1/catalog/next", json={"count": 2, "sort": "newest"}, headers=auth(first))
+    cheap = client.post(
+        "/api/v1/catalog/next",
+        json={"count": 5, "sort": "cheapest", "max_price_minor": 1100},
+        headers=auth(second),
+    )
+
+    assert bought.status_code == 201, bought.get_json()
+    assert [s["lead_id"] for s in bought.get_json()] == [ids[2], ids[1]]  # ids[3]: bought already
+    assert [(s["lead_id"], s["price_minor"]) for s in cheap.get_json()] == [(ids[0], 1000), (ids[1], 1100)]
+
+
+def test_next_with_nothing_to_buy_is_a_409(client, shelf):
+    key = buyer_with(10_000)
+
+    response = client.post("/api/v1/catalog/next", json={"count": 3, "country": "CA"}, headers=auth(key))
+
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "none_available"
