@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from exchange import clock
-from exchange.buying.register import Register, consumer_hashes
+from exchange.buying.models import Sale
+from exchange.buying.register import LIVE, Register, consumer_hashes
 from exchange.catalog.domain import Listing
 from exchange.catalog.models import CatalogListing
 from exchange.db import commit, rows_by_id
@@ -38,9 +39,54 @@ def sweep_catalog() -> dict[str, int]:
         counts["leads_not_listed"] += not_listed
         if listed + not_listed < LIST_BATCH:
             break
+    counts["listings_freed"] = refresh_freed(now)
+    commit()
     counts["listings_gone"] = unlist_gone(now)
     commit()
     return counts
+
+
+def refresh_freed(now: datetime) -> int:
+    """Listings counting more sales than their lead has live (one was rejected, voided or
+    returned since): their slots read again from the register, and back in the catalog if
+    one is free and the lead is still young and not erased. Returns how many came back."""
+    live = (
+        select(func.count())
+        .where(Sale.lead_id == CatalogListing.lead_id, Sale.status.in_(LIVE))
+        .correlate(CatalogListing)
+        .scalar_subquery()
+    )
+    ended = select(Sale.lead_id).where(Sale.status.not_in(LIVE))
+    listings = db.session.scalars(
+        select(CatalogListing)
+        .where(CatalogListing.lead_id.in_(ended), CatalogListing.sold > live)
+        .order_by(CatalogListing.lead_id)
+        .limit(LIST_BATCH)
+        .with_for_update(skip_locked=True)  # a purchase holding one refreshes it itself
+    ).all()
+    if not listings:
+        return 0
+    leads = rows_by_id(Lead, [listing.lead_id for listing in listings])
+    verticals = rows_by_id(Vertical, {listing.vertical_id for listing in listings})
+    hashes = {lead.id: consumer_hashes(lead.phone_key, lead.email_key) for lead in leads.values()}
+    windows = {v.id: now - timedelta(seconds=v.duplicate_window_seconds) for v in verticals.values()}
+    register = Register.read(
+        [(lead.vertical_id, hashes[lead.id]) for lead in leads.values()], min(windows.values())
+    )
+    back = 0
+    for listing in listings:
+        lead, vertical = leads[listing.lead_id], verticals[listing.vertical_id]
+        sold = register.sold(vertical.id, hashes[lead.id], windows[vertical.id])
+        slots = Listing.of(vertical.slots, sold.slots_taken, sold.exclusive)
+        young = Ageing.from_json(vertical.ageing).step_at(now - listing.captured_at) is not None
+        listing.slots, listing.sold, listing.exclusive_sold = slots.slots, slots.sold, slots.exclusive_sold
+        relist = slots.listed and young and lead.erased_at is None and listing.floor_minor is not None
+        if relist and not listing.listed:
+            listing.listed, listing.unlisted_at = True, None
+            back += 1
+        elif not relist and listing.listed:
+            listing.listed, listing.unlisted_at = False, now
+    return back
 
 
 def list_ended_auctions(now: datetime) -> tuple[int, int]:

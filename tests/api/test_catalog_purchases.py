@@ -313,3 +313,25 @@ def test_next_with_nothing_to_buy_is_a_409(client, shelf):
     response = client.post("/api/v1/catalog/next", json={"count": 3, "country": "CA"}, headers=auth(key))
 
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "none_available"
+
+
+def test_a_rejected_sale_frees_its_slot_and_the_sweep_lists_the_lead_again(client, listed):
+    _, _, lead_id = listed
+    key = buyer_with(5000)
+    sale = buy(client, key, lead_id, exclusive=True).get_json()
+    assert listing(lead_id).listed is False
+
+    rejected = client.post(
+        f"/api/v1/sales/{sale['id']}/reject", json={"reason": "wrong number"}, headers=auth(key)
+    )
+    counts = sweep_catalog()
+
+    assert rejected.status_code == 200, rejected.get_json()
+    assert counts["listings_freed"] == 1
+    assert (listing(lead_id).listed, listing(lead_id).sold, listing(lead_id).exclusive_sold) == (
+        True,
+        0,
+        False,
+    )
+    assert sweep_catalog()["listings_freed"] == 0  # once
+    assert buy(client, buyer_with(5000), lead_id).status_code == 201
