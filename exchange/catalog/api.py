@@ -34,6 +34,16 @@ def get_catalog(args: dict):
     return search(Search(**args), clock.now())
 
 
+@blp.route("/catalog/mine", methods=["GET"])
+@api_key_required("webmaster")
+@blp.arguments(CatalogQuerySchema, location="query")
+@blp.response(200, CatalogPageSchema)
+def get_my_listings(args: dict):
+    """Your leads in the catalog now, as buyers see them: their age, slots sold and price
+    now (you earn it less the vertical's margin). The same filters and sorts."""
+    return search(Search(**args, seller_id=caller().id), clock.now())
+
+
 @blp.route("/catalog/<id:lead_id>/buy", methods=["POST"])
 @api_key_required("advertiser")
 @blp.arguments(PurchaseSchema, required=False)

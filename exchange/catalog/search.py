@@ -37,6 +37,7 @@ class Search:
     sort: str = "newest"
     page: int = 1
     per_page: int = 50
+    seller_id: int | None = None  # a seller's own listings
 
 
 def search(wanted: Search, now: datetime) -> dict:
@@ -98,6 +99,8 @@ def _rounded(hundredths: ColumnElement) -> ColumnElement:
 
 def _filters(wanted: Search, now: datetime) -> list[ColumnElement]:
     where = []
+    if wanted.seller_id is not None:
+        where.append(CatalogListing.seller_id == wanted.seller_id)
     if wanted.country:
         where.append(CatalogListing.country == wanted.country)
     if wanted.region:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from exchange import clock
+from exchange.accounts.models import User
 from exchange.catalog.listing import sweep_catalog
 from exchange.catalog.models import CatalogListing
 from exchange.extensions import db
@@ -174,3 +175,20 @@ def test_only_buyers_and_staff_browse_and_bad_filters_are_422(client, catalog):
     refused = client.get("/api/v1/catalog?temperature=boiling&min_score=101", headers=auth(buyer_key()))
     assert refused.status_code == 422
     assert set(refused.get_json()["error"]["fields"]) == {"temperature", "min_score"}
+
+
+def test_a_seller_sees_its_own_listings_only(client, catalog):
+    vertical, ids = catalog
+    seller_id = db.session.get(CatalogListing, ids[0]).seller_id
+    other = make_user("webmaster")
+    make_seller(other, vertical)
+    theirs = submit(client, make_key(other), vertical.id, solar_lead(99)).get_json()["id"]
+    sweep_catalog()
+    seller = db.session.get(User, seller_id)
+
+    mine = client.get("/api/v1/catalog/mine", headers=auth(make_key(seller))).get_json()
+    buyer = client.get("/api/v1/catalog/mine", headers=auth(buyer_key()))
+
+    assert {item["lead_id"] for item in mine["items"]} == set(ids)
+    assert theirs not in {item["lead_id"] for item in mine["items"]}
+    assert buyer.status_code == 403
