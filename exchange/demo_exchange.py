@@ -124,7 +124,32 @@ def seed_exchange(seller: User, buyer: User, second_buyer: User) -> None:
         _form_visits(standings[0])
     _point_demo_orders_at("http://127.0.0.1:5000")
     commit()
+    _catalog_stock(seller, solar.id)
     sweep_catalog()  # what the auctions left: in the catalog (GET /api/v1/catalog)
+
+
+# Renters nobody's buy order takes, captured this many hours ago: the catalog at every age
+# step of the default schedule (100 %, 75 %, 50 %, 20 %), and one past its last.
+CATALOG_AGES_HOURS = (1, 6, 30, 50, 80, 200, 400, 1000, 2000, 2200)
+
+
+def _catalog_stock(seller: User, solar_id: int) -> None:
+    actor = Actor(kind="user", user_id=seller.id, label="demo")
+    regions = ("CA", "NV", "AZ", "FL", "NY")  # not Texas: a buy order takes warm Texans
+    for n, hours in enumerate(CATALOG_AGES_HOURS):
+        fields = {
+            "name": f"Catalog Person {n}",
+            "phone": f"+1 202 555 03{n:02d}",
+            "email": f"renter{n}@example.com",
+            "country": "US",
+            "region": regions[n % len(regions)],
+            "homeowner": False,  # no buy order takes renters: unsold, so in the catalog
+        }
+        body = {"fields": fields, "consent": CONSENT | {"given_at": _now_aware()}}
+        lead = submit_to_vertical(seller.id, solar_id, body, actor).lead
+        commit()  # validated and auctioned (unsold) now, in-process
+        lead.created_at = clock.now() - timedelta(hours=hours)  # as if captured then
+    commit()
 
 
 def _history(seller: User, solar_id: int, insurance_id: int) -> None:
