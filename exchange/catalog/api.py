@@ -61,6 +61,7 @@ def post_purchase(data: dict, lead_id: int):
 
 
 @blp.route("/catalog/baskets", methods=["POST"])
+@blp.rules("items: each lead once")
 @api_key_required("advertiser")
 @blp.arguments(BasketSchema)
 @blp.doc(responses=json_answer(SaleSchema, many=True, status=201))
