@@ -104,6 +104,7 @@ def sale_view(user, sale: Sale) -> dict:
         return view
     view["sold_of"] = sold_of_text(sale, db.session.get(Vertical, sale.vertical_id))
     if user.role == "advertiser":
+        view.pop("payout_minor")  # the seller's: with the price it would tell the margin
         view["lead"] = lead_for_buyer(sale)
     return view
 

@@ -13,6 +13,7 @@ from exchange.catalog.schemas import (
     CatalogQuerySchema,
     NextSchema,
     PurchaseSchema,
+    SellerListingPageSchema,
 )
 from exchange.catalog.search import Search, search
 from exchange.db import commit
@@ -37,10 +38,10 @@ def get_catalog(args: dict):
 @blp.route("/catalog/mine", methods=["GET"])
 @api_key_required("webmaster")
 @blp.arguments(CatalogQuerySchema, location="query")
-@blp.response(200, CatalogPageSchema)
+@blp.response(200, SellerListingPageSchema)
 def get_my_listings(args: dict):
-    """Your leads in the catalog now, as buyers see them: their age, slots sold and price
-    now (you earn it less the vertical's margin). The same filters and sorts."""
+    """Your leads in the catalog now: their age, slots sold and what one slot sold now
+    earns you (never the buyer's price). The same filters and sorts."""
     return search(Search(**args, seller_id=caller().id), clock.now())
 
 
@@ -81,14 +82,21 @@ def post_basket(data: dict):
 @api_key_required("advertiser")
 @blp.arguments(NextSchema)
 @blp.doc(responses=json_answer(SaleSchema, many=True, status=201))
-@blp.response(201, description="The sales made: up to count, one shared slot each, in the search's order.")
+@blp.response(201, description="The sales made: up to count, in the search's order.")
 def post_next(data: dict):
     """Buy "the next N that match": up to ``count`` leads of the search (its filters and
-    sort), one shared slot each at its price now, passing by those that cannot be bought
-    (or cost more than ``max_price_minor``). 409 ``none_available`` when none can."""
+    sort) you have not bought, one shared slot each (every slot with ``exclusive_only``) at
+    the price the search shows, passing by those that cannot be bought at it (or cost more
+    than ``max_price_minor``). 409 ``none_available`` when none can."""
     count, most = data.pop("count"), data.pop("max_price_minor")
-    found = search(Search(**data, per_page=min(count * 3, MAX_CANDIDATES)), clock.now())["items"]
-    candidates = [item["lead_id"] for item in found if most is None or item["price_minor"] <= most]
+    exclusive = data["exclusive_only"]
+    wanted = Search(**data, per_page=min(count * 3, MAX_CANDIDATES), not_bought_by=caller().id)
+    price = "exclusive_price_minor" if exclusive else "price_minor"
+    candidates = [
+        Purchase(item["lead_id"], exclusive, item[price])
+        for item in search(wanted, clock.now())["items"]
+        if item[price] is not None and (most is None or item[price] <= most)
+    ]
     sales = buy_first(caller().id, candidates, count)
     if not sales:
         raise Conflict("No lead of this search can be bought now.", code="none_available")

@@ -10,15 +10,16 @@ data is erased (it could no longer be delivered).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 
 from exchange import clock
 from exchange.buying.models import Sale
-from exchange.buying.register import LIVE, Register, consumer_hashes
+from exchange.buying.register import LIVE
 from exchange.catalog.domain import Listing
 from exchange.catalog.models import CatalogListing
+from exchange.catalog.stock import Stock
 from exchange.db import commit, rows_by_id
 from exchange.extensions import db
 from exchange.leads.domain import SOLD, UNSOLD
@@ -47,9 +48,9 @@ def sweep_catalog() -> dict[str, int]:
 
 
 def refresh_freed(now: datetime) -> int:
-    """Listings counting more sales than their lead has live (one was rejected, voided or
-    returned since): their slots read again from the register, and back in the catalog if
-    one is free and the lead is still young and not erased. Returns how many came back."""
+    """Listings counting more of their own sales than their lead has live (one was rejected,
+    voided or returned since): their slots read again, and back in the catalog if one is
+    free and the lead is still young and not erased. Returns how many came back."""
     live = (
         select(func.count())
         .where(Sale.lead_id == CatalogListing.lead_id, Sale.status.in_(LIVE))
@@ -59,7 +60,7 @@ def refresh_freed(now: datetime) -> int:
     ended = select(Sale.lead_id).where(Sale.status.not_in(LIVE))
     listings = db.session.scalars(
         select(CatalogListing)
-        .where(CatalogListing.lead_id.in_(ended), CatalogListing.sold > live)
+        .where(CatalogListing.lead_id.in_(ended), CatalogListing.own_sold > live)
         .order_by(CatalogListing.lead_id)
         .limit(LIST_BATCH)
         .with_for_update(skip_locked=True)  # a purchase holding one refreshes it itself
@@ -68,18 +69,14 @@ def refresh_freed(now: datetime) -> int:
         return 0
     leads = rows_by_id(Lead, [listing.lead_id for listing in listings])
     verticals = rows_by_id(Vertical, {listing.vertical_id for listing in listings})
-    hashes = {lead.id: consumer_hashes(lead.phone_key, lead.email_key) for lead in leads.values()}
-    windows = {v.id: now - timedelta(seconds=v.duplicate_window_seconds) for v in verticals.values()}
-    register = Register.read(
-        [(lead.vertical_id, hashes[lead.id]) for lead in leads.values()], min(windows.values())
-    )
+    stock = Stock.read(list(leads.values()), verticals, now)
     back = 0
     for listing in listings:
         lead, vertical = leads[listing.lead_id], verticals[listing.vertical_id]
-        sold = register.sold(vertical.id, hashes[lead.id], windows[vertical.id])
-        slots = Listing.of(vertical.slots, sold.slots_taken, sold.exclusive)
+        slots = stock.listing(lead, vertical)
         young = Ageing.from_json(vertical.ageing).step_at(now - listing.captured_at) is not None
         listing.slots, listing.sold, listing.exclusive_sold = slots.slots, slots.sold, slots.exclusive_sold
+        listing.own_sold = stock.own_count(lead.id)
         relist = slots.listed and young and lead.erased_at is None and listing.floor_minor is not None
         if relist and not listing.listed:
             listing.listed, listing.unlisted_at = True, None
@@ -109,19 +106,16 @@ def list_ended_auctions(now: datetime) -> tuple[int, int]:
     lead_ids = [lead.id for lead in leads]
     verticals = rows_by_id(Vertical, {lead.vertical_id for lead in leads})
     with_consent = set(db.session.scalars(select(Consent.lead_id).where(Consent.lead_id.in_(lead_ids))))
-    hashes = {lead.id: consumer_hashes(lead.phone_key, lead.email_key) for lead in leads}
-    since = now - timedelta(seconds=max(v.duplicate_window_seconds for v in verticals.values()))
-    register = Register.read([(lead.vertical_id, hashes[lead.id]) for lead in leads], since)
+    stock = Stock.read(leads, verticals, now)
     rows = []
     for lead in leads:
         vertical = verticals[lead.vertical_id]
-        window_start = now - timedelta(seconds=vertical.duplicate_window_seconds)
-        sold = register.sold(vertical.id, hashes[lead.id], window_start)
-        slots = Listing.of(vertical.slots, sold.slots_taken, sold.exclusive)
+        slots = stock.listing(lead, vertical)
         young = Ageing.from_json(vertical.ageing).step_at(now - lead.created_at) is not None
         floor = floor_for(vertical.floors, lead.country, lead.temperature)
         listed = slots.listed and young and floor is not None
         row = _row(lead, vertical, slots, floor, consent=lead.id in with_consent, now=now)
+        row["own_sold"] = stock.own_count(lead.id)
         rows.append(row | {"listed": listed, "unlisted_at": None if listed else now})
     db.session.execute(CatalogListing.__table__.insert(), rows)
     listed_count = sum(row["listed"] for row in rows)
@@ -141,13 +135,24 @@ def unlist_gone(now: datetime) -> int:
 
 
 def _unlist(*where, now: datetime) -> int:
-    result = db.session.execute(
-        update(CatalogListing)
+    """Off the catalog, locked first in lead id order like a purchase locks them, passing by
+    those a purchase holds (the next sweep takes them): a basket and the sweep never wait
+    for each other in a circle."""
+    lead_ids = db.session.scalars(
+        select(CatalogListing.lead_id)
         .where(CatalogListing.listed, *where)
+        .order_by(CatalogListing.lead_id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not lead_ids:
+        return 0
+    db.session.execute(
+        update(CatalogListing)
+        .where(CatalogListing.lead_id.in_(lead_ids))
         .values(listed=False, unlisted_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return len(lead_ids)
 
 
 def _row(

@@ -48,7 +48,8 @@ class CatalogListing(db.Model):
     floor_minor: Mapped[int | None] = mapped_column(BigInteger)
     captured_at: Mapped[datetime]  # the lead's creation: its age counts from here
     slots: Mapped[int]  # the vertical's, when listed
-    sold: Mapped[int] = mapped_column(default=0)  # slots of the consumer sold, live
+    sold: Mapped[int] = mapped_column(default=0)  # slots taken: its own live sales or its consumer's
+    own_sold: Mapped[int] = mapped_column(default=0)  # its own live sales, when last read
     exclusive_sold: Mapped[bool] = mapped_column(default=False)
     listed: Mapped[bool] = mapped_column(default=True)
     listed_at: Mapped[datetime] = mapped_column(default=clock.now)

@@ -24,9 +24,10 @@ from exchange import clock
 from exchange.auctions.domain import Rules
 from exchange.buying.decisions import price_of
 from exchange.buying.models import Sale
-from exchange.buying.register import Register, consumer_hashes, lock_consumers
+from exchange.buying.register import lock_consumers
 from exchange.catalog.domain import Listing, SoldOut, purchase_price
 from exchange.catalog.models import CatalogListing
+from exchange.catalog.stock import Stock, hashes_of
 from exchange.db import rows_by_id
 from exchange.delivery.leads.settings import setting_of
 from exchange.errors import Conflict, NotFound
@@ -63,11 +64,11 @@ def buy_all(buyer_id: int, basket: list[Purchase]) -> list[Sale]:
     return _Till.open(buyer_id, [p.lead_id for p in basket]).sell(basket, skip_refused=False)
 
 
-def buy_first(buyer_id: int, candidates: list[int], count: int) -> list[Sale]:
-    """Up to ``count`` shared slots among ``candidates`` (lead ids, in the order wanted),
-    passing by those that cannot be bought now: "the next N that match"."""
-    till = _Till.open(buyer_id, candidates)
-    return till.sell([Purchase(lead_id) for lead_id in candidates], skip_refused=True, count=count)
+def buy_first(buyer_id: int, candidates: list[Purchase], count: int) -> list[Sale]:
+    """Up to ``count`` of the ``candidates`` (in the order wanted), passing by those that
+    cannot be bought now, or not at the price expected: "the next N that match"."""
+    till = _Till.open(buyer_id, [purchase.lead_id for purchase in candidates])
+    return till.sell(candidates, skip_refused=True, count=count)
 
 
 @dataclass
@@ -75,7 +76,6 @@ class _Item:
     lead: Lead
     listing: CatalogListing
     vertical: Vertical
-    hashes: tuple[str | None, str | None]
 
 
 @dataclass
@@ -84,7 +84,7 @@ class _Till:
 
     buyer_id: int
     items: dict[int, _Item]
-    register: Register
+    stock: Stock
     balances: dict[str, int]
     now: datetime
 
@@ -95,19 +95,17 @@ class _Till:
         listings = _lock_listings(sorted(set(lead_ids)))
         verticals = rows_by_id(Vertical, {lead.vertical_id for lead in leads.values() if lead.vertical_id})
         items = {
-            lead_id: _Item(lead, listings[lead_id], verticals[lead.vertical_id], _hashes(lead))
+            lead_id: _Item(lead, listings[lead_id], verticals[lead.vertical_id])
             for lead_id, lead in leads.items()
             if lead_id in listings and lead.vertical_id in verticals
         }
-        consumers = [(item.vertical.id, item.hashes) for item in items.values()]
-        lock_consumers(consumers)
+        lock_consumers([(item.vertical.id, hashes_of(item.lead)) for item in items.values()])
         currencies = {item.vertical.currency for item in items.values()}
         sellers = {(item.lead.webmaster_id, item.vertical.currency) for item in items.values()}
         accounts = lock_for_sales({(buyer_id, currency) for currency in currencies}, sellers)
-        windows = [now - timedelta(seconds=item.vertical.duplicate_window_seconds) for item in items.values()]
-        register = Register.read(consumers, min(windows, default=now))
+        stock = Stock.read([item.lead for item in items.values()], verticals, now)
         balances = {currency: account.balance.available for (_, currency), account in accounts.items()}
-        return cls(buyer_id, items, register, balances, now)
+        return cls(buyer_id, items, stock, balances, now)
 
     def sell(self, basket: list[Purchase], *, skip_refused: bool, count: int | None = None) -> list[Sale]:
         made: list[Sale] = []
@@ -145,15 +143,12 @@ class _Till:
         )
         if slot_price is None:
             raise self.refused(wanted, "gone", "This lead is too old for the catalog now.")
-        since = self.now - timedelta(seconds=vertical.duplicate_window_seconds)
-        sold = self.register.sold(vertical.id, item.hashes, since)
-        slots = Listing.of(vertical.slots, sold.slots_taken, sold.exclusive)
-        if self.buyer_id in sold.buyers:
+        slots = self.stock.listing(lead, vertical)
+        if self.stock.bought_by(self.buyer_id, lead, vertical):
             raise self.refused(wanted, "already_bought", "You bought this consumer already.")
         try:
             after = slots.take(wanted.exclusive)
         except SoldOut as refusal:
-            _refresh(listing, slots, self.now)
             raise self.refused(wanted, "sold_out", f"Sold out: {refusal}.") from None
         price = purchase_price(slot_price, slots, wanted.exclusive)
         if wanted.expected_price_minor is not None and wanted.expected_price_minor != price:
@@ -169,19 +164,15 @@ class _Till:
             raise self.refused(
                 wanted, "insufficient_funds", "Your available balance does not cover the price."
             )
-        sale = _sale(lead, vertical, self.buyer_id, wanted.exclusive, price, payout, item.hashes, self.now)
+        sale = _sale(lead, vertical, self.buyer_id, wanted.exclusive, price, payout, self.now)
         self.balances[vertical.currency] -= price
-        self.register.add(sale, self.now)
-        _refresh(listing, after, self.now)
+        self.stock.add(sale)
+        _refresh(listing, after, self.stock.own_count(lead.id), self.now)
         return sale
 
     @staticmethod
     def refused(wanted: Purchase, code: str, message: str) -> Refused:
         return Refused(message, code=code, fields={"lead_ids": [str(wanted.lead_id)]})
-
-
-def _hashes(lead: Lead) -> tuple[str | None, str | None]:
-    return consumer_hashes(lead.phone_key, lead.email_key)
 
 
 def _lock_listings(lead_ids: list[int]) -> dict[int, CatalogListing]:
@@ -195,9 +186,10 @@ def _lock_listings(lead_ids: list[int]) -> dict[int, CatalogListing]:
     return {row.lead_id: row for row in rows}
 
 
-def _refresh(listing: CatalogListing, slots: Listing, now: datetime) -> None:
-    """The listing as the register stands: its slots sold, and off the catalog when none is left."""
+def _refresh(listing: CatalogListing, slots: Listing, own_sold: int, now: datetime) -> None:
+    """The listing after a sale: its slots taken, and off the catalog when none is left."""
     listing.slots, listing.sold, listing.exclusive_sold = slots.slots, slots.sold, slots.exclusive_sold
+    listing.own_sold = own_sold
     if listing.listed and not slots.listed:
         listing.listed, listing.unlisted_at = False, now
 
@@ -209,10 +201,9 @@ def _sale(
     exclusive: bool,
     price: int,
     payout: int,
-    hashes: tuple[str | None, str | None],
     now: datetime,
 ) -> Sale:
-    phone_hash, email_hash = hashes
+    phone_hash, email_hash = hashes_of(lead)
     return Sale(
         lead_id=lead.id,
         vertical_id=vertical.id,

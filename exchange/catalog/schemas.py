@@ -75,7 +75,7 @@ class BasketSchema(Schema):
 
 
 class NextSchema(CatalogFilterSchema):
-    """The search's filters and sort, and how many to buy (one shared slot each)."""
+    """The search's filters and sort, and how many to buy."""
 
     count = ma.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_BASKET))
     max_price_minor = ma.Integer(
@@ -91,7 +91,7 @@ class FindingSchema(Schema):
     points = ma.Integer()
 
 
-class CatalogItemSchema(Schema):
+class _ListedLeadSchema(Schema):
     lead_id = ma.Integer()
     vertical_id = ma.Integer()
     vertical = ma.String(metadata={"description": "The vertical's name."})
@@ -109,14 +109,32 @@ class CatalogItemSchema(Schema):
     slots = ma.Integer()
     slots_sold = ma.Integer()
     currency = ma.String()
+
+
+class CatalogItemSchema(_ListedLeadSchema):
+    """A buyer's (and staff's) view: the prices, never the seller's payout."""
+
     price_minor = ma.Integer(metadata={"description": "One slot, now."})
     exclusive_price_minor = ma.Integer(
         allow_none=True, metadata={"description": "Every slot, while no one has bought one; else null."}
     )
 
 
+class SellerListingSchema(_ListedLeadSchema):
+    """A seller's view of its own listing: its payout, never the buyer's price."""
+
+    payout_minor = ma.Integer(metadata={"description": "What one slot sold now earns you."})
+
+
 class CatalogPageSchema(Schema):
     items = ma.List(ma.Nested(CatalogItemSchema))
+    page = ma.Integer()
+    per_page = ma.Integer()
+    total = ma.Integer()
+
+
+class SellerListingPageSchema(Schema):
+    items = ma.List(ma.Nested(SellerListingSchema))
     page = ma.Integer()
     per_page = ma.Integer()
     total = ma.Integer()

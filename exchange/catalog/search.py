@@ -12,9 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select, true
 
-from exchange.catalog.domain import Listing
+from exchange.auctions.domain import Rules
+from exchange.buying.models import Sale
+from exchange.buying.register import LIVE
+from exchange.catalog.domain import Listing, purchase_price
 from exchange.catalog.models import CatalogListing
 from exchange.extensions import db
 from exchange.leads.models import Lead
@@ -38,6 +41,7 @@ class Search:
     page: int = 1
     per_page: int = 50
     seller_id: int | None = None  # a seller's own listings
+    not_bought_by: int | None = None  # leave out the leads this buyer has a live sale of
 
 
 def search(wanted: Search, now: datetime) -> dict:
@@ -47,7 +51,7 @@ def search(wanted: Search, now: datetime) -> dict:
         return {"items": [], "page": wanted.page, "per_page": wanted.per_page, "total": 0}
     percent = _percent(verticals, now)
     price = _rounded(CatalogListing.floor_minor * percent)
-    where = [CatalogListing.listed, percent.is_not(None), *_filters(wanted, now)]
+    where = [CatalogListing.listed, percent.is_not(None), _sellable(verticals, price), *_filters(wanted, now)]
     total = db.session.scalar(select(func.count()).select_from(CatalogListing).where(*where))
     rows = db.session.execute(
         select(CatalogListing, price.label("price_minor"), percent.label("percent"))
@@ -91,9 +95,17 @@ def _percent(verticals: dict[int, Vertical], now: datetime) -> ColumnElement:
     return case(*whens, else_=None)
 
 
+def _sellable(verticals: dict[int, Vertical], price: ColumnElement) -> ColumnElement:
+    """The price leaves the seller something after a fixed margin (a share always does)."""
+    fixed = [
+        (CatalogListing.vertical_id == v.id, v.margin_minor) for v in verticals.values() if v.margin_minor
+    ]
+    return price > case(*fixed, else_=0) if fixed else true()
+
+
 def _rounded(hundredths: ColumnElement) -> ColumnElement:
     """Half up to a minor unit, at least one (as ``Ageing.price_at``)."""
-    minor = (hundredths + 50) / 100
+    minor = (hundredths + 50) // 100
     return case((minor < 1, 1), else_=minor)
 
 
@@ -101,6 +113,9 @@ def _filters(wanted: Search, now: datetime) -> list[ColumnElement]:
     where = []
     if wanted.seller_id is not None:
         where.append(CatalogListing.seller_id == wanted.seller_id)
+    if wanted.not_bought_by is not None:
+        mine = select(Sale.lead_id).where(Sale.buyer_id == wanted.not_bought_by, Sale.status.in_(LIVE))
+        where.append(CatalogListing.lead_id.not_in(mine))
     if wanted.country:
         where.append(CatalogListing.country == wanted.country)
     if wanted.region:
@@ -153,7 +168,8 @@ def _item(
     now: datetime,
 ) -> dict:
     vertical = verticals[listing.vertical_id]
-    slots = Listing(listing.slots, listing.sold, listing.exclusive_sold)
+    slots = Listing.of(vertical.slots, listing.sold, listing.exclusive_sold)  # the vertical's slots now
+    payout = Rules(vertical.slots, 0, vertical.margin_bps, vertical.margin_minor).payout_of(int(price_minor))
     return {
         "lead_id": listing.lead_id,
         "vertical_id": listing.vertical_id,
@@ -167,9 +183,12 @@ def _item(
         "captured_at": listing.captured_at,
         "age_seconds": int((now - listing.captured_at).total_seconds()),
         "age_step_percent": percent,
-        "slots": listing.slots,
-        "slots_sold": listing.sold,
+        "slots": slots.slots,
+        "slots_sold": slots.sold,
         "currency": vertical.currency,
         "price_minor": int(price_minor),
-        "exclusive_price_minor": int(price_minor) * listing.slots if slots.exclusive_available else None,
+        "exclusive_price_minor": purchase_price(int(price_minor), slots, True)
+        if slots.exclusive_available
+        else None,
+        "payout_minor": payout,  # the seller's, of one slot (its own listings only)
     }

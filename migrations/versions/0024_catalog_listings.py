@@ -29,6 +29,7 @@ def upgrade():
         sa.Column("captured_at", sa.DateTime(), nullable=False),
         sa.Column("slots", sa.Integer(), nullable=False),
         sa.Column("sold", sa.Integer(), nullable=False),
+        sa.Column("own_sold", sa.Integer(), nullable=False),
         sa.Column("exclusive_sold", sa.Boolean(), nullable=False),
         sa.Column("listed", sa.Boolean(), nullable=False),
         sa.Column("listed_at", sa.DateTime(), nullable=False),

@@ -335,3 +335,47 @@ def test_a_rejected_sale_frees_its_slot_and_the_sweep_lists_the_lead_again(clien
     )
     assert sweep_catalog()["listings_freed"] == 0  # once
     assert buy(client, buyer_with(5000), lead_id).status_code == 201
+
+
+def test_a_leads_own_sales_count_beyond_the_duplicate_window(client, ctx):
+    """With no duplicate window the register keeps nothing, yet a lead sold exclusively is
+    sold out, and its buyer cannot buy it again (issue 18 review)."""
+    vertical = make_vertical(slots=2, duplicate_window_seconds=0, ageing=AGEING)
+    seller = make_user("webmaster")
+    make_seller(seller, vertical)
+    lead_id = submit(client, make_key(seller), vertical.id, solar_lead(90)).get_json()["id"]
+    sweep_catalog()
+    first, second = buyer_with(10_000), buyer_with(10_000)
+
+    alone = buy(client, first, lead_id, exclusive=True)
+    late = buy(client, second, lead_id)
+
+    assert alone.status_code == 201
+    assert late.status_code == 409 and late.get_json()["error"]["code"] == "sold_out"
+
+
+def test_a_buyer_sees_its_price_never_the_sellers_payout(client, listed):
+    _, _, lead_id = listed
+    key = buyer_with(5000)
+
+    sale = buy(client, key, lead_id).get_json()
+    read = client.get(f"/api/v1/sales/{sale['id']}", headers=auth(key)).get_json()
+
+    assert "payout_minor" not in sale and "payout_minor" not in read
+    assert read["price_minor"] == FLOOR
+
+
+def test_the_next_n_pass_by_what_the_buyer_has_and_exclusive_only_buys_every_slot(client, shelf):
+    vertical, ids = shelf
+    key = buyer_with(20_000)
+    assert buy(client, key, ids[3]).status_code == 201  # the newest
+
+    one = client.post("/api/v1/catalog/next", json={"count": 1, "sort": "newest"}, headers=auth(key))
+    alone = client.post(
+        "/api/v1/catalog/next", json={"count": 1, "sort": "newest", "exclusive_only": True}, headers=auth(key)
+    )
+
+    assert [s["lead_id"] for s in one.get_json()] == [ids[2]]  # not ids[3], its own already
+    assert [(s["lead_id"], s["exclusive"], s["price_minor"]) for s in alone.get_json()] == [
+        (ids[1], True, 2200)
+    ]

@@ -192,3 +192,42 @@ def test_a_seller_sees_its_own_listings_only(client, catalog):
     assert {item["lead_id"] for item in mine["items"]} == set(ids)
     assert theirs not in {item["lead_id"] for item in mine["items"]}
     assert buyer.status_code == 403
+
+
+def test_the_exclusive_price_shown_counts_the_verticals_slots_now(client, catalog):
+    vertical, ids = catalog
+    set_facts(ids[0], floor_minor=1000, captured_at=clock.now())
+    vertical.slots = 4  # was 2 when listed
+    db.session.commit()
+
+    item = {i["lead_id"]: i for i in browse(client, buyer_key(), vertical_id=vertical.id)["items"]}[ids[0]]
+
+    assert (item["slots"], item["exclusive_price_minor"]) == (4, 4000)
+
+
+def test_a_lead_whose_price_no_longer_covers_a_fixed_margin_is_not_shown(client, catalog):
+    vertical, ids = catalog
+    vertical.margin_bps, vertical.margin_minor = 0, 600
+    db.session.commit()
+    set_facts(ids[0], floor_minor=500, captured_at=clock.now())  # the seller would earn nothing
+    set_facts(ids[1], floor_minor=700, captured_at=clock.now())
+
+    shown = {i["lead_id"] for i in browse(client, buyer_key(), vertical_id=vertical.id)["items"]}
+
+    assert ids[0] not in shown and ids[1] in shown
+
+
+def test_a_seller_sees_its_payout_never_the_buyers_price(client, catalog):
+    vertical, ids = catalog
+    set_facts(ids[0], floor_minor=1000, captured_at=clock.now())
+    seller = db.session.get(User, db.session.get(CatalogListing, ids[0]).seller_id)
+
+    mine = {
+        i["lead_id"]: i
+        for i in client.get("/api/v1/catalog/mine", headers=auth(make_key(seller))).get_json()["items"]
+    }
+    shown = {i["lead_id"]: i for i in browse(client, buyer_key(), vertical_id=vertical.id)["items"]}
+
+    assert mine[ids[0]]["payout_minor"] == 800  # 20 % margin
+    assert "price_minor" not in mine[ids[0]] and "exclusive_price_minor" not in mine[ids[0]]
+    assert "payout_minor" not in shown[ids[0]]
