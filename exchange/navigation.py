@@ -75,6 +75,7 @@ TREES: dict[str, tuple[Section, ...]] = {
             "Exchange",
             (
                 Page("Buy orders", "advertiser_portal.buy_orders"),
+                Page("Catalog", "advertiser_portal.catalog"),
                 Page("Purchases", "advertiser_portal.purchases"),
             ),
         ),
