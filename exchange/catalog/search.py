@@ -51,7 +51,13 @@ def search(wanted: Search, now: datetime) -> dict:
         return {"items": [], "page": wanted.page, "per_page": wanted.per_page, "total": 0}
     percent = _percent(verticals, now)
     price = _rounded(CatalogListing.floor_minor * percent)
-    where = [CatalogListing.listed, percent.is_not(None), _sellable(verticals, price), *_filters(wanted, now)]
+    where = [
+        CatalogListing.vertical_id.in_(verticals),  # plainly, so that the search index can serve it
+        CatalogListing.listed,
+        percent.is_not(None),
+        _sellable(verticals, price),
+        *_filters(wanted, now),
+    ]
     total = db.session.scalar(select(func.count()).select_from(CatalogListing).where(*where))
     rows = db.session.execute(
         select(CatalogListing, price.label("price_minor"), percent.label("percent"))
