@@ -86,12 +86,12 @@ FROM generate_series(0, CAST(:count AS int) - 1) AS n
 # Their listings, as the sweep writes them: the lead's facts, the floor of its temperature.
 LISTINGS_SQL = """
 INSERT INTO catalog_listings (lead_id, vertical_id, seller_id, country, region, postcode, temperature,
-                              score, consent, floor_minor, captured_at, slots, sold, exclusive_sold,
-                              listed, listed_at, unlisted_at)
+                              score, consent, floor_minor, captured_at, slots, sold, own_sold,
+                              exclusive_sold, listed, listed_at, unlisted_at)
 SELECT id, vertical_id, webmaster_id, country, 'Region ' || (id % 50), NULL, temperature,
        score, id % 2 = 0,
        CASE temperature WHEN 'hot' THEN :hot WHEN 'warm' THEN :warm ELSE :cold END,
-       created_at, :slots, 0, false, true, created_at + interval '5 minutes', NULL
+       created_at, :slots, 0, 0, false, true, created_at + interval '5 minutes', NULL
 FROM leads WHERE id > :after
 """
 OVERSOLD_SQL = """
