@@ -35,17 +35,22 @@ def limits(app, monkeypatch):
     The counters are sliding-window counters (exchange/extensions.py): across the edge of a
     window they weigh the last window's hits down, so near that edge one more attempt may
     pass (docs/security.md). The tests count exactly, so each starts far from the edge of
-    a minute: it waits out the last 10 seconds of one (CI of 2026-12-06 let a sixth sign-in
-    through when the five failures straddled it)."""
-    seconds_into_minute = time.time() % 60
-    if seconds_into_minute > 50:
-        time.sleep(60.5 - seconds_into_minute)
+    a minute (CI of 2026-12-06 let a sixth sign-in through when the five failures
+    straddled one)."""
+    start_far_from_a_minute_edge(needed=10)
 
     def set_limits(**windows: str) -> None:
         for name, value in windows.items():
             monkeypatch.setitem(app.config, name, value)
 
     return set_limits
+
+
+def start_far_from_a_minute_edge(needed: float) -> None:
+    """Wait, if need be, until the current minute has ``needed`` seconds left."""
+    seconds_into_minute = time.time() % 60
+    if seconds_into_minute > 60 - needed:
+        time.sleep(60.5 - seconds_into_minute)
 
 
 def login(app, client, email: str, password: str = PASSWORD):
@@ -258,6 +263,7 @@ def test_the_hosted_form_is_limited_per_address_on_submission_only(client, ctx, 
 
 def test_clicks_over_the_limit_are_a_429_and_are_not_recorded(app, client, ctx, monkeypatch):
     monkeypatch.setattr(app.wsgi_app, "limit", ClickLimit("3 per minute"))
+    start_far_from_a_minute_edge(needed=10)  # fixed windows: a new minute would count afresh
     link = make_join(make_user("webmaster"), make_offer(make_user("advertiser")))
     visitor = {"environ_base": {"REMOTE_ADDR": "203.0.113.30"}}
 
