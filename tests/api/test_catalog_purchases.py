@@ -379,3 +379,26 @@ def test_the_next_n_pass_by_what_the_buyer_has_and_exclusive_only_buys_every_slo
     assert [(s["lead_id"], s["exclusive"], s["price_minor"]) for s in alone.get_json()] == [
         (ids[1], True, 2200)
     ]
+
+
+def test_the_price_the_search_shows_is_the_price_a_purchase_charges_at_a_rounded_step(
+    client, listed, frozen_clock
+):
+    """The search computes the price in SQL, the purchase in Python (Ageing.price_at): at
+    the 50 % step a floor of 999 is 499.5, rounded half up to 500 by both."""
+    vertical, _, lead_id = listed
+    db.session.execute(
+        update(CatalogListing).where(CatalogListing.lead_id == lead_id).values(floor_minor=999)
+    )
+    db.session.commit()
+    frozen_clock.set(listing(lead_id).captured_at + timedelta(hours=24))  # the first instant of the step
+    key = buyer_with(5000)
+
+    shown = client.get(
+        "/api/v1/catalog", query_string={"vertical_id": vertical.id}, headers=auth(key)
+    ).get_json()
+    [item] = [i for i in shown["items"] if i["lead_id"] == lead_id]
+    bought = buy(client, key, lead_id, expected_price_minor=item["price_minor"])
+
+    assert (item["price_minor"], item["exclusive_price_minor"]) == (500, 1500)
+    assert bought.status_code == 201 and bought.get_json()["price_minor"] == 500
