@@ -30,6 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_error_handlers(app)
     _register_cli(app)
     _listen_to_billing(app)
+    _settle_disputes_above(app)
     return app
 
 
@@ -225,6 +226,14 @@ def _register_error_handlers(app: Flask) -> None:
 
     register_error_handlers(app)
     register_security_headers(app)
+
+
+def _settle_disputes_above(app: Flask) -> None:
+    """Disputes know leads; a sale's return is settled by the sale's feature
+    (exchange/disputes/subjects.py)."""
+    from exchange.buying.returns import register_sale_returns
+
+    register_sale_returns(app)
 
 
 def _listen_to_billing(app: Flask) -> None:

@@ -68,6 +68,9 @@ class BaseConfig:
     AUCTION_DEADLINE_MS = 750
     AUCTION_PING_TIMEOUT_MS = 500
     AUCTION_POST_TIMEOUT_SECONDS = 5.0
+    # How long a seller has to concede or contest a buyer's return of a sale (then it goes
+    # to the moderators, as an offer's dispute does).
+    SALE_RETURN_ANSWER_SECONDS = 3 * 86400
     AUCTION_CONCURRENCY = 80
     AUCTION_LEASE_SECONDS = 30
     AUCTION_DB_THREADS = 2

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from exchange.accounts.auth import api_key_required, caller
+from exchange.accounts.auth import actor, api_key_required, caller
 from exchange.buying.decisions import approve_sale, reject_sale
 from exchange.buying.models import BuyOrder, Sale
 from exchange.buying.report import STAFF_ONLY, sales_report
+from exchange.buying.returns import open_sale_return, return_state
 from exchange.buying.sales import SELLER_HIDDEN, lead_for_buyer, sale_of, sales_of, sold_of_text
 from exchange.buying.schemas import (
     BuyOrderCreateSchema,
@@ -13,6 +14,7 @@ from exchange.buying.schemas import (
     BuyOrderSchema,
     SaleDecisionSchema,
     SaleQuerySchema,
+    SaleReturnSchema,
     SaleSchema,
     SalesReportQuerySchema,
 )
@@ -25,6 +27,8 @@ from exchange.buying.services import (
     update_buy_order,
 )
 from exchange.db import commit
+from exchange.disputes.api import with_thread
+from exchange.disputes.schemas import DisputeWithThreadSchema
 from exchange.errors import Forbidden
 from exchange.extensions import db
 from exchange.openapi import Blueprint, json_answer
@@ -97,6 +101,7 @@ REPORT_ROW = {
 
 
 def sale_view(user, sale: Sale) -> dict:
+    sale.return_until, sale.return_dispute_id = return_state(sale)  # shown, never stored
     view = SaleSchema().dump(sale)
     if user.role == "webmaster":
         for name in SELLER_HIDDEN:
@@ -152,6 +157,23 @@ def post_reject(data: dict, sale_id: int):
     sale = reject_sale(sale_id, caller().id, data.get("reason"))
     commit()
     return sale
+
+
+@blp.route("/sales/<id:sale_id>/return", methods=["POST"])
+@blp.rules(
+    "an approved sale only, within its vertical's return window (return_until), once",
+    "the buyer's returns of one month's purchases on the vertical within the vertical's return_cap_percent",
+)
+@api_key_required("advertiser")
+@blp.arguments(SaleReturnSchema)
+@blp.response(201, DisputeWithThreadSchema)
+def post_return(data: dict, sale_id: int):
+    """The buyer returns a sale: a dispute its seller concedes or contests (POST
+    /api/v1/disputes/{id}/answer); contested, the moderators decide. Upheld, the sale's
+    price and payout are reversed and its slot freed."""
+    dispute = open_sale_return(caller(), actor(), sale_id, data["reason"], data["evidence"])
+    commit()
+    return with_thread(dispute)
 
 
 @blp.route("/sales/report", methods=["GET"])

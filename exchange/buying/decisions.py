@@ -13,6 +13,7 @@ from billing.plans import LeadPrice
 from billing.services import approve_lead_charge, release_lead_hold, void_lead_reservation
 from exchange import clock
 from exchange.buying.models import Sale
+from exchange.disputes.queries import sale_return_disputed
 from exchange.errors import Conflict, NotFound
 from exchange.extensions import db
 from exchange.verticals.models import Vertical
@@ -74,6 +75,8 @@ def reject_sale(sale_id: int, buyer_id: int, reason: str | None) -> Sale:
 def release_sale_hold(sale_id: int) -> bool:
     sale = lock_sale(sale_id)
     if sale.status != "approved" or sale.hold_released_at is not None or sale.hold_until > clock.now():
+        return False
+    if sale_return_disputed(sale.id):  # the payout stays on hold until the return is decided
         return False
     release_lead_hold(price_of(sale))
     sale.hold_released_at = clock.now()

@@ -18,7 +18,8 @@ def _count(pattern: str):
 
 def sales_charged_as_their_status_says() -> list[str]:
     """A pending sale holds one open reservation; an approved one one charge (and one hold
-    release once released); a rejected or voided one its reservation voided, no charge."""
+    release once released); a rejected or voided one its reservation voided, no charge; a
+    returned one its charge and one reversal of it, its hold never released."""
     rows = db.session.execute(
         select(
             Sale.id,
@@ -28,23 +29,24 @@ def sales_charged_as_their_status_says() -> list[str]:
             _count("sale:%:void:payout"),
             _count("sale:%:approve:payout"),
             _count("sale:%:hold-release"),
+            _count("sale:%:return:payout"),
         )
         .outerjoin(Transfer, Transfer.id.like(literal("sale:").concat(cast(Sale.id, String)).concat(":%")))
         .group_by(Sale.id, Sale.status, Sale.hold_released_at)
     ).all()
     problems = []
     for sale_id, status, released, *counts in rows:
-        reserved, voided, charged, release = (n or 0 for n in counts)
+        reserved, voided, charged, release, reversed_ = (n or 0 for n in counts)
         expected = {
-            "pending": (1, 0, 0, 0),
-            "approved": (1, 0, 1, int(released)),
-            "rejected": (1, 1, 0, 0),
-            "voided": (1, 1, 0, 0),
-            "returned": (1, 0, 1, 0),
+            "pending": (1, 0, 0, 0, 0),
+            "approved": (1, 0, 1, int(released), 0),
+            "rejected": (1, 1, 0, 0, 0),
+            "voided": (1, 1, 0, 0, 0),
+            "returned": (1, 0, 1, 0, 1),
         }[status]
-        if (reserved, voided, charged, release) != expected:
+        if (reserved, voided, charged, release, reversed_) != expected:
             problems.append(
                 f"sale {sale_id} is {status} with {reserved} reservation(s), {voided} void(s), "
-                f"{charged} charge(s), {release} hold release(s)"
+                f"{charged} charge(s), {release} hold release(s), {reversed_} reversal(s)"
             )
     return problems

@@ -9,6 +9,8 @@ from marshmallow import fields as ma
 
 from exchange.bounds import MAX_AMOUNT_MINOR, MAX_ID, MAX_WINDOW_SECONDS
 from exchange.buying.domain import DAYS, MAX_CONDITIONS, OPERATORS, PRICINGS, STATUSES, timezone_problem
+from exchange.disputes.domain import SALE_RETURN_REASONS
+from exchange.disputes.schemas import text
 from exchange.offers.pricing import TEMPERATURES
 from exchange.pagination import PageQuerySchema
 from exchange.schema_fields import UtcDateTime, country
@@ -207,6 +209,28 @@ class SaleSchema(Schema):
     hold_until = UtcDateTime(allow_none=True)
     created_at = UtcDateTime()
     lead = ma.Dict(metadata={"description": "Buyers: the lead bought, whole (fields, score, temperature)."})
+    return_until = UtcDateTime(
+        allow_none=True,
+        metadata={
+            "description": "An approved sale: its buyer may return it before then (never past the hold)."
+        },
+    )
+    return_dispute_id = ma.Integer(
+        allow_none=True, metadata={"description": "The return asked of this sale, if any (a dispute)."}
+    )
+
+
+class SaleReturnSchema(Schema):
+    reason = ma.String(
+        required=True,
+        validate=validate.OneOf(sorted(SALE_RETURN_REASONS)),
+        metadata={"description": "Why: GET /api/v1/disputes/reasons lists each with what it means."},
+    )
+    evidence = text(
+        4000,
+        required=True,
+        metadata={"description": "What shows it: calls made and when, what the consumer said, the record."},
+    )
 
 
 class SaleQuerySchema(PageQuerySchema):

@@ -50,7 +50,9 @@ def sweep_catalog() -> dict[str, int]:
 def refresh_freed(now: datetime) -> int:
     """Listings counting more of their own sales than their lead has live (one was rejected,
     voided or returned since): their slots read again, and back in the catalog if one is
-    free and the lead is still young and not erased. Returns how many came back."""
+    free and the lead is still young, not erased and not condemned by a return (a listing
+    still in the catalog when a return condemns its lead leaves it). Returns how many came
+    back."""
     live = (
         select(func.count())
         .where(Sale.lead_id == CatalogListing.lead_id, Sale.status.in_(LIVE))
@@ -77,7 +79,13 @@ def refresh_freed(now: datetime) -> int:
         young = Ageing.from_json(vertical.ageing).step_at(now - listing.captured_at) is not None
         listing.slots, listing.sold, listing.exclusive_sold = slots.slots, slots.sold, slots.exclusive_sold
         listing.own_sold = stock.own_count(lead.id)
-        relist = slots.listed and young and lead.erased_at is None and listing.floor_minor is not None
+        relist = (
+            slots.listed
+            and young
+            and lead.erased_at is None
+            and listing.floor_minor is not None
+            and lead.id not in stock.condemned
+        )
         if relist and not listing.listed:
             listing.listed, listing.unlisted_at = True, None
             back += 1
@@ -113,7 +121,7 @@ def list_ended_auctions(now: datetime) -> tuple[int, int]:
         slots = stock.listing(lead, vertical)
         young = Ageing.from_json(vertical.ageing).step_at(now - lead.created_at) is not None
         floor = floor_for(vertical.floors, lead.country, lead.temperature)
-        listed = slots.listed and young and floor is not None
+        listed = slots.listed and young and floor is not None and lead.id not in stock.condemned
         row = _row(lead, vertical, slots, floor, consent=lead.id in with_consent, now=now)
         row["own_sold"] = stock.own_count(lead.id)
         rows.append(row | {"listed": listed, "unlisted_at": None if listed else now})

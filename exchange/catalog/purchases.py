@@ -143,6 +143,8 @@ class _Till:
         )
         if slot_price is None:
             raise self.refused(wanted, "gone", "This lead is too old for the catalog now.")
+        if lead.id in self.stock.condemned:
+            raise self.refused(wanted, "gone", "A sale of this lead was returned as unsellable.")
         slots = self.stock.listing(lead, vertical)
         if self.stock.bought_by(self.buyer_id, lead, vertical):
             raise self.refused(wanted, "already_bought", "You bought this consumer already.")

@@ -1,7 +1,9 @@
 """What is sold of some catalog leads, read together: each lead's own live sales (whenever
 they were made: a lead sold out stays sold out) and its consumer's in the register of sales
 (within the vertical's duplicate window, whichever lead of the consumer was sold). A lead's
-slots left are the fewer of the two; an exclusive sale in either closes it."""
+slots left are the fewer of the two; an exclusive sale in either closes it. A lead one of
+whose sales was returned for a reason that condemns it (a wrong number, not the consumer,
+no consent) is never sold again, and a buyer that returned a lead does not buy it again."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from sqlalchemy import select
 from exchange.buying.models import Sale
 from exchange.buying.register import LIVE, Register, consumer_hashes
 from exchange.catalog.domain import Listing
+from exchange.disputes.domain import CONDEMNING, RESOLVED, SALE_RETURN, UPHELD
+from exchange.disputes.models import Dispute
 from exchange.extensions import db
 from exchange.leads.models import Lead
 from exchange.verticals.models import Vertical
@@ -21,7 +25,8 @@ from exchange.verticals.models import Vertical
 @dataclass
 class Stock:
     own: dict[int, tuple[int, bool]]  # lead id: (live sales, one of them exclusive)
-    owners: set[tuple[int, int]]  # (lead id, buyer id) of each live sale
+    owners: set[tuple[int, int]]  # (lead id, buyer id) of each live or returned sale
+    condemned: set[int]  # lead ids
     register: Register
     now: datetime
 
@@ -31,18 +36,20 @@ class Stock:
         only shows what a purchase checks again)."""
         ids = [lead.id for lead in leads]
         rows = db.session.execute(
-            select(Sale.lead_id, Sale.buyer_id, Sale.exclusive).where(
-                Sale.lead_id.in_(ids), Sale.status.in_(LIVE)
+            select(Sale.lead_id, Sale.buyer_id, Sale.exclusive, Sale.status).where(
+                Sale.lead_id.in_(ids), Sale.status.in_((*LIVE, "returned"))
             )
         ).all()
         own: dict[int, tuple[int, bool]] = {}
-        for lead_id, _, exclusive in rows:
-            count, any_exclusive = own.get(lead_id, (0, False))
-            own[lead_id] = (count + 1, any_exclusive or exclusive)
+        for lead_id, _, exclusive, status in rows:
+            if status in LIVE:
+                count, any_exclusive = own.get(lead_id, (0, False))
+                own[lead_id] = (count + 1, any_exclusive or exclusive)
         consumers = [(lead.vertical_id, hashes_of(lead)) for lead in leads]
         windows = [window_start(verticals[lead.vertical_id], now) for lead in leads]
         register = Register.read(consumers, min(windows, default=now))
-        return cls(own, {(lead_id, buyer_id) for lead_id, buyer_id, _ in rows}, register, now)
+        owners = {(lead_id, buyer_id) for lead_id, buyer_id, _, _ in rows}
+        return cls(own, owners, condemned_among(ids), register, now)
 
     def listing(self, lead: Lead, vertical: Vertical) -> Listing:
         own, own_exclusive = self.own.get(lead.id, (0, False))
@@ -63,6 +70,23 @@ class Stock:
         self.own[sale.lead_id] = (count + 1, exclusive or sale.exclusive)
         self.register.add(sale, self.now)
         self.owners.add((sale.lead_id, sale.buyer_id))
+
+
+def condemned_among(lead_ids: list[int]) -> set[int]:
+    """The leads among these with a sale returned for a reason that condemns the lead."""
+    if not lead_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Dispute.lead_id).where(
+                Dispute.lead_id.in_(lead_ids),
+                Dispute.kind == SALE_RETURN,
+                Dispute.status == RESOLVED,
+                Dispute.outcome == UPHELD,
+                Dispute.reason.in_(CONDEMNING),
+            )
+        )
+    )
 
 
 def hashes_of(lead: Lead) -> tuple[str | None, str | None]:

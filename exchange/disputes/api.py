@@ -41,7 +41,11 @@ OUTCOMES = {"uphold": domain.UPHELD, "overturn": domain.OVERTURNED}
 @blp.response(200, DisputeReasonsSchema)
 def reasons():
     """The reasons each kind of dispute may give, with what they mean."""
-    return {"appeal": domain.APPEAL_REASONS, "return": domain.RETURN_REASONS}
+    return {
+        "appeal": domain.APPEAL_REASONS,
+        "return": domain.RETURN_REASONS,
+        "sale_return": domain.SALE_RETURN_REASONS,
+    }
 
 
 @blp.route("/disputes", methods=["POST"])

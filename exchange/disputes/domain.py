@@ -1,7 +1,9 @@
 """Disputes, their states and the rules about them (docs/disputes.md). Pure.
 
-Two kinds. An **appeal**: the webmaster contests the advertiser's rejection of a lead.
-A **return**: the advertiser asks to give back an approved lead. The party that opens
+Three kinds. An **appeal**: the webmaster contests the advertiser's rejection of a lead.
+A **return**: the advertiser asks to give back an approved lead. A **sale return**: on the
+exchange, a buyer (an advertiser) asks to give back one approved sale of a lead, which its
+seller (a webmaster) answers; a lead sold shared may have one per sale. The party that opens
 a dispute is its *claimant*; the other party must answer it within the offer's answer
 time:
 
@@ -26,7 +28,8 @@ from exchange.domain_errors import DomainError
 
 APPEAL = "appeal"
 RETURN = "return"
-KINDS = (APPEAL, RETURN)
+SALE_RETURN = "sale_return"
+KINDS = (APPEAL, RETURN, SALE_RETURN)
 
 AWAITING_ANSWER = "awaiting_answer"
 ESCALATED = "escalated"
@@ -58,11 +61,21 @@ RETURN_REASONS = {
     "fraud": "The lead was generated or filled in by a bot or by someone other than the person.",
     "other": "Another reason, explained in the statement.",
 }
-REASONS = {APPEAL: APPEAL_REASONS, RETURN: RETURN_REASONS}
+SALE_RETURN_REASONS = {
+    "wrong_number": "The phone does not reach the consumer (wrong, disconnected, fake).",
+    "duplicate": "The buyer already had this consumer from another source.",
+    "not_the_consumer": "The person reached says they did not fill in the form.",
+    "no_consent": "The consumer did not agree to be contacted, or the consent is missing.",
+    "outside_filters": "The lead is outside the buyer's filters (area, age, fields) it bought with.",
+}
+# Reasons that condemn the lead itself, not only this sale: a slot returned for one of them
+# is never sold again. A duplicate or a lead outside one buyer's filters may suit another.
+CONDEMNING = frozenset({"wrong_number", "not_the_consumer", "no_consent"})
+REASONS = {APPEAL: APPEAL_REASONS, RETURN: RETURN_REASONS, SALE_RETURN: SALE_RETURN_REASONS}
 
-# Who opens each kind, and who must answer it.
-CLAIMANT = {APPEAL: "webmaster", RETURN: "advertiser"}
-COUNTERPARTY = {APPEAL: "advertiser", RETURN: "webmaster"}
+# Who opens each kind, and who must answer it (a buyer is an advertiser, a seller a webmaster).
+CLAIMANT = {APPEAL: "webmaster", RETURN: "advertiser", SALE_RETURN: "advertiser"}
+COUNTERPARTY = {APPEAL: "advertiser", RETURN: "webmaster", SALE_RETURN: "webmaster"}
 
 
 class DisputeError(DomainError):
@@ -105,8 +118,9 @@ def outcome_when_conceded(kind: str) -> str:
 
 
 def moves_money(kind: str, outcome: str) -> bool:
-    """An appeal overturned approves the lead; a return upheld reverses its charge."""
-    return (kind, outcome) in ((APPEAL, OVERTURNED), (RETURN, UPHELD))
+    """An appeal overturned approves the lead; a return upheld reverses its charge (a sale
+    return: the sale's)."""
+    return (kind, outcome) in ((APPEAL, OVERTURNED), (RETURN, UPHELD), (SALE_RETURN, UPHELD))
 
 
 @dataclass(frozen=True)
@@ -161,3 +175,20 @@ class ReturnRule:
 def month_start(now: datetime) -> datetime:
     """The first moment of ``now``'s UTC calendar month."""
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def within_return_cap(returns: int, purchases: int, cap_percent: int | None) -> bool:
+    """Whether one more return keeps a buyer within its cap: of the purchases it made in one
+    calendar month (on one vertical), the returns asked (this one included) are at most
+    ``cap_percent`` of them. Counted by the month of purchase, as a billing cycle: a sale
+    bought on the 30th and returned on the 2nd counts against the month it was bought in.
+    No cap: always."""
+    if cap_percent is None:
+        return True
+    return (returns + 1) * 100 <= cap_percent * purchases
+
+
+def month_span(moment: datetime) -> tuple[datetime, datetime]:
+    """The first moment of ``moment``'s UTC calendar month, and of the next one."""
+    start = month_start(moment)
+    return start, (start + timedelta(days=32)).replace(day=1)

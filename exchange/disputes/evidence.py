@@ -14,6 +14,7 @@ from exchange import clock
 from exchange.delivery.leads.models import LeadDelivery, LeadDeliveryAttempt
 from exchange.disputes.models import Dispute, DisputeMessage
 from exchange.disputes.schemas import DisputeViewSchema, MessageViewSchema
+from exchange.disputes.subjects import subject_of
 from exchange.extensions import db
 from exchange.leads.models import Consent, Lead, LeadEvent
 from exchange.offers.models import Offer
@@ -55,16 +56,19 @@ def evidence_for(dispute: Dispute) -> dict[str, Any]:
     from exchange.moderation.reputation.services import party_history
 
     lead = db.session.get(Lead, dispute.lead_id)
+    offer = db.session.get(Offer, lead.offer_id) if lead.offer_id is not None else None
     return {
         "dispute": DisputeViewSchema().dump(dispute),
         "thread": MessageViewSchema(many=True).dump(thread_of(dispute.id)),
         "lead": {name: _plain(getattr(lead, name)) for name in LEAD_FACTS}
-        | {"offer_name": db.session.get(Offer, lead.offer_id).name},
+        | {"offer_name": offer.name if offer else None},
         "lead_events": _lead_events(lead.id),
         "click": _click(lead),
         "consent": _consent(lead.id),
         "delivery": _delivery(lead.id),
         "history": party_history(dispute.webmaster_id, dispute.advertiser_id).as_dict(),
+        # A sale return: the sale as its feature tells it (exchange/disputes/subjects.py).
+        "sale": subject_of(dispute.kind).evidence(dispute) if dispute.sale_id is not None else None,
     }
 
 

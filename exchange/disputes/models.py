@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exchange import clock
@@ -16,7 +16,18 @@ from exchange.sql_text import sql_in as _in
 class Dispute(db.Model):
     __tablename__ = "disputes"
     __table_args__ = (
-        UniqueConstraint("lead_id", "kind"),  # one appeal and one return per lead, ever
+        # One appeal and one return per lead, ever; one sale return per sale (a lead sold
+        # shared may have one per sale).
+        Index(
+            "uq_disputes_lead_id_kind",
+            "lead_id",
+            "kind",
+            unique=True,
+            postgresql_where=text("sale_id IS NULL"),
+            sqlite_where=text("sale_id IS NULL"),
+        ),
+        UniqueConstraint("sale_id"),
+        CheckConstraint("(kind = 'sale_return') = (sale_id IS NOT NULL)", name="sale"),
         CheckConstraint(f"kind IN ({_in(KINDS)})", name="kind"),
         CheckConstraint(f"status IN ({_in(STATUSES)})", name="status"),
         CheckConstraint(f"outcome IS NULL OR outcome IN ({_in(OUTCOMES)})", name="outcome"),
@@ -27,6 +38,7 @@ class Dispute(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
+    sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"))  # a sale return's sale
     kind: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16))
     advertiser_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

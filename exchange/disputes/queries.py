@@ -21,6 +21,12 @@ def return_disputed(lead_id: int) -> bool:
     )
 
 
+def sale_return_disputed(sale_id: int) -> bool:
+    """Whether a buyer's return of this sale awaits a decision."""
+    found = select(Dispute.id).where(Dispute.sale_id == sale_id, Dispute.status.in_(OPEN))
+    return db.session.scalar(found) is not None
+
+
 def disputes_of(user_id: int, limit: int = 50) -> list[Dispute]:
     """A party's disputes, newest first."""
     query = select(Dispute).where(or_(Dispute.advertiser_id == user_id, Dispute.webmaster_id == user_id))

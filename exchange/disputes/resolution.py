@@ -21,13 +21,14 @@ from exchange.disputes import domain
 from exchange.disputes.access import add_message, lock_dispute
 from exchange.disputes.domain import APPEAL, AWAITING_ANSWER, ESCALATED, RESOLVED
 from exchange.disputes.models import Dispute
+from exchange.disputes.subjects import subject_of
 from exchange.errors import Conflict
 from exchange.extensions import db
 from exchange.leads.decisions import reinstate_lead, return_lead
 from exchange.moderation.audit import services as audit
 from exchange.notifications.services import notify
 
-KIND_NAMES = {APPEAL: "appeal", domain.RETURN: "return request"}
+KIND_NAMES = {APPEAL: "appeal", domain.RETURN: "return request", domain.SALE_RETURN: "sale return"}
 
 
 def decide_dispute(actor: Actor, dispute_id: int, outcome: str, reason: str) -> Dispute:
@@ -63,8 +64,10 @@ def resolve(dispute: Dispute, outcome: str, decided_by: str, actor: Actor, reaso
     if domain.moves_money(dispute.kind, outcome):
         if dispute.kind == APPEAL:
             reinstate_lead(dispute.lead_id, actor, note)
-        else:
+        elif dispute.kind == domain.RETURN:
             return_lead(dispute.lead_id, actor, note, asked_at=dispute.created_at)
+        else:
+            subject_of(dispute.kind).settle(dispute, actor, note)
     if decided_by != "party":
         audit.record(
             actor,

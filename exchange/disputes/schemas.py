@@ -20,7 +20,7 @@ from exchange.disputes.domain import (
 from exchange.pagination import PageQuerySchema, page_schema
 from exchange.schema_fields import UtcDateTime
 
-ALL_REASONS = sorted(set(APPEAL_REASONS) | set(RETURN_REASONS))
+ALL_REASONS = sorted(set(APPEAL_REASONS) | set(RETURN_REASONS))  # a sale return has its own schema
 
 
 def text(max_length: int, **kwargs) -> ma.String:
@@ -89,6 +89,7 @@ class MessageViewSchema(Schema):
 class DisputeViewSchema(Schema):
     id = ma.Integer()
     lead_id = ma.Integer()
+    sale_id = ma.Integer(allow_none=True, metadata={"description": "A sale return's sale; null otherwise."})
     kind = ma.String()
     status = ma.String()
     reason = ma.String()
@@ -141,6 +142,7 @@ def _reasons(kind: str, **kwargs) -> ma.Dict:
 class DisputeReasonsSchema(Schema):
     appeal = _reasons("appeal")
     return_ = _reasons("return", data_key="return")
+    sale_return = _reasons("sale return (POST /api/v1/sales/{id}/return)")
 
 
 class EvidenceSchema(Schema):
@@ -154,3 +156,7 @@ class EvidenceSchema(Schema):
     consent = ma.Dict(allow_none=True, metadata={"description": "The consent the person gave."})
     delivery = ma.Dict(allow_none=True, metadata={"description": "The delivery to the advertiser."})
     history = ma.Dict(metadata={"description": "The two parties' dispute records."})
+    sale = ma.Dict(
+        allow_none=True,
+        metadata={"description": "A sale return's sale: prices, status, post to the buyer; null otherwise."},
+    )

@@ -43,6 +43,12 @@ def open_dispute(user: User, actor: Actor, lead_id: int, reason: str, statement:
     lead = lock_lead(lead_id)
     if lead is None or party_id(lead, user.role) != user.id:
         raise NotFound("No such lead.")
+    if lead.offer_id is None:
+        raise Conflict(
+            "An exchange lead is disputed by its sales: "
+            "its buyer returns a sale (POST /api/v1/sales/{id}/return).",
+            code="exchange_lead",
+        )
     if kind == APPEAL:
         require_good_standing(user.id)  # a banned webmaster earns nothing more
     if reason not in domain.REASONS[kind]:
@@ -56,36 +62,72 @@ def open_dispute(user: User, actor: Actor, lead_id: int, reason: str, statement:
     offer = db.session.get(Offer, lead.offer_id)
     now = clock.now()
     _check_disputable(kind, lead, now)
+    dispute = start_dispute(
+        kind,
+        lead,
+        user,
+        reason,
+        statement,
+        answer_seconds=offer.dispute_answer_seconds,
+        parties=(lead.advertiser_id, lead.webmaster_id),
+        notify_counterparty=False,
+    )
+    if kind == RETURN and rule_accepts(offer, lead, reason, now):
+        add_message(dispute, None, "system", "Accepted by the offer's automatic return rule.")
+        resolve(dispute, domain.UPHELD, "rule", RULE, f"automatic return rule ({reason})")
+        return dispute
+    _notify_counterparty(dispute)
+    return dispute
+
+
+def start_dispute(
+    kind: str,
+    lead: Lead,
+    user: User,
+    reason: str,
+    statement: str,
+    *,
+    answer_seconds: int,
+    parties: tuple[int, int],
+    sale_id: int | None = None,
+    notify_counterparty: bool = True,
+) -> Dispute:
+    """A dispute written with its opening statement, awaiting the counterparty's answer.
+    ``parties``: the advertiser's id, then the webmaster's (a sale's buyer, then its seller).
+    The caller holds the lead's lock and checked that the claim may be made."""
+    now = clock.now()
+    advertiser_id, webmaster_id = parties
     dispute = Dispute(
         lead_id=lead.id,
+        sale_id=sale_id,
         kind=kind,
         status=AWAITING_ANSWER,
-        advertiser_id=lead.advertiser_id,
-        webmaster_id=lead.webmaster_id,
+        advertiser_id=advertiser_id,
+        webmaster_id=webmaster_id,
         opened_by_id=user.id,
         reason=reason,
         statement=statement,
-        answer_due_at=now + timedelta(seconds=offer.dispute_answer_seconds),
+        answer_due_at=now + timedelta(seconds=answer_seconds),
         created_at=now,
         updated_at=now,
     )
     db.session.add(dispute)
     db.session.flush()
     add_message(dispute, user.id, user.role, statement)
-    if kind == RETURN and rule_accepts(offer, lead, reason, now):
-        add_message(dispute, None, "system", "Accepted by the offer's automatic return rule.")
-        resolve(dispute, domain.UPHELD, "rule", RULE, f"automatic return rule ({reason})")
-        return dispute
-    counterparty = COUNTERPARTY[kind]
+    if notify_counterparty:
+        _notify_counterparty(dispute)
+    return dispute
+
+
+def _notify_counterparty(dispute: Dispute) -> None:
     notify(
-        party_id(lead, counterparty),
-        f"dispute_opened_{kind}",
-        f"A {KIND_NAMES[kind]} was opened on lead {lead.id} ({reason}); "
+        party_id(dispute, COUNTERPARTY[dispute.kind]),
+        f"dispute_opened_{dispute.kind}",
+        f"A {KIND_NAMES[dispute.kind]} was opened on lead {dispute.lead_id} ({dispute.reason}); "
         f"answer by {dispute.answer_due_at:%Y-%m-%d %H:%M} UTC.",
         dispute_id=dispute.id,
-        lead_id=lead.id,
+        lead_id=dispute.lead_id,
     )
-    return dispute
 
 
 def _check_disputable(kind: str, lead: Lead, now: datetime) -> None:

@@ -31,6 +31,7 @@ from exchange.disputes.queries import disputes_of
 from exchange.disputes.resolution import KIND_NAMES
 from exchange.disputes.schemas import MessageSchema, text
 from exchange.disputes.services import answer_dispute, post_message, withdraw_dispute
+from exchange.disputes.words import WORDS
 from exchange.errors import AppError
 from exchange.extensions import db
 from exchange.leads.models import Lead
@@ -152,14 +153,20 @@ def thread_view(dispute: Dispute, user: User, now: datetime) -> dict:
     """Everything the thread page shows, for ``user`` (one of the parties): never the other
     party's email, only its role."""
     lead = db.session.get(Lead, dispute.lead_id)
-    offer = db.session.get(Offer, lead.offer_id)
+    offer = db.session.get(Offer, lead.offer_id) if lead.offer_id is not None else None
     claimant = domain.CLAIMANT[dispute.kind] == user.role
     is_open = dispute.status in domain.OPEN
     answer_open = dispute.status == domain.AWAITING_ANSWER and now < dispute.answer_due_at
     return {
         **_summary(dispute, user, now),
         "dispute": dispute,
-        "lead": {"id": lead.id, "status": lead.status, "offer_id": offer.id, "offer_name": offer.name},
+        "lead": {
+            "id": lead.id,
+            "status": lead.status,
+            "offer_id": offer.id if offer else None,
+            "offer_name": offer.name if offer else None,
+        },
+        "words": WORDS[dispute.kind],
         "reason_meaning": domain.REASONS[dispute.kind].get(dispute.reason, ""),
         "decision": _decision(dispute, user),
         "messages": [_message_view(m, user) for m in dispute.messages],
@@ -227,12 +234,8 @@ def _decision(dispute: Dispute, user: User) -> dict | None:
 
 
 def _effect(kind: str, outcome: str) -> str:
-    return {
-        (domain.APPEAL, domain.OVERTURNED): "the rejection is undone: the lead is approved and charged",
-        (domain.APPEAL, domain.UPHELD): "the rejection stands: the lead stays rejected",
-        (domain.RETURN, domain.UPHELD): "the lead is returned: its charge is reversed",
-        (domain.RETURN, domain.OVERTURNED): "the return is refused: the lead stays approved",
-    }[(kind, outcome)]
+    words = WORDS[kind]
+    return words.uphold if outcome == domain.UPHELD else words.overturn
 
 
 def _message_view(message, user: User) -> dict:

@@ -23,6 +23,7 @@ from exchange.disputes.evidence import evidence_for
 from exchange.disputes.models import Dispute
 from exchange.disputes.resolution import decide_dispute
 from exchange.disputes.services import post_message
+from exchange.disputes.words import WORDS
 from exchange.errors import AppError, NotFound
 from exchange.extensions import db
 from exchange.leads.domain import REVIEW
@@ -87,6 +88,7 @@ def dispute(dispute_id: int):
         evidence=evidence_for(found),
         dispute=found,
         reasons=domain.REASONS[found.kind],
+        kind_words=WORDS,
     )
 
 

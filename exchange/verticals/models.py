@@ -26,6 +26,9 @@ class Vertical(db.Model):
             name="windows",
         ),
         CheckConstraint("retention_days IS NULL OR retention_days > 0", name="retention_days"),
+        CheckConstraint(
+            "return_cap_percent IS NULL OR return_cap_percent BETWEEN 0 AND 100", name="return_cap_percent"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,6 +52,8 @@ class Vertical(db.Model):
     review_window_seconds: Mapped[int] = mapped_column(default=3 * 86400)
     hold_seconds: Mapped[int] = mapped_column(default=14 * 86400)
     return_window_seconds: Mapped[int] = mapped_column(default=7 * 86400)
+    # A buyer's returns of one month's purchases, at most this percent of them; None: no cap.
+    return_cap_percent: Mapped[int | None] = mapped_column(default=20, server_default="20")
     # The catalog's prices by a lead's age: verticals.domain.Ageing, stored.
     ageing: Mapped[dict] = mapped_column(JSON, default=lambda: deepcopy(DEFAULT_AGEING))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)

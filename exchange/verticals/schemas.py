@@ -99,6 +99,15 @@ class VerticalCreateSchema(Schema):
     review_window_seconds = _window(3 * 86400)
     hold_seconds = _window(14 * 86400)
     return_window_seconds = _window(7 * 86400)
+    return_cap_percent = ma.Integer(
+        strict=True,
+        load_default=20,
+        allow_none=True,
+        validate=validate.Range(min=0, max=100),
+        metadata={
+            "description": "A buyer's returns of one month's purchases, at most this percent; null: no cap."
+        },
+    )
     ageing = ma.Nested(AgeingSchema, load_default=lambda: deepcopy(DEFAULT_AGEING))
 
     @validates_schema
@@ -148,6 +157,7 @@ class VerticalSchema(Schema):
     review_window_seconds = ma.Integer()
     hold_seconds = ma.Integer()
     return_window_seconds = ma.Integer()
+    return_cap_percent = ma.Integer(allow_none=True)
     retention_days = ma.Integer(allow_none=True)
     ageing = ma.Nested(AgeingSchema)
     created_at = UtcDateTime()
@@ -166,6 +176,14 @@ class MarketVerticalSchema(Schema):
     allowed_countries = ma.List(ma.String())
     floors = ma.Dict()
     slots = ma.Integer()
+    review_window_seconds = ma.Integer(metadata={"description": "A buyer rejects a sale within it."})
+    return_window_seconds = ma.Integer(
+        metadata={"description": "A buyer may return an approved sale within it, counted from its approval."}
+    )
+    return_cap_percent = ma.Integer(
+        allow_none=True,
+        metadata={"description": "A buyer's returns, at most this percent of a month's purchases."},
+    )
     ageing = ma.Nested(AgeingSchema, metadata={"description": "The catalog's prices by a lead's age."})
     standing = ma.String(
         allow_none=True, metadata={"description": "A seller's standing on the vertical (None: not joined)."}

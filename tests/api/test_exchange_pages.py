@@ -200,6 +200,8 @@ def vertical_form(vertical, **changes) -> dict:
         "duplicate_window_seconds": str(vertical.duplicate_window_seconds),
         "review_window_seconds": str(vertical.review_window_seconds),
         "hold_seconds": str(vertical.hold_seconds),
+        "return_window_seconds": str(vertical.return_window_seconds),
+        "return_cap_percent": "" if vertical.return_cap_percent is None else str(vertical.return_cap_percent),
     }
     return {**form, **changes}
 
@@ -251,6 +253,37 @@ def test_a_verticals_page_refuses_bad_settings_with_field_messages_and_changes_n
     assert "A whole number." in broken.get_data(as_text=True)
     assert invalid.status_code == 422 and "A country code, or *." in invalid.get_data(as_text=True)
     assert (vertical.slots, vertical.margin_bps) == (2, 1000)
+
+
+def test_an_admin_sets_a_verticals_return_window_and_cap_and_clears_the_cap(app, client, ctx):
+    vertical = make_vertical(slots=2)
+    signed_in(app, client, make_user("admin"))
+
+    capped = post(
+        app,
+        client,
+        f"/admin/verticals/{vertical.id}",
+        vertical_form(vertical, return_window_seconds="86400", return_cap_percent="15"),
+    )
+    db.session.expire_all()
+    assert capped.status_code == 200
+    assert (vertical.return_window_seconds, vertical.return_cap_percent) == (86400, 15)
+
+    uncapped = post(app, client, f"/admin/verticals/{vertical.id}", vertical_form(vertical, return_cap_percent=""))
+    too_long = post(
+        app,
+        client,
+        f"/admin/verticals/{vertical.id}",
+        vertical_form(vertical, return_window_seconds=str(vertical.hold_seconds + 1)),
+    )
+    too_high = post(app, client, f"/admin/verticals/{vertical.id}", vertical_form(vertical, return_cap_percent="101"))
+    db.session.expire_all()
+    assert uncapped.status_code == 200 and vertical.return_cap_percent is None
+    assert too_long.status_code == 422
+    assert "The return window cannot be longer than the hold." in too_long.get_data(as_text=True)
+    assert too_high.status_code == 422
+    assert "less than or equal to 100" in too_high.get_data(as_text=True)
+    assert vertical.return_window_seconds == 86400 and vertical.return_cap_percent is None
 
 
 def test_a_moderator_reads_the_verticals_but_cannot_change_one(app, client, ctx):

@@ -15,15 +15,18 @@ from exchange.disputes import domain
 from exchange.disputes.domain import (
     APPEAL,
     RETURN,
+    SALE_RETURN,
     DisputeError,
     ReturnRule,
     Window,
+    month_span,
     month_start,
     moves_money,
     next_status,
     outcome_when_conceded,
     seconds_left,
     winner,
+    within_return_cap,
 )
 
 # The module docstring:
@@ -136,7 +139,7 @@ def test_dispute_error_names_the_status_and_the_action():
 
 
 def test_the_kinds_outcomes_and_deciders_are_the_documented_ones():
-    assert set(domain.KINDS) == {"appeal", "return"}
+    assert set(domain.KINDS) == {"appeal", "return", "sale_return"}
     assert set(domain.OUTCOMES) == {"upheld", "overturned"}
     assert set(domain.DECIDED_BY) == {"moderator", "party", "rule"}
 
@@ -157,7 +160,7 @@ def test_a_return_conceded_is_upheld():
     assert outcome_when_conceded("return") == "upheld"
 
 
-@pytest.mark.parametrize("kind", ["appeal", "return"])
+@pytest.mark.parametrize("kind", ["appeal", "return", "sale_return"])
 def test_a_conceded_dispute_is_won_by_its_claimant(kind):
     assert winner(outcome_when_conceded(kind)) == domain.CLAIMANT[kind]
 
@@ -169,13 +172,15 @@ def test_a_conceded_dispute_is_won_by_its_claimant(kind):
         ("appeal", "upheld", False),  # the rejection stands
         ("return", "upheld", True),  # the lead is returned, its charge reversed
         ("return", "overturned", False),  # the lead stays approved
+        ("sale_return", "upheld", True),  # the sale is returned, its price and payout reversed
+        ("sale_return", "overturned", False),  # the sale stays approved
     ],
 )
 def test_only_an_appeal_overturned_or_a_return_upheld_moves_money(kind, outcome, expected):
     assert moves_money(kind, outcome) is expected
 
 
-@pytest.mark.parametrize("kind", ["appeal", "return"])
+@pytest.mark.parametrize("kind", ["appeal", "return", "sale_return"])
 def test_a_conceded_dispute_always_moves_money(kind):
     assert moves_money(kind, outcome_when_conceded(kind)) is True
 
@@ -193,7 +198,12 @@ def test_the_advertiser_asks_for_a_return_and_the_webmaster_answers():
     assert domain.COUNTERPARTY[RETURN] == "webmaster"
 
 
-@pytest.mark.parametrize("kind", ["appeal", "return"])
+def test_the_buyer_returns_a_sale_and_its_seller_answers():
+    assert domain.CLAIMANT[SALE_RETURN] == "advertiser"
+    assert domain.COUNTERPARTY[SALE_RETURN] == "webmaster"
+
+
+@pytest.mark.parametrize("kind", ["appeal", "return", "sale_return"])
 def test_claimant_and_counterparty_are_never_the_same_party(kind):
     assert {domain.CLAIMANT[kind], domain.COUNTERPARTY[kind]} == {"webmaster", "advertiser"}
 
@@ -204,9 +214,27 @@ def test_claimant_and_counterparty_cover_exactly_the_kinds():
 
 
 def test_reasons_are_listed_per_kind():
-    assert set(domain.REASONS) == {"appeal", "return"}
+    assert set(domain.REASONS) == {"appeal", "return", "sale_return"}
     assert domain.REASONS[APPEAL] is domain.APPEAL_REASONS
     assert domain.REASONS[RETURN] is domain.RETURN_REASONS
+    assert domain.REASONS[SALE_RETURN] is domain.SALE_RETURN_REASONS
+
+
+def test_a_sale_is_returned_for_one_of_the_five_fixed_reasons():
+    assert set(domain.SALE_RETURN_REASONS) == {
+        "wrong_number",
+        "duplicate",
+        "not_the_consumer",
+        "no_consent",
+        "outside_filters",
+    }
+
+
+def test_a_reason_about_the_consumer_condemns_the_lead_and_one_about_the_buyer_does_not():
+    assert domain.CONDEMNING == {"wrong_number", "not_the_consumer", "no_consent"}
+    assert "duplicate" not in domain.CONDEMNING  # the buyer had it: another may not
+    assert "outside_filters" not in domain.CONDEMNING  # outside this buyer's filters only
+    assert domain.CONDEMNING <= set(domain.SALE_RETURN_REASONS)
 
 
 def test_the_appeal_reasons_are_the_documented_ones():
@@ -405,6 +433,48 @@ def test_month_start_in_december_stays_in_that_year():
 
 def test_month_start_of_a_leap_day_is_the_first_of_february():
     assert month_start(datetime(2028, 2, 29, 6, 0)) == datetime(2028, 2, 1)
+
+
+@pytest.mark.parametrize(
+    ("moment", "start", "end"),
+    [
+        (datetime(2026, 3, 17, 13, 45), datetime(2026, 3, 1), datetime(2026, 4, 1)),
+        (datetime(2026, 1, 31, 23, 59, 59), datetime(2026, 1, 1), datetime(2026, 2, 1)),  # 31 days
+        (datetime(2025, 12, 31, 23, 59), datetime(2025, 12, 1), datetime(2026, 1, 1)),  # the year turns
+        (datetime(2028, 2, 29, 6, 0), datetime(2028, 2, 1), datetime(2028, 3, 1)),  # a leap February
+        (datetime(2026, 4, 1), datetime(2026, 4, 1), datetime(2026, 5, 1)),  # its own first moment
+    ],
+)
+def test_month_span_runs_from_a_months_first_moment_to_the_next_ones(moment, start, end):
+    assert month_span(moment) == (start, end)
+
+
+# --- the buyers' return cap ----------------------------------------------------------------
+
+
+def test_a_return_within_the_percent_of_the_months_purchases_is_allowed():
+    # 20 % of 10 purchases: the second return (1 asked before) is the last allowed.
+    assert within_return_cap(returns=1, purchases=10, cap_percent=20) is True
+
+
+def test_the_return_past_the_percent_is_refused():
+    assert within_return_cap(returns=2, purchases=10, cap_percent=20) is False
+
+
+def test_a_cap_that_leaves_less_than_one_return_refuses_the_first():
+    # 20 % of 4 purchases is 0.8 of a return: none.
+    assert within_return_cap(returns=0, purchases=4, cap_percent=20) is False
+    assert within_return_cap(returns=0, purchases=5, cap_percent=20) is True
+
+
+def test_a_cap_of_zero_refuses_every_return_and_no_cap_refuses_none():
+    assert within_return_cap(returns=0, purchases=100, cap_percent=0) is False
+    assert within_return_cap(returns=1000, purchases=1, cap_percent=None) is True
+
+
+def test_a_cap_of_a_hundred_percent_allows_one_return_per_purchase():
+    assert within_return_cap(returns=2, purchases=3, cap_percent=100) is True
+    assert within_return_cap(returns=3, purchases=3, cap_percent=100) is False
 
 
 def _legal(status: str, action: str) -> bool:

@@ -96,7 +96,12 @@ EDITABLE_NUMBERS = (
     "duplicate_window_seconds",
     "review_window_seconds",
     "hold_seconds",
+    "return_window_seconds",
 )
+OPTIONAL_NUMBERS = {  # empty: none
+    "retention_days": "A whole number of days, or empty.",  # personal data kept (docs/privacy.md)
+    "return_cap_percent": "A whole percent, or empty for no cap.",
+}
 
 
 def _changes_from_form(form) -> tuple[dict, dict]:
@@ -119,11 +124,12 @@ def _changes_from_form(form) -> tuple[dict, dict]:
             errors[name] = ["A whole number."]
         else:
             changes[name] = int(text)
-    retention = form.get("retention_days", "").strip()  # empty: personal data kept (docs/privacy.md)
-    if retention and not retention.isdigit():
-        errors["retention_days"] = ["A whole number of days, or empty."]
-    else:
-        changes["retention_days"] = int(retention) if retention else None
+    for name, message in OPTIONAL_NUMBERS.items():
+        text = form.get(name, "").strip()
+        if text and not text.isdigit():
+            errors[name] = [message]
+        else:
+            changes[name] = int(text) if text else None
     return changes, errors
 
 
