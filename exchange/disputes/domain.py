@@ -180,12 +180,16 @@ def month_start(now: datetime) -> datetime:
 def within_return_cap(returns: int, purchases: int, cap_percent: int | None) -> bool:
     """Whether one more return keeps a buyer within its cap: of the purchases it made in one
     calendar month (on one vertical), the returns asked (this one included) are at most
-    ``cap_percent`` of them. Counted by the month of purchase, as a billing cycle: a sale
-    bought on the 30th and returned on the 2nd counts against the month it was bought in.
-    No cap: always."""
+    ``cap_percent`` of them, rounded down, and at least one, so that a buyer of a few leads
+    may still return a bad one (a cap of 0: no returns). Counted by the month of purchase,
+    as a billing cycle: a sale bought on the 30th and returned on the 2nd counts against the
+    month it was bought in. No cap: always."""
     if cap_percent is None:
         return True
-    return (returns + 1) * 100 <= cap_percent * purchases
+    allowed = cap_percent * purchases // 100
+    if cap_percent > 0:
+        allowed = max(allowed, 1)
+    return returns + 1 <= allowed
 
 
 def month_span(moment: datetime) -> tuple[datetime, datetime]:

@@ -39,7 +39,7 @@ class Dispute(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
     sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"))  # a sale return's sale
-    kind: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(16))
     advertiser_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     webmaster_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

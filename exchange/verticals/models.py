@@ -53,7 +53,7 @@ class Vertical(db.Model):
     hold_seconds: Mapped[int] = mapped_column(default=14 * 86400)
     return_window_seconds: Mapped[int] = mapped_column(default=7 * 86400)
     # A buyer's returns of one month's purchases, at most this percent of them; None: no cap.
-    return_cap_percent: Mapped[int | None] = mapped_column(default=20, server_default="20")
+    return_cap_percent: Mapped[int | None]  # 20 unless said (VerticalCreateSchema)
     # The catalog's prices by a lead's age: verticals.domain.Ageing, stored.
     ageing: Mapped[dict] = mapped_column(JSON, default=lambda: deepcopy(DEFAULT_AGEING))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)

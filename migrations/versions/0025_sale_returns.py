@@ -17,6 +17,7 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("disputes", schema=None) as batch_op:
         batch_op.add_column(sa.Column("sale_id", sa.Integer(), nullable=True))
+        batch_op.alter_column("kind", type_=sa.String(length=12), existing_type=sa.String(length=8))
         batch_op.create_foreign_key(op.f("fk_disputes_sale_id_sales"), "sales", ["sale_id"], ["id"])
         batch_op.create_unique_constraint(op.f("uq_disputes_sale_id"), ["sale_id"])
         batch_op.drop_constraint(op.f("uq_disputes_lead_id_kind"), type_="unique")
@@ -36,6 +37,8 @@ def upgrade():
         batch_op.create_check_constraint(
             "return_cap_percent", "return_cap_percent IS NULL OR return_cap_percent BETWEEN 0 AND 100"
         )
+    with op.batch_alter_table("verticals", schema=None) as batch_op:  # 20 for the verticals there were
+        batch_op.alter_column("return_cap_percent", server_default=None)
 
 
 def downgrade():
@@ -53,3 +56,4 @@ def downgrade():
         batch_op.drop_constraint(op.f("uq_disputes_sale_id"), type_="unique")
         batch_op.drop_constraint(op.f("fk_disputes_sale_id_sales"), type_="foreignkey")
         batch_op.drop_column("sale_id")
+        batch_op.alter_column("kind", type_=sa.String(length=8), existing_type=sa.String(length=12))

@@ -269,14 +269,18 @@ def test_an_admin_sets_a_verticals_return_window_and_cap_and_clears_the_cap(app,
     assert capped.status_code == 200
     assert (vertical.return_window_seconds, vertical.return_cap_percent) == (86400, 15)
 
-    uncapped = post(app, client, f"/admin/verticals/{vertical.id}", vertical_form(vertical, return_cap_percent=""))
+    uncapped = post(
+        app, client, f"/admin/verticals/{vertical.id}", vertical_form(vertical, return_cap_percent="")
+    )
     too_long = post(
         app,
         client,
         f"/admin/verticals/{vertical.id}",
         vertical_form(vertical, return_window_seconds=str(vertical.hold_seconds + 1)),
     )
-    too_high = post(app, client, f"/admin/verticals/{vertical.id}", vertical_form(vertical, return_cap_percent="101"))
+    too_high = post(
+        app, client, f"/admin/verticals/{vertical.id}", vertical_form(vertical, return_cap_percent="101")
+    )
     db.session.expire_all()
     assert uncapped.status_code == 200 and vertical.return_cap_percent is None
     assert too_long.status_code == 422

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from exchange.disputes import domain
 from exchange.disputes.domain import (
@@ -452,6 +454,21 @@ def test_month_span_runs_from_a_months_first_moment_to_the_next_ones(moment, sta
 # --- the buyers' return cap ----------------------------------------------------------------
 
 
+@given(
+    returns=st.integers(min_value=0, max_value=500),
+    purchases=st.integers(min_value=0, max_value=500),
+    cap=st.integers(min_value=0, max_value=100),
+)
+def test_a_return_allowed_is_within_the_percent_or_the_first_and_a_higher_cap_never_refuses_more(
+    returns, purchases, cap
+):
+    allowed = within_return_cap(returns, purchases, cap)
+    if allowed:
+        assert (returns + 1) * 100 <= cap * purchases or (returns == 0 and cap > 0)
+    if cap < 100:
+        assert within_return_cap(returns, purchases, cap + 1) or not allowed
+
+
 def test_a_return_within_the_percent_of_the_months_purchases_is_allowed():
     # 20 % of 10 purchases: the second return (1 asked before) is the last allowed.
     assert within_return_cap(returns=1, purchases=10, cap_percent=20) is True
@@ -461,10 +478,17 @@ def test_the_return_past_the_percent_is_refused():
     assert within_return_cap(returns=2, purchases=10, cap_percent=20) is False
 
 
-def test_a_cap_that_leaves_less_than_one_return_refuses_the_first():
-    # 20 % of 4 purchases is 0.8 of a return: none.
-    assert within_return_cap(returns=0, purchases=4, cap_percent=20) is False
-    assert within_return_cap(returns=0, purchases=5, cap_percent=20) is True
+def test_a_cap_that_leaves_less_than_one_return_still_allows_one():
+    # 20 % of 4 purchases is 0.8 of a return: one, and no second.
+    assert within_return_cap(returns=0, purchases=4, cap_percent=20) is True
+    assert within_return_cap(returns=1, purchases=4, cap_percent=20) is False
+    assert within_return_cap(returns=0, purchases=1, cap_percent=1) is True
+
+
+def test_the_percent_is_rounded_down():
+    # 20 % of 14 purchases is 2.8 returns: two.
+    assert within_return_cap(returns=1, purchases=14, cap_percent=20) is True
+    assert within_return_cap(returns=2, purchases=14, cap_percent=20) is False
 
 
 def test_a_cap_of_zero_refuses_every_return_and_no_cap_refuses_none():
