@@ -1,6 +1,6 @@
 """The buyer's exchange pages: buy orders (create, pause, today's wins and spend) and
-purchases (the leads bought, approved or rejected). The same services as the API; amounts
-are typed in major units ("25.00") and stored in minor units."""
+purchases (the leads bought, approved, rejected or returned). The same services as the API;
+amounts are typed in major units ("25.00") and stored in minor units."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from advertisers.views.common import acted, bp
+from exchange import clock
 from exchange.accounts.views import role_required
+from exchange.actors import Actor
 from exchange.buying.decisions import approve_sale, reject_sale
 from exchange.buying.domain import PRICINGS
 from exchange.buying.models import Sale
+from exchange.buying.returns import open_sale_return, return_state
 from exchange.buying.sales import lead_for_buyer, sales_of, sold_of_text
-from exchange.buying.schemas import BuyOrderCreateSchema
+from exchange.buying.schemas import BuyOrderCreateSchema, SaleReturnSchema
 from exchange.buying.services import (
     buy_orders_of,
     create_buy_order,
@@ -23,6 +26,7 @@ from exchange.buying.services import (
     update_buy_order,
 )
 from exchange.db import commit
+from exchange.disputes.domain import SALE_RETURN_REASONS
 from exchange.errors import AppError, field_messages
 from exchange.extensions import db
 from exchange.money import parse_major
@@ -144,10 +148,36 @@ def purchases():
             verticals[sale.vertical_id],
             lead_for_buyer(sale),
             sold_of_text(sale, verticals[sale.vertical_id]),
+            *return_state(sale),
         )
         for sale in listed["items"]
     ]
-    return render_template("advertiser_purchases.html", rows=rows, page=listed)
+    return render_template(
+        "advertiser_purchases.html", rows=rows, page=listed, now=clock.now(), reasons=SALE_RETURN_REASONS
+    )
+
+
+@bp.post("/purchases/<id:sale_id>/return")
+@role_required("advertiser")
+def return_purchase(sale_id: int):
+    """A return from the purchases page: the reason and the evidence, as the API takes them."""
+    back = url_for("advertiser_portal.purchases", _anchor=f"sale-{sale_id}")
+    try:
+        data = SaleReturnSchema().load(
+            {"reason": request.form.get("reason", ""), "evidence": request.form.get("evidence", "")}
+        )
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{name}: {' '.join(messages)}" for name, messages in field_messages(error.messages).items()
+        )
+        flash(f"Not done: {problems}")
+        return redirect(back, code=303)
+    actor = Actor(kind="user", user_id=current_user.id, label=current_user.email)
+    return acted(
+        lambda: open_sale_return(current_user, actor, sale_id, data["reason"], data["evidence"]),
+        f"Return asked of sale {sale_id}: its seller answers next; nothing moves until then.",
+        back,
+    )
 
 
 @bp.post("/purchases/<id:sale_id>/<any(approve, reject):decision>")
