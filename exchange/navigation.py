@@ -116,6 +116,7 @@ TREES: dict[str, tuple[Section, ...]] = {
             (
                 Page("Verticals", "webmaster_portal.verticals"),
                 Page("Submissions", "webmaster_portal.submissions"),
+                Page("Catalog", "webmaster_portal.listings"),
             ),
         ),
         Section(
@@ -154,7 +155,11 @@ TREES: dict[str, tuple[Section, ...]] = {
         ),
         Section(
             "Exchange",
-            (Page("Verticals", "staff_portal.verticals"), Page("Auction log", "staff_portal.auctions")),
+            (
+                Page("Verticals", "staff_portal.verticals"),
+                Page("Auction log", "staff_portal.auctions"),
+                Page("Catalog", "staff_portal.catalog"),
+            ),
             ("staff_portal.auction",),
         ),
         Section("Moderation", MODERATION_PAGES, MODERATION_OWNS),

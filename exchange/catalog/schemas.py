@@ -39,6 +39,14 @@ class CatalogQuerySchema(PageQuerySchema, CatalogFilterSchema):
     pass
 
 
+class SellerListingsQuerySchema(PageQuerySchema):
+    """The seller's page of its listings (/webmaster/listings): all of them, those for sale
+    first, or only those for sale now (``listed=true``) or not (``false``)."""
+
+    vertical_id = ma.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    listed = ma.Boolean(load_default=None, allow_none=True)
+
+
 class PurchaseSchema(Schema):
     exclusive = ma.Boolean(
         load_default=False,

@@ -5,6 +5,10 @@ The price is computed in the query, so that "cheapest first" sorts by it: the li
 floor times the percent of its vertical's age step, as ``verticals.domain.Ageing.price_at``
 computes it; a listing past its vertical's last step is not shown, even before the sweep
 takes it off.
+
+A seller's page also shows its listings that are not for sale now (``listed=False`` or
+``None``), with no step, price or payout; staff's figures count what is for sale now by the
+same ``Shelf``.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, func, select, true
+from sqlalchemy import ColumnElement, and_, case, exists, func, null, or_, select, true
 
 from exchange.auctions.domain import Rules
 from exchange.buying.models import Sale
@@ -21,7 +25,7 @@ from exchange.catalog.domain import Listing, purchase_price
 from exchange.catalog.models import CatalogListing
 from exchange.extensions import db
 from exchange.leads.models import Lead
-from exchange.verticals.domain import HOUR, TEMPERATURES, Ageing
+from exchange.verticals.domain import HOUR, TEMPERATURES, Ageing, Step
 from exchange.verticals.models import Vertical
 
 SORTS = ("newest", "cheapest", "hottest")
@@ -41,49 +45,87 @@ class Search:
     page: int = 1
     per_page: int = 50
     seller_id: int | None = None  # a seller's own listings
+    # True: for sale now (what buyers find); False: the others ever listed; None: both, for
+    # sale first. Other than True only for a seller's own listings, whatever their vertical.
+    listed: bool | None = True
     not_bought_by: int | None = None  # leave out the leads this buyer has a live sale of
 
 
 def search(wanted: Search, now: datetime) -> dict:
     """A page of the catalog: ``{"items", "page", "per_page", "total"}``."""
-    verticals = _verticals(wanted.vertical_id)
+    verticals = _verticals(wanted.vertical_id, active_only=wanted.listed is True)
     if not verticals:
         return {"items": [], "page": wanted.page, "per_page": wanted.per_page, "total": 0}
-    percent = _percent(verticals, now)
-    price = _rounded(CatalogListing.floor_minor * percent)
+    shelf = Shelf.of(verticals, now)
     where = [
         CatalogListing.vertical_id.in_(verticals),  # plainly, so that the search index can serve it
-        CatalogListing.listed,
-        percent.is_not(None),
-        _sellable(verticals, price),
+        *_listed(wanted.listed, shelf),
         *_filters(wanted, now),
     ]
     total = db.session.scalar(select(func.count()).select_from(CatalogListing).where(*where))
     rows = db.session.execute(
-        select(CatalogListing, price.label("price_minor"), percent.label("percent"))
+        select(
+            CatalogListing,
+            shelf.shown(shelf.price).label("price_minor"),
+            shelf.shown(shelf.percent).label("percent"),
+            shelf.shown(shelf.after_hours).label("after_hours"),
+        )
         .where(*where)
-        .order_by(*_order(wanted.sort, price))
+        .order_by(*_order(wanted, shelf))
         .limit(wanted.per_page)
         .offset((wanted.page - 1) * wanted.per_page)
     ).all()
     findings = _findings([row.CatalogListing.lead_id for row in rows])
-    items = [
-        _item(row.CatalogListing, row.price_minor, row.percent, verticals, findings, now) for row in rows
-    ]
+    items = [_item(row, verticals, findings, now) for row in rows]
     return {"items": items, "page": wanted.page, "per_page": wanted.per_page, "total": total}
 
 
-def _verticals(vertical_id: int | None) -> dict[int, Vertical]:
-    query = select(Vertical).where(Vertical.status == "active")
+def active_verticals() -> dict[int, Vertical]:
+    return _verticals(None, active_only=True)
+
+
+def _verticals(vertical_id: int | None, *, active_only: bool) -> dict[int, Vertical]:
+    query = select(Vertical)
+    if active_only:
+        query = query.where(Vertical.status == "active")
     if vertical_id is not None:
         query = query.where(Vertical.id == vertical_id)
     return {vertical.id: vertical for vertical in db.session.scalars(query)}
 
 
-def _percent(verticals: dict[int, Vertical], now: datetime) -> ColumnElement:
-    """The percent of each listing's age step; NULL past the last step (or another vertical)."""
+@dataclass(frozen=True)
+class Shelf:
+    """Each listing's age step now (its percent and first hour), its price now and whether
+    it is for sale now, as SQL over ``catalog_listings``: for sale when listed, of an active
+    vertical, before its last step and dear enough to leave its seller something."""
+
+    percent: ColumnElement  # NULL past the last step, or of another (or a paused) vertical
+    after_hours: ColumnElement
+    price: ColumnElement
+    sellable: ColumnElement  # the price leaves the seller something
+
+    @property
+    def for_sale(self) -> ColumnElement:
+        return and_(CatalogListing.listed, self.percent.is_not(None), self.sellable)
+
+    @classmethod
+    def of(cls, verticals: dict[int, Vertical], now: datetime) -> Shelf:
+        steps = _steps(verticals, now)
+        percent = _of_step(steps, "percent")
+        price = _rounded(CatalogListing.floor_minor * percent)
+        return cls(percent, _of_step(steps, "after_hours"), price, _sellable(verticals, price))
+
+    def shown(self, column: ColumnElement) -> ColumnElement:
+        """``column`` for a listing for sale now; NULL for the others."""
+        return case((self.for_sale, column), else_=None)
+
+
+def _steps(verticals: dict[int, Vertical], now: datetime) -> list[tuple[ColumnElement, Step]]:
+    """Each active vertical's steps, the oldest first, with the listings each prices now."""
     whens = []
     for vertical in verticals.values():
+        if vertical.status != "active":
+            continue
         ageing = Ageing.from_json(vertical.ageing)
         gone = now - ageing.gone_after_hours * HOUR
         for step in sorted(ageing.steps, key=lambda step: -step.after_hours):  # the oldest step first
@@ -95,10 +137,40 @@ def _percent(verticals: dict[int, Vertical], now: datetime) -> ColumnElement:
                         CatalogListing.captured_at <= reached,
                         CatalogListing.captured_at > gone,
                     ),
-                    step.percent,
+                    step,
                 )
             )
-    return case(*whens, else_=None)
+    return whens
+
+
+def _of_step(steps: list[tuple[ColumnElement, Step]], name: str) -> ColumnElement:
+    """The named value of each listing's step; NULL where none prices it."""
+    return case(*((when, getattr(step, name)) for when, step in steps), else_=None) if steps else null()
+
+
+def sold_in_catalog() -> ColumnElement:
+    """The listing's lead has a live catalog sale (a sale with no auction)."""
+    return exists().where(
+        Sale.lead_id == CatalogListing.lead_id, Sale.auction_id.is_(None), Sale.status.in_(LIVE)
+    )
+
+
+def ever_listed() -> ColumnElement:
+    """The listing's lead was in the catalog at some time. The sweep makes a row for every
+    lead whose auction ended; one it recorded as not listed has ``unlisted_at`` equal to
+    its ``listed_at`` (that sweep's time). So a lead was listed if it is listed now, if it
+    left the catalog later than its row was made, or if it has a catalog sale."""
+    return or_(
+        CatalogListing.listed, CatalogListing.unlisted_at != CatalogListing.listed_at, sold_in_catalog()
+    )
+
+
+def _listed(listed: bool | None, shelf: Shelf) -> list[ColumnElement]:
+    if listed is None:
+        return [ever_listed()]
+    if listed:  # its parts plainly, so that the search index can serve the first
+        return [CatalogListing.listed, shelf.percent.is_not(None), shelf.sellable]
+    return [ever_listed(), ~shelf.for_sale]
 
 
 def _sellable(verticals: dict[int, Vertical], price: ColumnElement) -> ColumnElement:
@@ -139,17 +211,18 @@ def _filters(wanted: Search, now: datetime) -> list[ColumnElement]:
     return where
 
 
-def _order(sort: str, price: ColumnElement) -> list[ColumnElement]:
+def _order(wanted: Search, shelf: Shelf) -> list[ColumnElement]:
+    first = [case((shelf.for_sale, 0), else_=1)] if wanted.listed is None else []  # for sale first
     newest = [CatalogListing.captured_at.desc(), CatalogListing.lead_id.desc()]
-    if sort == "cheapest":
-        return [price.asc(), *newest]
-    if sort == "hottest":
+    if wanted.sort == "cheapest":
+        return [*first, shelf.price.asc(), *newest]
+    if wanted.sort == "hottest":
         heat = case(
             *((CatalogListing.temperature == name, rank) for rank, name in enumerate(TEMPERATURES, 1)),
             else_=0,
         )
-        return [heat.desc(), func.coalesce(CatalogListing.score, -1).desc(), *newest]
-    return newest
+        return [*first, heat.desc(), func.coalesce(CatalogListing.score, -1).desc(), *newest]
+    return [*first, *newest]
 
 
 def _findings(lead_ids: list[int]) -> dict[int, list[dict]]:
@@ -165,17 +238,14 @@ def _findings(lead_ids: list[int]) -> dict[int, list[dict]]:
     }
 
 
-def _item(
-    listing: CatalogListing,
-    price_minor: int,
-    percent: int,
-    verticals: dict[int, Vertical],
-    findings: dict[int, list[dict]],
-    now: datetime,
-) -> dict:
+def _item(row, verticals: dict[int, Vertical], findings: dict[int, list[dict]], now: datetime) -> dict:
+    """One listing as the API shows it; for one not for sale now (a seller's page), no step,
+    price or payout (None)."""
+    listing: CatalogListing = row.CatalogListing
     vertical = verticals[listing.vertical_id]
     slots = Listing.of(vertical.slots, listing.sold, listing.exclusive_sold)  # the vertical's slots now
-    payout = Rules(vertical.slots, 0, vertical.margin_bps, vertical.margin_minor).payout_of(int(price_minor))
+    price = None if row.price_minor is None else int(row.price_minor)
+    rules = Rules(vertical.slots, 0, vertical.margin_bps, vertical.margin_minor)
     return {
         "lead_id": listing.lead_id,
         "vertical_id": listing.vertical_id,
@@ -188,13 +258,16 @@ def _item(
         "consent": listing.consent,
         "captured_at": listing.captured_at,
         "age_seconds": int((now - listing.captured_at).total_seconds()),
-        "age_step_percent": percent,
+        "for_sale": price is not None,
+        "age_step_percent": row.percent,
+        "age_step_after_hours": row.after_hours,
         "slots": slots.slots,
         "slots_sold": slots.sold,
         "currency": vertical.currency,
-        "price_minor": int(price_minor),
-        "exclusive_price_minor": purchase_price(int(price_minor), slots, True)
-        if slots.exclusive_available
+        "price_minor": price,
+        "exclusive_price_minor": purchase_price(price, slots, True)
+        if price is not None and slots.exclusive_available
         else None,
-        "payout_minor": payout,  # the seller's, of one slot (its own listings only)
+        # The seller's, of one slot (its own listings only): what a purchase now would pay it.
+        "payout_minor": None if price is None else rules.payout_of(price),
     }

@@ -1,17 +1,27 @@
 """The catalog's prices that age (exchange/verticals/domain.py) and its slots
 (exchange/catalog/domain.py): properties over any schedule, ages, floors and purchases,
-and the rules by example."""
+and the rules by example; then what the seller's and staff's pages derive from them: the
+age step a sale was made at, catalog sales added up, ages and steps in words."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exchange.catalog.domain import Listing, SoldOut, purchase_price
-from exchange.verticals.domain import DEFAULT_AGEING, MAX_AGE_HOURS, Ageing, ageing_problems
+from exchange.catalog.domain import (
+    Listing,
+    SoldOut,
+    Takings,
+    age_in_words,
+    purchase_price,
+    share_bps,
+    step_at_sale,
+    step_in_words,
+)
+from exchange.verticals.domain import DEFAULT_AGEING, MAX_AGE_HOURS, Ageing, Step, ageing_problems
 
 
 @st.composite
@@ -153,3 +163,100 @@ def test_a_consumer_sold_exclusively_elsewhere_is_not_listed():
     assert not Listing(3, sold=0, exclusive_sold=True).listed
     with pytest.raises(SoldOut):
         Listing(3, exclusive_sold=True).take(exclusive=False)
+
+
+# -- the step at sale, and the figures' arithmetic --------------------------------------------------
+
+CAPTURED = datetime(2026, 1, 15, 12, 0, 0)
+
+
+@given(schedules(), st.integers(1, 10**9), ages)
+def test_the_step_at_sale_is_the_step_that_priced_the_sale(schedule, floor, age):
+    """Whatever the schedule and the sale's age: the step derived from the sale's time is
+    the one whose percent gives the price a purchase charged at that age, and none once the
+    lead was past the last step (no purchase could be made then)."""
+    ageing = Ageing.from_json(schedule)
+
+    step = step_at_sale(ageing, CAPTURED, CAPTURED + age)
+
+    charged = ageing.price_at(floor, age)
+    if charged is None:
+        assert step is None
+    else:
+        assert step in ageing.steps and max((floor * step.percent + 50) // 100, 1) == charged
+        assert step.after_hours * 3600 <= age.total_seconds()
+
+
+@given(schedules(), ages, st.integers(1, 1000))
+def test_the_step_at_sale_reads_the_sales_age_not_todays(schedule, age, hours_since):
+    """The same sale counts at the same step however long ago it was made."""
+    ageing = Ageing.from_json(schedule)
+    sold_at = CAPTURED + age
+
+    assert step_at_sale(ageing, CAPTURED, sold_at) == ageing.step_at(age)
+    assert step_at_sale(
+        ageing, CAPTURED + timedelta(hours=hours_since), sold_at + timedelta(hours=hours_since)
+    ) == (step_at_sale(ageing, CAPTURED, sold_at))
+
+
+@pytest.mark.parametrize(
+    ("age", "step"),
+    [
+        (timedelta(0), Step(0, 100)),
+        (timedelta(hours=23, minutes=59, seconds=59), Step(0, 100)),
+        (timedelta(hours=24), Step(24, 75)),  # the step's first instant
+        (timedelta(hours=100), Step(72, 50)),
+        (timedelta(hours=2159, minutes=59), Step(336, 20)),
+        (timedelta(hours=2160), None),  # past the last step today: the schedule changed since
+        (timedelta(seconds=-1), None),  # sold before its capture: a clock that went back
+    ],
+)
+def test_the_step_at_sale_on_the_default_schedule_by_example(age, step):
+    assert step_at_sale(Ageing.from_json(DEFAULT_AGEING), CAPTURED, CAPTURED + age) == step
+
+
+sales = st.lists(st.tuples(st.integers(1, 10**7), st.integers(0, 100)), max_size=20)  # (price, margin %)
+
+
+@given(sales, sales)
+def test_takings_add_up_sale_by_sale_and_in_any_grouping(first, second):
+    def added(group):
+        takings = Takings()
+        for price, margin in group:
+            takings = takings.with_sale(price, price - price * margin // 100)
+        return takings
+
+    both = added(first) + added(second)
+
+    assert both == added(first + second)
+    assert both.sales == len(first) + len(second)
+    assert both.gross_minor == sum(price for price, _ in first + second)
+    assert both.margin_minor == sum(price * margin // 100 for price, margin in first + second)
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "bps"),
+    [(3, 6, 5000), (0, 1, 0), (1, 3, 3333), (2, 3, 6667), (1, 1, 10_000), (0, 0, None)],
+)
+def test_a_share_is_in_basis_points_rounded_half_up_and_none_of_nothing(part, whole, bps):
+    assert share_bps(part, whole) == bps
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (-5, "0 min"),
+        (59, "0 min"),
+        (40 * 60, "40 min"),
+        (5 * 3600, "5 h"),
+        (30 * 3600, "30 h"),
+        (74 * 3600, "3 d"),
+    ],
+)
+def test_an_age_in_words(seconds, words):
+    assert age_in_words(seconds) == words
+
+
+def test_a_step_in_words():
+    assert step_in_words(Step(24, 75)) == "75 % of the floor after 24 h"
+    assert step_in_words(Step(0, 100)) == "100 % of the floor from capture"
