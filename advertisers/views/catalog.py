@@ -20,6 +20,7 @@ from advertisers.views.common import bp
 from billing.services import balances_of
 from exchange import clock
 from exchange.accounts.views import role_required
+from exchange.catalog.domain import age_in_words
 from exchange.catalog.models import CatalogListing
 from exchange.catalog.purchases import Purchase, buy
 from exchange.catalog.schemas import CatalogQuerySchema, PurchaseSchema
@@ -45,8 +46,6 @@ FILTERS = (
     "sort",
 )
 PAGING = ("page", "per_page")
-MINUTE, HOUR, DAY = 60, 3600, 86400
-HOURS_SHOWN_UP_TO = 48 * HOUR  # younger: "30 h" (the ageing steps and the filter count hours)
 
 
 @bp.get("/catalog")
@@ -102,7 +101,7 @@ def catalog_page(query: MultiDict, problem: str | None = None, status: int = 200
         "advertiser_catalog.html",
         **context,
         found=found,
-        rows=[item | {"age": age_text(item["age_seconds"])} for item in found["items"]],
+        rows=[item | {"age": age_in_words(item["age_seconds"])} for item in found["items"]],
         link_args=shown,  # the pager's links and the buy forms keep the query
         page_args=shown | {"page": found["page"]},
     ), status
@@ -157,13 +156,3 @@ def _currency_of(lead_id: int) -> str:
         .join(CatalogListing, CatalogListing.vertical_id == Vertical.id)
         .where(CatalogListing.lead_id == lead_id)
     )
-
-
-def age_text(seconds: int) -> str:
-    """A lead's age as people say it, rounded down: "40 min", "5 h", "30 h", "3 d"."""
-    seconds = max(seconds, 0)
-    if seconds < HOUR:
-        return f"{seconds // MINUTE} min"
-    if seconds < HOURS_SHOWN_UP_TO:
-        return f"{seconds // HOUR} h"
-    return f"{seconds // DAY} d"

@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select, update
 
-from advertisers.views.catalog import age_text
 from billing.models import Transfer
 from exchange import clock
 from exchange.buying.models import Sale
+from exchange.catalog.domain import age_in_words as age_text
 from exchange.catalog.listing import sweep_catalog
 from exchange.catalog.models import CatalogListing
 from exchange.extensions import db
