@@ -3,8 +3,10 @@ and pinged buy orders (the pinged one asks the demo server's own buyer,
 exchange/demo_buyer.py), and a history of auctions with every outcome: sold shared, sold
 exclusively, sold after a ping-post quote, unsold for want of a bid, a lead rejected by
 validation, the same consumer resubmitted after its exclusive sale, a sale approved and a
-sale rejected by its buyer; and visitors who followed the seller's vertical link and sent
-the hosted form, each lead tied to its click. Through the same services as real traffic."""
+sale rejected by its buyer; visitors who followed the seller's vertical link and sent the
+hosted form, each lead tied to its click; the catalog at every age step, and purchases from
+it returned by their buyer (conceded, waiting for the seller, contested before the
+moderators). Through the same services as real traffic."""
 
 from __future__ import annotations
 
@@ -23,11 +25,15 @@ from exchange.accounts.models import User
 from exchange.actors import Actor
 from exchange.buying.decisions import approve_sale, reject_sale
 from exchange.buying.models import BuyOrder, Sale
+from exchange.buying.returns import open_sale_return
 from exchange.buying.schemas import BuyOrderCreateSchema
 from exchange.buying.services import create_buy_order
 from exchange.catalog.listing import sweep_catalog
+from exchange.catalog.purchases import Purchase, buy
+from exchange.catalog.search import Search, search
 from exchange.db import commit
 from exchange.demo_buyer import PING_PATH
+from exchange.disputes.services import answer_dispute
 from exchange.extensions import db
 from exchange.selling.form import Visitor, submit_form
 from exchange.selling.intake import submit_to_vertical
@@ -68,6 +74,7 @@ def seed_exchange(seller: User, buyer: User, second_buyer: User) -> None:
                 "margin_bps": 2000,
                 "slots": 3,
                 "sellers_need_approval": True,
+                "return_cap_percent": 50,
             }
         )
     )
@@ -126,6 +133,36 @@ def seed_exchange(seller: User, buyer: User, second_buyer: User) -> None:
     commit()
     _catalog_stock(seller, solar.id)
     sweep_catalog()  # what the auctions left: in the catalog (GET /api/v1/catalog)
+    _returns(seller, buyer)
+    sweep_catalog()  # the slot returned as a duplicate is for sale again
+
+
+# Returns of catalog purchases (docs/exchange.md, "Returns"): the reason, what the seller
+# does, and the buyer's evidence.
+RETURNS = (
+    ("duplicate", True, "We had this homeowner from our own site the week before."),
+    ("wrong_number", None, "Called 3 times over two days: the number is not in service."),
+    ("not_the_consumer", False, "The person who answered says a neighbour filled in the form."),
+)
+
+
+def _returns(seller: User, buyer: User) -> None:
+    """The buyer buys the youngest catalog leads, approves them, and returns three: one its
+    seller concedes (the money goes back, the slot is sold again), one waiting for the
+    seller's answer, one contested (in the moderators' queue)."""
+    young = search(Search(sort="newest", per_page=6, not_bought_by=buyer.id), clock.now())["items"]
+    sales = [buy(buyer.id, Purchase(item["lead_id"])) for item in young]
+    for sale in sales:
+        approve_sale(sale.id, buyer.id)
+    commit()
+    as_buyer = Actor(kind="user", user_id=buyer.id, label="demo")
+    as_seller = Actor(kind="user", user_id=seller.id, label="demo")
+    for sale, (reason, concede, evidence) in zip(sales, RETURNS, strict=False):
+        dispute = open_sale_return(buyer, as_buyer, sale.id, reason, evidence)
+        if concede is not None:
+            statement = "Fair: refunded." if concede else "The consent record shows the consumer's own IP."
+            answer_dispute(seller, as_seller, dispute.id, concede, statement)
+        commit()
 
 
 # Renters nobody's buy order takes, captured this many hours ago: the catalog at every age

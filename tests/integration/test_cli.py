@@ -308,7 +308,8 @@ def test_demo_seed_leaves_a_book_that_passes_billing_check(live):
         # the exchange: auctions of every outcome, sales in each state, the demo's pinged buyer
         exchange = set(db.session.scalars(select(Lead.status).where(Lead.vertical_id.is_not(None))))
         assert exchange == {"sold", "unsold", "rejected"}
-        assert set(db.session.scalars(select(Sale.status))) == {"approved", "rejected", "pending"}
+        statuses = {"approved", "rejected", "pending", "returned"}
+        assert set(db.session.scalars(select(Sale.status))) == statuses
         assert set(db.session.scalars(select(Sale.exclusive))) == {True, False}
         answered = select(func.count()).select_from(AuctionBid).where(AuctionBid.ping_status == "answered")
         assert db.session.scalar(answered) >= 1
@@ -316,8 +317,15 @@ def test_demo_seed_leaves_a_book_that_passes_billing_check(live):
         sale = db.session.scalar(select(Lead).where(Lead.txid == "demo-order-1001"))
         # 10 % and 7 % of 129.00
         assert (sale.status, sale.rate_minor, sale.payout_minor) == ("approved", 1290, 903)
-        disputes = {(d.kind, d.status) for d in db.session.scalars(select(Dispute))}
-        assert disputes == {("appeal", "escalated"), ("return", "awaiting_answer")}
+        disputes = {(d.kind, d.status, d.outcome) for d in db.session.scalars(select(Dispute))}
+        assert disputes == {
+            ("appeal", "escalated", None),
+            ("return", "awaiting_answer", None),
+            # catalog purchases returned: conceded, waiting for the seller, before the moderators
+            ("sale_return", "resolved", "upheld"),
+            ("sale_return", "awaiting_answer", None),
+            ("sale_return", "escalated", None),
+        }
         assert db.session.scalar(select(func.count()).select_from(User).where(User.status == "pending")) == 1
         # folded: the dashboards show the demo from the first page, not after the first fold
         assert db.session.scalar(select(func.count()).select_from(ReportChange)) == 0
