@@ -1,7 +1,9 @@
 """Buying from the catalog in a real browser, CSRF on and under the Content-Security-Policy: a
 buyer signs in, opens the catalog from the Exchange section, filters it down to the hot
 lead, buys a slot at the price shown and lands on its sale on Purchases; the price is
-reserved from its available balance, and the ledger's invariants hold."""
+reserved from its available balance, and the ledger's invariants hold. Then the whole
+journey: the buyer approves, returns the lead, its seller concedes, and both see the money
+move back."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from sqlalchemy import select, update
 
 from billing.check import run_checks
 from billing.services import balances_of
+from exchange.accounts.models import User
 from exchange.buying.models import Sale
 from exchange.catalog.listing import sweep_catalog
 from exchange.catalog.models import CatalogListing
@@ -112,3 +115,72 @@ def test_a_buyer_filters_the_catalog_buys_a_lead_and_sees_the_sale(catalog, page
     assert "Ann Smith 80" in bought.inner_text()  # bought: now the lead is the buyer's, whole
     page.get_by_role("navigation", name="Exchange").get_by_role("link", name="Catalog").click()
     assert "1 of 2" in page.locator(f"#lead-{catalog.hot}").inner_text()
+
+
+def sign_in(page, base_url: str, email: str, lands_on: str) -> None:
+    page.context.clear_cookies()
+    page.goto(base_url + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**{lands_on}")
+
+
+def hold_row(page) -> str:
+    return page.locator("table", has_text="Balances").locator("tr", has_text="hold").inner_text()
+
+
+def test_a_buyer_buys_from_the_catalog_returns_the_lead_and_the_seller_concedes(catalog, page):
+    """The whole journey on the pages: filter, buy, read the lead, approve; return it with a
+    reason and evidence; the seller concedes on its Disputes page; the money moves back."""
+    sign_in(page, catalog.base_url, catalog.email, "/advertiser/")
+    page.goto(catalog.base_url + "/advertiser/catalog")
+    page.get_by_label("Temperature").select_option("hot")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**temperature=hot*")
+    page.locator(f"#lead-{catalog.hot}").get_by_role(
+        "button", name=f"Buy (lead {catalog.hot}, 8.00 USD)"
+    ).click()
+    page.wait_for_url("**/advertiser/purchases#sale-*")
+    with catalog.app.app_context():
+        sale = db.session.scalar(select(Sale).where(Sale.lead_id == catalog.hot))
+        sale_id, payout, seller_email = sale.id, sale.payout_minor, db.session.get(User, sale.seller_id).email
+    bought = page.locator(f"#sale-{sale_id}")
+    assert "Ann Smith 80" in bought.inner_text(), "delivered: the lead whole, on Purchases"
+    bought.get_by_role("button", name="Approve").click()
+    page.wait_for_url("**/advertiser/purchases")
+    assert "approved" in page.locator(f"#sale-{sale_id}").inner_text()
+
+    bought = page.locator(f"#sale-{sale_id}")
+    bought.locator("summary", has_text="Return").click()
+    bought.get_by_label("Reason").select_option("wrong_number")
+    bought.get_by_label("What shows it").fill("Called twice on Monday: the number is not in service.")
+    bought.get_by_role("button", name="Return this lead").click()
+    page.wait_for_url(f"**/advertiser/purchases#sale-{sale_id}")
+    assert f"Return asked of sale {sale_id}" in page.get_by_role("status").inner_text()
+    assert page.locator(f"#sale-{sale_id}").get_by_role("link", name="return").count() == 1
+    page.goto(catalog.base_url + "/advertiser/catalog")
+    assert "42.00 USD" in page.locator("#available").inner_text(), "charged while the seller answers"
+
+    sign_in(page, catalog.base_url, seller_email, "/webmaster/")
+    page.goto(catalog.base_url + "/webmaster/payouts")
+    assert f"{payout / 100:.2f} USD" in hold_row(page)
+    page.goto(catalog.base_url + "/webmaster/disputes")
+    page.locator("a[href*='/webmaster/disputes/']").first.click()
+    page.wait_for_url("**/webmaster/disputes/*")
+    assert "The buyer asks to return its purchase of this lead" in page.content()
+    assert "the number is not in service" in page.content()
+    page.get_by_role("button", name="Concede").click()
+    page.wait_for_url("**/webmaster/disputes/*")
+    assert "Outcome: upheld" in page.content()
+    page.goto(catalog.base_url + "/webmaster/payouts")
+    assert "0.00 USD" in hold_row(page), "the payout went back with the lead"
+
+    sign_in(page, catalog.base_url, catalog.email, "/advertiser/")
+    page.goto(catalog.base_url + "/advertiser/catalog")
+    assert "50.00 USD" in page.locator("#available").inner_text(), "the price came back"
+    page.goto(catalog.base_url + "/advertiser/purchases")
+    assert "returned" in page.locator(f"#sale-{sale_id}").inner_text()
+    with catalog.app.app_context():
+        assert db.session.get(Sale, sale_id).status == "returned"
+        assert {name: problems for name, problems in run_checks().items() if problems} == {}
