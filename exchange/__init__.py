@@ -124,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.offers.participation.api import blp as participation_api
     from exchange.privacy.api import blp as privacy_api
     from exchange.privacy.views import bp as privacy_pages
+    from exchange.quality.api import blp as quality_api
     from exchange.reports.api import blp as reports_api
     from exchange.selling.api import blp as selling_api
     from exchange.statements.api import blp as offer_statements_api
@@ -164,6 +165,7 @@ def _register_blueprints(app: Flask) -> None:
         selling_api,
         auctions_api,
         catalog_api,
+        quality_api,
         privacy_api,
     )
     for blueprint in apis:

@@ -71,6 +71,8 @@ class BaseConfig:
     # How long a seller has to concede or contest a buyer's return of a sale (then it goes
     # to the moderators, as an offer's dispute does).
     SALE_RETURN_ANSWER_SECONDS = 3 * 86400
+    # How often the sweep counts sellers' and buyers' records again (exchange/quality).
+    QUALITY_EVERY_SECONDS = 600
     AUCTION_CONCURRENCY = 80
     AUCTION_LEASE_SECONDS = 30
     AUCTION_DB_THREADS = 2

@@ -16,6 +16,7 @@ from exchange.moderation.audit.models import ModerationAction
 from exchange.notifications.models import Notification
 from exchange.offers.models import Offer, Participation
 from exchange.privacy.models import Erasure
+from exchange.quality.models import BuyerStanding, SellerQuality
 from exchange.reports.models import ReportChange, ReportDaily, ReportHourly
 from exchange.selling.models import SellerPing
 from exchange.tracking.models import Click, PostbackToken
@@ -27,6 +28,7 @@ __all__ = [
     "Auction",
     "AuctionBid",
     "BuyOrder",
+    "BuyerStanding",
     "CatalogListing",
     "Click",
     "Consent",
@@ -53,6 +55,7 @@ __all__ = [
     "ReportDaily",
     "ReportHourly",
     "Sale",
+    "SellerQuality",
     "SellerPing",
     "StripeEvent",
     "Topup",

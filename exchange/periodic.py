@@ -33,6 +33,7 @@ from exchange.leads.sweep import sweep_leads
 from exchange.longjobs.jobs import sweep_tasks, sweep_tasks_job
 from exchange.privacy.jobs import sweep_retention_job
 from exchange.privacy.retention import sweep_retention
+from exchange.quality.jobs import rate_quality_job, rate_quality_now
 from exchange.reports.jobs import fold_job
 from exchange.selling.jobs import sweep_exchange_job
 from exchange.selling.sweep import sweep_exchange
@@ -63,6 +64,9 @@ SWEEP_STEPS = (
     # the exchange: sales approved at their review deadline, holds released, stuck exchange
     # leads judged again, auctions nobody holds started again
     SweepStep("sweep-exchange", sweep_exchange, sweep_exchange_job),
+    # sellers' and buyers' records per vertical counted again (at most every
+    # QUALITY_EVERY_SECONDS): the multipliers on sellers' prices, the buyers' tie ranks
+    SweepStep("rate-quality", rate_quality_now, rate_quality_job),
     # leads whose auction ended listed in the catalog (or recorded as not listed), listings
     # past their vertical's last age step or whose lead was erased taken off it
     SweepStep("sweep-catalog", sweep_catalog, sweep_catalog_job),

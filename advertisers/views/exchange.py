@@ -32,6 +32,7 @@ from exchange.extensions import db
 from exchange.money import parse_major
 from exchange.offers.pricing import TEMPERATURES
 from exchange.pagination import paginate
+from exchange.quality.services import named_quality
 from exchange.verticals.models import Vertical
 from exchange.verticals.services import all_verticals
 
@@ -121,6 +122,7 @@ def buy_orders():
         temperatures=TEMPERATURES,
         form=form,
         errors=errors,
+        quality=named_quality(current_user.id, "advertiser"),
     ), (422 if errors else 200)
 
 

@@ -12,10 +12,13 @@ The rules (docs/exchange.md "The auction"):
 1. A bid under the floor, or that leaves the seller less than one minor unit after the
    platform's margin, is dropped, with its reason.
 2. A buyer buys a consumer once: of one buyer's bids only its best counts.
-3. The price is the bid (first price): what the buyer said it would pay, no more.
+3. The price is the bid (first price): what the buyer said it would pay, no more; times
+   the seller's quality multiplier on the vertical (``quality_bps``, exchange/quality: 100 %
+   unless its sales are often rejected or returned), which lowers the floor the same way.
 4. The choice earns the most: one exclusive bid, or up to ``slots`` shared bids whose sum
    beats it. A tie goes to the exclusive bid (the consumer is called once). Between bids
-   of one amount, the buy order with the lower id wins (it was there first).
+   of one amount, the buyer with the lower share of posts refused and sales returned wins
+   (``rank_tenths``), then the buy order with the lower id (it was there first).
 5. When a seller was promised a price, a choice that pays the seller less is no choice.
 6. A winner that cannot take its sale (its cap or balance ran out meanwhile, its post was
    refused) is excluded and the choice is made again, keeping the sales already made.
@@ -27,6 +30,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from exchange.quality.domain import WHOLE_BPS, scaled
 
 BPS_WHOLE = 10_000
 
@@ -46,6 +51,7 @@ class Bid:
     buyer_id: int
     amount_minor: int
     exclusive: bool
+    rank_tenths: int = 0  # the buyer's share refused or returned: lower wins a tie
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,11 @@ class Rules:
     min_payout_minor: int = 0  # the least the seller earns from the whole choice (a quote)
     slots_taken: int = 0  # sold before this auction (another seller's resubmission)
     exclusive_allowed: bool = True  # False once any slot of the consumer was sold
+    quality_bps: int = WHOLE_BPS  # the seller's multiplier on the vertical (exchange/quality)
+
+    def price_of(self, amount_minor: int) -> int:
+        """What a bid of ``amount_minor`` costs its buyer: the bid times the seller's multiplier."""
+        return scaled(amount_minor, self.quality_bps)
 
     def margin_of(self, amount_minor: int) -> int:
         if self.margin_bps:
@@ -84,9 +95,10 @@ class Choice:
         return sum(bid.amount_minor for bid in self.winners)
 
 
-def rank(bid: Bid) -> tuple[int, int]:
-    """The order bids are compared in: higher amount first, then the older buy order."""
-    return (-bid.amount_minor, bid.order_id)
+def rank(bid: Bid) -> tuple[int, int, int]:
+    """The order bids are compared in: higher amount first, then the buyer that refuses and
+    returns less, then the older buy order."""
+    return (-bid.amount_minor, bid.rank_tenths, bid.order_id)
 
 
 def admissible(bids: Iterable[Bid], rules: Rules) -> tuple[list[Bid], dict[int, str]]:
@@ -97,7 +109,7 @@ def admissible(bids: Iterable[Bid], rules: Rules) -> tuple[list[Bid], dict[int, 
     for bid in sorted(bids, key=rank):
         if bid.amount_minor < rules.floor_minor:
             dropped[bid.order_id] = UNDER_FLOOR
-        elif rules.payout_of(bid.amount_minor) < 1:
+        elif rules.payout_of(rules.price_of(bid.amount_minor)) < 1:
             dropped[bid.order_id] = UNDER_COST
         elif bid.buyer_id in best_of_buyer:
             dropped[bid.order_id] = SAME_BUYER
@@ -127,13 +139,19 @@ def choose(bids: Iterable[Bid], rules: Rules, *, sold: tuple[Bid, ...] = ()) -> 
 
 
 def _pays_seller(option: tuple[Bid, ...], sold: tuple[Bid, ...], rules: Rules) -> bool:
-    payout = sum(rules.payout_of(bid.amount_minor) for bid in (*sold, *option))
+    payout = sum(rules.payout_of(rules.price_of(bid.amount_minor)) for bid in (*sold, *option))
     return payout >= rules.min_payout_minor
 
 
-def _worth(option: tuple[Bid, ...]) -> tuple[int, int, tuple[int, ...]]:
-    """Most revenue; then fewer sales (rule 4's tie); then the older buy orders."""
-    return (sum(bid.amount_minor for bid in option), -len(option), tuple(-bid.order_id for bid in option))
+def _worth(option: tuple[Bid, ...]) -> tuple[int, int, tuple[int, ...], tuple[int, ...]]:
+    """Most revenue; then fewer sales (rule 4's tie); then the buyers that refuse and return
+    less; then the older buy orders."""
+    return (
+        sum(bid.amount_minor for bid in option),
+        -len(option),
+        tuple(-bid.rank_tenths for bid in option),
+        tuple(-bid.order_id for bid in option),
+    )
 
 
 # What happened, in order, as the auction log keeps it: a choice made, a sale made, a

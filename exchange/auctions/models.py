@@ -62,5 +62,8 @@ class AuctionBid(db.Model):
     ping_error: Mapped[str | None] = mapped_column(String(200))
     latency_ms: Mapped[int | None]
     bid_minor: Mapped[int | None] = mapped_column(BigInteger)
+    # The buyer's share of posts refused and sales returned when it bid (exchange/quality):
+    # among equal bids the lower wins; None in auctions run before it counted.
+    buyer_rank_tenths: Mapped[int | None]
     result: Mapped[str | None] = mapped_column(String(40))  # won, outbid, floor, cost, failed: ...
     sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"))

@@ -12,7 +12,7 @@ meanwhile fails that sale, never oversells.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -41,6 +41,7 @@ from exchange.buying.usage import Used, usages_of
 from exchange.db import rows_by_id
 from exchange.extensions import db
 from exchange.leads.models import Lead
+from exchange.quality.services import buyer_ranks, seller_multipliers
 from exchange.verticals.domain import floor_for, ping_fields
 from exchange.verticals.models import Vertical
 
@@ -57,6 +58,7 @@ class Candidate:
     bid_minor: int | None = None  # a fixed bid
     ping_url: str | None = None
     max_bid_minor: int | None = None
+    rank_tenths: int = 0  # its buyer's share refused or returned: lower wins a tie
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ class Plan:
     @property
     def fixed_bids(self) -> list[Bid]:
         return [
-            Bid(c.order_id, c.buyer_id, c.bid_minor, c.exclusive)
+            Bid(c.order_id, c.buyer_id, c.bid_minor, c.exclusive, c.rank_tenths)
             for c in self.candidates
             if c.skipped is None and c.pricing == "fixed"
         ]
@@ -115,6 +117,9 @@ def prepare_all(auction_ids: list[int]) -> list[Plan | None]:
     now = clock.now()
     register = Register.read(list(consumers.values()), window_start(verticals.values(), now))
     book = OrderBook.read(list(verticals.values()))
+    quality = seller_multipliers(
+        {(leads[auction.lead_id].webmaster_id, auction.vertical_id) for auction in auctions.values()}
+    )
     plans: list[Plan | None] = []
     for auction_id in auction_ids:
         auction = auctions.get(auction_id)
@@ -123,11 +128,13 @@ def prepare_all(auction_ids: list[int]) -> list[Plan | None]:
             continue
         lead, vertical = leads[auction.lead_id], verticals[auction.vertical_id]
         sold = register.sold(*consumers[auction_id], window_start([vertical], now))
-        plans.append(_plan(auction, lead, vertical, sold, book))
+        plans.append(_plan(auction, lead, vertical, sold, book, quality[lead.webmaster_id, vertical.id]))
     return plans
 
 
-def _plan(auction: Auction, lead: Lead, vertical: Vertical, sold: Sold, book: OrderBook) -> Plan:
+def _plan(
+    auction: Auction, lead: Lead, vertical: Vertical, sold: Sold, book: OrderBook, quality_bps: int
+) -> Plan:
     view = lead_view(lead, vertical)
     floor = floor_for(vertical.floors, lead.country, lead.temperature)
     base = {"auction_id": auction.id, "lead_id": lead.id, "currency": vertical.currency}
@@ -143,6 +150,7 @@ def _plan(auction: Auction, lead: Lead, vertical: Vertical, sold: Sold, book: Or
         slots_taken=sold.slots_taken,
         exclusive_allowed=sold.slots_taken == 0,
         min_payout_minor=auction.min_payout_minor,
+        quality_bps=quality_bps,
     )
     candidates = book.candidates(vertical, view, sold)
     body = ping_body(lead, vertical, view, floor)
@@ -163,10 +171,12 @@ class OrderBook:
         orders: list[BuyOrder],
         balances: dict[tuple[int, str], int],
         usages: dict[int, Used],
+        ranks: dict[tuple[int, int], int] | None = None,
     ) -> None:
         self.orders = orders
         self.balances = balances
         self.usages = usages
+        self.ranks = ranks or {}  # (buyer, vertical): its share refused or returned
 
     @classmethod
     def read(cls, verticals: list[Vertical]) -> OrderBook:
@@ -186,13 +196,27 @@ class OrderBook:
             for currency, ids in buyers.items()
             for buyer, balance in free_balances(ids, currency).items()
         }
-        return cls(list(orders), balances, usages_of(orders))
+        ranks = {
+            (buyer, vertical.id): rank
+            for vertical in verticals
+            for buyer, rank in buyer_ranks(
+                {order.buyer_id for order in orders if order.vertical_id == vertical.id}, vertical.id
+            ).items()
+        }
+        return cls(list(orders), balances, usages_of(orders), ranks)
 
     def candidates(self, vertical: Vertical, view: LeadView, sold: Sold) -> list[Candidate]:
         """Every active buy order on the vertical, with why it sits out (None: it bids)."""
         return [
-            _candidate(
-                order, view, sold, self.balances[order.buyer_id, vertical.currency], self.usages.get(order.id)
+            replace(
+                _candidate(
+                    order,
+                    view,
+                    sold,
+                    self.balances[order.buyer_id, vertical.currency],
+                    self.usages.get(order.id),
+                ),
+                rank_tenths=self.ranks.get((order.buyer_id, vertical.id), 0),
             )
             for order in self.orders
             if order.vertical_id == vertical.id

@@ -113,7 +113,7 @@ def settle_all(batch: list[Settling]) -> list[list[int]]:
 
 def _bids(plan: Plan, by_order: dict[int, PingOutcome]) -> list[Bid]:
     return plan.fixed_bids + [
-        Bid(c.order_id, c.buyer_id, by_order[c.order_id].bid_minor, c.exclusive)
+        Bid(c.order_id, c.buyer_id, by_order[c.order_id].bid_minor, c.exclusive, c.rank_tenths)
         for c in plan.to_ping
         if c.order_id in by_order and by_order[c.order_id].status == ANSWERED
     ]
@@ -161,10 +161,11 @@ def fill(state: Waterfall, market: Market, deal: Deal) -> list[Sale]:
         refused = False
         for bid in winners:
             order = market.orders[bid.order_id]
-            failure = market.cap_failure(order, bid.amount_minor)
+            price = state.rules.price_of(bid.amount_minor)
+            failure = market.cap_failure(order, price)
             if failure:
                 state.failed(bid, f"{CAP}: {failure}")
-            elif market.balance(order.buyer_id, deal.vertical.currency) < bid.amount_minor:
+            elif market.balance(order.buyer_id, deal.vertical.currency) < price:
                 state.failed(bid, BALANCE)
             else:
                 sale = _sale(bid, order.buyer_id, state.rules, market, deal)
@@ -189,8 +190,8 @@ def _sale(bid: Bid, buyer_id: int, rules: Rules, market: Market, deal: Deal) -> 
         auction_id=deal.auction.id,
         exclusive=bid.exclusive,
         currency=vertical.currency,
-        price_minor=bid.amount_minor,
-        payout_minor=rules.payout_of(bid.amount_minor),
+        price_minor=rules.price_of(bid.amount_minor),
+        payout_minor=rules.payout_of(rules.price_of(bid.amount_minor)),
         status="pending",
         post_status="queued" if buyer_id in market.posts_to else "none",
         phone_hash=phone_hash,
@@ -259,7 +260,10 @@ def bids_of(auction: Auction) -> list[Bid]:
     rows = db.session.scalars(
         select(AuctionBid).where(AuctionBid.auction_id == auction.id, AuctionBid.bid_minor.is_not(None))
     )
-    return [Bid(row.buy_order_id, row.buyer_id, row.bid_minor, row.exclusive) for row in rows]
+    return [
+        Bid(row.buy_order_id, row.buyer_id, row.bid_minor, row.exclusive, row.buyer_rank_tenths or 0)
+        for row in rows
+    ]
 
 
 def lock_auction(auction_id: int) -> Auction | None:
@@ -340,6 +344,7 @@ def _bid_row(auction_id: int, candidate: Candidate, outcome: PingOutcome | None)
         "ping_error": None,
         "latency_ms": None,
         "bid_minor": None,
+        "buyer_rank_tenths": candidate.rank_tenths,
         "result": None,
         "sale_id": None,
     }

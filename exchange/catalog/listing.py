@@ -4,6 +4,8 @@ Every exchange lead whose auction has ended (sold or unsold) gets one listing ro
 listed when its consumer has a slot left in the register of sales (no exclusive sale, fewer
 live sales than the vertical's slots, whoever submitted it) and its age is before its
 vertical's last step; else recorded as not listed, so the sweep never looks at it again.
+Its floor is the vertical's for its country and temperature times its seller's quality
+multiplier on the vertical then (exchange/quality), kept for the listing's life.
 A listed lead leaves the catalog when it ages past the last step, or when its personal
 data is erased (it could no longer be delivered).
 """
@@ -24,6 +26,8 @@ from exchange.db import commit, rows_by_id
 from exchange.extensions import db
 from exchange.leads.domain import SOLD, UNSOLD
 from exchange.leads.models import Consent, Lead
+from exchange.quality.domain import scaled
+from exchange.quality.services import seller_multipliers
 from exchange.verticals.domain import HOUR, Ageing, floor_for, personal_fields_of
 from exchange.verticals.models import Vertical
 
@@ -115,12 +119,15 @@ def list_ended_auctions(now: datetime) -> tuple[int, int]:
     verticals = rows_by_id(Vertical, {lead.vertical_id for lead in leads})
     with_consent = set(db.session.scalars(select(Consent.lead_id).where(Consent.lead_id.in_(lead_ids))))
     stock = Stock.read(leads, verticals, now)
+    quality = seller_multipliers({(lead.webmaster_id, lead.vertical_id) for lead in leads})
     rows = []
     for lead in leads:
         vertical = verticals[lead.vertical_id]
         slots = stock.listing(lead, vertical)
         young = Ageing.from_json(vertical.ageing).step_at(now - lead.created_at) is not None
         floor = floor_for(vertical.floors, lead.country, lead.temperature)
+        if floor is not None:  # the seller's multiplier on the vertical when it is listed
+            floor = scaled(floor, quality[lead.webmaster_id, lead.vertical_id])
         listed = slots.listed and young and floor is not None and lead.id not in stock.condemned
         row = _row(lead, vertical, slots, floor, consent=lead.id in with_consent, now=now)
         row["own_sold"] = stock.own_count(lead.id)

@@ -34,6 +34,7 @@ from exchange.errors import Conflict, Invalid, NotFound
 from exchange.extensions import db
 from exchange.leads.checks import field_errors
 from exchange.leads.models import Lead
+from exchange.quality.services import seller_multipliers
 from exchange.selling.intake import submit_to_vertical
 from exchange.selling.models import SellerPing
 from exchange.selling.validation import validate_exchange_lead
@@ -90,8 +91,13 @@ def quote(seller_id: int, vertical_id: int, fields: dict) -> Quote:
         floor_minor=floor,
         margin_bps=vertical.margin_bps,
         margin_minor=vertical.margin_minor,
+        quality_bps=seller_multipliers({(seller_id, vertical.id)})[seller_id, vertical.id],
     )
-    bids = [Bid(c.order_id, c.buyer_id, c.bid_minor, c.exclusive) for c in candidates if c.pricing == "fixed"]
+    bids = [
+        Bid(c.order_id, c.buyer_id, c.bid_minor, c.exclusive, c.rank_tenths)
+        for c in candidates
+        if c.pricing == "fixed"
+    ]
     bids += _pinged_bids(
         candidates,
         {
@@ -104,7 +110,7 @@ def quote(seller_id: int, vertical_id: int, fields: dict) -> Quote:
         },
     )
     winners = choose(bids, rules).winners
-    price = sum(rules.payout_of(bid.amount_minor) for bid in winners)
+    price = sum(rules.payout_of(rules.price_of(bid.amount_minor)) for bid in winners)
     if price <= 0:
         return Quote(None, "no buyer bids on this lead now")
     ping = SellerPing(
@@ -196,7 +202,7 @@ def _pinged_bids(candidates, body: dict) -> list[Bid]:
 
     answers = {o.order_id: o for o in asyncio.run(ask()) if o.status == ANSWERED}
     return [
-        Bid(c.order_id, c.buyer_id, answers[c.order_id].bid_minor, c.exclusive)
+        Bid(c.order_id, c.buyer_id, answers[c.order_id].bid_minor, c.exclusive, c.rank_tenths)
         for c in pinged
         if c.order_id in answers
     ]

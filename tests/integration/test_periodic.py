@@ -65,6 +65,7 @@ def test_every_sweep_step_is_its_own_periodic_job_with_a_stable_name():
         "sweep-stripe-events",
         "sweep-tasks",
         "sweep-exchange",
+        "rate-quality",
         "sweep-catalog",
         "sweep-privacy",
     ]
@@ -94,6 +95,8 @@ def test_a_sweep_with_nothing_due_runs_every_step_and_counts_nothing(ctx):
         "sale_holds_released",
         "exchange_leads_requeued",
         "auctions_restarted",
+        "sellers_rated",
+        "buyers_rated",
         "leads_listed",
         "leads_not_listed",
         "listings_freed",

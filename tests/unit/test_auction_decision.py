@@ -31,6 +31,7 @@ def bids_strategy():
             buyer_id=st.integers(1, 8),
             amount_minor=st.integers(0, 5000),
             exclusive=st.booleans(),
+            rank_tenths=st.sampled_from([0, 0, 50, 300]),
         ),
         max_size=12,
         unique_by=lambda bid: bid.order_id,
@@ -45,6 +46,7 @@ rules_strategy = st.builds(
     min_payout_minor=st.integers(0, 3000),
     slots_taken=st.integers(0, 2),
     exclusive_allowed=st.booleans(),
+    quality_bps=st.sampled_from([10_000, 9_000, 7_500, 5_000]),
 )
 
 
@@ -59,7 +61,10 @@ def brute_force_best(bids: list[Bid], rules: Rules) -> int:
                 continue
             if len({bid.buyer_id for bid in option}) < count:
                 continue
-            if sum(rules.payout_of(bid.amount_minor) for bid in option) < rules.min_payout_minor:
+            if (
+                sum(rules.payout_of(rules.price_of(bid.amount_minor)) for bid in option)
+                < rules.min_payout_minor
+            ):
                 continue
             best = max(best, sum(bid.amount_minor for bid in option))
     return best
@@ -76,7 +81,7 @@ def test_never_more_sales_than_slots_left(bids, rules):
 def test_never_below_the_floor_nor_leaving_the_seller_nothing(bids, rules):
     for bid in choose(bids, rules).winners:
         assert bid.amount_minor >= rules.floor_minor
-        assert rules.payout_of(bid.amount_minor) >= 1
+        assert rules.payout_of(rules.price_of(bid.amount_minor)) >= 1
 
 
 @settings(max_examples=400, deadline=None)
@@ -150,3 +155,37 @@ def test_a_seller_promised_a_price_sells_only_at_that_price_or_better():
         bid.order_id for bid in choose(bids, Rules(**{**rules.__dict__, "min_payout_minor": 800})).winners
     ] == [1]
     assert choose(bids, Rules(**{**rules.__dict__, "min_payout_minor": 801})).winners == ()
+
+
+def test_a_sellers_multiplier_scales_the_price_and_lowers_the_floor_with_it():
+    rules = Rules(slots=1, floor_minor=1000, margin_bps=2000, quality_bps=7_500)
+    [winner] = choose([Bid(1, 1, 2000, True), Bid(2, 2, 900, True)], rules).winners
+    assert winner.order_id == 1
+    assert rules.price_of(winner.amount_minor) == 1500  # the buyer pays 75 % of its bid
+    assert rules.payout_of(rules.price_of(winner.amount_minor)) == 1200
+    # a bid at the floor still counts: its price is the floor times 75 %
+    assert choose([Bid(3, 3, 1000, True)], rules).winners[0].order_id == 3
+    assert rules.price_of(1000) == 750
+
+
+def test_a_multiplier_that_leaves_the_seller_nothing_drops_the_bid():
+    rules = Rules(slots=1, floor_minor=1, margin_minor=5, quality_bps=5_000)
+    assert choose([Bid(1, 1, 10, True)], rules).losers == {1: UNDER_COST}  # 5 after 50 %, 0 after margin
+
+
+def test_between_equal_bids_the_buyer_that_refuses_and_returns_less_wins():
+    bids = [Bid(1, 1, 1000, True, rank_tenths=250), Bid(2, 2, 1000, True, rank_tenths=0)]
+    assert [bid.order_id for bid in choose(bids, Rules(slots=1, floor_minor=100)).winners] == [2]
+    shared = [
+        Bid(1, 1, 800, False, rank_tenths=120),
+        Bid(2, 2, 800, False, rank_tenths=30),
+        Bid(3, 3, 900, False),
+    ]
+    choice = choose(shared, Rules(slots=2, floor_minor=100))
+    assert [bid.order_id for bid in choice.winners] == [3, 2]
+    assert choice.losers == {1: OUTBID}
+
+
+def test_a_rank_never_beats_a_higher_bid():
+    bids = [Bid(1, 1, 1001, True, rank_tenths=900), Bid(2, 2, 1000, True, rank_tenths=0)]
+    assert [bid.order_id for bid in choose(bids, Rules(slots=1, floor_minor=100)).winners] == [1]

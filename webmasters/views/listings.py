@@ -19,6 +19,7 @@ from exchange.catalog.domain import age_in_words, step_in_words
 from exchange.catalog.schemas import SellerListingsQuerySchema
 from exchange.catalog.search import Search, search
 from exchange.errors import field_messages
+from exchange.quality.services import named_quality
 from exchange.verticals.domain import Step
 from exchange.verticals.services import all_verticals, standings_of
 from webmasters.views.common import bp
@@ -42,9 +43,11 @@ SHOWN = (  # the search's item keys the page shows
 @role_required("webmaster")
 def listings():
     values = {name: request.args.get(name, "").strip() for name in QUERY}
+    verticals = all_verticals()
     context = {
         "values": values,
-        "verticals": [v for v in all_verticals() if v.id in standings_of(current_user.id)],
+        "verticals": [v for v in verticals if v.id in standings_of(current_user.id)],
+        "quality": named_quality(current_user.id, "webmaster"),
     }
     try:
         args = SellerListingsQuerySchema().load({name: value for name, value in values.items() if value})

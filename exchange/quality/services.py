@@ -1,0 +1,152 @@
+"""Counting each seller's and buyer's record per vertical from the sales of the last
+``WINDOW_DAYS`` (the ``rate-quality`` step of the sweep, at most every
+``QUALITY_EVERY_SECONDS``), and reading them where money is decided: one row per seller and
+per buyer, by key. A party with no row has no record yet: 100 %, and no tie rank."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import case, delete, func, select
+
+from exchange.buying.models import Sale
+from exchange.extensions import db
+from exchange.quality.domain import WHOLE_BPS, WINDOW_DAYS, BuyerRecord, SellerRecord
+from exchange.quality.models import BuyerStanding, SellerQuality
+from exchange.verticals.models import Vertical
+
+
+def rate_quality(now: datetime) -> dict[str, int]:
+    """Count every record again (the tables are one row per party and vertical), unless they
+    were counted less than ``QUALITY_EVERY_SECONDS`` ago. The caller commits."""
+    last = db.session.scalar(select(func.max(SellerQuality.counted_at)))
+    last_buyer = db.session.scalar(select(func.max(BuyerStanding.counted_at)))
+    latest = max((when for when in (last, last_buyer) if when is not None), default=None)
+    if latest is not None and now - latest < timedelta(seconds=current_app.config["QUALITY_EVERY_SECONDS"]):
+        return {"sellers_rated": 0, "buyers_rated": 0}
+    since = now - timedelta(days=WINDOW_DAYS)
+    sellers = _seller_rows(since, now)
+    buyers = _buyer_rows(since, now)
+    db.session.execute(delete(SellerQuality))
+    db.session.execute(delete(BuyerStanding))
+    if sellers:
+        db.session.execute(SellerQuality.__table__.insert(), sellers)
+    if buyers:
+        db.session.execute(BuyerStanding.__table__.insert(), buyers)
+    return {"sellers_rated": len(sellers), "buyers_rated": len(buyers)}
+
+
+def _count(condition):
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _seller_rows(since: datetime, now: datetime) -> list[dict]:
+    rows = db.session.execute(
+        select(
+            Sale.seller_id,
+            Sale.vertical_id,
+            _count(Sale.status == "approved"),
+            _count(Sale.status == "rejected"),
+            _count(Sale.status == "returned"),
+        )
+        .where(Sale.created_at >= since, Sale.status.in_(("approved", "rejected", "returned")))
+        .group_by(Sale.seller_id, Sale.vertical_id)
+    ).all()
+    made = []
+    for seller_id, vertical_id, approved, rejected, returned in rows:
+        record = SellerRecord(approved or 0, rejected or 0, returned or 0)
+        made.append(
+            {
+                "seller_id": seller_id,
+                "vertical_id": vertical_id,
+                "approved": record.approved,
+                "rejected": record.rejected,
+                "returned": record.returned,
+                "multiplier_bps": record.multiplier_bps,
+                "reason": record.reason,
+                "counted_at": now,
+            }
+        )
+    return made
+
+
+def _buyer_rows(since: datetime, now: datetime) -> list[dict]:
+    rows = db.session.execute(
+        select(
+            Sale.buyer_id,
+            Sale.vertical_id,
+            func.count(),
+            _count(Sale.post_status == "refused"),
+            _count(Sale.status == "returned"),
+        )
+        .where(Sale.created_at >= since, Sale.status != "voided")
+        .group_by(Sale.buyer_id, Sale.vertical_id)
+    ).all()
+    made = []
+    for buyer_id, vertical_id, sales, refused, returned in rows:
+        record = BuyerRecord(sales, refused or 0, returned or 0)
+        made.append(
+            {
+                "buyer_id": buyer_id,
+                "vertical_id": vertical_id,
+                "sales": record.sales,
+                "refused": record.refused,
+                "returned": record.returned,
+                "rate_tenths": record.rate_tenths,
+                "reason": record.reason,
+                "counted_at": now,
+            }
+        )
+    return made
+
+
+def seller_multipliers(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """The multiplier (bps) of each (seller, vertical) asked; 100 % for one with no record."""
+    if not pairs:
+        return {}
+    sellers = {seller for seller, _ in pairs}
+    rows = db.session.execute(
+        select(SellerQuality.seller_id, SellerQuality.vertical_id, SellerQuality.multiplier_bps).where(
+            SellerQuality.seller_id.in_(sellers)
+        )
+    ).all()
+    found = {(seller, vertical): bps for seller, vertical, bps in rows}
+    return {pair: found.get(pair, WHOLE_BPS) for pair in pairs}
+
+
+def buyer_ranks(buyer_ids: set[int], vertical_id: int) -> dict[int, int]:
+    """Each buyer's share refused or returned on the vertical, tenths of a percent (0: none)."""
+    if not buyer_ids:
+        return {}
+    rows = db.session.execute(
+        select(BuyerStanding.buyer_id, BuyerStanding.rate_tenths).where(
+            BuyerStanding.vertical_id == vertical_id, BuyerStanding.buyer_id.in_(buyer_ids)
+        )
+    ).all()
+    found = dict(rows)
+    return {buyer: found.get(buyer, 0) for buyer in buyer_ids}
+
+
+def quality_of(user_id: int, role: str) -> list[SellerQuality] | list[BuyerStanding]:
+    """A party's own records, by vertical: a seller's multipliers, a buyer's tie ranks."""
+    if role == "webmaster":
+        query = select(SellerQuality).where(SellerQuality.seller_id == user_id)
+        return list(db.session.scalars(query.order_by(SellerQuality.vertical_id)))
+    query = select(BuyerStanding).where(BuyerStanding.buyer_id == user_id)
+    return list(db.session.scalars(query.order_by(BuyerStanding.vertical_id)))
+
+
+def named_quality(user_id: int, role: str) -> list[tuple[str, SellerQuality | BuyerStanding]]:
+    """The party's own records (``quality_of``), each with its vertical's name, for its pages."""
+    rows = quality_of(user_id, role)
+    names = (
+        dict(
+            db.session.execute(
+                select(Vertical.id, Vertical.name).where(Vertical.id.in_([r.vertical_id for r in rows]))
+            ).all()
+        )
+        if rows
+        else {}
+    )
+    return [(names[row.vertical_id], row) for row in rows]
