@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from billing.services import lock_for_sales, reserve_lead_prices
 from exchange import clock
+from exchange.actors import Actor
 from exchange.auctions.domain import Rules
 from exchange.buying.decisions import price_of
 from exchange.buying.models import Sale
@@ -33,11 +34,14 @@ from exchange.delivery.leads.settings import setting_of
 from exchange.errors import Conflict, NotFound
 from exchange.extensions import db
 from exchange.jobs import enqueue_after_commit
+from exchange.leads.domain import UNSOLD
 from exchange.leads.models import Lead
+from exchange.leads.transitions import Move, apply_moves
 from exchange.verticals.domain import Ageing
 from exchange.verticals.models import Vertical
 
 POST_JOB = "exchange.catalog.jobs.post_catalog_sale_job"
+CATALOG = Actor.system("catalog")
 MAX_BASKET = 100
 
 
@@ -123,6 +127,7 @@ class _Till:
         db.session.flush()
         if not all(reserve_lead_prices([price_of(sale) for sale in made])):
             raise Conflict("Your available balance does not cover the price.", code="insufficient_funds")
+        self._sold_now([sale.lead_id for sale in made])
         posted = setting_of(self.buyer_id, None) is not None
         for sale in made:
             if posted:  # the buyer's endpoint: posted after the commit
@@ -171,6 +176,17 @@ class _Till:
         self.stock.add(sale)
         _refresh(listing, after, self.stock.own_count(lead.id), self.now)
         return sale
+
+    def _sold_now(self, lead_ids: list[int]) -> None:
+        """A lead its auction left unsold is sold once a slot of it is bought here: its
+        seller sees it (and gets its postback) as for an auction's sale."""
+        moves = [
+            Move(self.items[lead_id].lead, "sell_from_catalog", reason="bought from the catalog")
+            for lead_id in dict.fromkeys(lead_ids)
+            if self.items[lead_id].lead.status == UNSOLD
+        ]
+        if moves:
+            apply_moves(moves, CATALOG)
 
     @staticmethod
     def refused(wanted: Purchase, code: str, message: str) -> Refused:

@@ -55,6 +55,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (RECEIVED, "offer_for_sale"): FOR_SALE,
     (FOR_SALE, "sell"): SOLD,
     (FOR_SALE, "leave_unsold"): UNSOLD,
+    (UNSOLD, "sell_from_catalog"): SOLD,  # a slot bought later, from the catalog
 }
 ACTIONS = tuple(sorted({action for _, action in TRANSITIONS}))
 

@@ -402,3 +402,21 @@ def test_the_price_the_search_shows_is_the_price_a_purchase_charges_at_a_rounded
 
     assert (item["price_minor"], item["exclusive_price_minor"]) == (500, 1500)
     assert bought.status_code == 201 and bought.get_json()["price_minor"] == 500
+
+
+def test_an_unsold_lead_bought_from_the_catalog_becomes_sold_once(client, listed):
+    from exchange.leads.models import Lead, LeadEvent
+
+    _, _, lead_id = listed
+    assert db.session.get(Lead, lead_id).status == "unsold"
+
+    first = buy(client, buyer_with(5000), lead_id)
+    second = buy(client, buyer_with(5000), lead_id)
+    db.session.expire_all()
+
+    assert first.status_code == 201 and second.status_code == 201
+    assert db.session.get(Lead, lead_id).status == "sold"
+    moves = db.session.scalars(
+        select(LeadEvent.action).where(LeadEvent.lead_id == lead_id, LeadEvent.to_status == "sold")
+    ).all()
+    assert moves == ["sell_from_catalog"], "moved once, by the first purchase"

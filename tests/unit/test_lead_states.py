@@ -24,6 +24,7 @@ from exchange.leads.domain import IllegalTransition, next_state
 #   rejected --appeal won by the webmaster--> pending (or awaiting_funds), then approved
 # and docs/exchange.md, for a lead submitted to a vertical:
 #   received --validate--> for_sale --auction--> sold (one sale or more) | unsold
+#   unsold --a slot bought from the catalog--> sold
 # ("hold ends" makes earnings available; it is a money event, not a state.)
 EXPECTED_STATES = {
     "received", "pending", "awaiting_funds", "rejected", "approved", "returned", "review",
@@ -47,6 +48,7 @@ EXPECTED_MOVES = {
     ("received", "offer_for_sale"): "for_sale",
     ("for_sale", "sell"): "sold",
     ("for_sale", "leave_unsold"): "unsold",
+    ("unsold", "sell_from_catalog"): "sold",
 }
 EXPECTED_ACTIONS = sorted({action for _, action in EXPECTED_MOVES})
 ALL_PAIRS = [(state, action) for state in sorted(EXPECTED_STATES) for action in EXPECTED_ACTIONS]
@@ -62,7 +64,7 @@ def test_the_actions_are_exactly_those_of_the_documented_moves():
 
 
 def test_every_pair_is_covered_by_the_parametrisation():
-    assert len(ALL_PAIRS) == 10 * 15  # ten states, fifteen actions
+    assert len(ALL_PAIRS) == 10 * 16  # ten states, sixteen actions
 
 
 @pytest.mark.parametrize(("state", "action"), ALL_PAIRS)
