@@ -17,7 +17,8 @@ from exchange.buying.domain import PRICINGS
 from exchange.buying.models import Sale
 from exchange.buying.returns import open_sale_return, return_state
 from exchange.buying.sales import lead_for_buyer, sales_of, sold_of_text
-from exchange.buying.schemas import BuyOrderCreateSchema, SaleReturnSchema
+from exchange.buying.sales_csv import purchases_csv as purchases_csv_download
+from exchange.buying.schemas import BuyOrderCreateSchema, SaleCsvQuerySchema, SaleReturnSchema
 from exchange.buying.services import (
     buy_orders_of,
     create_buy_order,
@@ -27,7 +28,7 @@ from exchange.buying.services import (
 )
 from exchange.db import commit
 from exchange.disputes.domain import SALE_RETURN_REASONS
-from exchange.errors import AppError, field_messages
+from exchange.errors import AppError, Invalid, field_messages
 from exchange.extensions import db
 from exchange.money import parse_major
 from exchange.offers.pricing import TEMPERATURES
@@ -157,6 +158,19 @@ def purchases():
     return render_template(
         "advertiser_purchases.html", rows=rows, page=listed, now=clock.now(), reasons=SALE_RETURN_REASONS
     )
+
+
+@bp.get("/purchases.csv")
+@role_required("advertiser")
+def purchases_csv():
+    """The page's "Download CSV": the API's CSV (``GET /api/v1/sales.csv``, its filters
+    too) through the portal's session, for a buyer without an API key."""
+    try:
+        args = SaleCsvQuerySchema().load(request.args)
+    except ValidationError as error:
+        fields = field_messages(error.normalized_messages())
+        raise Invalid("Some fields are invalid.", fields=fields) from error
+    return purchases_csv_download(current_user, args)
 
 
 @bp.post("/purchases/<id:sale_id>/return")

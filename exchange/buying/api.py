@@ -7,11 +7,14 @@ from exchange.buying.decisions import approve_sale, reject_sale
 from exchange.buying.models import BuyOrder, Sale
 from exchange.buying.report import STAFF_ONLY, sales_report
 from exchange.buying.returns import open_sale_return, return_state
-from exchange.buying.sales import SELLER_HIDDEN, lead_for_buyer, sale_of, sales_of, sold_of_text
+from exchange.buying.sales import SELLER_HIDDEN, filtered_sales, lead_for_buyer, sale_of, sold_of_text
+from exchange.buying.sales_csv import purchases_csv
 from exchange.buying.schemas import (
+    UNTIL_AFTER_SINCE,
     BuyOrderCreateSchema,
     BuyOrderPatchSchema,
     BuyOrderSchema,
+    SaleCsvQuerySchema,
     SaleDecisionSchema,
     SaleQuerySchema,
     SaleReturnSchema,
@@ -31,7 +34,7 @@ from exchange.disputes.api import with_thread
 from exchange.disputes.schemas import DisputeWithThreadSchema
 from exchange.errors import Forbidden
 from exchange.extensions import db
-from exchange.openapi import Blueprint, json_answer
+from exchange.openapi import CSV_BODY, Blueprint, json_answer
 from exchange.pagination import page_schema, paginate
 from exchange.verticals.models import Vertical
 
@@ -121,14 +124,25 @@ def sale_view(user, sale: Sale) -> dict:
 @blp.response(200, description=SALE_VIEWS)
 def list_sales(args: dict):
     user = caller()
-    query = sales_of(user)
-    if args.get("status"):
-        query = query.where(Sale.status == args["status"])
-    if args.get("vertical_id"):
-        query = query.where(Sale.vertical_id == args["vertical_id"])
-    page = paginate(query.order_by(Sale.id.desc()), args["page"], args["per_page"])
+    page = paginate(filtered_sales(user, args).order_by(Sale.id.desc()), args["page"], args["per_page"])
     page["items"] = [sale_view(user, sale) for sale in page["items"]]
     return page
+
+
+@blp.route("/sales.csv", methods=["GET"])
+@blp.rules(UNTIL_AFTER_SINCE)
+@api_key_required("advertiser")
+@blp.arguments(SaleCsvQuerySchema, location="query")
+@blp.doc(responses=CSV_BODY)
+@blp.response(
+    200,
+    description="text/csv: a header row, then every matching purchase (no pages, streamed), newest first",
+)
+def list_sales_csv(args: dict):
+    """Your purchases as CSV, the lead bought in each row as GET /api/v1/sales shows it
+    (docs/exchange.md, "Your purchases as CSV"). Buyers only: a seller's side of its sales
+    is at GET /api/v1/sales."""
+    return purchases_csv(caller(), args)
 
 
 @blp.route("/sales/<id:sale_id>", methods=["GET"])

@@ -25,6 +25,21 @@ def sales_of(user: User) -> Select:
     return query
 
 
+def filtered_sales(user: User, args: dict) -> Select:
+    """The user's sales that ``GET /api/v1/sales``'s filters keep (its CSV's also ``since``
+    and ``until``, on when the sale was made); unordered."""
+    query = sales_of(user)
+    if args.get("status"):
+        query = query.where(Sale.status == args["status"])
+    if args.get("vertical_id"):
+        query = query.where(Sale.vertical_id == args["vertical_id"])
+    if args.get("since"):
+        query = query.where(Sale.created_at >= args["since"])
+    if args.get("until"):
+        query = query.where(Sale.created_at < args["until"])
+    return query
+
+
 def sale_of(user: User, sale_id: int) -> Sale:
     sale = db.session.scalar(sales_of(user).where(Sale.id == sale_id))
     if sale is None:
