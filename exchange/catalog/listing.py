@@ -6,15 +6,17 @@ live sales than the vertical's slots, whoever submitted it) and its age is befor
 vertical's last step; else recorded as not listed, so the sweep never looks at it again.
 Its floor is the vertical's for its country and temperature times its seller's quality
 multiplier on the vertical then (exchange/quality), kept for the listing's life.
-A listed lead leaves the catalog when it ages past the last step, or when its personal
-data is erased (it could no longer be delivered).
+A listed lead leaves the catalog when it ages past the last step, when its personal data is
+erased (it could no longer be delivered), or when its consumer is sold out through another
+lead (read again by the next sweep; a purchase meanwhile checks the register itself).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from exchange import clock
 from exchange.buying.models import Sale
@@ -32,6 +34,9 @@ from exchange.verticals.domain import HOUR, Ageing, floor_for, personal_fields_o
 from exchange.verticals.models import Vertical
 
 LIST_BATCH = 500
+# A listing read from the register counts the sales committed by then; one made a moment
+# before and committed after is still "unseen" for this long (listing.seen_until).
+SEEN_SLACK = timedelta(minutes=5)
 
 
 def sweep_catalog() -> dict[str, int]:
@@ -45,6 +50,8 @@ def sweep_catalog() -> dict[str, int]:
         if listed + not_listed < LIST_BATCH:
             break
     counts["listings_freed"] = refresh_freed(now)
+    commit()
+    counts["listings_sold_elsewhere"] = refresh_sold_elsewhere(now)
     commit()
     counts["listings_gone"] = unlist_gone(now)
     commit()
@@ -71,18 +78,60 @@ def refresh_freed(now: datetime) -> int:
         .limit(LIST_BATCH)
         .with_for_update(skip_locked=True)  # a purchase holding one refreshes it itself
     ).all()
+    return read_again(listings, now)[0]
+
+
+def refresh_sold_elsewhere(now: datetime) -> int:
+    """Listings in the catalog whose consumer was sold through another lead (another
+    seller's submission of it, in an auction or from the catalog) since their slots were
+    last read: read again, and off the catalog if that sold it out. Returns how many left.
+    The other leads of a consumer are found by the keyed hashes of its contact, as the
+    duplicate checks find them."""
+    mine, other = aliased(Lead), aliased(Lead)
+    same_consumer = or_(
+        and_(other.phone_hash.is_not(None), other.phone_hash == mine.phone_hash),
+        and_(other.email_hash.is_not(None), other.email_hash == mine.email_hash),
+    )
+    sold_since = (
+        select(Sale.id)
+        .join(other, other.id == Sale.lead_id)
+        .where(
+            Sale.vertical_id == CatalogListing.vertical_id,
+            Sale.lead_id != CatalogListing.lead_id,
+            Sale.status.in_(LIVE),
+            Sale.created_at >= func.coalesce(CatalogListing.seen_until, CatalogListing.listed_at),
+            same_consumer,
+        )
+        .correlate(CatalogListing, mine)
+        .exists()
+    )
+    listings = db.session.scalars(
+        select(CatalogListing)
+        .join(mine, mine.id == CatalogListing.lead_id)
+        .where(CatalogListing.listed, sold_since)
+        .order_by(CatalogListing.lead_id)
+        .limit(LIST_BATCH)
+        .with_for_update(skip_locked=True, of=CatalogListing)
+    ).all()
+    return read_again(listings, now)[1]
+
+
+def read_again(listings: list[CatalogListing], now: datetime) -> tuple[int, int]:
+    """The listings' slots read again from the register under their row locks: back in the
+    catalog when a slot is free and the lead may still be sold, off it when not. Returns
+    how many came back, and how many left."""
     if not listings:
-        return 0
+        return 0, 0
     leads = rows_by_id(Lead, [listing.lead_id for listing in listings])
     verticals = rows_by_id(Vertical, {listing.vertical_id for listing in listings})
     stock = Stock.read(list(leads.values()), verticals, now)
-    back = 0
+    back = left = 0
     for listing in listings:
         lead, vertical = leads[listing.lead_id], verticals[listing.vertical_id]
         slots = stock.listing(lead, vertical)
         young = Ageing.from_json(vertical.ageing).step_at(now - listing.captured_at) is not None
         listing.slots, listing.sold, listing.exclusive_sold = slots.slots, slots.sold, slots.exclusive_sold
-        listing.own_sold = stock.own_count(lead.id)
+        listing.own_sold, listing.seen_until = stock.own_count(lead.id), now - SEEN_SLACK
         relist = (
             slots.listed
             and young
@@ -95,7 +144,8 @@ def refresh_freed(now: datetime) -> int:
             back += 1
         elif not relist and listing.listed:
             listing.listed, listing.unlisted_at = False, now
-    return back
+            left += 1
+    return back, left
 
 
 def list_ended_auctions(now: datetime) -> tuple[int, int]:
@@ -193,6 +243,7 @@ def _row(
         "sold": slots.sold,
         "exclusive_sold": slots.exclusive_sold,
         "listed_at": now,
+        "seen_until": now - SEEN_SLACK,
     }
 
 

@@ -54,3 +54,7 @@ class CatalogListing(db.Model):
     listed: Mapped[bool] = mapped_column(default=True)
     listed_at: Mapped[datetime] = mapped_column(default=clock.now)
     unlisted_at: Mapped[datetime | None]
+    # Sales of its consumer made before this were counted in its slots when they were last
+    # read from the register (that read's time less SEEN_SLACK: a sale being committed then
+    # is read again); one through another lead since makes the sweep read them again.
+    seen_until: Mapped[datetime | None]

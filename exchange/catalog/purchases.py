@@ -27,6 +27,7 @@ from exchange.buying.decisions import price_of
 from exchange.buying.models import Sale
 from exchange.buying.register import lock_consumers
 from exchange.catalog.domain import Listing, SoldOut, purchase_price
+from exchange.catalog.listing import SEEN_SLACK
 from exchange.catalog.models import CatalogListing
 from exchange.catalog.stock import Stock, hashes_of
 from exchange.db import rows_by_id
@@ -207,7 +208,7 @@ def _lock_listings(lead_ids: list[int]) -> dict[int, CatalogListing]:
 def _refresh(listing: CatalogListing, slots: Listing, own_sold: int, now: datetime) -> None:
     """The listing after a sale: its slots taken, and off the catalog when none is left."""
     listing.slots, listing.sold, listing.exclusive_sold = slots.slots, slots.sold, slots.exclusive_sold
-    listing.own_sold = own_sold
+    listing.own_sold, listing.seen_until = own_sold, now - SEEN_SLACK
     if listing.listed and not slots.listed:
         listing.listed, listing.unlisted_at = False, now
 

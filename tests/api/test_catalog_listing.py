@@ -170,3 +170,24 @@ def test_the_periodic_sweep_lists_leads(client, ctx):
 
     assert report.leads_listed == 1
     assert listing(lead_id).listed
+
+
+def test_a_listing_whose_consumer_another_sellers_lead_sold_out_leaves_at_the_next_sweep(client, ctx):
+    vertical = make_vertical(slots=2)
+    first, second = make_user("webmaster"), make_user("webmaster")
+    make_seller(first, vertical)
+    make_seller(second, vertical)
+    lead_a = submit(client, make_key(first), vertical.id, solar_lead(1200)).get_json()["id"]
+    sweep_catalog()
+    for bid in (1500, 1400):  # two shared orders: the consumer's two slots at its next auction
+        buyer = make_user("advertiser")
+        fund(buyer, 100_000)
+        make_buy_order(buyer, vertical, bid_minor=bid)
+    submit(client, make_key(second), vertical.id, solar_lead(1200))  # the same consumer again
+
+    counts = sweep_catalog()
+    db.session.expire_all()
+    listing = db.session.get(CatalogListing, lead_a)
+
+    assert counts["listings_sold_elsewhere"] == 1
+    assert (listing.sold, listing.listed) == (2, False)

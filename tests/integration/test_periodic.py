@@ -100,6 +100,7 @@ def test_a_sweep_with_nothing_due_runs_every_step_and_counts_nothing(ctx):
         "leads_listed",
         "leads_not_listed",
         "listings_freed",
+        "listings_sold_elsewhere",
         "listings_gone",
         "retention_erased",
         "hashes_forgotten",
