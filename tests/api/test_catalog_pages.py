@@ -119,6 +119,7 @@ def test_a_buyer_sees_each_leads_facts_price_age_and_slots_and_never_a_personal_
         "yes",
         "8.00 USD",
         "Buy Buy exclusively: 16.00 USD",
+        "Select Select exclusively",  # the basket's boxes (tests/api/test_catalog_basket_page.py)
     ]
     assert shown[ids[1]][6:] == [
         "5 h",
@@ -127,6 +128,7 @@ def test_a_buyer_sees_each_leads_facts_price_age_and_slots_and_never_a_personal_
         "no",
         "8.00 USD",
         "Buy",
+        "Select",
     ]  # a slot sold: shared only
     assert shown[ids[2]][6:9] == ["30 h", "50 %", "0 of 2"] and shown[ids[2]][10] == "4.00 USD"
     assert shown[ids[3]][6] == "3 d"
