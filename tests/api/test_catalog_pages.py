@@ -335,10 +335,11 @@ def test_a_purchase_without_the_price_shown_or_of_no_listed_lead_is_refused(app,
 
     missing = post(app, client, f"/advertiser/catalog/{ids[0]}/buy", {})
     negative = post(app, client, f"/advertiser/catalog/{ids[0]}/buy", {"expected_price_minor": "-5"})
+    endless = post(app, client, f"/advertiser/catalog/{ids[0]}/buy", {"expected_price_minor": "9" * 5000})
     unknown = post(app, client, f"/advertiser/catalog/{ids[-1] + 1000}/buy", form)
     huge = post(app, client, f"/advertiser/catalog/{10**30}/buy", form)
 
-    assert missing.status_code == 422 and negative.status_code == 422
+    assert missing.status_code == negative.status_code == endless.status_code == 422
     assert "The price shown is missing" in problem_of(missing.get_data(as_text=True))
     assert unknown.status_code == 404 and huge.status_code == 404
     assert problem_of(unknown.get_data(as_text=True)).endswith("was not bought: No such lead in the catalog.")
