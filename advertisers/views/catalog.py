@@ -5,10 +5,13 @@ The filters are read by the API's own schema (``CatalogQuerySchema``) and the ro
 API's own items (``catalog.search``), so the page never shows what the API would not: no
 personal field. A purchase is the API's (``catalog.purchases.buy``) at the price the page
 showed; refused (sold out, gone, bought already, a new price, not enough money), the
-catalog is shown again, as it was, with why (and the new price), and nothing moves.
+catalog is shown again, as it was, with why (and the new price), and nothing moves. The
+rows ticked for the basket are bought as one order in ``catalog_basket``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -62,8 +65,7 @@ def buy_from_catalog(lead_id: int):
     try:
         wanted = purchase_of(lead_id, request.form)
     except ValidationError as refused:
-        problems = "; ".join(m for ms in field_messages(refused.normalized_messages()).values() for m in ms)
-        return catalog_page(request.args, f"Lead {lead_id} was not bought: {problems}", 422)
+        return catalog_page(request.args, f"Lead {lead_id} was not bought: {problems_of(refused)}", 422)
     try:
         sale = buy(current_user.id, wanted)
         commit()
@@ -80,14 +82,18 @@ def buy_from_catalog(lead_id: int):
     return redirect(url_for("advertiser_portal.purchases", _anchor=f"sale-{sale.id}"), code=303)
 
 
-def catalog_page(query: MultiDict, problem: str | None = None, status: int = 200):
-    """The form and, unless its values are refused (422), the page of leads they find."""
+def catalog_page(
+    query: MultiDict, problem: str | None = None, status: int = 200, selected: Collection[str] = ()
+):
+    """The form and, unless its values are refused (422), the page of leads they find; the
+    basket's boxes ``selected`` ticked again (a refused basket is shown as it was sent)."""
     values = form_values(query)
     args, errors = read_args(values)
     context = {
         "values": values,
         "errors": errors,
         "problem": problem,
+        "selected": set(selected),
         "verticals": all_verticals(active_only=True),
         "temperatures": TEMPERATURES,
         "sorts": SORTS,
@@ -127,7 +133,7 @@ def purchase_of(lead_id: int, form: MultiDict) -> Purchase:
     """The purchase the form asks for, loaded by the API's schema. The price shown is
     required here (the API lets a client leave it out and pay the price now)."""
     shown = form.get("expected_price_minor", "").strip()
-    if not (shown.isascii() and shown.isdigit()):
+    if not (shown.isascii() and shown.isdigit() and len(shown) <= 18):  # no int() of 4,300+ digits
         raise ValidationError(
             {"expected_price_minor": ["The price shown is missing or not a price: buy from the table."]}
         )
@@ -137,17 +143,28 @@ def purchase_of(lead_id: int, form: MultiDict) -> Purchase:
     return Purchase(lead_id, body["exclusive"], body["expected_price_minor"])
 
 
+def problems_of(refused: ValidationError) -> str:
+    """The schema's messages as one sentence, for the page's problem line."""
+    return "; ".join(m for ms in field_messages(refused.normalized_messages()).values() for m in ms)
+
+
 def refusal_text(lead_id: int, wanted: Purchase, refused: AppError) -> str:
-    """Why the purchase was not made; for a new price, the price now and the price shown."""
+    """Why the purchase was not made."""
+    return f"Lead {lead_id} was not bought: {reason_of(wanted, refused)}"
+
+
+def reason_of(wanted: Purchase, refused: AppError) -> str:
+    """Why ``wanted`` cannot be bought; for a new price, the price now and the price shown,
+    since the buyer only ever agreed to the one it saw."""
     if refused.code == "price_changed":
-        currency = _currency_of(lead_id)
+        currency = _currency_of(wanted.lead_id)
         now = int(refused.fields["expected_price_minor"][0])
         return (
-            f"Lead {lead_id} was not bought: its price is now {format_minor(now, currency)} "
+            f"its price is now {format_minor(now, currency)} "
             f"(the page showed {format_minor(wanted.expected_price_minor, currency)}). "
             "Its row below has the new price: buy it again if you want it."
         )
-    return f"Lead {lead_id} was not bought: {refused.message}"
+    return refused.message
 
 
 def _currency_of(lead_id: int) -> str:

@@ -119,6 +119,7 @@ def test_a_buyer_sees_each_leads_facts_price_age_and_slots_and_never_a_personal_
         "yes",
         "8.00 USD",
         "Buy Buy exclusively: 16.00 USD",
+        "Select Select exclusively",  # the basket's boxes (tests/api/test_catalog_basket_page.py)
     ]
     assert shown[ids[1]][6:] == [
         "5 h",
@@ -127,6 +128,7 @@ def test_a_buyer_sees_each_leads_facts_price_age_and_slots_and_never_a_personal_
         "no",
         "8.00 USD",
         "Buy",
+        "Select",
     ]  # a slot sold: shared only
     assert shown[ids[2]][6:9] == ["30 h", "50 %", "0 of 2"] and shown[ids[2]][10] == "4.00 USD"
     assert shown[ids[3]][6] == "3 d"
@@ -333,10 +335,11 @@ def test_a_purchase_without_the_price_shown_or_of_no_listed_lead_is_refused(app,
 
     missing = post(app, client, f"/advertiser/catalog/{ids[0]}/buy", {})
     negative = post(app, client, f"/advertiser/catalog/{ids[0]}/buy", {"expected_price_minor": "-5"})
+    endless = post(app, client, f"/advertiser/catalog/{ids[0]}/buy", {"expected_price_minor": "9" * 5000})
     unknown = post(app, client, f"/advertiser/catalog/{ids[-1] + 1000}/buy", form)
     huge = post(app, client, f"/advertiser/catalog/{10**30}/buy", form)
 
-    assert missing.status_code == 422 and negative.status_code == 422
+    assert missing.status_code == negative.status_code == endless.status_code == 422
     assert "The price shown is missing" in problem_of(missing.get_data(as_text=True))
     assert unknown.status_code == 404 and huge.status_code == 404
     assert problem_of(unknown.get_data(as_text=True)).endswith("was not bought: No such lead in the catalog.")

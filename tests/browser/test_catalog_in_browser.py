@@ -1,12 +1,14 @@
 """Buying from the catalog in a real browser, CSRF on and under the Content-Security-Policy: a
 buyer signs in, opens the catalog from the Exchange section, filters it down to the hot
 lead, buys a slot at the price shown and lands on its sale on Purchases; the price is
-reserved from its available balance, and the ledger's invariants hold. Then the whole
+reserved from its available balance, and the ledger's invariants hold. A buyer ticks two
+leads and buys them as one order with the basket's button. Then the whole
 journey: the buyer approves, returns the lead, its seller concedes, and both see the money
 move back."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -115,6 +117,35 @@ def test_a_buyer_filters_the_catalog_buys_a_lead_and_sees_the_sale(catalog, page
     assert "Ann Smith 80" in bought.inner_text()  # bought: now the lead is the buyer's, whole
     page.get_by_role("navigation", name="Exchange").get_by_role("link", name="Catalog").click()
     assert "1 of 2" in page.locator(f"#lead-{catalog.hot}").inner_text()
+
+
+def test_a_buyer_selects_two_leads_and_buys_them_as_one_order(catalog, page):
+    """The basket without a line of script: two boxes ticked, one button, two sales."""
+    sign_in(page, catalog.base_url, catalog.email, "/advertiser/")
+    page.goto(catalog.base_url + "/advertiser/catalog")
+    page.get_by_role("checkbox", name=f"Select (lead {catalog.hot}, 8.00 USD)", exact=True).check()
+    page.get_by_role("checkbox", name=f"Select exclusively: 16.00 USD (lead {catalog.cold})").check()
+    page.get_by_role("button", name="Buy the selected leads").click()
+    page.wait_for_url("**/advertiser/purchases")
+
+    with catalog.app.app_context():
+        sales = {
+            sale.lead_id: sale
+            for sale in db.session.scalars(select(Sale).where(Sale.buyer_id == catalog.buyer_id))
+        }
+        assert {lead_id: (s.price_minor, s.exclusive) for lead_id, s in sales.items()} == {
+            catalog.hot: (FLOOR, False),
+            catalog.cold: (2 * FLOOR, True),
+        }
+        [available] = [b for b in balances_of(catalog.buyer_id) if b.purpose == "available"]
+        assert available.available_minor == FUNDS - 3 * FLOOR
+        assert {name: problems for name, problems in run_checks().items() if problems} == {}
+    notice = page.get_by_role("status").inner_text()
+    leads = {f"{catalog.hot}", f"{catalog.cold} (exclusively)"}
+    named = re.match(r"Leads (.+) are yours: sales .*, 24\.00 USD reserved", notice)
+    assert named and set(named.group(1).split(", ")) == leads, notice  # in the page's order
+    for sale in sales.values():
+        assert "pending" in page.locator(f"#sale-{sale.id}").inner_text()
 
 
 def sign_in(page, base_url: str, email: str, lands_on: str) -> None:
