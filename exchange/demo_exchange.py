@@ -35,6 +35,7 @@ from exchange.db import commit
 from exchange.demo_buyer import PING_PATH
 from exchange.disputes.services import answer_dispute
 from exchange.extensions import db
+from exchange.quality.jobs import rate_quality_now
 from exchange.selling.form import Visitor, submit_form
 from exchange.selling.intake import submit_to_vertical
 from exchange.selling.pings import post, quote
@@ -97,7 +98,7 @@ def seed_exchange(seller: User, buyer: User, second_buyer: User) -> None:
     for standing in standings:
         standing.status = "active"  # approved for the demo
     credit_advertiser(second_buyer.id, "USD", 50_000, "demo-second-buyer-usd")
-    credit_advertiser(second_buyer.id, "EUR", 30_000, "demo-second-buyer-eur")
+    credit_advertiser(second_buyer.id, "EUR", 80_000, "demo-second-buyer-eur")
     _order(
         buyer,
         solar.id,
@@ -134,7 +135,39 @@ def seed_exchange(seller: User, buyer: User, second_buyer: User) -> None:
     _catalog_stock(seller, solar.id)
     sweep_catalog()  # what the auctions left: in the catalog (GET /api/v1/catalog)
     _returns(seller, buyer)
+    _insurance_record(seller, second_buyer, insurance.id)
+    rate_quality_now()  # the seller's multipliers and the buyers' ranks, with their reasons
     sweep_catalog()  # the slot returned as a duplicate is for sale again
+
+
+# Drivers sold to the insurer, of whom it rejects this many: 6 of 20 is 30 %, so the demo
+# seller sells on "Car insurance — DE" at 75 % (docs/exchange.md, "Quality").
+INSURANCE_RECORD, INSURANCE_REJECTED = 20, 6
+
+
+def _insurance_record(seller: User, insurer: User, insurance_id: int) -> None:
+    """A record that moves money: the insurer buys twenty drivers and rejects six."""
+    actor = Actor(kind="user", user_id=seller.id, label="demo")
+    for n in range(INSURANCE_RECORD):
+        fields = {
+            "name": f"Demo Driver {n}",
+            "phone": f"+49 30 9013{n:04d}",
+            "email": f"driver{n}@example.com",
+            "country": "DE",
+            "region": "BE",
+        }
+        body = {"fields": fields, "consent": CONSENT | {"given_at": _now_aware()}}
+        submit_to_vertical(seller.id, insurance_id, body, actor)
+        commit()
+    sales = db.session.scalars(
+        select(Sale).where(Sale.vertical_id == insurance_id, Sale.status == "pending").order_by(Sale.id)
+    ).all()
+    for n, sale in enumerate(sales):
+        if n < INSURANCE_REJECTED:
+            reject_sale(sale.id, insurer.id, "the driver says they never asked for a quote")
+        else:
+            approve_sale(sale.id, insurer.id)
+    commit()
 
 
 # Returns of catalog purchases (docs/exchange.md, "Returns"): the reason, what the seller

@@ -103,7 +103,7 @@ class BuyerRecord:
         if not self.judged:
             return (
                 f"{self.sales} sales in the last {WINDOW_DAYS} days, fewer than {MIN_DECIDED}: "
-                "first among equal bids with every other buyer so judged"
+                "too few to judge, ranked with the buyers that refuse and return nothing"
             )
         return (
             f"{self.refused} posts refused and {self.returned} sales returned of {self.sales} in the "

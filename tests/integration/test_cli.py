@@ -25,6 +25,7 @@ from exchange.disputes.models import Dispute
 from exchange.extensions import db
 from exchange.leads.decisions import approve_lead, release_hold
 from exchange.leads.models import Lead
+from exchange.quality.models import SellerQuality
 from exchange.reports.models import ReportChange, ReportDaily
 from exchange.selling.models import SellerPing
 from exchange.tracking.models import Click
@@ -327,6 +328,9 @@ def test_demo_seed_leaves_a_book_that_passes_billing_check(live):
             ("sale_return", "escalated", None),
         }
         assert db.session.scalar(select(func.count()).select_from(User).where(User.status == "pending")) == 1
+        # quality moves money: the insurer rejected 6 of the seller's drivers, so it sells there at 75 %
+        multipliers = set(db.session.scalars(select(SellerQuality.multiplier_bps)))
+        assert multipliers == {10_000, 7_500}
         # folded: the dashboards show the demo from the first page, not after the first fold
         assert db.session.scalar(select(func.count()).select_from(ReportChange)) == 0
         assert db.session.scalar(select(func.sum(ReportDaily.clicks))) == db.session.scalar(
