@@ -89,7 +89,11 @@ def lock_accounts(refs: Iterable[AccountRef]) -> dict[AccountRef, Account]:
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_locks(session: Session, transaction) -> None:
-    """A transaction or savepoint ended: its locks, or what it read under them, may be gone."""
+    """A transaction or savepoint ended: its locks, or what it read under them, may be gone.
+    A flush's own inner transaction ending (neither the outermost nor a savepoint) ends no
+    lock: the accounts stay held, and are not locked again after every flush."""
+    if transaction.parent is not None and not transaction.nested:
+        return
     session.info.pop(HELD, None)
 
 

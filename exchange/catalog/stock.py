@@ -49,7 +49,8 @@ class Stock:
         windows = [window_start(verticals[lead.vertical_id], now) for lead in leads]
         register = Register.read(consumers, min(windows, default=now))
         owners = {(lead_id, buyer_id) for lead_id, buyer_id, _, _ in rows}
-        return cls(own, owners, condemned_among(ids), register, now)
+        returned = sorted({lead_id for lead_id, _, _, status in rows if status == "returned"})
+        return cls(own, owners, condemned_among(returned), register, now)
 
     def listing(self, lead: Lead, vertical: Vertical) -> Listing:
         own, own_exclusive = self.own.get(lead.id, (0, False))
@@ -73,7 +74,8 @@ class Stock:
 
 
 def condemned_among(lead_ids: list[int]) -> set[int]:
-    """The leads among these with a sale returned for a reason that condemns the lead."""
+    """The leads among these (those with a returned sale: no query when none has) with a
+    sale returned for a reason that condemns the lead."""
     if not lead_ids:
         return set()
     return set(
