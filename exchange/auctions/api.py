@@ -19,8 +19,9 @@ AUCTION_PAGE = {
 }
 blp = Blueprint("auctions", __name__, url_prefix="/api/v1", description="Exchange auction log")
 VIEWS = (
-    "Staff: candidates, bids, steps, sales and prices. Sellers: the outcome and their payout. "
-    "Buyers: their own bids, results and why they lost; never another buyer's."
+    "Staff: candidates, bids (with each buyer's rank among equal bids), steps, sales and prices. "
+    "Sellers: the outcome, their payout and their quality multiplier in it. "
+    "Buyers: their own bids, results, ranks and why they lost; never another buyer's."
 )
 
 

@@ -71,6 +71,8 @@ def view_of(user: User, auction: Auction) -> dict:
             "unsold_reason": auction.unsold_reason,
             "sales_count": len(live),
             "payout_minor": sum(sale.payout_minor for sale in live),
+            # its quality multiplier on the vertical in this auction (exchange/quality)
+            "multiplier_bps": (auction.rules or {}).get("quality_bps", 10_000),
         }
     own = [row for row in bids if row.buyer_id == user.id]
     return {**base, "bids": [_bid(row) | {"why": why_lost(row)} for row in own]}
@@ -99,6 +101,8 @@ def _bid(row: AuctionBid) -> dict:
         "ping_error": row.ping_error,
         "latency_ms": row.latency_ms,
         "bid_minor": row.bid_minor,
+        # the buyer's share refused or returned then: the lower wins equal bids (exchange/quality)
+        "buyer_rank_tenths": row.buyer_rank_tenths,
         "result": row.result,
         "sale_id": row.sale_id,
     }

@@ -53,6 +53,7 @@ def test_staff_see_every_bid_and_step(client, auction):
         users["poor"].id,
     }
     assert body["steps"][0]["kind"] == "chose" and body["sales"][0]["price_minor"] == 3000
+    assert {bid["buyer_rank_tenths"] for bid in body["bids"]} == {0}  # no buyer has a record yet
 
 
 def test_the_seller_sees_its_outcome_and_payout_not_the_buyers(client, auction):
@@ -61,6 +62,7 @@ def test_the_seller_sees_its_outcome_and_payout_not_the_buyers(client, auction):
     body = read(client, users["seller"], row.id).get_json()
 
     assert (body["outcome"], body["payout_minor"], body["sales_count"]) == ("sold", 2400, 1)
+    assert body["multiplier_bps"] == 10_000  # no record yet: every bid whole
     assert "bids" not in body and "sales" not in body and "3000" not in str(body)
 
 

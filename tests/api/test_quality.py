@@ -56,6 +56,8 @@ def test_a_seller_with_many_rejections_sells_at_its_multiplier_and_is_told_why(a
     assert (next_sale.price_minor, next_sale.payout_minor) == (1500, 1200)  # 75 % of the 2000 bid
     auction = db.session.get(Auction, next_sale.auction_id)
     assert auction.rules["quality_bps"] == 7_500
+    as_seller = client.get(f"/api/v1/auctions/{auction.id}", headers=auth(seller_key)).get_json()
+    assert as_seller["multiplier_bps"] == 7_500
     replayed = app.test_cli_runner().invoke(args=["exchange", "replay-auction", str(auction.id)])
     assert replayed.exit_code == 0 and "replays" in replayed.output
     assert db.session.get(CatalogListing, unsold).floor_minor == 750  # the floor of 1000 at 75 %
