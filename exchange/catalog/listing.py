@@ -37,6 +37,7 @@ LIST_BATCH = 500
 # A listing read from the register counts the sales committed by then; one made a moment
 # before and committed after is still "unseen" for this long (listing.seen_until).
 SEEN_SLACK = timedelta(minutes=5)
+SOLD_ELSEWHERE_LOOKBACK = timedelta(hours=1)  # the sales a sweep looks at (refresh_sold_elsewhere)
 
 
 def sweep_catalog() -> dict[str, int]:
@@ -85,33 +86,35 @@ def refresh_sold_elsewhere(now: datetime) -> int:
     """Listings in the catalog whose consumer was sold through another lead (another
     seller's submission of it, in an auction or from the catalog) since their slots were
     last read: read again, and off the catalog if that sold it out. Returns how many left.
-    The other leads of a consumer are found by the keyed hashes of its contact, as the
-    duplicate checks find them."""
+
+    Driven by the sales of the last ``SOLD_ELSEWHERE_LOOKBACK`` (by their time index), so a
+    sweep costs what was sold, not what is listed; the other leads of a consumer are found
+    by the keyed hashes of its contact, as the duplicate checks find them. A sweep that did
+    not run for longer leaves such a listing shown until it is bought (refused: a purchase
+    reads the register itself) or ages out."""
     mine, other = aliased(Lead), aliased(Lead)
     same_consumer = or_(
-        and_(other.phone_hash.is_not(None), other.phone_hash == mine.phone_hash),
-        and_(other.email_hash.is_not(None), other.email_hash == mine.email_hash),
+        and_(mine.phone_hash.is_not(None), mine.phone_hash == other.phone_hash),
+        and_(mine.email_hash.is_not(None), mine.email_hash == other.email_hash),
     )
-    sold_since = (
-        select(Sale.id)
-        .join(other, other.id == Sale.lead_id)
+    touched = (
+        select(CatalogListing.lead_id)
+        .join(mine, mine.id == CatalogListing.lead_id)
+        .join(other, and_(other.vertical_id == mine.vertical_id, other.id != mine.id, same_consumer))
+        .join(Sale, Sale.lead_id == other.id)
         .where(
-            Sale.vertical_id == CatalogListing.vertical_id,
-            Sale.lead_id != CatalogListing.lead_id,
+            CatalogListing.listed,
             Sale.status.in_(LIVE),
+            Sale.created_at >= now - SOLD_ELSEWHERE_LOOKBACK,
             Sale.created_at >= func.coalesce(CatalogListing.seen_until, CatalogListing.listed_at),
-            same_consumer,
         )
-        .correlate(CatalogListing, mine)
-        .exists()
     )
     listings = db.session.scalars(
         select(CatalogListing)
-        .join(mine, mine.id == CatalogListing.lead_id)
-        .where(CatalogListing.listed, sold_since)
+        .where(CatalogListing.lead_id.in_(touched), CatalogListing.listed)
         .order_by(CatalogListing.lead_id)
         .limit(LIST_BATCH)
-        .with_for_update(skip_locked=True, of=CatalogListing)
+        .with_for_update(skip_locked=True)  # a purchase holding one reads the register itself
     ).all()
     return read_again(listings, now)[1]
 
