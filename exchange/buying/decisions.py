@@ -13,6 +13,8 @@ from billing.plans import LeadPrice
 from billing.services import approve_lead_charge, release_lead_hold, void_lead_reservation
 from exchange import clock
 from exchange.buying.models import Sale
+from exchange.disputes.domain import OPEN
+from exchange.disputes.models import Dispute
 from exchange.disputes.queries import sale_return_disputed
 from exchange.errors import Conflict, NotFound
 from exchange.extensions import db
@@ -90,7 +92,12 @@ def due_for_approval() -> list[int]:
 
 
 def due_for_release() -> list[int]:
+    """Approved sales whose hold has ended, but for those with a return awaiting a decision."""
+    disputed = select(Dispute.sale_id).where(Dispute.sale_id.is_not(None), Dispute.status.in_(OPEN))
     query = select(Sale.id).where(
-        Sale.status == "approved", Sale.hold_released_at.is_(None), Sale.hold_until <= clock.now()
+        Sale.status == "approved",
+        Sale.hold_released_at.is_(None),
+        Sale.hold_until <= clock.now(),
+        Sale.id.not_in(disputed),
     )
     return list(db.session.scalars(query.order_by(Sale.id)))
