@@ -1,6 +1,9 @@
-"""Showing amounts in minor units to people. Pure; integers only."""
+"""Amounts in minor units: shown to people, read from them, and taken a share of. Pure;
+integers only."""
 
 from __future__ import annotations
+
+BPS_WHOLE = 10_000  # 100 %, in basis points
 
 # ISO 4217 currencies whose minor unit is not a hundredth.
 MINOR_DIGITS = {
@@ -35,6 +38,14 @@ def parse_major(text: str, currency: str) -> int:
     if len(fraction) > digits:
         raise ValueError(f"{currency} has {digits} decimal places")
     return int(whole) * 10**digits + int(fraction.ljust(digits, "0") or 0)
+
+
+def times_bps(amount_minor: int, bps: int) -> int:
+    """``amount_minor`` times ``bps`` basis points, rounded half up to a minor unit; a
+    positive amount never comes to nothing (at least one minor unit). A price at a
+    multiplier (exchange/quality) or at an age step's percent (``bps = percent * 100``)."""
+    product = (2 * amount_minor * bps + BPS_WHOLE) // (2 * BPS_WHOLE)
+    return max(product, 1) if amount_minor > 0 else product
 
 
 def format_bps(bps: int) -> str:

@@ -31,9 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from exchange.quality.domain import WHOLE_BPS, scaled
-
-BPS_WHOLE = 10_000
+from exchange.money import BPS_WHOLE, times_bps
 
 # Why a bid did not count (the auction log's words; docs/exchange.md lists them).
 UNDER_FLOOR = "floor"
@@ -65,11 +63,11 @@ class Rules:
     min_payout_minor: int = 0  # the least the seller earns from the whole choice (a quote)
     slots_taken: int = 0  # sold before this auction (another seller's resubmission)
     exclusive_allowed: bool = True  # False once any slot of the consumer was sold
-    quality_bps: int = WHOLE_BPS  # the seller's multiplier on the vertical (exchange/quality)
+    quality_bps: int = BPS_WHOLE  # the seller's multiplier on the vertical (exchange/quality)
 
     def price_of(self, amount_minor: int) -> int:
         """What a bid of ``amount_minor`` costs its buyer: the bid times the seller's multiplier."""
-        return scaled(amount_minor, self.quality_bps)
+        return times_bps(amount_minor, self.quality_bps)
 
     def margin_of(self, amount_minor: int) -> int:
         if self.margin_bps:

@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from exchange.money import BPS_WHOLE
 from exchange.verticals.domain import Ageing, Step
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 HOURS_SHOWN_UP_TO = 48 * HOUR  # younger: "30 h" (the ageing steps and the filters count hours)
-BPS_WHOLE = 10_000
 
 
 class SoldOut(Exception):

@@ -28,7 +28,7 @@ from exchange.db import commit, rows_by_id
 from exchange.extensions import db
 from exchange.leads.domain import SOLD, UNSOLD
 from exchange.leads.models import Consent, Lead
-from exchange.quality.domain import scaled
+from exchange.money import times_bps
 from exchange.quality.services import seller_multipliers
 from exchange.verticals.domain import HOUR, Ageing, floor_for, personal_fields_of
 from exchange.verticals.models import Vertical
@@ -180,7 +180,7 @@ def list_ended_auctions(now: datetime) -> tuple[int, int]:
         young = Ageing.from_json(vertical.ageing).step_at(now - lead.created_at) is not None
         floor = floor_for(vertical.floors, lead.country, lead.temperature)
         if floor is not None:  # the seller's multiplier on the vertical when it is listed
-            floor = scaled(floor, quality[lead.webmaster_id, lead.vertical_id])
+            floor = times_bps(floor, quality[lead.webmaster_id, lead.vertical_id])
         listed = slots.listed and young and floor is not None and lead.id not in stock.condemned
         row = _row(lead, vertical, slots, floor, consent=lead.id in with_consent, now=now)
         row["own_sold"] = stock.own_count(lead.id)

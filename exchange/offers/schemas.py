@@ -8,6 +8,7 @@ from marshmallow import fields as ma
 from exchange.bounds import MAX_AMOUNT_MINOR, MAX_WINDOW_SECONDS
 from exchange.disputes.domain import RETURN_REASONS
 from exchange.leads.patterns import MAX_CHOICE_LENGTH, MAX_CHOICES, pattern_problem
+from exchange.money import BPS_WHOLE
 from exchange.offers.domain import (
     FIELD_NAME,
     FIELD_TYPES,
@@ -18,7 +19,7 @@ from exchange.offers.domain import (
     field_list_problems,
     landing_url_problem,
 )
-from exchange.offers.pricing import BPS_WHOLE, CPL, MODELS, TEMPERATURES, rule_list_problems
+from exchange.offers.pricing import CPL, MODELS, TEMPERATURES, rule_list_problems
 from exchange.schema_fields import UtcDateTime, country, currency, retention_days
 
 

@@ -21,10 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from exchange.moderation.reputation.domain import percent, percent_tenths
+from exchange.money import BPS_WHOLE
 
 WINDOW_DAYS = 90
 MIN_DECIDED = 20
-WHOLE_BPS = 10_000
 # (the share rejected or returned below this, in tenths of a percent: the multiplier in bps)
 TIERS = ((100, 10_000), (200, 9_000), (350, 7_500))
 WORST_BPS = 5_000
@@ -61,7 +61,7 @@ class SellerRecord:
     @property
     def multiplier_bps(self) -> int:
         if not self.judged:
-            return WHOLE_BPS
+            return BPS_WHOLE
         return multiplier_for(percent_tenths(self.bad, self.decided))
 
     @property
@@ -110,10 +110,3 @@ class BuyerRecord:
             f"last {WINDOW_DAYS} days ({self.rate_tenths / 10:g} %): among equal bids, the buyers with "
             "a lower share win"
         )
-
-
-def scaled(amount_minor: int, multiplier_bps: int) -> int:
-    """``amount_minor`` times the multiplier, rounded half up, at least one minor unit."""
-    if multiplier_bps == WHOLE_BPS:
-        return amount_minor
-    return max((amount_minor * multiplier_bps * 2 + WHOLE_BPS) // (2 * WHOLE_BPS), 1)

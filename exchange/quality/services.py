@@ -12,7 +12,8 @@ from sqlalchemy import case, delete, func, select
 
 from exchange.buying.models import Sale
 from exchange.extensions import db
-from exchange.quality.domain import WHOLE_BPS, WINDOW_DAYS, BuyerRecord, SellerRecord
+from exchange.money import BPS_WHOLE
+from exchange.quality.domain import WINDOW_DAYS, BuyerRecord, SellerRecord
 from exchange.quality.models import BuyerStanding, SellerQuality
 from exchange.verticals.models import Vertical
 
@@ -112,7 +113,7 @@ def seller_multipliers(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int
         )
     ).all()
     found = {(seller, vertical): bps for seller, vertical, bps in rows}
-    return {pair: found.get(pair, WHOLE_BPS) for pair in pairs}
+    return {pair: found.get(pair, BPS_WHOLE) for pair in pairs}
 
 
 def buyer_ranks(buyer_ids: set[int], vertical_id: int) -> dict[int, int]:

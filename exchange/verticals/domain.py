@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from exchange.money import times_bps
 from exchange.offers.domain import FIELD_TYPES, field_list_problems
 from exchange.offers.pricing import TEMPERATURES
 
@@ -133,7 +134,7 @@ class Ageing:
         step = self.step_at(age)
         if step is None:
             return None
-        return max((floor_minor * step.percent + 50) // 100, 1)
+        return times_bps(floor_minor, step.percent * 100)
 
 
 def ageing_problems(data: object) -> list[str]:

@@ -8,9 +8,9 @@ from marshmallow import Schema, fields, validate
 from exchange.accounts.auth import api_key_required, caller
 from exchange.bounds import MAX_AMOUNT_MINOR, MAX_ID
 from exchange.db import commit
+from exchange.money import BPS_WHOLE
 from exchange.offers.api import participation_view
 from exchange.offers.participation.services import decide, participations_on, set_custom_payout
-from exchange.offers.pricing import BPS_WHOLE
 from exchange.offers.schemas import ParticipationSchema
 from exchange.offers.services import invite
 from exchange.openapi import Blueprint
