@@ -15,7 +15,7 @@ from exchange.actors import Actor
 from exchange.buying.decisions import approve_sale, reject_sale
 from exchange.buying.domain import PRICINGS
 from exchange.buying.models import Sale
-from exchange.buying.returns import open_sale_return, return_state
+from exchange.buying.returns import open_sale_return, return_states
 from exchange.buying.sales import lead_for_buyer, sales_of, sold_of_text
 from exchange.buying.sales_csv import purchases_csv as purchases_csv_download
 from exchange.buying.schemas import BuyOrderCreateSchema, SaleCsvQuerySchema, SaleReturnSchema
@@ -145,13 +145,14 @@ def purchases():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     listed = paginate(sales_of(current_user).order_by(Sale.id.desc()), page, PER_PAGE)
     verticals = {vertical.id: vertical for vertical in all_verticals()}
+    returns = return_states(listed["items"])
     rows = [
         (
             sale,
             verticals[sale.vertical_id],
             lead_for_buyer(sale),
             sold_of_text(sale, verticals[sale.vertical_id]),
-            *return_state(sale),
+            *returns[sale.id],
         )
         for sale in listed["items"]
     ]

@@ -6,7 +6,7 @@ from exchange.accounts.auth import actor, api_key_required, caller
 from exchange.buying.decisions import approve_sale, reject_sale
 from exchange.buying.models import BuyOrder, Sale
 from exchange.buying.report import STAFF_ONLY, sales_report
-from exchange.buying.returns import open_sale_return, return_state
+from exchange.buying.returns import open_sale_return, return_states
 from exchange.buying.sales import SELLER_HIDDEN, filtered_sales, lead_for_buyer, sale_of, sold_of_text
 from exchange.buying.sales_csv import purchases_csv
 from exchange.buying.schemas import (
@@ -104,7 +104,17 @@ REPORT_ROW = {
 
 
 def sale_view(user, sale: Sale) -> dict:
-    sale.return_until, sale.return_dispute_id = return_state(sale)  # shown, never stored
+    return sale_views(user, [sale])[0]
+
+
+def sale_views(user, sales: list[Sale]) -> list[dict]:
+    """The sales as ``user`` may read them, their return states read at once."""
+    states = return_states(sales)
+    return [_view(user, sale, states[sale.id]) for sale in sales]
+
+
+def _view(user, sale: Sale, state) -> dict:
+    sale.return_until, sale.return_dispute_id = state  # shown, never stored
     view = SaleSchema().dump(sale)
     if user.role == "webmaster":
         for name in SELLER_HIDDEN:
@@ -125,7 +135,7 @@ def sale_view(user, sale: Sale) -> dict:
 def list_sales(args: dict):
     user = caller()
     page = paginate(filtered_sales(user, args).order_by(Sale.id.desc()), args["page"], args["per_page"])
-    page["items"] = [sale_view(user, sale) for sale in page["items"]]
+    page["items"] = sale_views(user, page["items"])
     return page
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from exchange import clock
 from exchange.accounts.auth import api_key_required, caller
-from exchange.buying.api import sale_view
+from exchange.buying.api import sale_view, sale_views
 from exchange.buying.schemas import SaleSchema
 from exchange.catalog.purchases import Purchase, buy, buy_all, buy_first
 from exchange.catalog.schemas import (
@@ -75,7 +75,7 @@ def post_basket(data: dict):
     ]
     sales = buy_all(caller().id, basket)
     commit()
-    return [sale_view(caller(), sale) for sale in sales]
+    return sale_views(caller(), sales)
 
 
 @blp.route("/catalog/next", methods=["POST"])
@@ -101,4 +101,4 @@ def post_next(data: dict):
     if not sales:
         raise Conflict("No lead of this search can be bought now.", code="none_available")
     commit()
-    return [sale_view(caller(), sale) for sale in sales]
+    return sale_views(caller(), sales)

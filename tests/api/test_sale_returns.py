@@ -272,3 +272,24 @@ def test_a_slot_returned_for_a_reason_that_condemns_the_lead_is_never_sold_again
 
     assert not listing.listed
     assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "gone"
+
+
+def test_a_page_of_sales_reads_their_returns_in_one_query(client, ctx):
+    from sqlalchemy import event
+
+    _, _, buyer_key, sales = approved_sales(client, count=5, cap=None)
+    return_sale(client, buyer_key, sales[0])
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        listed = client.get("/api/v1/sales", headers=auth(buyer_key)).get_json()["items"]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+
+    assert [item["return_dispute_id"] is not None for item in listed] == [False] * 4 + [True]
+    assert all(item["return_until"] for item in listed[:4])
+    assert sum("FROM disputes" in statement for statement in statements) == 1
