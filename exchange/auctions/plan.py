@@ -196,13 +196,7 @@ class OrderBook:
             for currency, ids in buyers.items()
             for buyer, balance in free_balances(ids, currency).items()
         }
-        ranks = {
-            (buyer, vertical.id): rank
-            for vertical in verticals
-            for buyer, rank in buyer_ranks(
-                {order.buyer_id for order in orders if order.vertical_id == vertical.id}, vertical.id
-            ).items()
-        }
+        ranks = buyer_ranks({(order.buyer_id, order.vertical_id) for order in orders})
         return cls(list(orders), balances, usages_of(orders), ranks)
 
     def candidates(self, vertical: Vertical, view: LeadView, sold: Sold) -> list[Candidate]:

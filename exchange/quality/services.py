@@ -116,17 +116,19 @@ def seller_multipliers(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int
     return {pair: found.get(pair, BPS_WHOLE) for pair in pairs}
 
 
-def buyer_ranks(buyer_ids: set[int], vertical_id: int) -> dict[int, int]:
-    """Each buyer's share refused or returned on the vertical, tenths of a percent (0: none)."""
-    if not buyer_ids:
+def buyer_ranks(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """Each (buyer, vertical)'s share refused or returned, tenths of a percent; 0 for a
+    buyer with no record there. One query for all of them."""
+    if not pairs:
         return {}
+    buyers = {buyer for buyer, _ in pairs}
     rows = db.session.execute(
-        select(BuyerStanding.buyer_id, BuyerStanding.rate_tenths).where(
-            BuyerStanding.vertical_id == vertical_id, BuyerStanding.buyer_id.in_(buyer_ids)
+        select(BuyerStanding.buyer_id, BuyerStanding.vertical_id, BuyerStanding.rate_tenths).where(
+            BuyerStanding.buyer_id.in_(buyers)
         )
     ).all()
-    found = dict(rows)
-    return {buyer: found.get(buyer, 0) for buyer in buyer_ids}
+    found = {(buyer, vertical): rank for buyer, vertical, rank in rows}
+    return {pair: found.get(pair, 0) for pair in pairs}
 
 
 def quality_of(user_id: int, role: str) -> list[SellerQuality] | list[BuyerStanding]:
