@@ -13,7 +13,7 @@ from sqlalchemy import case, delete, func, select
 from exchange.buying.models import Sale
 from exchange.extensions import db
 from exchange.money import BPS_WHOLE
-from exchange.quality.domain import WINDOW_DAYS, BuyerRecord, SellerRecord
+from exchange.quality.domain import WINDOW_DAYS
 from exchange.quality.models import BuyerStanding, SellerQuality
 from exchange.verticals.models import Vertical
 
@@ -54,22 +54,8 @@ def _seller_rows(since: datetime, now: datetime) -> list[dict]:
         .where(Sale.created_at >= since, Sale.status.in_(("approved", "rejected", "returned")))
         .group_by(Sale.seller_id, Sale.vertical_id)
     ).all()
-    made = []
-    for seller_id, vertical_id, approved, rejected, returned in rows:
-        record = SellerRecord(approved or 0, rejected or 0, returned or 0)
-        made.append(
-            {
-                "seller_id": seller_id,
-                "vertical_id": vertical_id,
-                "approved": record.approved,
-                "rejected": record.rejected,
-                "returned": record.returned,
-                "multiplier_bps": record.multiplier_bps,
-                "reason": record.reason,
-                "counted_at": now,
-            }
-        )
-    return made
+    names = ("seller_id", "vertical_id", "approved", "rejected", "returned")
+    return [dict(zip(names, (n or 0 for n in row), strict=True)) | {"counted_at": now} for row in rows]
 
 
 def _buyer_rows(since: datetime, now: datetime) -> list[dict]:
@@ -84,35 +70,19 @@ def _buyer_rows(since: datetime, now: datetime) -> list[dict]:
         .where(Sale.created_at >= since, Sale.status != "voided")
         .group_by(Sale.buyer_id, Sale.vertical_id)
     ).all()
-    made = []
-    for buyer_id, vertical_id, sales, refused, returned in rows:
-        record = BuyerRecord(sales, refused or 0, returned or 0)
-        made.append(
-            {
-                "buyer_id": buyer_id,
-                "vertical_id": vertical_id,
-                "sales": record.sales,
-                "refused": record.refused,
-                "returned": record.returned,
-                "rate_tenths": record.rate_tenths,
-                "reason": record.reason,
-                "counted_at": now,
-            }
-        )
-    return made
+    names = ("buyer_id", "vertical_id", "sales", "refused", "returned")
+    return [dict(zip(names, (n or 0 for n in row), strict=True)) | {"counted_at": now} for row in rows]
 
 
 def seller_multipliers(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
-    """The multiplier (bps) of each (seller, vertical) asked; 100 % for one with no record."""
+    """The multiplier (bps) of each (seller, vertical) asked; 100 % for one with no record.
+    One query for all of them."""
     if not pairs:
         return {}
-    sellers = {seller for seller, _ in pairs}
-    rows = db.session.execute(
-        select(SellerQuality.seller_id, SellerQuality.vertical_id, SellerQuality.multiplier_bps).where(
-            SellerQuality.seller_id.in_(sellers)
-        )
-    ).all()
-    found = {(seller, vertical): bps for seller, vertical, bps in rows}
+    rows = db.session.scalars(
+        select(SellerQuality).where(SellerQuality.seller_id.in_({seller for seller, _ in pairs}))
+    )
+    found = {(row.seller_id, row.vertical_id): row.multiplier_bps for row in rows}
     return {pair: found.get(pair, BPS_WHOLE) for pair in pairs}
 
 
@@ -121,13 +91,10 @@ def buyer_ranks(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
     buyer with no record there. One query for all of them."""
     if not pairs:
         return {}
-    buyers = {buyer for buyer, _ in pairs}
-    rows = db.session.execute(
-        select(BuyerStanding.buyer_id, BuyerStanding.vertical_id, BuyerStanding.rate_tenths).where(
-            BuyerStanding.buyer_id.in_(buyers)
-        )
-    ).all()
-    found = {(buyer, vertical): rank for buyer, vertical, rank in rows}
+    rows = db.session.scalars(
+        select(BuyerStanding).where(BuyerStanding.buyer_id.in_({buyer for buyer, _ in pairs}))
+    )
+    found = {(row.buyer_id, row.vertical_id): row.rate_tenths for row in rows}
     return {pair: found.get(pair, 0) for pair in pairs}
 
 

@@ -1,6 +1,6 @@
-"""quality: each seller's record per vertical and the multiplier it sets on its leads'
-prices, each buyer's record and its rank among equal bids, and the rank each bid had in
-its auction (issue 18)
+"""quality: each seller's and each buyer's record per vertical (counts: the multiplier on a
+seller's prices and a buyer's rank among equal bids are computed from them), and the rank
+each bid had in its auction (issue 18)
 
 Revision ID: 0026
 Revises: 0025
@@ -23,8 +23,6 @@ def upgrade():
         sa.Column("approved", sa.Integer(), nullable=False),
         sa.Column("rejected", sa.Integer(), nullable=False),
         sa.Column("returned", sa.Integer(), nullable=False),
-        sa.Column("multiplier_bps", sa.Integer(), nullable=False),
-        sa.Column("reason", sa.String(length=300), nullable=False),
         sa.Column("counted_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["seller_id"], ["users.id"], name=op.f("fk_seller_quality_seller_id_users")),
         sa.ForeignKeyConstraint(
@@ -39,8 +37,6 @@ def upgrade():
         sa.Column("sales", sa.Integer(), nullable=False),
         sa.Column("refused", sa.Integer(), nullable=False),
         sa.Column("returned", sa.Integer(), nullable=False),
-        sa.Column("rate_tenths", sa.Integer(), nullable=False),
-        sa.Column("reason", sa.String(length=300), nullable=False),
         sa.Column("counted_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["buyer_id"], ["users.id"], name=op.f("fk_buyer_standing_buyer_id_users")),
         sa.ForeignKeyConstraint(

@@ -329,7 +329,7 @@ def test_demo_seed_leaves_a_book_that_passes_billing_check(live):
         }
         assert db.session.scalar(select(func.count()).select_from(User).where(User.status == "pending")) == 1
         # quality moves money: the insurer rejected 6 of the seller's drivers, so it sells there at 75 %
-        multipliers = set(db.session.scalars(select(SellerQuality.multiplier_bps)))
+        multipliers = {row.multiplier_bps for row in db.session.scalars(select(SellerQuality))}
         assert multipliers == {10_000, 7_500}
         # folded: the dashboards show the demo from the first page, not after the first fold
         assert db.session.scalar(select(func.count()).select_from(ReportChange)) == 0
