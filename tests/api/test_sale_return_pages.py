@@ -10,7 +10,7 @@ from exchange.buying.models import Sale
 from exchange.disputes.models import Dispute
 from exchange.extensions import db
 from tests.api.test_dispute_pages import page, post, signed_in
-from tests.api.test_sale_returns import EVIDENCE, answer, approved_sales
+from tests.api.test_sale_returns import EVIDENCE, answer, approved_sales, return_sale
 from tests.factories import balance, make_user
 
 pytestmark = pytest.mark.usefixtures("billing_check")
@@ -73,11 +73,7 @@ def test_a_return_without_evidence_is_refused_on_the_page_and_writes_nothing(app
 
 def test_the_moderators_read_a_contested_sale_return_with_its_sale(app, client, ctx):
     _, seller_key, buyer_key, [sale_id] = approved_sales(client)
-    dispute_id = client.post(
-        f"/api/v1/sales/{sale_id}/return",
-        json={"reason": "wrong_number", "evidence": EVIDENCE},
-        headers={"Authorization": f"Bearer {buyer_key}"},
-    ).get_json()["id"]
+    dispute_id = return_sale(client, buyer_key, sale_id).get_json()["id"]
     answer(client, seller_key, dispute_id, accept=False, statement="It rang.")
 
     signed_in(app, client, make_user("moderator"))

@@ -17,7 +17,7 @@ from billing.models import Transfer
 from exchange.buying.models import Sale
 from exchange.disputes.models import Dispute
 from exchange.extensions import db
-from tests.api.test_sale_returns import EVIDENCE, approved_sales
+from tests.api.test_sale_returns import EVIDENCE, answer, approved_sales, return_sale
 from tests.conftest import BACKEND
 from tests.factories import make_key, make_user
 from tests.http_harness import LiveServer, call
@@ -76,17 +76,9 @@ def _opened(app, escalate: bool) -> tuple[int, int, str, str]:
     """One approved sale with a return asked (and contested, if ``escalate``)."""
     client = app.test_client()
     _, seller_key, buyer_key, [sale_id] = approved_sales(client)
-    dispute_id = client.post(
-        f"/api/v1/sales/{sale_id}/return",
-        json={"reason": "no_consent", "evidence": EVIDENCE},
-        headers={"Authorization": f"Bearer {buyer_key}"},
-    ).get_json()["id"]
+    dispute_id = return_sale(client, buyer_key, sale_id, "no_consent").get_json()["id"]
     if escalate:
-        client.post(
-            f"/api/v1/disputes/{dispute_id}/answer",
-            json={"accept": False, "statement": "The consent is on record."},
-            headers={"Authorization": f"Bearer {seller_key}"},
-        )
+        answer(client, seller_key, dispute_id, accept=False, statement="The consent is on record.")
     db.session.commit()
     return sale_id, dispute_id, seller_key, buyer_key
 
