@@ -2,7 +2,7 @@
 racing for slots, in one run.
 
     python bench/catalog.py [--listings 1000000] [--runs 20] [--raw-runs 5]
-                            [--buyers 20] [--seconds 10]
+                            [--buyers 20] [--processes 4] [--seconds 10]
 
 In a throwaway database ``lx_bench_catalog_<pid>`` beside EXCHANGE_TEST_DATABASE_URL
 (dropped at the end, also on error), migrated: three verticals (3 slots, 20 % margin, the
@@ -15,15 +15,17 @@ INSERT ... SELECT generate_series. Then:
   temperature hot, captured in the last 72 h, newest first, 50 a page) through
   ``exchange.catalog.search.search``, each call ended as a request ends it (p50 of
   ``--runs``, after one untimed warm-up), with ``ix_catalog_listings_search``;
-- purchases: ``--buyers`` funded buyers, each on a thread with its own app context, buy
-  one slot at a time through ``exchange.catalog.purchases.buy`` (one transaction each,
-  committed; the price they were shown passed along) for ``--seconds``, from a pool of
-  leads of a fourth vertical (captured an hour ago, a consumer's phone and email each,
-  so the register of sales has keys). Each lead is handed to slots + 1 buyers at once
-  (never twice to one): its slots are all raced for, and one buyer is mostly refused
-  ``sold_out``. Afterwards, from the database: oversold slots (live sales of a lead past
-  its vertical's slots) and, which must be none too, a buyer with two sales of one lead,
-  a listing whose ``sold`` is not its live sales, or a failing ``billing.check``;
+- purchases: ``--buyers`` funded buyers dealt round ``--processes`` worker processes (4:
+  as gunicorn's workers would serve them, one interpreter each), a thread per buyer, buy
+  one slot at a time through ``exchange.catalog.purchases.buy`` (an order each, filled in
+  turns with the orders placed beside it; the price they were shown passed along) for
+  ``--seconds``, from a pool of leads of a fourth vertical (captured an hour ago, a
+  consumer's phone and email each, so the register of sales has keys). Each lead is
+  handed to slots + 1 buyers at once (never twice to one): its slots are all raced for,
+  and one buyer is mostly refused ``sold_out``. Afterwards, from the database: oversold
+  slots (live sales of a lead past its vertical's slots) and, which must be none too, a
+  buyer with two sales of one lead, a listing whose ``sold`` is not its live sales, or a
+  failing ``billing.check``;
 - raw: the index dropped and the table analysed, the same page again (p50 of
   ``--raw-runs``); it must equal the indexed one, item for item, or the run fails.
 
@@ -121,6 +123,13 @@ class Race:
     ended: float = 0.0
     pool_ran_out: bool = False
 
+    def merge(self, other: Race) -> None:
+        self.started, self.ended = min(self.started, other.started), max(self.ended, other.ended)
+        self.outcomes.update(other.outcomes)
+        self.latencies_ms += other.latencies_ms
+        self.errors += other.errors
+        self.pool_ran_out |= other.pool_ran_out
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -128,6 +137,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20, help="timed pages with the index (p50)")
     parser.add_argument("--raw-runs", type=int, default=5, help="timed pages without it (p50)")
     parser.add_argument("--buyers", type=int, default=20, help="buyers buying at once, a thread each")
+    parser.add_argument("--processes", type=int, default=4, help="worker processes the buyers are dealt to")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long they buy")
     args = parser.parse_args()
     try:
@@ -163,28 +173,17 @@ def summary(figures: dict, buyers: int) -> str:
 def run(database_url: str, args) -> dict:
     from flask_migrate import upgrade
 
-    from exchange import clock, create_app
+    from exchange import clock
     from exchange.extensions import db
 
-    app = create_app(
-        {
-            "EXCHANGE_ENV": "development",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SECRET_KEY": "bench",
-            "SQLALCHEMY_ENGINE_OPTIONS": {
-                "hide_parameters": True,
-                "pool_size": args.buyers + 2,
-                "max_overflow": 5,
-            },
-        }
-    )
+    app = bench_app(database_url, pool_size=2)
     try:
         with app.app_context():
             upgrade()
             searched, pool_vertical, pool, buyer_ids = generate(args)
             now = clock.now()  # both pages at one instant, so that they answer alike
             page_ms, indexed = time_page(searched, now, args.runs)
-        race = buy_at_once(app, pool, buyer_ids, args.seconds)
+        race = buy_at_once(database_url, pool, buyer_ids, args)
         with app.app_context():
             oversold, failures = check_sales(pool_vertical, race)
             drop_search_index()
@@ -203,6 +202,19 @@ def run(database_url: str, args) -> dict:
         "oversold": oversold,
         "failures": failures,
     }
+
+
+def bench_app(database_url: str, *, pool_size: int):
+    from exchange import create_app
+
+    return create_app(
+        {
+            "EXCHANGE_ENV": "development",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "bench",
+            "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True, "pool_size": pool_size, "max_overflow": 5},
+        }
+    )
 
 
 def generate(args) -> tuple[int, int, list[tuple[int, int]], list[int]]:
@@ -302,41 +314,92 @@ def plan_of(page) -> str:
     return " > ".join(nodes)
 
 
-def buy_at_once(app, pool: list[tuple[int, int]], buyer_ids: list[int], seconds: float) -> Race:
-    """Every buyer on a thread of its own, buying one slot per transaction until
-    ``seconds`` have passed; each pool lead handed out SLOTS + 1 times, in order."""
+def buy_at_once(database_url: str, pool: list[tuple[int, int]], buyer_ids: list[int], args) -> Race:
+    """The buyers dealt round ``--processes`` worker processes (as gunicorn's workers serve
+    an API's buyers: one GIL each), a thread per buyer in each, all started at once and
+    buying one slot per transaction until ``--seconds`` have passed; every pool lead is
+    handed out SLOTS + 1 times, in order, by one counter they share."""
+    import multiprocessing
+
     from bench.auction_runs import percentile
 
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no engine inherited
+    counter, results = context.Value("l", 0), context.Queue()
+    processes = max(1, min(args.processes, len(buyer_ids)))
+    barrier = context.Barrier(processes)
+    workers = [
+        context.Process(
+            target=buying_process,
+            args=(database_url, pool, buyer_ids[n::processes], args.seconds, counter, barrier, results),
+        )
+        for n in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
     race = Race()
-    tickets, lock = iter(range(len(pool) * (SLOTS + 1))), threading.Lock()
-    barrier = threading.Barrier(len(buyer_ids))
+    for _ in workers:
+        race.merge(results.get(timeout=args.seconds + 300))
+    for worker in workers:
+        worker.join()
+    print(
+        f"catalog: {len(buyer_ids)} buyers in {processes} processes, {race.ended - race.started:.1f} s: "
+        f"{dict(race.outcomes)}; a purchase p50_ms={percentile(race.latencies_ms, 50):.1f} "
+        f"p99_ms={percentile(race.latencies_ms, 99):.1f}"
+        + (" (the pool ran out before the time)" if race.pool_ran_out else ""),
+        file=sys.stderr,
+    )
+    return race
+
+
+def buying_process(
+    database_url: str, pool, buyer_ids: list[int], seconds: float, counter, barrier, results
+) -> None:
+    """One worker process: its buyers on threads, started when every process is ready; its
+    ``Race`` (with wall-clock start and end, comparable across processes) put on ``results``."""
+    from exchange.extensions import db
+
+    app = bench_app(database_url, pool_size=len(buyer_ids) + 1)
+    with app.app_context():
+        db.session.connection()  # connected before the start, not in the race
+        db.session.remove()
+    tickets = Tickets(counter, len(pool) * (SLOTS + 1))
+    race, lock = Race(), threading.Lock()
+    barrier.wait(timeout=120)
 
     def buyer(buyer_id: int) -> None:
         with app.app_context():
-            barrier.wait(timeout=60)
-            started = time.perf_counter()
-            outcomes, latencies, errors = buy_until(buyer_id, pool, tickets, started + seconds)
-            ended = time.perf_counter()
+            started = time.time()
+            outcomes, latencies, errors = buy_until(buyer_id, pool, tickets, time.perf_counter() + seconds)
+            ended = time.time()
         with lock:
-            race.started, race.ended = min(race.started, started), max(race.ended, ended)
-            race.outcomes.update(outcomes)
-            race.latencies_ms += latencies
-            race.errors += errors
-            race.pool_ran_out |= ended < started + seconds
+            race.merge(Race(outcomes, latencies, errors, started, ended, ended < started + seconds))
 
     threads = [threading.Thread(target=buyer, args=(buyer_id,)) for buyer_id in buyer_ids]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    print(
-        f"catalog: {len(buyer_ids)} buyers in {race.ended - race.started:.1f} s: {dict(race.outcomes)}; "
-        f"a purchase p50_ms={percentile(race.latencies_ms, 50):.1f} "
-        f"p99_ms={percentile(race.latencies_ms, 99):.1f}"
-        + (" (the pool ran out before the time)" if race.pool_ran_out else ""),
-        file=sys.stderr,
-    )
-    return race
+    with app.app_context():
+        db.engine.dispose()
+    results.put(race)
+
+
+class Tickets:
+    """The pool's tickets, 0 to ``end`` - 1, each handed to one buyer of any process."""
+
+    def __init__(self, counter, end: int) -> None:
+        self.counter, self.end = counter, end
+
+    def __iter__(self) -> Tickets:
+        return self
+
+    def __next__(self) -> int:
+        with self.counter.get_lock():
+            ticket = self.counter.value
+            self.counter.value = ticket + 1
+        if ticket >= self.end:
+            raise StopIteration
+        return ticket
 
 
 def buy_until(buyer_id: int, pool, tickets, deadline: float) -> tuple[Counter, list[float], list[str]]:

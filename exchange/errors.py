@@ -48,6 +48,13 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class Unavailable(AppError):
+    """Try again soon: nothing was done."""
+
+    status = 503
+    code = "unavailable"
+
+
 class Invalid(AppError):
     status = 422
     code = "validation_error"

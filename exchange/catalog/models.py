@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange import clock
@@ -58,3 +58,33 @@ class CatalogListing(db.Model):
     # read from the register (that read's time less SEEN_SLACK: a sale being committed then
     # is read again); one through another lead since makes the sweep read them again.
     seen_until: Mapped[datetime | None]
+
+
+class CatalogOrder(db.Model):
+    """One buyer's purchase as placed: its leads (each with shared or exclusive, and the
+    price it was shown), every one or none (``first`` None) or the first ``first`` that can
+    be bought. Placed (committed) before it is filled, and filled in turns with the orders
+    placed beside it (``catalog.purchases``): ``filled`` with its sales, ``refused`` with
+    the refusal its buyer is answered, or ``withdrawn`` by a buyer that stopped waiting."""
+
+    __tablename__ = "catalog_orders"
+    __table_args__ = (
+        CheckConstraint("status IN ('waiting', 'filled', 'refused', 'withdrawn')", name="status"),
+        # The till's next orders: the waiting ones, oldest first.
+        Index(
+            "ix_catalog_orders_waiting",
+            "id",
+            postgresql_where=text("status = 'waiting'"),
+            sqlite_where=text("status = 'waiting'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    purchases: Mapped[list] = mapped_column(JSON)  # [{lead_id, exclusive, expected_price_minor}]
+    first: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(10), default="waiting")
+    sale_ids: Mapped[list | None] = mapped_column(JSON)  # filled: its sales, in its order
+    refusal: Mapped[dict | None] = mapped_column(JSON)  # refused: {status, code, message, fields}
+    placed_at: Mapped[datetime] = mapped_column(default=clock.now)
+    done_at: Mapped[datetime | None]

@@ -1,60 +1,50 @@
 """Buying leads from the catalog: one slot, or every slot (exclusive), at its price now; one
-lead, a selection, or the next N that match a search, each as one transaction.
+lead, a selection, or the next N that match a search, each as one order.
 
-The locks are taken first, in the exchange's order (``auctions.market``): the leads (id
-order), their listings (id order), the consumers' register rows (``lock_consumers``, key
-order), then every ledger account the sales touch, at once. So two buyers pressing buy on
-the last slot make one sale, two baskets never wait for each other in a circle, and a
-purchase racing a live auction of the same consumer never oversells: the register is read
-under the consumers' locks, whatever the listings last said. The buyer pays the price it
-was shown, or gets a 409 with the new one; the money is reserved as an auction's sale's
-is, and each sale then lives as every sale does (review window, approval, hold;
-docs/exchange.md "Money").
+An order is placed (a row, committed), then filled in turns. Whichever buyer's request
+takes the till (a transaction-level advisory lock on PostgreSQL, a lock of the process on
+SQLite) fills every order waiting then, its own among them, in one transaction
+(``till.Till``: one set of locks, one commit); the others wait for that transaction to end
+and read their order's outcome. So twenty buyers pressing buy at once cost about one
+transaction, not twenty, and nothing changes for a buyer: its answer is its sales, or its
+refusal, as if it had been alone, and an order is checked against the orders filled before
+it exactly as against earlier purchases.
+
+What can go wrong stays with the order it belongs to. A batch that fails (an error, not a
+refusal) is rolled back, and each request then fills its own order alone. A request that
+has waited ``WAIT_SECONDS`` withdraws its order (503, nothing bought) unless it was filled
+meanwhile, and an order left waiting longer than that (its request gone) is refused as
+``expired``, never filled for a buyer no longer there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import time
+from contextlib import suppress
+from dataclasses import asdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import OperationalError
 
-from billing.services import lock_for_sales, reserve_lead_prices
 from exchange import clock
-from exchange.actors import Actor
-from exchange.auctions.domain import Rules
-from exchange.buying.decisions import price_of
 from exchange.buying.models import Sale
-from exchange.buying.register import lock_consumers
-from exchange.catalog.domain import Listing, SoldOut, purchase_price
-from exchange.catalog.listing import SEEN_SLACK
-from exchange.catalog.models import CatalogListing
-from exchange.catalog.stock import Stock, hashes_of
-from exchange.db import rows_by_id
-from exchange.delivery.leads.settings import setting_of
-from exchange.errors import Conflict, NotFound
+from exchange.catalog.models import CatalogOrder
+from exchange.catalog.till import MAX_BASKET, Order, Purchase, Refused, Till
+from exchange.db import commit, rollback, rows_by_id
+from exchange.errors import AppError, NotFound, Unavailable
 from exchange.extensions import db
-from exchange.jobs import enqueue_after_commit
-from exchange.leads.domain import UNSOLD
-from exchange.leads.models import Lead
-from exchange.leads.transitions import Move, apply_moves
-from exchange.verticals.domain import Ageing
-from exchange.verticals.models import Vertical
 
-POST_JOB = "exchange.catalog.jobs.post_catalog_sale_job"
-CATALOG = Actor.system("catalog")
-MAX_BASKET = 100
+__all__ = ["MAX_BASKET", "Purchase", "Refused", "buy", "buy_all", "buy_first"]
 
-
-@dataclass(frozen=True)
-class Purchase:
-    lead_id: int
-    exclusive: bool = False
-    expected_price_minor: int | None = None  # the price the buyer was shown, if it says
-
-
-class Refused(Conflict):
-    """One purchase of a basket cannot be made (its code says why)."""
+TILL_LOCK = 7_180_018  # the advisory lock's key
+WAIT_SECONDS = 10.0
+BATCH = 50  # orders filled in one transaction at most
+_PROCESS_TILL = threading.Lock()  # SQLite: one process writes
+# Waiting for the till's filler: a shared lock, given up after the wait (lock_timeout is
+# set first: a select list is evaluated in its order).
+WAIT_SHARED = text("SELECT set_config('lock_timeout', :timeout, true), pg_advisory_xact_lock_shared(:key)")
 
 
 def buy(buyer_id: int, wanted: Purchase) -> Sale:
@@ -66,177 +56,158 @@ def buy(buyer_id: int, wanted: Purchase) -> Sale:
 def buy_all(buyer_id: int, basket: list[Purchase]) -> list[Sale]:
     """Every purchase of the basket, or none: the first that cannot be made is the 409 (its
     lead named at ``lead_ids``), and nothing is bought."""
-    return _Till.open(buyer_id, [p.lead_id for p in basket]).sell(basket, skip_refused=False)
+    return _place_and_wait(Order(buyer_id, tuple(basket)))
 
 
 def buy_first(buyer_id: int, candidates: list[Purchase], count: int) -> list[Sale]:
     """Up to ``count`` of the ``candidates`` (in the order wanted), passing by those that
     cannot be bought now, or not at the price expected: "the next N that match"."""
-    till = _Till.open(buyer_id, [purchase.lead_id for purchase in candidates])
-    return till.sell(candidates, skip_refused=True, count=count)
+    return _place_and_wait(Order(buyer_id, tuple(candidates), first=count))
 
 
-@dataclass
-class _Item:
-    lead: Lead
-    listing: CatalogListing
-    vertical: Vertical
+def _place_and_wait(order: Order) -> list[Sale]:
+    """Place the order (committing what the caller did before), wait for its turn, and
+    answer as it was filled: its sales, or its refusal raised."""
+    placed = CatalogOrder(
+        buyer_id=order.buyer_id, purchases=[asdict(wanted) for wanted in order.purchases], first=order.first
+    )
+    db.session.add(placed)
+    db.session.flush()
+    order_id = placed.id
+    commit()
+    deadline = time.monotonic() + WAIT_SECONDS
+    while (done := _take_turn(order_id, deadline)) is None:
+        if time.monotonic() >= deadline:
+            if _withdraw(order_id):
+                raise Unavailable("The catalog is busy: nothing was bought. Try again.", code="busy")
+            done = _order(order_id)  # filled or refused meanwhile
+            break
+    if done.status == "filled":
+        sales = rows_by_id(Sale, done.sale_ids)
+        return [sales[sale_id] for sale_id in done.sale_ids]
+    raise _refusal_of(done)
 
 
-@dataclass
-class _Till:
-    """The basket's rows, locked, and what the sales made so far have taken."""
-
-    buyer_id: int
-    items: dict[int, _Item]
-    stock: Stock
-    balances: dict[str, int]
-    now: datetime
-
-    @classmethod
-    def open(cls, buyer_id: int, lead_ids: list[int]) -> _Till:
-        now = clock.now()
-        leads = rows_by_id(Lead, lead_ids, lock=True)
-        listings = _lock_listings(sorted(set(lead_ids)))
-        verticals = rows_by_id(Vertical, {lead.vertical_id for lead in leads.values() if lead.vertical_id})
-        items = {
-            lead_id: _Item(lead, listings[lead_id], verticals[lead.vertical_id])
-            for lead_id, lead in leads.items()
-            if lead_id in listings and lead.vertical_id in verticals
-        }
-        lock_consumers([(item.vertical.id, hashes_of(item.lead)) for item in items.values()])
-        currencies = {item.vertical.currency for item in items.values()}
-        sellers = {(item.lead.webmaster_id, item.vertical.currency) for item in items.values()}
-        accounts = lock_for_sales({(buyer_id, currency) for currency in currencies}, sellers)
-        stock = Stock.read([item.lead for item in items.values()], verticals, now)
-        balances = {currency: account.balance.available for (_, currency), account in accounts.items()}
-        return cls(buyer_id, items, stock, balances, now)
-
-    def sell(self, basket: list[Purchase], *, skip_refused: bool, count: int | None = None) -> list[Sale]:
-        made: list[Sale] = []
-        for wanted in basket:
-            if count is not None and len(made) >= count:
-                break
-            try:
-                sale = self._sale(wanted)
-            except Refused:
-                if skip_refused:
-                    continue
-                raise
-            made.append(sale)
-        db.session.add_all(made)
-        db.session.flush()
-        if not all(reserve_lead_prices([price_of(sale) for sale in made])):
-            raise Conflict("Your available balance does not cover the price.", code="insufficient_funds")
-        self._sold_now([sale.lead_id for sale in made])
-        posted = setting_of(self.buyer_id, None) is not None
-        for sale in made:
-            if posted:  # the buyer's endpoint: posted after the commit
-                sale.post_status = "queued"
-                enqueue_after_commit(POST_JOB, sale.id, queue="delivery", job_id=f"catalog-post-{sale.id}")
-        return made
-
-    def _sale(self, wanted: Purchase) -> Sale:
-        """One purchase checked against what the till holds; the sale, not written yet."""
-        item = self.items.get(wanted.lead_id)
-        if item is None:
-            raise NotFound("No such lead in the catalog.", fields={"lead_ids": [str(wanted.lead_id)]})
-        lead, listing, vertical = item.lead, item.listing, item.vertical
-        if lead.erased_at is not None or vertical.status != "active" or listing.floor_minor is None:
-            raise self.refused(wanted, "gone", "This lead is no longer for sale.")
-        slot_price = Ageing.from_json(vertical.ageing).price_at(
-            listing.floor_minor, self.now - listing.captured_at
-        )
-        if slot_price is None:
-            raise self.refused(wanted, "gone", "This lead is too old for the catalog now.")
-        if lead.id in self.stock.condemned:
-            raise self.refused(wanted, "gone", "A sale of this lead was returned as unsellable.")
-        slots = self.stock.listing(lead, vertical)
-        if self.stock.bought_by(self.buyer_id, lead, vertical):
-            raise self.refused(wanted, "already_bought", "You bought this consumer already.")
+def _take_turn(order_id: int, deadline: float) -> CatalogOrder | None:
+    """Fill the waiting orders if the till is free, else wait until its filler is done;
+    then the order, if it is done."""
+    if _take_till():
         try:
-            after = slots.take(wanted.exclusive)
-        except SoldOut as refusal:
-            raise self.refused(wanted, "sold_out", f"Sold out: {refusal}.") from None
-        price = purchase_price(slot_price, slots, wanted.exclusive)
-        if wanted.expected_price_minor is not None and wanted.expected_price_minor != price:
-            raise Refused(
-                f"The price of lead {lead.id} is now {price}.",
-                code="price_changed",
-                fields={"expected_price_minor": [str(price)], "lead_ids": [str(lead.id)]},
-            )
-        payout = Rules(vertical.slots, 0, vertical.margin_bps, vertical.margin_minor).payout_of(price)
-        if payout < 1:
-            raise self.refused(wanted, "gone", "Too old to pay its seller anything after the margin.")
-        if self.balances.get(vertical.currency, 0) < price:
-            raise self.refused(
-                wanted, "insufficient_funds", "Your available balance does not cover the price."
-            )
-        sale = _sale(lead, vertical, self.buyer_id, wanted.exclusive, price, payout, self.now)
-        self.balances[vertical.currency] -= price
-        self.stock.add(sale)
-        _refresh(listing, after, self.stock.own_count(lead.id), self.now)
-        return sale
-
-    def _sold_now(self, lead_ids: list[int]) -> None:
-        """A lead its auction left unsold is sold once a slot of it is bought here: its
-        seller sees it (and gets its postback) as for an auction's sale."""
-        moves = [
-            Move(self.items[lead_id].lead, "sell_from_catalog", reason="bought from the catalog")
-            for lead_id in dict.fromkeys(lead_ids)
-            if self.items[lead_id].lead.status == UNSOLD
-        ]
-        if moves:
-            apply_moves(moves, CATALOG)
-
-    @staticmethod
-    def refused(wanted: Purchase, code: str, message: str) -> Refused:
-        return Refused(message, code=code, fields={"lead_ids": [str(wanted.lead_id)]})
+            fill_waiting()
+            commit()
+        except Exception:
+            rollback()  # (PostgreSQL: the till is free again)
+            _fill_alone(order_id)
+        finally:
+            _leave_till()
+    else:
+        _wait_for_till(deadline - time.monotonic())
+    row = _order(order_id)
+    return row if row.status != "waiting" else None
 
 
-def _lock_listings(lead_ids: list[int]) -> dict[int, CatalogListing]:
+def _order(order_id: int) -> CatalogOrder:
+    return db.session.get(CatalogOrder, order_id, populate_existing=True)
+
+
+def fill_waiting(only: int | None = None) -> None:
+    """Fill the orders waiting (the oldest ``BATCH``; ``only``: that one) in this
+    transaction: each filled or refused as it would be alone, after the ones before it."""
+    query = select(CatalogOrder).where(CatalogOrder.status == "waiting")
+    if only is not None:
+        query = query.where(CatalogOrder.id == only)
     rows = db.session.scalars(
-        select(CatalogListing)
-        .where(CatalogListing.lead_id.in_(lead_ids))
-        .order_by(CatalogListing.lead_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return {row.lead_id: row for row in rows}
+        query.order_by(CatalogOrder.id).limit(BATCH).with_for_update(skip_locked=True)
+    ).all()
+    now = clock.now()
+    live = [row for row in rows if row.placed_at >= now - timedelta(seconds=WAIT_SECONDS)]
+    for row in rows:
+        if row not in live:
+            _refuse(row, Refused("Its buyer stopped waiting for it.", code="expired"), now)
+    if not live:
+        return
+    orders = [_order_of(row) for row in live]
+    till = Till.open(orders)
+    filled = []
+    for row, order in zip(live, orders, strict=True):
+        try:
+            filled.append((row, till.fill(order)))
+        except AppError as refusal:
+            _refuse(row, refusal, now)
+    till.close()
+    for row, sales in filled:
+        row.status, row.sale_ids, row.done_at = "filled", [sale.id for sale in sales], now
 
 
-def _refresh(listing: CatalogListing, slots: Listing, own_sold: int, now: datetime) -> None:
-    """The listing after a sale: its slots taken, and off the catalog when none is left."""
-    listing.slots, listing.sold, listing.exclusive_sold = slots.slots, slots.sold, slots.exclusive_sold
-    listing.own_sold, listing.seen_until = own_sold, now - SEEN_SLACK
-    if listing.listed and not slots.listed:
-        listing.listed, listing.unlisted_at = False, now
+def _fill_alone(order_id: int) -> None:
+    """After a batch failed: this order alone, once the till is free; if that fails too,
+    the order is withdrawn (nothing bought) and the error raised."""
+    try:
+        if _on_postgresql():
+            db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TILL_LOCK})
+        fill_waiting(only=order_id)
+        commit()
+    except Exception:
+        rollback()
+        _withdraw(order_id)
+        raise
 
 
-def _sale(
-    lead: Lead,
-    vertical: Vertical,
-    buyer_id: int,
-    exclusive: bool,
-    price: int,
-    payout: int,
-    now: datetime,
-) -> Sale:
-    phone_hash, email_hash = hashes_of(lead)
-    return Sale(
-        lead_id=lead.id,
-        vertical_id=vertical.id,
-        buy_order_id=None,
-        buyer_id=buyer_id,
-        seller_id=lead.webmaster_id,
-        auction_id=None,
-        exclusive=exclusive,
-        currency=vertical.currency,
-        price_minor=price,
-        payout_minor=payout,
-        status="pending",
-        post_status="none",  # the buyer reads it at GET /api/v1/sales/{id}; "queued": posted too
-        phone_hash=phone_hash,
-        email_hash=email_hash,
-        review_deadline=now + timedelta(seconds=vertical.review_window_seconds),
-    )
+def _order_of(row: CatalogOrder) -> Order:
+    return Order(row.buyer_id, tuple(Purchase(**wanted) for wanted in row.purchases), row.first)
+
+
+def _refuse(row: CatalogOrder, refusal: AppError, now: datetime) -> None:
+    row.status, row.done_at = "refused", now
+    row.refusal = {
+        "status": refusal.status,
+        "code": refusal.code,
+        "message": refusal.message,
+        "fields": refusal.fields,
+    }
+
+
+def _refusal_of(row: CatalogOrder) -> AppError:
+    refusal = row.refusal or {}
+    kind = NotFound if refusal.get("status") == NotFound.status else Refused
+    return kind(refusal.get("message", ""), code=refusal.get("code"), fields=refusal.get("fields"))
+
+
+def _withdraw(order_id: int) -> bool:
+    """The order withdrawn if it is still waiting (committed); False if it was done."""
+    withdrawn = db.session.execute(
+        update(CatalogOrder)
+        .where(CatalogOrder.id == order_id, CatalogOrder.status == "waiting")
+        .values(status="withdrawn", done_at=clock.now())
+    ).rowcount
+    commit()
+    return withdrawn == 1
+
+
+def _on_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _take_till() -> bool:
+    """The till, if no one holds it: until this transaction ends on PostgreSQL; until
+    ``_leave_till`` on SQLite."""
+    if _on_postgresql():
+        return bool(db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": TILL_LOCK}))
+    return _PROCESS_TILL.acquire(blocking=False)
+
+
+def _leave_till() -> None:
+    if not _on_postgresql():
+        _PROCESS_TILL.release()
+
+
+def _wait_for_till(seconds: float) -> None:
+    """Until the till's filler is done, or ``seconds`` have passed; on PostgreSQL a shared lock,
+    so that every waiter wakes at once (and lets go at once, ending its transaction)."""
+    if _on_postgresql():
+        milliseconds = str(max(int(seconds * 1000), 1))
+        with suppress(OperationalError):  # lock_timeout: the caller sees its deadline passed
+            db.session.execute(WAIT_SHARED, {"key": TILL_LOCK, "timeout": milliseconds})
+        rollback()
+    elif _PROCESS_TILL.acquire(timeout=max(seconds, 0)):
+        _PROCESS_TILL.release()

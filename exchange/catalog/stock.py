@@ -65,6 +65,16 @@ class Stock:
         consumer = self.register.sold(vertical.id, hashes_of(lead), window_start(vertical, self.now))
         return buyer_id in consumer.buyers or (lead.id, buyer_id) in self.owners
 
+    def mark(self) -> tuple:
+        """What the stock holds now, for ``rewind``: an order refused half-way leaves none
+        of its sales in the stock."""
+        return dict(self.own), set(self.owners), len(self.register.entries)
+
+    def rewind(self, mark: tuple) -> None:
+        own, owners, entries = mark
+        self.own, self.owners = dict(own), set(owners)
+        del self.register.entries[entries:]
+
     def add(self, sale: Sale) -> None:
         """A sale made since the stock was read."""
         count, exclusive = self.own.get(sale.lead_id, (0, False))

@@ -10,9 +10,8 @@ and the auction's settle each wait, once they have read the register of sales, f
 other to have read it too (``read_together``). Under the consumer's lock only one of them
 can be there, so that wait times out and they take turns; were both to read the register
 before either writes (no lock between them), both would sell on the same stale reading.
-Two locks stand between them today: the consumer's register rows, and the platform's
-revenue account, which every sale in a currency locks (``lock_for_sales``) before the
-register is read. Either alone keeps the count; with both taken out, every run oversells.
+The lock between them is the consumer's register rows: the catalog's purchases take turns
+at the till, but an auction does not wait for the till.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ import pytest
 from sqlalchemy import select
 
 import exchange.auctions.market as market
-import exchange.catalog.purchases as purchases
+import exchange.catalog.till as till
 from billing.check import run_checks
 from billing.domain import advertiser_available
 from billing.models import Account
@@ -76,11 +75,11 @@ class Rendezvous:
 
 
 def read_together(monkeypatch) -> list[Rendezvous]:
-    """Hold the purchase (``_Till.open``'s stock) and the settle (``Market.read``) after
+    """Hold the purchase (``Till.open``'s stock) and the settle (``Market.read``) after
     their reads of the register, until the other side has read too; returns the list whose
     last item is the round's rendezvous."""
     rounds: list[Rendezvous] = []
-    real_stock = purchases.Stock
+    real_stock = till.Stock
 
     class StockReadTogether(real_stock):
         @classmethod
@@ -99,7 +98,7 @@ def read_together(monkeypatch) -> list[Rendezvous]:
         if rounds:
             rounds[-1].wait("settle")
 
-    monkeypatch.setattr(purchases, "Stock", StockReadTogether)
+    monkeypatch.setattr(till, "Stock", StockReadTogether)
     monkeypatch.setattr(market.Market, "read", market_read_together)
     return rounds
 
