@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import threading
 import time
-from contextlib import suppress
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from exchange import clock
@@ -42,9 +41,9 @@ TILL_LOCK = 7_180_018  # the advisory lock's key
 WAIT_SECONDS = 10.0
 BATCH = 50  # orders filled in one transaction at most
 _PROCESS_TILL = threading.Lock()  # SQLite: one process writes
-# Waiting for the till's filler: a shared lock, given up after the wait (lock_timeout is
-# set first: a select list is evaluated in its order).
-WAIT_SHARED = text("SELECT set_config('lock_timeout', :timeout, true), pg_advisory_xact_lock_shared(:key)")
+# Taking the till: its advisory lock, given up after the wait (lock_timeout is set first: a
+# select list is evaluated in its order).
+TAKE_TILL = text("SELECT set_config('lock_timeout', :timeout, true), pg_advisory_xact_lock(:key)")
 
 
 def buy(buyer_id: int, wanted: Purchase) -> Sale:
@@ -65,49 +64,59 @@ def buy_first(buyer_id: int, candidates: list[Purchase], count: int) -> list[Sal
     return _place_and_wait(Order(buyer_id, tuple(candidates), first=count))
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """An order as its request reads it."""
+
+    status: str
+    sale_ids: list[int] | None
+    refusal: dict | None
+
+
 def _place_and_wait(order: Order) -> list[Sale]:
-    """Place the order (committing what the caller did before), wait for its turn, and
-    answer as it was filled: its sales, or its refusal raised."""
-    placed = CatalogOrder(
-        buyer_id=order.buyer_id, purchases=[asdict(wanted) for wanted in order.purchases], first=order.first
+    """Place the order (committing what the caller did before), take turns at the till
+    until it is done, and answer as it was filled: its sales, or its refusal raised."""
+    order_id = db.session.scalar(
+        insert(CatalogOrder)
+        .values(
+            buyer_id=order.buyer_id,
+            purchases=[asdict(wanted) for wanted in order.purchases],
+            first=order.first,
+        )
+        .returning(CatalogOrder.id)
     )
-    db.session.add(placed)
-    db.session.flush()
-    order_id = placed.id
     commit()
     deadline = time.monotonic() + WAIT_SECONDS
-    while (done := _take_turn(order_id, deadline)) is None:
-        if time.monotonic() >= deadline:
-            if _withdraw(order_id):
-                raise Unavailable("The catalog is busy: nothing was bought. Try again.", code="busy")
-            done = _order(order_id)  # filled or refused meanwhile
-            break
+    while (done := _turn(order_id, deadline)) is None:
+        if time.monotonic() >= deadline and _withdraw(order_id):
+            raise Unavailable("The catalog is busy: nothing was bought. Try again.", code="busy")
     if done.status == "filled":
-        sales = rows_by_id(Sale, done.sale_ids)
-        return [sales[sale_id] for sale_id in done.sale_ids]
-    raise _refusal_of(done)
+        sales = rows_by_id(Sale, done.sale_ids or [])
+        return [sales[sale_id] for sale_id in done.sale_ids or []]
+    raise _refusal_of(done.refusal or {})
 
 
-def _take_turn(order_id: int, deadline: float) -> CatalogOrder | None:
-    """Fill the waiting orders if the till is free, else wait until its filler is done;
-    then the order, if it is done."""
-    if _take_till():
-        try:
-            fill_waiting()
-            commit()
-        except Exception:
-            rollback()  # (PostgreSQL: the till is free again)
-            _fill_alone(order_id)
-        finally:
-            _leave_till()
-    else:
-        _wait_for_till(deadline - time.monotonic())
-    row = _order(order_id)
-    return row if row.status != "waiting" else None
-
-
-def _order(order_id: int) -> CatalogOrder:
-    return db.session.get(CatalogOrder, order_id, populate_existing=True)
+def _turn(order_id: int, deadline: float) -> _Outcome | None:
+    """One turn at the till: the order once it is done. The requests queue for the till;
+    each, once it holds it, finds its order filled by the one before (and lets go at once)
+    or fills every order waiting, its own among them."""
+    if not _take_till(deadline - time.monotonic()):
+        return None
+    outcome = _outcome(order_id)  # read under the till: no filler is half-way
+    if outcome.status != "waiting":
+        rollback()
+        _leave_till()
+        return outcome
+    try:
+        fill_waiting()
+        commit()
+    except Exception:
+        rollback()  # (PostgreSQL: the till is free again)
+        _fill_alone(order_id)
+    finally:
+        _leave_till()
+    outcome = _outcome(order_id)
+    return outcome if outcome.status != "waiting" else None
 
 
 def fill_waiting(only: int | None = None) -> None:
@@ -140,11 +149,10 @@ def fill_waiting(only: int | None = None) -> None:
 
 
 def _fill_alone(order_id: int) -> None:
-    """After a batch failed: this order alone, once the till is free; if that fails too,
-    the order is withdrawn (nothing bought) and the error raised."""
+    """After a batch failed: this order alone (the till only batches orders: the rows'
+    locks are what keep a purchase right, and an order's own row that it is filled once);
+    if that fails too, the order is withdrawn (nothing bought) and the error raised."""
     try:
-        if _on_postgresql():
-            db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TILL_LOCK})
         fill_waiting(only=order_id)
         commit()
     except Exception:
@@ -167,8 +175,7 @@ def _refuse(row: CatalogOrder, refusal: AppError, now: datetime) -> None:
     }
 
 
-def _refusal_of(row: CatalogOrder) -> AppError:
-    refusal = row.refusal or {}
+def _refusal_of(refusal: dict) -> AppError:
     kind = NotFound if refusal.get("status") == NotFound.status else Refused
     return kind(refusal.get("message", ""), code=refusal.get("code"), fields=refusal.get("fields"))
 
@@ -188,26 +195,26 @@ def _on_postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def _take_till() -> bool:
-    """The till, if no one holds it: until this transaction ends on PostgreSQL; until
-    ``_leave_till`` on SQLite."""
+def _outcome(order_id: int) -> _Outcome:
+    columns = (CatalogOrder.status, CatalogOrder.sale_ids, CatalogOrder.refusal)
+    return _Outcome(*db.session.execute(select(*columns).where(CatalogOrder.id == order_id)).one())
+
+
+def _take_till(seconds: float) -> bool:
+    """The till, once the request before has let go of it, within ``seconds``: until this
+    transaction ends on PostgreSQL (a transaction advisory lock, whose waiters queue), until
+    ``_leave_till`` on SQLite. False if the wait ran out (nothing held)."""
     if _on_postgresql():
-        return bool(db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": TILL_LOCK}))
-    return _PROCESS_TILL.acquire(blocking=False)
+        milliseconds = str(max(int(seconds * 1000), 1))
+        try:
+            db.session.execute(TAKE_TILL, {"key": TILL_LOCK, "timeout": milliseconds})
+        except OperationalError:  # lock_timeout
+            rollback()
+            return False
+        return True
+    return _PROCESS_TILL.acquire(timeout=max(seconds, 0))
 
 
 def _leave_till() -> None:
     if not _on_postgresql():
-        _PROCESS_TILL.release()
-
-
-def _wait_for_till(seconds: float) -> None:
-    """Until the till's filler is done, or ``seconds`` have passed; on PostgreSQL a shared lock,
-    so that every waiter wakes at once (and lets go at once, ending its transaction)."""
-    if _on_postgresql():
-        milliseconds = str(max(int(seconds * 1000), 1))
-        with suppress(OperationalError):  # lock_timeout: the caller sees its deadline passed
-            db.session.execute(WAIT_SHARED, {"key": TILL_LOCK, "timeout": milliseconds})
-        rollback()
-    elif _PROCESS_TILL.acquire(timeout=max(seconds, 0)):
         _PROCESS_TILL.release()
