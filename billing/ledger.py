@@ -64,41 +64,27 @@ def _open(ref: AccountRef) -> Account:
 
 
 def lock_accounts(refs: Iterable[AccountRef]) -> dict[AccountRef, Account]:
-    """Open the accounts that do not exist yet (before any lock is taken), then lock
-    those this transaction does not hold yet, in id order: the users' in one statement,
-    then the platform's in another. Accounts this transaction has locked already are not
-    asked for again (a sale's transaction locks the buyer's and the seller's first, then
-    records its transfers).
-
-    The platform's accounts are last because nearly every transaction in a currency
-    touches its revenue account: taken last, as the transfers are recorded (a purchase
-    records them as the last thing before it commits), the row is held for a few
-    statements, not for the whole transaction. Every transaction taking them last, no
-    two wait for each other in a circle."""
+    """Open the accounts that do not exist yet (before any lock is taken), then
+    lock them all in one statement, in id order. Accounts this transaction has
+    locked already are not asked for again (a sale's transaction locks every account
+    its reservations touch first, then records them)."""
     by_code = {ref.code: ref for ref in refs}
-    held = dict(db.session.info.get(HELD, {}))
-    wanted = by_code.keys() - held.keys()
-    if wanted:
-        known = set(db.session.scalars(select(Account.code).where(Account.code.in_(wanted))))
-        for code in sorted(wanted - known):
-            _open(by_code[code])
-        users = {code for code in wanted if by_code[code].owner != "platform"}
-        for codes in (users, wanted - users):
-            if codes:
-                held.update(_lock(codes))
-        db.session.info[HELD] = held  # (opening one ended a savepoint, which forgot them)
-    return {ref: held[code] for code, ref in by_code.items()}
-
-
-def _lock(codes: set[str]) -> dict[str, Account]:
+    held = db.session.info.setdefault(HELD, {})
+    if by_code.keys() <= held.keys():
+        return {ref: held[code] for code, ref in by_code.items()}
+    known = set(db.session.scalars(select(Account.code).where(Account.code.in_(by_code))))
+    for code in sorted(by_code.keys() - known):
+        _open(by_code[code])
     rows = db.session.scalars(
         select(Account)
-        .where(Account.code.in_(codes))
+        .where(Account.code.in_(by_code))
         .order_by(Account.id)
         .with_for_update()
         .execution_options(populate_existing=True)
-    )
-    return {row.code: row for row in rows}
+    ).all()
+    accounts = {row.code: row for row in rows}
+    db.session.info.setdefault(HELD, {}).update(accounts)  # (opening one ended a savepoint)
+    return {ref: accounts[code] for code, ref in by_code.items()}
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from billing import ledger, plans
-from billing.domain import PlannedTransfer, advertiser_available, webmaster_hold
+from billing.domain import PlannedTransfer, advertiser_available, platform, webmaster_hold
 from billing.models import Account, Transfer
 from billing.plans import LeadPrice
 from billing.topups import debts
@@ -39,15 +39,15 @@ def lock_for_sales(
     *,
     giving_back: set[tuple[int, str]] = frozenset(),
 ) -> dict[tuple[int, str], Account]:
-    """Lock, in one statement (id order), every user's account that reserving sales of
+    """Lock, in one statement (id order), every account that reserving sales of
     ``webmasters``' leads to ``advertisers`` (each with a currency) may touch, and voiding
     those of ``giving_back``; returns each advertiser's available account. A transaction
     making several sales takes this first: reserving them one by one would lock the accounts
     sale by sale, each sale in id order but not the whole, and two such transactions can
-    deadlock (the buyers ranked the other way round). The platform's revenue account is
-    not among them: recording the transfers locks it, after these (``ledger.lock_accounts``)."""
+    deadlock (the buyers ranked the other way round)."""
     available = {key: advertiser_available(*key) for key in advertisers}
     refs = list(available.values()) + [webmaster_hold(*key) for key in webmasters]
+    refs += [platform("revenue", currency) for currency in {c for _, c in advertisers | webmasters}]
     refs += [debt for key in giving_back if (debt := debts.open_debt(*key)) is not None]
     accounts = ledger.lock_accounts(refs)
     return {key: accounts[ref] for key, ref in available.items()}

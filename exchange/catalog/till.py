@@ -3,13 +3,12 @@ orders before it took.
 
 The locks are taken first, in the exchange's order (``auctions.market``): the leads (id
 order), their listings (id order), the consumers' register rows (``lock_consumers``, key
-order), then the buyers' and the sellers' ledger accounts, at once; the platform's revenue
-account last of all, as the money is recorded, just before the commit. So two buyers
-pressing buy on the last slot make one sale, and a purchase racing a live auction of the
-same consumer never oversells: the register is read under the consumers' locks, whatever
-the listings last said. A buyer pays the price it was shown, or is refused with the new
-one; the money is reserved as an auction's sale's is, and each sale then lives as every
-sale does (review window, approval, hold; docs/exchange.md "Money").
+order), then every ledger account the sales touch, at once. So two buyers pressing buy on
+the last slot make one sale, and a purchase racing a live auction of the same consumer
+never oversells: the register is read under the consumers' locks, whatever the listings
+last said. A buyer pays the price it was shown, or is refused with the new one; the money
+is reserved as an auction's sale's is, and each sale then lives as every sale does (review
+window, approval, hold; docs/exchange.md "Money").
 """
 
 from __future__ import annotations
@@ -88,8 +87,8 @@ class Till:
 
     @classmethod
     def open(cls, orders: list[Order]) -> Till:
-        """Every lead of the orders locked, with what is sold of it, and their buyers' and
-        sellers' accounts."""
+        """Every lead of the orders locked, with what is sold of it, and every account their
+        sales touch."""
         now = clock.now()
         lead_ids = sorted({wanted.lead_id for order in orders for wanted in order.purchases})
         leads = rows_by_id(Lead, lead_ids, lock=True)
@@ -130,8 +129,7 @@ class Till:
 
     def close(self) -> None:
         """Write the sales: their listings' slots, their leads sold, their posts queued, and
-        the money last (recording it locks the platform's revenue account, which every sale
-        in the currency takes, so it is held from there to the commit only)."""
+        the money."""
         for lead_id, (slots, own_sold) in self.after.items():
             _refresh(self.items[lead_id].listing, slots, own_sold, self.now)
         endpoints = settings_by_advertiser({sale.buyer_id for sale in self.made})

@@ -10,8 +10,10 @@ and the auction's settle each wait, once they have read the register of sales, f
 other to have read it too (``read_together``). Under the consumer's lock only one of them
 can be there, so that wait times out and they take turns; were both to read the register
 before either writes (no lock between them), both would sell on the same stale reading.
-The lock between them is the consumer's register rows: the catalog's purchases take turns
-at the till, but an auction does not wait for the till.
+Two locks stand between them today: the consumer's register rows, and the platform's
+revenue account, which every sale in a currency locks (``lock_for_sales``) before the
+register is read; the catalog's purchases also take turns at the till, but an auction does
+not wait for the till.
 """
 
 from __future__ import annotations
