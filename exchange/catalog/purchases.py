@@ -24,7 +24,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from exchange import clock
@@ -41,6 +41,9 @@ TILL_LOCK = 7_180_018  # the advisory lock's key
 WAIT_SECONDS = 10.0
 BATCH = 50  # orders filled in one transaction at most
 _PROCESS_TILL = threading.Lock()  # SQLite: one process writes
+OUTCOME = select(CatalogOrder.status, CatalogOrder.sale_ids, CatalogOrder.refusal).where(
+    CatalogOrder.id == bindparam("id")
+)
 # Taking the till: its advisory lock, given up after the wait (lock_timeout is set first: a
 # select list is evaluated in its order).
 TAKE_TILL = text("SELECT set_config('lock_timeout', :timeout, true), pg_advisory_xact_lock(:key)")
@@ -196,8 +199,7 @@ def _on_postgresql() -> bool:
 
 
 def _outcome(order_id: int) -> _Outcome:
-    columns = (CatalogOrder.status, CatalogOrder.sale_ids, CatalogOrder.refusal)
-    return _Outcome(*db.session.execute(select(*columns).where(CatalogOrder.id == order_id)).one())
+    return _Outcome(*db.session.connection().execute(OUTCOME, {"id": order_id}).one())
 
 
 def _take_till(seconds: float) -> bool:
