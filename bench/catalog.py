@@ -326,7 +326,7 @@ def buy_at_once(database_url: str, pool: list[tuple[int, int]], buyer_ids: list[
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no engine inherited
     counter, results = context.Value("l", 0), context.Queue()
     processes = max(1, min(args.processes, len(buyer_ids)))
-    barrier = context.Barrier(processes)
+    barrier = context.Barrier(processes + 1)  # and this one, to read the CPU at the start
     workers = [
         context.Process(
             target=buying_process,
@@ -336,15 +336,19 @@ def buy_at_once(database_url: str, pool: list[tuple[int, int]], buyer_ids: list[
     ]
     for worker in workers:
         worker.start()
+    barrier.wait(timeout=120)
+    busy_before = busy_seconds()
     race = Race()
     for _ in workers:
         race.merge(results.get(timeout=args.seconds + 300))
+    busy = busy_seconds() - busy_before
     for worker in workers:
         worker.join()
     print(
         f"catalog: {len(buyer_ids)} buyers in {processes} processes, {race.ended - race.started:.1f} s: "
         f"{dict(race.outcomes)}; a purchase p50_ms={percentile(race.latencies_ms, 50):.1f} "
-        f"p99_ms={percentile(race.latencies_ms, 99):.1f}"
+        f"p99_ms={percentile(race.latencies_ms, 99):.1f}; the machine's CPU busy "
+        f"{1000 * busy / max(sum(race.outcomes.values()), 1):.1f} ms a purchase asked"
         + (" (the pool ran out before the time)" if race.pool_ran_out else ""),
         file=sys.stderr,
     )
@@ -382,6 +386,17 @@ def buying_process(
     with app.app_context():
         db.engine.dispose()
     results.put(race)
+
+
+def busy_seconds() -> float:
+    """The machine's CPU time spent so far, all cores, every process (/proc/stat: what the
+    buyers, PostgreSQL and the rest cost together); 0 where there is no /proc."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    idle = int(fields[3]) + int(fields[4])  # idle, iowait
+    return (sum(int(value) for value in fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 class Tickets:
