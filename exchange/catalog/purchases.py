@@ -44,9 +44,15 @@ _PROCESS_TILL = threading.Lock()  # SQLite: one process writes
 OUTCOME = select(CatalogOrder.status, CatalogOrder.sale_ids, CatalogOrder.refusal).where(
     CatalogOrder.id == bindparam("id")
 )
-# Taking the till: its advisory lock, given up after the wait (lock_timeout is set first: a
-# select list is evaluated in its order).
-TAKE_TILL = text("SELECT set_config('lock_timeout', :timeout, true), pg_advisory_xact_lock(:key)")
+# Taking the till: its advisory lock, given up after the wait; lock_timeout is set for the
+# wait only (a select list is evaluated in its order), then put back as it was (read first:
+# a MATERIALIZED CTE is not folded into the select list), so that the filling which follows
+# does not inherit what was left of the wait.
+TAKE_TILL = text(
+    "WITH before AS MATERIALIZED (SELECT current_setting('lock_timeout') AS value) "
+    "SELECT set_config('lock_timeout', :timeout, true), pg_advisory_xact_lock(:key), "
+    "set_config('lock_timeout', before.value, true) FROM before"
+)
 
 
 def buy(buyer_id: int, wanted: Purchase) -> Sale:

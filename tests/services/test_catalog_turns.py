@@ -52,3 +52,17 @@ def test_a_request_that_cannot_get_its_turn_withdraws_its_order(live_app_factory
     assert bought.status == 201
     assert [order.status for order in orders] == ["withdrawn", "filled"]
     assert [sale.id for sale in sales] == orders[1].sale_ids
+
+
+def test_the_filling_after_a_long_wait_keeps_no_short_lock_timeout(live_app_factory):
+    """Taking the till sets lock_timeout for its wait only: the transaction that then
+    fills the orders has the server's own again."""
+    app = live_app_factory()
+    with app.app_context():
+        default = db.session.scalar(text("SELECT current_setting('lock_timeout')"))
+        db.session.rollback()
+        db.session.execute(purchases.TAKE_TILL, {"key": purchases.TILL_LOCK, "timeout": "5"})
+        during_the_fill = db.session.scalar(text("SELECT current_setting('lock_timeout')"))
+        db.session.rollback()
+
+    assert during_the_fill == default
