@@ -55,7 +55,8 @@ def post_purchase(data: dict, lead_id: int):
     at its price now; the sale is reserved from your available balance and lives as every
     sale does (approve or reject it in its review window). 409 with a code when it cannot
     be bought now: ``sold_out``, ``gone``, ``already_bought``, ``price_changed`` (the new
-    price at ``expected_price_minor``), ``insufficient_funds``."""
+    price at ``expected_price_minor``), ``insufficient_funds``; 503 ``busy`` when the order
+    waited its 10 s for its turn and was withdrawn (nothing bought: try again)."""
     sale = buy(caller().id, Purchase(lead_id, data.get("exclusive", False), data.get("expected_price_minor")))
     commit()
     return sale_view(caller(), sale)
