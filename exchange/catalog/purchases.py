@@ -1,11 +1,11 @@
 """Buying leads from the catalog: one slot, or every slot (exclusive), at its price now; one
 lead, a selection, or the next N that match a search, each as one order.
 
-An order is placed (a row, committed), then filled in turns. Whichever buyer's request
-takes the till (a transaction-level advisory lock on PostgreSQL, a lock of the process on
-SQLite) fills every order waiting then, its own among them, in one transaction
-(``till.Till``: one set of locks, one commit); the others wait for that transaction to end
-and read their order's outcome. So twenty buyers pressing buy at once cost about one
+An order is placed (a row, committed), then filled in turns. The requests queue for the
+till (a transaction-level advisory lock on PostgreSQL, a lock of the process on SQLite);
+each, once it holds it, finds its order filled by the request before it and lets go, or
+fills every order waiting then, its own among them, in one transaction (``till.Till``: one
+set of locks, one commit). So twenty buyers pressing buy at once cost about one
 transaction, not twenty, and nothing changes for a buyer: its answer is its sales, or its
 refusal, as if it had been alone, and an order is checked against the orders filled before
 it exactly as against earlier purchases.
