@@ -100,9 +100,13 @@ class Till:
             if lead_id in listings and lead.vertical_id in verticals
         }
         lock_consumers([(item.vertical.id, hashes_of(item.lead)) for item in items.values()])
-        currencies = {item.vertical.currency for item in items.values()}
         sellers = {(item.lead.webmaster_id, item.vertical.currency) for item in items.values()}
-        buyers = {(order.buyer_id, currency) for order in orders for currency in currencies}
+        buyers = {
+            (order.buyer_id, items[wanted.lead_id].vertical.currency)
+            for order in orders
+            for wanted in order.purchases
+            if wanted.lead_id in items
+        }
         accounts = lock_for_sales(buyers, sellers)
         stock = Stock.read([item.lead for item in items.values()], verticals, now)
         balances = {key: account.balance.available for key, account in accounts.items()}
