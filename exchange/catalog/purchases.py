@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import bindparam, insert, select, text, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Row, bindparam, func, insert, select, text, update
 
 from exchange import clock
 from exchange.buying.models import Sale
+from exchange.catalog.doorbell import POLL_SECONDS, announce, doorbell
 from exchange.catalog.models import CatalogOrder
 from exchange.catalog.till import MAX_BASKET, Order, Purchase, Refused, Till
 from exchange.db import commit, rollback, rows_by_id
@@ -41,18 +42,35 @@ TILL_LOCK = 7_180_018  # the advisory lock's key
 WAIT_SECONDS = 10.0
 BATCH = 50  # orders filled in one transaction at most
 _PROCESS_TILL = threading.Lock()  # SQLite: one process writes
+ORDERS = CatalogOrder.__table__  # orders are read and written with Core: no unit of work
+PLACE = insert(ORDERS).returning(ORDERS.c.id)
+WAITING = (
+    select(ORDERS.c.id, ORDERS.c.buyer_id, ORDERS.c.purchases, ORDERS.c.first, ORDERS.c.placed_at)
+    .where(ORDERS.c.status == "waiting")
+    .order_by(ORDERS.c.id)
+    .limit(BATCH)
+    .with_for_update(skip_locked=True)
+)
+DONE = (
+    update(ORDERS)
+    .where(ORDERS.c.id == bindparam("order_id"))
+    .values(
+        status=bindparam("status"),
+        sale_ids=bindparam("sale_ids"),
+        refusal=bindparam("refusal"),
+        done_at=bindparam("done_at"),
+    )
+)
+PLACE_AND_TRY = PLACE.returning(func.pg_try_advisory_xact_lock(TILL_LOCK))
 OUTCOME = select(CatalogOrder.status, CatalogOrder.sale_ids, CatalogOrder.refusal).where(
     CatalogOrder.id == bindparam("id")
 )
-# Taking the till: its advisory lock, given up after the wait; lock_timeout is set for the
-# wait only (a select list is evaluated in its order), then put back as it was (read first:
-# a MATERIALIZED CTE is not folded into the select list), so that the filling which follows
-# does not inherit what was left of the wait.
-TAKE_TILL = text(
-    "WITH before AS MATERIALIZED (SELECT current_setting('lock_timeout') AS value) "
-    "SELECT set_config('lock_timeout', :timeout, true), pg_advisory_xact_lock(:key), "
-    "set_config('lock_timeout', before.value, true) FROM before"
-)
+# A turn on PostgreSQL, in one statement: the order as it stands and, if it is still
+# waiting, the till if it is free (a transaction lock: its holder lets go when it commits).
+TAKE_TURN = text(
+    "SELECT status, sale_ids, refusal, status = 'waiting' AND pg_try_advisory_xact_lock(:till) "
+    "FROM catalog_orders WHERE id = :id"
+).columns(sale_ids=CatalogOrder.sale_ids.type, refusal=CatalogOrder.refusal.type)
 
 
 def buy(buyer_id: int, wanted: Purchase) -> Sale:
@@ -84,46 +102,99 @@ class _Outcome:
 
 def _place_and_wait(order: Order) -> list[Sale]:
     """Place the order (committing what the caller did before), take turns at the till
-    until it is done, and answer as it was filled: its sales, or its refusal raised."""
-    order_id = db.session.scalar(
-        insert(CatalogOrder)
-        .values(
-            buyer_id=order.buyer_id,
-            purchases=[asdict(wanted) for wanted in order.purchases],
-            first=order.first,
-        )
-        .returning(CatalogOrder.id)
-    )
-    commit()
-    deadline = time.monotonic() + WAIT_SECONDS
-    while (done := _turn(order_id, deadline)) is None:
-        if time.monotonic() >= deadline and _withdraw(order_id):
-            raise Unavailable("The catalog is busy: nothing was bought. Try again.", code="busy")
+    until it is done, and answer as it was filled: its sales, or its refusal raised. On
+    PostgreSQL the order is placed with a try at the till: if it is free, the orders
+    waiting, this one among them, are filled in the transaction that placed it."""
+    order_id, holds_till = _place(order, try_till=True)
+    with _expecting(order_id) as rung:
+        done = _fill_from(order_id, placed=order) if holds_till else None
+        if done is None:
+            commit()
+            done = _wait_for(order_id, rung)
     if done.status == "filled":
         sales = rows_by_id(Sale, done.sale_ids or [])
         return [sales[sale_id] for sale_id in done.sale_ids or []]
     raise _refusal_of(done.refusal or {})
 
 
+def _place(order: Order, *, try_till: bool) -> tuple[int, bool]:
+    """The order's row (not committed) and, trying the till on PostgreSQL, whether it was
+    free (it is held from then on)."""
+    values = {
+        "buyer_id": order.buyer_id,
+        "purchases": [asdict(wanted) for wanted in order.purchases],
+        "first": order.first,
+    }
+    if not (try_till and _on_postgresql()):
+        return db.session.connection().execute(PLACE, values).scalar_one(), False
+    order_id, holds_till = db.session.connection().execute(PLACE_AND_TRY, values).one()
+    return order_id, holds_till
+
+
+def _expecting(order_id: int) -> AbstractContextManager[threading.Event | None]:
+    """The order's doorbell on PostgreSQL (rung when it is done, or when its request is
+    to try the till); none on SQLite, where the requests queue for the process's till."""
+    return doorbell().expecting(order_id) if _on_postgresql() else nullcontext()
+
+
+def _wait_for(order_id: int, rung: threading.Event | None) -> _Outcome:
+    """The order once it is done; withdrawn, and 503, if it is still waiting after
+    ``WAIT_SECONDS``."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        if rung is not None:
+            rung.clear()  # a ring from now on is for the turn below
+        if (done := _turn(order_id, deadline)) is not None:
+            return done
+        if time.monotonic() >= deadline:
+            if _withdraw(order_id):
+                raise Unavailable("The catalog is busy: nothing was bought. Try again.", code="busy")
+        elif rung is not None:
+            rung.wait(min(POLL_SECONDS, max(deadline - time.monotonic(), 0)))
+
+
 def _turn(order_id: int, deadline: float) -> _Outcome | None:
-    """One turn at the till: the order once it is done. The requests queue for the till;
-    each, once it holds it, finds its order filled by the one before (and lets go at once)
-    or fills every order waiting, its own among them."""
-    if not _take_till(deadline - time.monotonic()):
+    """One turn: the order if it is done, else None. On PostgreSQL the order as it stands
+    and, if it is waiting and the till is free, the till: its request fills every order
+    waiting then, its own among them. On SQLite the requests queue for the process's till
+    until the deadline."""
+    if not _on_postgresql():
+        return _turn_in_process(order_id, deadline)
+    status, sale_ids, refusal, holds_till = (
+        db.session.connection().execute(TAKE_TURN, {"id": order_id, "till": TILL_LOCK}).one()
+    )
+    if holds_till:
+        return _fill_from(order_id)
+    # Nothing is held: the transaction goes on, to read the order's sales or to look again
+    # (each statement sees what was committed before it).
+    return _Outcome(status, sale_ids, refusal) if status != "waiting" else None
+
+
+def _turn_in_process(order_id: int, deadline: float) -> _Outcome | None:
+    if not _PROCESS_TILL.acquire(timeout=max(deadline - time.monotonic(), 0)):
         return None
-    outcome = _outcome(order_id)  # read under the till: no filler is half-way
-    if outcome.status != "waiting":
+    try:
+        if (outcome := _outcome(order_id)).status == "waiting":
+            return _fill_from(order_id)
         rollback()
-        _leave_till()
         return outcome
+    finally:
+        _PROCESS_TILL.release()
+
+
+def _fill_from(order_id: int, placed: Order | None = None) -> _Outcome | None:
+    """Holding the till: fill the waiting orders and commit (which lets go of the till on
+    PostgreSQL), or, if the batch fails, this order alone (``placed``: it was placed in the
+    batch's transaction, and placed again after the rollback); the order if it is done."""
     try:
         fill_waiting()
         commit()
     except Exception:
-        rollback()  # (PostgreSQL: the till is free again)
+        rollback()
+        if placed is not None:
+            order_id = _place(placed, try_till=False)[0]
+            commit()
         _fill_alone(order_id)
-    finally:
-        _leave_till()
     outcome = _outcome(order_id)
     return outcome if outcome.status != "waiting" else None
 
@@ -131,30 +202,36 @@ def _turn(order_id: int, deadline: float) -> _Outcome | None:
 def fill_waiting(only: int | None = None) -> None:
     """Fill the orders waiting (the oldest ``BATCH``; ``only``: that one) in this
     transaction: each filled or refused as it would be alone, after the ones before it."""
-    query = select(CatalogOrder).where(CatalogOrder.status == "waiting")
-    if only is not None:
-        query = query.where(CatalogOrder.id == only)
-    rows = db.session.scalars(
-        query.order_by(CatalogOrder.id).limit(BATCH).with_for_update(skip_locked=True)
-    ).all()
-    now = clock.now()
-    live = [row for row in rows if row.placed_at >= now - timedelta(seconds=WAIT_SECONDS)]
-    for row in rows:
-        if row not in live:
-            _refuse(row, Refused("Its buyer stopped waiting for it.", code="expired"), now)
-    if not live:
+    query = WAITING if only is None else WAITING.where(ORDERS.c.id == only)
+    rows = db.session.connection().execute(query).all()
+    if not rows:
         return
-    orders = [_order_of(row) for row in live]
+    now = clock.now()
+    cutoff = now - timedelta(seconds=WAIT_SECONDS)
+    expired = _refused(Refused("Its buyer stopped waiting for it.", code="expired"))
+    done = {row.id: expired for row in rows if row.placed_at < cutoff}
+    if live := [row for row in rows if row.id not in done]:
+        done.update(_fill(live))
+    outcomes = [{"order_id": order_id, "done_at": now, **outcome} for order_id, outcome in done.items()]
+    db.session.connection().execute(DONE, outcomes)
+    if _on_postgresql():
+        announce(done)  # with the commit: their requests wake
+
+
+def _fill(rows: list[Row]) -> dict[int, dict]:
+    """Each order's outcome (the columns of ``DONE``)."""
+    orders = [_order_of(row) for row in rows]
     till = Till.open(orders)
-    filled = []
-    for row, order in zip(live, orders, strict=True):
+    done, filled = {}, {}
+    for row, order in zip(rows, orders, strict=True):
         try:
-            filled.append((row, till.fill(order)))
+            filled[row.id] = till.fill(order)
         except AppError as refusal:
-            _refuse(row, refusal, now)
+            done[row.id] = _refused(refusal)
     till.close()
-    for row, sales in filled:
-        row.status, row.sale_ids, row.done_at = "filled", [sale.id for sale in sales], now
+    for order_id, sales in filled.items():
+        done[order_id] = {"status": "filled", "sale_ids": [sale.id for sale in sales], "refusal": None}
+    return done
 
 
 def _fill_alone(order_id: int) -> None:
@@ -170,17 +247,20 @@ def _fill_alone(order_id: int) -> None:
         raise
 
 
-def _order_of(row: CatalogOrder) -> Order:
+def _order_of(row: Row) -> Order:
     return Order(row.buyer_id, tuple(Purchase(**wanted) for wanted in row.purchases), row.first)
 
 
-def _refuse(row: CatalogOrder, refusal: AppError, now: datetime) -> None:
-    row.status, row.done_at = "refused", now
-    row.refusal = {
-        "status": refusal.status,
-        "code": refusal.code,
-        "message": refusal.message,
-        "fields": refusal.fields,
+def _refused(refusal: AppError) -> dict:
+    return {
+        "status": "refused",
+        "sale_ids": None,
+        "refusal": {
+            "status": refusal.status,
+            "code": refusal.code,
+            "message": refusal.message,
+            "fields": refusal.fields,
+        },
     }
 
 
@@ -206,23 +286,3 @@ def _on_postgresql() -> bool:
 
 def _outcome(order_id: int) -> _Outcome:
     return _Outcome(*db.session.connection().execute(OUTCOME, {"id": order_id}).one())
-
-
-def _take_till(seconds: float) -> bool:
-    """The till, once the request before has let go of it, within ``seconds``: until this
-    transaction ends on PostgreSQL (a transaction advisory lock, whose waiters queue), until
-    ``_leave_till`` on SQLite. False if the wait ran out (nothing held)."""
-    if _on_postgresql():
-        milliseconds = str(max(int(seconds * 1000), 1))
-        try:
-            db.session.execute(TAKE_TILL, {"key": TILL_LOCK, "timeout": milliseconds})
-        except OperationalError:  # lock_timeout
-            rollback()
-            return False
-        return True
-    return _PROCESS_TILL.acquire(timeout=max(seconds, 0))
-
-
-def _leave_till() -> None:
-    if not _on_postgresql():
-        _PROCESS_TILL.release()

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from billing.services import lock_for_sales, reserve_lead_prices
 from exchange import clock
@@ -43,6 +43,7 @@ from exchange.verticals.models import Vertical
 POST_JOB = "exchange.catalog.jobs.post_catalog_sale_job"
 CATALOG = Actor.system("catalog")
 MAX_BASKET = 100
+INSERT_SALES = insert(Sale.__table__).returning(Sale.__table__.c.id, sort_by_parameter_order=True)
 
 
 @dataclass(frozen=True)
@@ -140,8 +141,11 @@ class Till:
         posted = {buyer for buyer, settings in endpoints.items() if any(s.offer_id is None for s in settings)}
         for sale in self.made:
             sale.post_status = "queued" if sale.buyer_id in posted else sale.post_status
-        db.session.add_all(self.made)
-        db.session.flush()
+        if self.made:  # with Core (no unit of work): each sale gets its id
+            rows = [{key: getattr(sale, key) for key in _SALE_COLUMNS} for sale in self.made]
+            ids = db.session.connection().execute(INSERT_SALES, rows).scalars().all()
+            for sale, sale_id in zip(self.made, ids, strict=True):
+                sale.id = sale_id
         self._sold_now([sale.lead_id for sale in self.made])
         for sale in self.made:
             if sale.buyer_id in posted:  # the buyer's endpoint: posted after the commit
@@ -227,6 +231,26 @@ def _refresh(listing: CatalogListing, slots: Listing, own_sold: int, now: dateti
         listing.listed, listing.unlisted_at = False, now
 
 
+_SALE_COLUMNS = (
+    "lead_id",
+    "vertical_id",
+    "buy_order_id",
+    "buyer_id",
+    "seller_id",
+    "auction_id",
+    "exclusive",
+    "currency",
+    "price_minor",
+    "payout_minor",
+    "status",
+    "post_status",
+    "phone_hash",
+    "email_hash",
+    "review_deadline",
+    "created_at",
+)
+
+
 def _sale(
     lead: Lead,
     vertical: Vertical,
@@ -253,4 +277,5 @@ def _sale(
         phone_hash=phone_hash,
         email_hash=email_hash,
         review_deadline=now + timedelta(seconds=vertical.review_window_seconds),
+        created_at=now,
     )

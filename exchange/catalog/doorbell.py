@@ -1,0 +1,151 @@
+"""The doorbell: how a request waiting for its catalog order hears that it was done, on
+PostgreSQL.
+
+Whoever holds the till announces, in the transaction that fills the orders, which orders it
+filled or refused (a NOTIFY: PostgreSQL delivers it with the commit, never before and never
+for a rollback). One connection per process listens, on a thread of its own that starts
+when a request first waits and ends after ``IDLE_SECONDS`` without one. When an
+announcement comes, it wakes the requests of its process whose orders were done, and one
+request still waiting, to try the till: orders placed during the filling wait for someone
+to fill them. So a request learns that its order was filled without a turn at the till,
+and the turns are not taken one after another.
+
+Nothing relies on the bell for correctness: a request that hears nothing for
+``POLL_SECONDS`` looks at its order and tries the till anyway (a holder whose filling
+failed announces nothing; a process not listening yet hears nothing).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from exchange.extensions import db
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "catalog_orders_done"
+POLL_SECONDS = 0.25  # at the longest without a ring, a waiting request looks again
+IDLE_SECONDS = 60.0  # the listening thread ends after so long without a waiting request
+ANNOUNCE = text("SELECT pg_notify(:channel, :order_ids)")
+
+_bells: WeakKeyDictionary[Engine, Doorbell] = WeakKeyDictionary()
+_bells_lock = threading.Lock()
+
+
+def announce(order_ids: Iterable[int]) -> None:
+    """Say, with this transaction's commit, that these orders are done."""
+    if payload := ",".join(str(order_id) for order_id in order_ids):
+        db.session.execute(ANNOUNCE, {"channel": CHANNEL, "order_ids": payload})
+
+
+def doorbell() -> Doorbell:
+    """The process's doorbell for the app's database."""
+    engine = db.engine
+    with _bells_lock:
+        bell = _bells.get(engine)
+        if bell is None or bell.pid != os.getpid():  # a forked worker listens for itself
+            bell = _bells[engine] = Doorbell(lambda: _listening_connection(engine))
+        return bell
+
+
+def _listening_connection(engine: Engine) -> Any:
+    """A connection of the app's driver, made as the pool makes them, but not the pool's:
+    it listens as long as the thread does."""
+    arguments, keywords = engine.dialect.create_connect_args(engine.url)
+    connection = engine.dialect.connect(*arguments, **keywords)
+    connection.autocommit = True
+    return connection
+
+
+class Doorbell:
+    """The requests of a process waiting for their orders, and the thread that wakes them."""
+
+    def __init__(self, connect: Callable[[], Any]) -> None:
+        self.pid = os.getpid()
+        self._connect = connect
+        self._lock = threading.Lock()
+        self._waiting: dict[int, threading.Event] = {}  # order id: its request's bell
+        self._listening = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_wait = time.monotonic()
+
+    @contextmanager
+    def expecting(self, order_id: int) -> Iterator[threading.Event]:
+        """The order's bell, rung when the order is announced done or its request is to try
+        the till. Expect an order before committing it: it cannot be done before that, so
+        no announcement of it can be missed (once the thread listens)."""
+        rung = threading.Event()
+        with self._lock:
+            self._waiting[order_id] = rung
+            if self._thread is None or not self._thread.is_alive():
+                self._listening = threading.Event()
+                self._thread = threading.Thread(
+                    target=self._listen, args=(self._listening,), name="catalog-doorbell", daemon=True
+                )
+                self._thread.start()
+            listening = self._listening
+        listening.wait(POLL_SECONDS)  # not listening by then: the request looks for itself
+        try:
+            yield rung
+        finally:
+            with self._lock:
+                del self._waiting[order_id]
+                self._last_wait = time.monotonic()
+
+    def listening(self) -> bool:
+        return self._listening.is_set()
+
+    def _listen(self, listening: threading.Event) -> None:
+        try:
+            connection = self._connect()
+        except Exception:
+            log.exception("the catalog's doorbell cannot listen: requests look for themselves")
+            self._stop()
+            return
+        try:
+            connection.execute(f"LISTEN {CHANNEL}")
+            listening.set()
+            while not self._stop_if_idle():
+                for notice in connection.notifies(timeout=1.0):
+                    self._ring(notice.payload)
+        except Exception:
+            log.exception("the catalog's doorbell stopped listening: requests look for themselves")
+            self._stop()
+        finally:
+            listening.clear()
+            connection.close()
+
+    def _stop_if_idle(self) -> bool:
+        """True, and the thread let go (the next request starts another), after
+        ``IDLE_SECONDS`` without a waiting request."""
+        with self._lock:
+            if self._waiting or time.monotonic() - self._last_wait <= IDLE_SECONDS:
+                return False
+            self._thread = None
+            return True
+
+    def _stop(self) -> None:
+        with self._lock:
+            if self._thread is threading.current_thread():
+                self._thread = None
+
+    def _ring(self, payload: str) -> None:
+        """Wake the requests whose orders are done, and the longest waiting of the others."""
+        done = {int(order_id) for order_id in payload.split(",") if order_id}
+        with self._lock:
+            for order_id, rung in self._waiting.items():
+                if order_id in done:
+                    rung.set()
+            still = [order_id for order_id in self._waiting if order_id not in done]
+            if still:
+                self._waiting[min(still)].set()
