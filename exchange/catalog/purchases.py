@@ -32,7 +32,7 @@ from exchange.buying.models import Sale
 from exchange.catalog.doorbell import POLL_SECONDS, announce, doorbell
 from exchange.catalog.models import CatalogOrder
 from exchange.catalog.till import MAX_BASKET, Order, Purchase, Refused, Till
-from exchange.db import commit, rollback, rows_by_id
+from exchange.db import commit, rollback
 from exchange.errors import AppError, NotFound, Unavailable
 from exchange.extensions import db
 
@@ -62,6 +62,7 @@ DONE = (
     )
 )
 PLACE_AND_TRY = PLACE.returning(func.pg_try_advisory_xact_lock(TILL_LOCK))
+SALES = select(Sale).where(Sale.id.in_(bindparam("ids", expanding=True)))  # (built once)
 OUTCOME = select(CatalogOrder.status, CatalogOrder.sale_ids, CatalogOrder.refusal).where(
     CatalogOrder.id == bindparam("id")
 )
@@ -112,7 +113,7 @@ def _place_and_wait(order: Order) -> list[Sale]:
             commit()
             done = _wait_for(order_id, rung)
     if done.status == "filled":
-        sales = rows_by_id(Sale, done.sale_ids or [])
+        sales = {sale.id: sale for sale in db.session.scalars(SALES, {"ids": done.sale_ids or []})}
         return [sales[sale_id] for sale_id in done.sale_ids or []]
     raise _refusal_of(done.refusal or {})
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import Row, bindparam, insert, select, update
 
 from billing.services import lock_for_sales, reserve_lead_prices
 from exchange import clock
@@ -29,7 +29,6 @@ from exchange.catalog.domain import Listing, SoldOut, purchase_price
 from exchange.catalog.listing import SEEN_SLACK
 from exchange.catalog.models import CatalogListing
 from exchange.catalog.stock import Stock, hashes_of
-from exchange.db import rows_by_id
 from exchange.delivery.leads.settings import settings_by_advertiser
 from exchange.errors import Conflict, NotFound
 from exchange.extensions import db
@@ -43,6 +42,26 @@ from exchange.verticals.models import Vertical
 POST_JOB = "exchange.catalog.jobs.post_catalog_sale_job"
 CATALOG = Actor.system("catalog")
 MAX_BASKET = 100
+LISTINGS = CatalogListing.__table__  # listings and sales are written with Core: no unit of work
+LOCK_LISTINGS = (
+    select(*(LISTINGS.c[name] for name in ("lead_id", "floor_minor", "captured_at", "listed", "unlisted_at")))
+    .where(LISTINGS.c.lead_id.in_(bindparam("lead_ids", expanding=True)))
+    .order_by(LISTINGS.c.lead_id)
+    .with_for_update()
+)
+REFRESH_LISTING = (
+    update(LISTINGS)
+    .where(LISTINGS.c.lead_id == bindparam("listing"))
+    .values(
+        slots=bindparam("new_slots"),
+        sold=bindparam("new_sold"),
+        exclusive_sold=bindparam("new_exclusive_sold"),
+        own_sold=bindparam("new_own_sold"),
+        seen_until=bindparam("new_seen_until"),
+        listed=bindparam("new_listed"),
+        unlisted_at=bindparam("new_unlisted_at"),
+    )
+)
 INSERT_SALES = insert(Sale.__table__).returning(Sale.__table__.c.id, sort_by_parameter_order=True)
 
 
@@ -70,7 +89,7 @@ class Order:
 @dataclass
 class _Item:
     lead: Lead
-    listing: CatalogListing
+    listing: Row  # its catalog_listings row, locked
     vertical: Vertical
 
 
@@ -92,13 +111,13 @@ class Till:
         sales touch."""
         now = clock.now()
         lead_ids = sorted({wanted.lead_id for order in orders for wanted in order.purchases})
-        leads = rows_by_id(Lead, lead_ids, lock=True)
+        leads = _lock_leads(lead_ids)
         listings = _lock_listings(lead_ids)
-        verticals = rows_by_id(Vertical, {lead.vertical_id for lead in leads.values() if lead.vertical_id})
+        verticals = {vertical.id: vertical for _, vertical in leads.values()}
         items = {
-            lead_id: _Item(lead, listings[lead_id], verticals[lead.vertical_id])
-            for lead_id, lead in leads.items()
-            if lead_id in listings and lead.vertical_id in verticals
+            lead_id: _Item(lead, listings[lead_id], vertical)
+            for lead_id, (lead, vertical) in leads.items()
+            if lead_id in listings
         }
         lock_consumers([(item.vertical.id, hashes_of(item.lead)) for item in items.values()])
         sellers = {(item.lead.webmaster_id, item.vertical.currency) for item in items.values()}
@@ -135,8 +154,12 @@ class Till:
     def close(self) -> None:
         """Write the sales: their listings' slots, their leads sold, their posts queued, and
         the money."""
-        for lead_id, (slots, own_sold) in self.after.items():
-            _refresh(self.items[lead_id].listing, slots, own_sold, self.now)
+        if self.after:
+            refreshed = [
+                _refreshed(self.items[lead_id].listing, slots, own_sold, self.now)
+                for lead_id, (slots, own_sold) in self.after.items()
+            ]
+            db.session.connection().execute(REFRESH_LISTING, refreshed)
         endpoints = settings_by_advertiser({sale.buyer_id for sale in self.made})
         posted = {buyer for buyer, settings in endpoints.items() if any(s.offer_id is None for s in settings)}
         for sale in self.made:
@@ -212,23 +235,38 @@ class Till:
         return Refused(message, code=code, fields={"lead_ids": [str(wanted.lead_id)]})
 
 
-def _lock_listings(lead_ids: list[int]) -> dict[int, CatalogListing]:
-    rows = db.session.scalars(
-        select(CatalogListing)
-        .where(CatalogListing.lead_id.in_(lead_ids))
-        .order_by(CatalogListing.lead_id)
-        .with_for_update()
+def _lock_leads(lead_ids: list[int]) -> dict[int, tuple[Lead, Vertical]]:
+    """The leads (of a vertical) locked in id order, read again, each with its vertical."""
+    rows = db.session.execute(
+        select(Lead, Vertical)
+        .join(Vertical, Vertical.id == Lead.vertical_id)
+        .where(Lead.id.in_(lead_ids))
+        .order_by(Lead.id)
+        .with_for_update(of=Lead)
         .execution_options(populate_existing=True)
     )
+    return {lead.id: (lead, vertical) for lead, vertical in rows}
+
+
+def _lock_listings(lead_ids: list[int]) -> dict[int, Row]:
+    rows = db.session.connection().execute(LOCK_LISTINGS, {"lead_ids": lead_ids})
     return {row.lead_id: row for row in rows}
 
 
-def _refresh(listing: CatalogListing, slots: Listing, own_sold: int, now: datetime) -> None:
-    """The listing after a sale: its slots taken, and off the catalog when none is left."""
-    listing.slots, listing.sold, listing.exclusive_sold = slots.slots, slots.sold, slots.exclusive_sold
-    listing.own_sold, listing.seen_until = own_sold, now - SEEN_SLACK
-    if listing.listed and not slots.listed:
-        listing.listed, listing.unlisted_at = False, now
+def _refreshed(listing: Row, slots: Listing, own_sold: int, now: datetime) -> dict:
+    """The listing after a sale (``REFRESH_LISTING``'s values): its slots taken, and off the
+    catalog when none is left."""
+    unlisted = listing.listed and not slots.listed
+    return {
+        "listing": listing.lead_id,
+        "new_slots": slots.slots,
+        "new_sold": slots.sold,
+        "new_exclusive_sold": slots.exclusive_sold,
+        "new_own_sold": own_sold,
+        "new_seen_until": now - SEEN_SLACK,
+        "new_listed": listing.listed and not unlisted,
+        "new_unlisted_at": now if unlisted else listing.unlisted_at,
+    }
 
 
 _SALE_COLUMNS = (
