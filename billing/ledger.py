@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from billing.domain import (
     RESOLUTIONS,
@@ -27,8 +28,28 @@ from billing.domain import (
     apply_debit,
 )
 from billing.models import Account, Transfer
+from exchange import clock
 from exchange.extensions import db
 
+COUNTERS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
+TRANSFER_COLUMNS = (
+    "id",
+    "debit_account_id",
+    "credit_account_id",
+    "amount_minor",
+    "currency",
+    "kind",
+    "pending_id",
+    "lead_id",
+    "payout_id",
+    "created_at",
+)
+INSERT_TRANSFERS = insert(Transfer.__table__)
+SET_COUNTERS = (
+    update(Account.__table__)
+    .where(Account.__table__.c.id == bindparam("account"))
+    .values({counter: bindparam(f"new_{counter}") for counter in COUNTERS})
+)
 HELD = "ledger.locked_accounts"  # in the session's info: this transaction's locked accounts by code
 
 
@@ -102,25 +123,25 @@ def record(
 ) -> list[Transfer]:
     """Record transfers atomically (all of them or, on error, none: the
     caller rolls back). Already-recorded identical transfers are skipped."""
+    db.session.flush()  # what the transfers refer to (a lead, a payout) first
     book = LockedBook.open(transfers)
-    rows = book.record(transfers, lead_id=lead_id, payout_id=payout_id)
-    db.session.flush()
-    return rows
+    return book.record(transfers, lead_id=lead_id, payout_id=payout_id)
 
 
 def record_each(groups: list[tuple[list[PlannedTransfer], int]]) -> list[bool]:
     """Record each lead's transfers whole, in order, or refuse them whole when a
     debit falls short (False); one lock and one flush for all of them."""
+    db.session.flush()  # what the transfers refer to (the leads) first
     book = LockedBook.open([transfer for transfers, _ in groups for transfer in transfers])
     admitted = []
     for transfers, lead_id in groups:
         try:
-            book.record(transfers, lead_id=lead_id)
+            book.record(transfers, lead_id=lead_id, write=False)
         except InsufficientFunds:
             admitted.append(False)
         else:
             admitted.append(True)
-    db.session.flush()
+    book.write()
     return admitted
 
 
@@ -133,6 +154,8 @@ class LockedBook:
         self.refs = {account.id: ref for ref, account in accounts.items()}
         self.rows = rows
         self.resolved = resolved
+        self.unwritten: list[Transfer] = []  # recorded here, not in the database yet
+        self.changed: dict[int, Account] = {}  # accounts whose counters are not written yet
 
     @classmethod
     def open(cls, transfers: list[PlannedTransfer]) -> LockedBook:
@@ -147,9 +170,16 @@ class LockedBook:
         return cls(accounts, {row.id: row for row in rows}, resolved)
 
     def record(
-        self, transfers: list[PlannedTransfer], *, lead_id: int | None = None, payout_id: int | None = None
+        self,
+        transfers: list[PlannedTransfer],
+        *,
+        lead_id: int | None = None,
+        payout_id: int | None = None,
+        write: bool = True,
     ) -> list[Transfer]:
-        """All of ``transfers`` or, if one is refused (a ``LedgerError``), none."""
+        """All of ``transfers`` or, if one is refused (a ``LedgerError``), none; written at
+        once, or (``write`` False) with the next ``write``."""
+        now = clock.now()
         balances: dict[int, Balance] = {}
         staged: dict[str, Transfer] = {}
         resolved: set[str] = set()
@@ -182,17 +212,41 @@ class LockedBook:
                 pending_id=planned.pending_id,
                 lead_id=lead_id,
                 payout_id=payout_id,
+                created_at=now,
             )
             staged[planned.id] = row
             if planned.kind in RESOLUTIONS:
                 resolved.add(planned.pending_id)
             recorded.append(row)
         for account_id, balance in balances.items():  # every check passed: apply
-            self.accounts[self.refs[account_id]].balance = balance
-        db.session.add_all(staged.values())
+            account = self.accounts[self.refs[account_id]]
+            for counter in COUNTERS:
+                set_committed_value(account, counter, getattr(balance, counter))
+            self.changed[account_id] = account
+        self.unwritten += staged.values()
         self.rows.update(staged)
         self.resolved |= resolved
+        if write:
+            self.write()
         return recorded
+
+    def write(self) -> None:
+        """The transfers recorded and the accounts' counters, in two statements (Core: the
+        accounts' objects hold the counters as written, not as changes to flush)."""
+        connection = db.session.connection()
+        if self.unwritten:
+            connection.execute(INSERT_TRANSFERS, [_columns(row) for row in self.unwritten])
+        if self.changed:
+            counters = [
+                {"account": account.id, **{f"new_{c}": getattr(account, c) for c in COUNTERS}}
+                for account in self.changed.values()
+            ]
+            connection.execute(SET_COUNTERS, counters)
+        self.unwritten, self.changed = [], {}
+
+
+def _columns(row: Transfer) -> dict:
+    return {column: getattr(row, column) for column in TRANSFER_COLUMNS}
 
 
 def find(transfer_id: str) -> PlannedTransfer | None:

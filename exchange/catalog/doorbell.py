@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "catalog_orders_done"
 POLL_SECONDS = 0.25  # at the longest without a ring, a waiting request looks again
+START_SECONDS = 1.0  # at the longest, a request waits for a new listening thread to listen
 IDLE_SECONDS = 60.0  # the listening thread ends after so long without a waiting request
 ANNOUNCE = text("SELECT pg_notify(:channel, :order_ids)")
 
@@ -94,7 +95,7 @@ class Doorbell:
                 )
                 self._thread.start()
             listening = self._listening
-        listening.wait(POLL_SECONDS)  # not listening by then: the request looks for itself
+        listening.wait(START_SECONDS)  # not listening by then: the request looks for itself
         try:
             yield rung
         finally:
