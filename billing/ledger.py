@@ -155,7 +155,7 @@ class LockedBook:
         self.rows = rows
         self.resolved = resolved
         self.unwritten: list[Transfer] = []  # recorded here, not in the database yet
-        self.changed: dict[int, Account] = {}  # accounts whose counters are not written yet
+        self.changed: dict[int, Balance] = {}  # by account id: counters not written yet
 
     @classmethod
     def open(cls, transfers: list[PlannedTransfer]) -> LockedBook:
@@ -188,7 +188,7 @@ class LockedBook:
             existing = staged.get(planned.id) or self.rows.get(planned.id)
             pending = staged.get(planned.pending_id) or self.rows.get(planned.pending_id)
             debit, credit = self.accounts[planned.debit], self.accounts[planned.credit]
-            debit_balance = balances.get(debit.id, debit.balance)
+            debit_balance = balances.get(debit.id) or self.balance(debit)
             if not admit(
                 planned,
                 existing=existing.planned(self.refs) if existing else None,
@@ -200,7 +200,7 @@ class LockedBook:
                 continue
             balances[debit.id] = apply_debit(debit_balance, planned.kind, planned.amount_minor)
             balances[credit.id] = apply_credit(
-                balances.get(credit.id, credit.balance), planned.kind, planned.amount_minor
+                balances.get(credit.id) or self.balance(credit), planned.kind, planned.amount_minor
             )
             row = Transfer(
                 id=planned.id,
@@ -218,11 +218,7 @@ class LockedBook:
             if planned.kind in RESOLUTIONS:
                 resolved.add(planned.pending_id)
             recorded.append(row)
-        for account_id, balance in balances.items():  # every check passed: apply
-            account = self.accounts[self.refs[account_id]]
-            for counter in COUNTERS:
-                set_committed_value(account, counter, getattr(balance, counter))
-            self.changed[account_id] = account
+        self.changed.update(balances)  # every check passed: apply
         self.unwritten += staged.values()
         self.rows.update(staged)
         self.resolved |= resolved
@@ -230,18 +226,26 @@ class LockedBook:
             self.write()
         return recorded
 
+    def balance(self, account: Account) -> Balance:
+        """The account's counters with what this book recorded and has not written yet."""
+        return self.changed.get(account.id) or account.balance
+
     def write(self) -> None:
         """The transfers recorded and the accounts' counters, in two statements (Core: the
-        accounts' objects hold the counters as written, not as changes to flush)."""
+        accounts' objects then hold the counters as written, not as changes to flush)."""
         connection = db.session.connection()
         if self.unwritten:
             connection.execute(INSERT_TRANSFERS, [_columns(row) for row in self.unwritten])
         if self.changed:
-            counters = [
-                {"account": account.id, **{f"new_{c}": getattr(account, c) for c in COUNTERS}}
-                for account in self.changed.values()
+            rows = [
+                {"account": account_id, **{f"new_{c}": getattr(balance, c) for c in COUNTERS}}
+                for account_id, balance in self.changed.items()
             ]
-            connection.execute(SET_COUNTERS, counters)
+            connection.execute(SET_COUNTERS, rows)
+            for account_id, balance in self.changed.items():
+                account = self.accounts[self.refs[account_id]]
+                for counter in COUNTERS:
+                    set_committed_value(account, counter, getattr(balance, counter))
         self.unwritten, self.changed = [], {}
 
 
