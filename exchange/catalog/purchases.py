@@ -1,20 +1,24 @@
 """Buying leads from the catalog: one slot, or every slot (exclusive), at its price now; one
 lead, a selection, or the next N that match a search, each as one order.
 
-An order is placed (a row, committed), then filled in turns. The requests queue for the
-till (a transaction-level advisory lock on PostgreSQL, a lock of the process on SQLite);
-each, once it holds it, finds its order filled by the request before it and lets go, or
-fills every order waiting then, its own among them, in one transaction (``till.Till``: one
-set of locks, one commit). So twenty buyers pressing buy at once cost about one
-transaction, not twenty, and nothing changes for a buyer: its answer is its sales, or its
-refusal, as if it had been alone, and an order is checked against the orders filled before
-it exactly as against earlier purchases.
+An order is placed (a row), then filled in turns. Whoever holds the till (a transaction
+advisory lock on PostgreSQL, tried in the statement that places the order; a lock of the
+process on SQLite) fills every order waiting then, its own among them, in one transaction
+(``till.Till``: one set of locks, one commit), and announces them as it commits
+(``doorbell``). The other requests, their orders committed, wait for their bell: it rings
+when their order was done, or when one of them is to try the till for the orders placed
+meanwhile. So twenty buyers pressing buy at once cost about one transaction, not twenty,
+nobody queues behind anybody to learn what became of its order, and nothing changes for a
+buyer: its answer is its sales, or its refusal, as if it had been alone, and an order is
+checked against the orders filled before it exactly as against earlier purchases.
 
 What can go wrong stays with the order it belongs to. A batch that fails (an error, not a
 refusal) is rolled back, and each request then fills its own order alone. A request that
 has waited ``WAIT_SECONDS`` withdraws its order (503, nothing bought) unless it was filled
 meanwhile, and an order left waiting longer than that (its request gone) is refused as
-``expired``, never filled for a buyer no longer there.
+``expired``, never filled for a buyer no longer there. The orders, the sales and the
+listings are read and written with Core statements: the till's hold is what the buyers
+wait for, and a unit of work was most of it.
 """
 
 from __future__ import annotations
@@ -42,8 +46,18 @@ TILL_LOCK = 7_180_018  # the advisory lock's key
 WAIT_SECONDS = 10.0
 BATCH = 50  # orders filled in one transaction at most
 _PROCESS_TILL = threading.Lock()  # SQLite: one process writes
-ORDERS = CatalogOrder.__table__  # orders are read and written with Core: no unit of work
+
+ORDERS = CatalogOrder.__table__
 PLACE = insert(ORDERS).returning(ORDERS.c.id)
+PLACE_AND_TRY = PLACE.returning(func.pg_try_advisory_xact_lock(TILL_LOCK))
+# A turn on PostgreSQL, in one statement: the order as it stands and, if it is still
+# waiting, the till if it is free (a transaction lock: its holder lets go when it commits).
+TAKE_TURN = text(
+    "SELECT status, sale_ids, refusal, status = 'waiting' AND pg_try_advisory_xact_lock(:till) "
+    "FROM catalog_orders WHERE id = :id"
+).columns(sale_ids=ORDERS.c.sale_ids.type, refusal=ORDERS.c.refusal.type)
+OUTCOME = select(ORDERS.c.status, ORDERS.c.sale_ids, ORDERS.c.refusal).where(ORDERS.c.id == bindparam("id"))
+SALES = select(Sale).where(Sale.id.in_(bindparam("ids", expanding=True)))
 WAITING = (
     select(ORDERS.c.id, ORDERS.c.buyer_id, ORDERS.c.purchases, ORDERS.c.first, ORDERS.c.placed_at)
     .where(ORDERS.c.status == "waiting")
@@ -61,17 +75,6 @@ DONE = (
         done_at=bindparam("done_at"),
     )
 )
-PLACE_AND_TRY = PLACE.returning(func.pg_try_advisory_xact_lock(TILL_LOCK))
-SALES = select(Sale).where(Sale.id.in_(bindparam("ids", expanding=True)))  # (built once)
-OUTCOME = select(CatalogOrder.status, CatalogOrder.sale_ids, CatalogOrder.refusal).where(
-    CatalogOrder.id == bindparam("id")
-)
-# A turn on PostgreSQL, in one statement: the order as it stands and, if it is still
-# waiting, the till if it is free (a transaction lock: its holder lets go when it commits).
-TAKE_TURN = text(
-    "SELECT status, sale_ids, refusal, status = 'waiting' AND pg_try_advisory_xact_lock(:till) "
-    "FROM catalog_orders WHERE id = :id"
-).columns(sale_ids=CatalogOrder.sale_ids.type, refusal=CatalogOrder.refusal.type)
 
 
 def buy(buyer_id: int, wanted: Purchase) -> Sale:
