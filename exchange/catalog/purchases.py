@@ -146,15 +146,13 @@ def _wait_for(order_id: int, rung: threading.Event | None) -> _Outcome:
     ``WAIT_SECONDS``."""
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
-        if rung is not None:
+        if rung is not None:  # (the till was just tried: placing the order tried it)
+            rung.wait(min(POLL_SECONDS, max(deadline - time.monotonic(), 0)))
             rung.clear()  # a ring from now on is for the turn below
         if (done := _turn(order_id, deadline)) is not None:
             return done
-        if time.monotonic() >= deadline:
-            if _withdraw(order_id):
-                raise Unavailable("The catalog is busy: nothing was bought. Try again.", code="busy")
-        elif rung is not None:
-            rung.wait(min(POLL_SECONDS, max(deadline - time.monotonic(), 0)))
+        if time.monotonic() >= deadline and _withdraw(order_id):
+            raise Unavailable("The catalog is busy: nothing was bought. Try again.", code="busy")
 
 
 def _turn(order_id: int, deadline: float) -> _Outcome | None:
