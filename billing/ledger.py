@@ -6,6 +6,9 @@ and the write that depends on it see the same numbers. The rows a set of
 transfers needs (accounts, earlier transfers, pendings) are read in a few
 statements for the whole set, so recording many leads' transfers in one
 transaction (validation in batches) costs about as much as recording one's.
+They are written the same way: the new transfers in one statement, every changed
+account's counters in one (Core, no unit of work; the locked accounts' objects
+then hold the counters as written).
 """
 
 from __future__ import annotations
