@@ -55,17 +55,22 @@ def doorbell() -> Doorbell:
     with _bells_lock:
         bell = _bells.get(engine)
         if bell is None or bell.pid != os.getpid():  # a forked worker listens for itself
-            bell = _bells[engine] = Doorbell(lambda: _listening_connection(engine))
+            bell = _bells[engine] = Doorbell(listening_connector(engine))
         return bell
 
 
-def _listening_connection(engine: Engine) -> Any:
-    """A connection of the app's driver, made as the pool makes them, but not the pool's:
-    it listens as long as the thread does."""
-    arguments, keywords = engine.dialect.create_connect_args(engine.url)
-    connection = engine.dialect.connect(*arguments, **keywords)
-    connection.autocommit = True
-    return connection
+def listening_connector(engine: Engine) -> Callable[[], Any]:
+    """How to make a connection of the app's driver as the pool makes them, but not the
+    pool's: it listens as long as the thread does (and it keeps no hold on the engine)."""
+    dialect = engine.dialect
+    arguments, keywords = dialect.create_connect_args(engine.url)
+
+    def connect() -> Any:
+        connection = dialect.connect(*arguments, **keywords)
+        connection.autocommit = True
+        return connection
+
+    return connect
 
 
 class Doorbell:

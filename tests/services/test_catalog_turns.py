@@ -87,8 +87,7 @@ def test_an_announcement_wakes_the_orders_done_and_the_longest_waiting_other(liv
     1 (the oldest still waiting: it tries the till), not 3."""
     app = live_app_factory()
     with app.app_context():
-        engine = db.engine
-        bell = doorbell.Doorbell(lambda: doorbell._listening_connection(engine))
+        bell = doorbell.Doorbell(doorbell.listening_connector(db.engine))
         with bell.expecting(1) as first, bell.expecting(2) as second, bell.expecting(3) as third:
             _until(bell.listening)
             doorbell.announce([2])
@@ -104,8 +103,8 @@ def test_the_listening_connection_is_let_go_when_nobody_waits(live_app_factory, 
     monkeypatch.setattr(doorbell, "IDLE_SECONDS", 0.0)
     app = live_app_factory()
     with app.app_context():
-        engine, made = db.engine, []
-        bell = doorbell.Doorbell(lambda: made.append(doorbell._listening_connection(engine)) or made[-1])
+        connect, made = doorbell.listening_connector(db.engine), []
+        bell = doorbell.Doorbell(lambda: made.append(connect()) or made[-1])
         with bell.expecting(1):
             _until(bell.listening)
         _until(lambda: made[0].closed)
