@@ -205,10 +205,12 @@ class LockedBook:
             balances[credit.id] = apply_credit(
                 balances.get(credit.id) or self.balance(credit), planned.kind, planned.amount_minor
             )
-            row = Transfer(
+            row = Transfer(  # (not in the session: ``write`` inserts it with Core)
                 id=planned.id,
                 debit_account_id=debit.id,
                 credit_account_id=credit.id,
+                debit_account=debit,
+                credit_account=credit,
                 amount_minor=planned.amount_minor,
                 currency=planned.currency,
                 kind=planned.kind,
