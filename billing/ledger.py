@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy import event, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -32,6 +32,7 @@ from billing.domain import (
 )
 from billing.models import Account, Transfer
 from exchange import clock
+from exchange.db import update_each
 from exchange.extensions import db
 
 COUNTERS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
@@ -48,11 +49,7 @@ TRANSFER_COLUMNS = (
     "created_at",
 )
 INSERT_TRANSFERS = insert(Transfer.__table__)
-SET_COUNTERS = (
-    update(Account.__table__)
-    .where(Account.__table__.c.id == bindparam("account"))
-    .values({counter: bindparam(f"new_{counter}") for counter in COUNTERS})
-)
+SET_COUNTERS = update_each(Account.__table__, "id", COUNTERS)
 HELD = "ledger.locked_accounts"  # in the session's info: this transaction's locked accounts by code
 
 
@@ -243,7 +240,7 @@ class LockedBook:
             connection.execute(INSERT_TRANSFERS, [_columns(row) for row in self.unwritten])
         if self.changed:
             rows = [
-                {"account": account_id, **{f"new_{c}": getattr(balance, c) for c in COUNTERS}}
+                {"key": account_id, **{f"new_{c}": getattr(balance, c) for c in COUNTERS}}
                 for account_id, balance in self.changed.items()
             ]
             connection.execute(SET_COUNTERS, rows)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import event, select
+from sqlalchemy import Table, Update, bindparam, event, select, update
 from sqlalchemy.engine import Engine
 
 from exchange.errors import Conflict
@@ -47,6 +47,17 @@ def rows_by_id(model: type, ids: Iterable[int], *, lock: bool = False) -> dict[i
     if lock:
         query = query.order_by(model.id).with_for_update().execution_options(populate_existing=True)
     return {row.id: row for row in db.session.scalars(query)}
+
+
+def update_each(table: Table, key: str, columns: Iterable[str]) -> Update:
+    """An UPDATE of ``columns`` of the row whose ``key`` is given, to run with many rows
+    in one statement (executemany, Core: no unit of work). Each row is a dict: ``"key"``
+    and ``"new_<column>"`` for each column."""
+    return (
+        update(table)
+        .where(table.c[key] == bindparam("key"))
+        .values({column: bindparam(f"new_{column}") for column in columns})
+    )
 
 
 def in_own_transaction(step: Callable[[Key], object], key: Key) -> int:

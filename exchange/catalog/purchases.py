@@ -36,7 +36,7 @@ from exchange.buying.models import Sale
 from exchange.catalog.doorbell import POLL_SECONDS, announce, doorbell
 from exchange.catalog.models import CatalogOrder
 from exchange.catalog.till import MAX_BASKET, Order, Purchase, Refused, Till
-from exchange.db import commit, rollback
+from exchange.db import commit, rollback, update_each
 from exchange.errors import AppError, NotFound, Unavailable
 from exchange.extensions import db
 
@@ -65,16 +65,7 @@ WAITING = (
     .limit(BATCH)
     .with_for_update(skip_locked=True)
 )
-DONE = (
-    update(ORDERS)
-    .where(ORDERS.c.id == bindparam("order_id"))
-    .values(
-        status=bindparam("status"),
-        sale_ids=bindparam("sale_ids"),
-        refusal=bindparam("refusal"),
-        done_at=bindparam("done_at"),
-    )
-)
+DONE = update_each(ORDERS, "id", ("status", "sale_ids", "refusal", "done_at"))
 
 
 def buy(buyer_id: int, wanted: Purchase) -> Sale:
@@ -214,7 +205,10 @@ def fill_waiting(only: int | None = None) -> None:
     done = {row.id: expired for row in rows if row.placed_at < cutoff}
     if live := [row for row in rows if row.id not in done]:
         done.update(_fill(live))
-    outcomes = [{"order_id": order_id, "done_at": now, **outcome} for order_id, outcome in done.items()]
+    outcomes = [
+        {"key": order_id, "new_done_at": now, **{f"new_{name}": value for name, value in outcome.items()}}
+        for order_id, outcome in done.items()
+    ]
     db.session.connection().execute(DONE, outcomes)
     if _on_postgresql():
         announce(done)  # with the commit: their requests wake

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select
 
 from billing.services import lock_for_sales, reserve_lead_prices
 from exchange import clock
@@ -29,6 +29,7 @@ from exchange.catalog.domain import Listing, SoldOut, purchase_price
 from exchange.catalog.listing import SEEN_SLACK
 from exchange.catalog.models import CatalogListing
 from exchange.catalog.stock import Stock, hashes_of
+from exchange.db import update_each
 from exchange.delivery.leads.settings import settings_by_advertiser
 from exchange.errors import Conflict, NotFound
 from exchange.extensions import db
@@ -49,19 +50,8 @@ LOCK_LISTINGS = (
     .order_by(LISTINGS.c.lead_id)
     .with_for_update()
 )
-REFRESH_LISTING = (
-    update(LISTINGS)
-    .where(LISTINGS.c.lead_id == bindparam("listing"))
-    .values(
-        slots=bindparam("new_slots"),
-        sold=bindparam("new_sold"),
-        exclusive_sold=bindparam("new_exclusive_sold"),
-        own_sold=bindparam("new_own_sold"),
-        seen_until=bindparam("new_seen_until"),
-        listed=bindparam("new_listed"),
-        unlisted_at=bindparam("new_unlisted_at"),
-    )
-)
+REFRESHED_COLUMNS = ("slots", "sold", "exclusive_sold", "own_sold", "seen_until", "listed", "unlisted_at")
+REFRESH_LISTING = update_each(LISTINGS, "lead_id", REFRESHED_COLUMNS)
 INSERT_SALES = insert(Sale.__table__).returning(Sale.__table__.c.id, sort_by_parameter_order=True)
 
 
@@ -258,7 +248,7 @@ def _refreshed(listing: Row, slots: Listing, own_sold: int, now: datetime) -> di
     catalog when none is left."""
     unlisted = listing.listed and not slots.listed
     return {
-        "listing": listing.lead_id,
+        "key": listing.lead_id,
         "new_slots": slots.slots,
         "new_sold": slots.sold,
         "new_exclusive_sold": slots.exclusive_sold,
