@@ -2,13 +2,13 @@
 PostgreSQL.
 
 Whoever holds the till announces, in the transaction that fills the orders, which orders it
-filled or refused (a NOTIFY: PostgreSQL delivers it with the commit, never before and never
-for a rollback). One connection per process listens, on a thread of its own that starts
-when a request first waits and ends after ``IDLE_SECONDS`` without one. When an
-announcement comes, it wakes the requests of its process whose orders were done, and one
-request still waiting, to try the till: orders placed during the filling wait for someone
-to fill them. So a request learns that its order was filled without a turn at the till,
-and the turns are not taken one after another.
+filled (with their sales) or refused (a NOTIFY: PostgreSQL delivers it with the commit,
+never before and never for a rollback). One connection per process listens, on a thread of
+its own that starts when a request first waits and ends after ``IDLE_SECONDS`` without one.
+When an announcement comes, it wakes the requests of its process whose orders were done,
+and one request still waiting, to try the till: orders placed during the filling wait for
+someone to fill them. So a request learns that its order was filled, and which sales it
+made, without a statement of its own, and the turns are not taken one after another.
 
 Nothing relies on the bell for correctness: a request that hears nothing for
 ``POLL_SECONDS`` looks at its order and tries the till anyway (a holder whose filling
@@ -21,7 +21,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -38,15 +38,26 @@ POLL_SECONDS = 0.25  # at the longest without a ring, a waiting request looks ag
 START_SECONDS = 1.0  # at the longest, a request waits for a new listening thread to listen
 IDLE_SECONDS = 60.0  # the listening thread ends after so long without a waiting request
 ANNOUNCE = text("SELECT pg_notify(:channel, :order_ids)")
+PAYLOAD_LIMIT = 7000  # bytes: PostgreSQL refuses a notification's payload of 8000 or more
 
 _bells: WeakKeyDictionary[Engine, Doorbell] = WeakKeyDictionary()
 _bells_lock = threading.Lock()
 
 
-def announce(order_ids: Iterable[int]) -> None:
-    """Say, with this transaction's commit, that these orders are done."""
-    if payload := ",".join(str(order_id) for order_id in order_ids):
-        db.session.execute(ANNOUNCE, {"channel": CHANNEL, "order_ids": payload})
+def announce(done: Mapping[int, list[int] | None]) -> None:
+    """Say, with this transaction's commit, that these orders are done: filled with these
+    sales, or refused (None). The payload reads ``7:31.32,8,9:33`` (order 7's sales are 31
+    and 32; 8 was refused); an order whose sales would make it too long is announced alone,
+    and its request reads its sales for itself."""
+    parts, size = [], 0
+    for order_id, sale_ids in done.items():
+        part = f"{order_id}:{'.'.join(map(str, sale_ids))}" if sale_ids else str(order_id)
+        if size + len(part) > PAYLOAD_LIMIT:
+            part = str(order_id)
+        parts.append(part)
+        size += len(part) + 1
+    if parts:
+        db.session.execute(ANNOUNCE, {"channel": CHANNEL, "order_ids": ",".join(parts)})
 
 
 def doorbell() -> Doorbell:
@@ -73,6 +84,16 @@ def listening_connector(engine: Engine) -> Callable[[], Any]:
     return connect
 
 
+class Bell(threading.Event):
+    """One waiting order's bell. Once it has rung for the order's being filled, ``sale_ids``
+    are the order's sales, as announced (None: refused, not said, or rung for another
+    reason: the request looks at its order)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sale_ids: list[int] | None = None
+
+
 class Doorbell:
     """The requests of a process waiting for their orders, and the thread that wakes them."""
 
@@ -80,17 +101,17 @@ class Doorbell:
         self.pid = os.getpid()
         self._connect = connect
         self._lock = threading.Lock()
-        self._waiting: dict[int, threading.Event] = {}  # order id: its request's bell
+        self._waiting: dict[int, Bell] = {}  # order id: its request's bell
         self._listening = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_wait = time.monotonic()
 
     @contextmanager
-    def expecting(self, order_id: int) -> Iterator[threading.Event]:
+    def expecting(self, order_id: int) -> Iterator[Bell]:
         """The order's bell, rung when the order is announced done or its request is to try
         the till. Expect an order before committing it: it cannot be done before that, so
         no announcement of it can be missed (once the thread listens)."""
-        rung = threading.Event()
+        rung = Bell()
         with self._lock:
             self._waiting[order_id] = rung
             if self._thread is None or not self._thread.is_alive():
@@ -147,11 +168,18 @@ class Doorbell:
 
     def _ring(self, payload: str) -> None:
         """Wake the requests whose orders are done, and the longest waiting of the others."""
-        done = {int(order_id) for order_id in payload.split(",") if order_id}
+        done = dict(_announced(part) for part in payload.split(",") if part)
         with self._lock:
             for order_id, rung in self._waiting.items():
                 if order_id in done:
+                    rung.sale_ids = done[order_id]
                     rung.set()
             still = [order_id for order_id in self._waiting if order_id not in done]
             if still:
                 self._waiting[min(still)].set()
+
+
+def _announced(part: str) -> tuple[int, list[int] | None]:
+    """An order of an announcement, and its sales if they are said."""
+    order_id, _, sale_ids = part.partition(":")
+    return int(order_id), [int(sale_id) for sale_id in sale_ids.split(".")] if sale_ids else None

@@ -33,7 +33,7 @@ from sqlalchemy import Row, bindparam, func, insert, select, text, update
 
 from exchange import clock
 from exchange.buying.models import Sale
-from exchange.catalog.doorbell import POLL_SECONDS, announce, doorbell
+from exchange.catalog.doorbell import POLL_SECONDS, Bell, announce, doorbell
 from exchange.catalog.models import CatalogOrder
 from exchange.catalog.till import MAX_BASKET, Order, Purchase, Refused, Till
 from exchange.db import commit, rollback, update_each
@@ -126,19 +126,21 @@ def _place(order: Order, *, try_till: bool) -> tuple[int, bool]:
     return order_id, holds_till
 
 
-def _expecting(order_id: int) -> AbstractContextManager[threading.Event | None]:
+def _expecting(order_id: int) -> AbstractContextManager[Bell | None]:
     """The order's doorbell on PostgreSQL (rung when it is done, or when its request is
     to try the till); none on SQLite, where the requests queue for the process's till."""
     return doorbell().expecting(order_id) if _on_postgresql() else nullcontext()
 
 
-def _wait_for(order_id: int, rung: threading.Event | None) -> _Outcome:
+def _wait_for(order_id: int, rung: Bell | None) -> _Outcome:
     """The order once it is done; withdrawn, and 503, if it is still waiting after
     ``WAIT_SECONDS``."""
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
         if rung is not None:  # (the till was just tried: placing the order tried it)
             rung.wait(min(POLL_SECONDS, max(deadline - time.monotonic(), 0)))
+            if rung.sale_ids is not None:  # filled, as announced with the holder's commit
+                return _Outcome("filled", rung.sale_ids, None)
             rung.clear()  # a ring from now on is for the turn below
         if (done := _turn(order_id, deadline)) is not None:
             return done
@@ -210,8 +212,8 @@ def fill_waiting(only: int | None = None) -> None:
         for order_id, outcome in done.items()
     ]
     db.session.connection().execute(DONE, outcomes)
-    if _on_postgresql():
-        announce(done)  # with the commit: their requests wake
+    if _on_postgresql():  # with the commit: their requests wake
+        announce({order_id: outcome["sale_ids"] for order_id, outcome in done.items()})
 
 
 def _fill(rows: list[Row]) -> dict[int, dict]:

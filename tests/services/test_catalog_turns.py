@@ -7,6 +7,7 @@ nobody waits (docs/exchange.md, "The catalog")."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -90,13 +91,52 @@ def test_an_announcement_wakes_the_orders_done_and_the_longest_waiting_other(liv
         bell = doorbell.Doorbell(doorbell.listening_connector(db.engine))
         with bell.expecting(1) as first, bell.expecting(2) as second, bell.expecting(3) as third:
             _until(bell.listening)
-            doorbell.announce([2])
+            doorbell.announce({2: None})
             commit()
             rung = second.wait(10)
             woken = first.is_set(), third.is_set()
 
     assert rung
     assert woken == (True, False)
+    assert second.sale_ids is None  # refused, or not said: its request looks at its order
+
+
+def test_an_announcement_tells_each_order_its_sales(live_app_factory):
+    app = live_app_factory()
+    with app.app_context():
+        bell = doorbell.Doorbell(doorbell.listening_connector(db.engine))
+        with bell.expecting(1) as filled, bell.expecting(2) as refused, bell.expecting(3) as two:
+            _until(bell.listening)
+            doorbell.announce({1: [41], 2: None, 3: [42, 43]})
+            commit()
+            rung = [order.wait(10) for order in (filled, refused, two)]
+
+    assert rung == [True, True, True]
+    assert (filled.sale_ids, refused.sale_ids, two.sale_ids) == ([41], None, [42, 43])
+
+
+def test_orders_whose_sales_would_overflow_an_announcement_are_announced_without_them(live_app_factory):
+    """Fifty orders of a hundred sales each say more than a notification may carry (8000
+    bytes): the first ones carry their sales, the rest are announced alone, and every one
+    of them is woken."""
+    sales_of = {
+        order_id: list(range(1_000_000 * order_id, 1_000_000 * order_id + 100)) for order_id in range(1, 51)
+    }
+    app = live_app_factory()
+    with app.app_context():
+        bell = doorbell.Doorbell(doorbell.listening_connector(db.engine))
+        with contextlib.ExitStack() as waiting:
+            bells = {order_id: waiting.enter_context(bell.expecting(order_id)) for order_id in sales_of}
+            _until(bell.listening)
+            doorbell.announce(sales_of)
+            commit()
+            rung = all(order.wait(10) for order in bells.values())
+
+    told = [order_id for order_id, order in bells.items() if order.sale_ids is not None]
+    assert rung
+    assert told == list(range(1, len(told) + 1))  # the first ones, in order
+    assert 0 < len(told) < 50
+    assert all(bells[order_id].sale_ids == sales_of[order_id] for order_id in told)
 
 
 def test_the_listening_connection_is_let_go_when_nobody_waits(live_app_factory, monkeypatch):
