@@ -15,7 +15,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -122,21 +122,18 @@ class Register:
 
 def lock_consumers(consumers: list[Consumer]) -> None:
     """Hold the consumers' register until the transaction ends: one row per (vertical, key),
-    inserted and locked in that order, so that two transactions locking some of the same
-    consumers take turns, never wait for each other."""
+    inserted or, where it exists, locked (by a no-op update of its key), in that order, in
+    one statement; so two transactions locking some of the same consumers take turns, never
+    wait for each other."""
     keys = sorted({(vertical_id, key) for vertical_id, hashes in consumers for key in hashes if key})
     if not keys:
         return
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    rows = [{"vertical_id": vertical_id, "key_hash": key} for vertical_id, key in keys]
+    statement = insert(ConsumerLock).values(rows)
     db.session.execute(
-        insert(ConsumerLock)
-        .values([{"vertical_id": vertical_id, "key_hash": key} for vertical_id, key in keys])
-        .on_conflict_do_nothing()
+        statement.on_conflict_do_update(
+            index_elements=[ConsumerLock.vertical_id, ConsumerLock.key_hash],
+            set_={"key_hash": statement.excluded.key_hash},
+        )
     )
-    db.session.execute(
-        select(ConsumerLock.key_hash)
-        .where(tuple_(ConsumerLock.vertical_id, ConsumerLock.key_hash).in_(keys))
-        .order_by(ConsumerLock.vertical_id, ConsumerLock.key_hash)
-        .with_for_update()
-    ).all()

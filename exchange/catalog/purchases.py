@@ -182,25 +182,28 @@ def _fill_from(order_id: int, placed: Order | None = None) -> _Outcome | None:
     PostgreSQL), or, if the batch fails, this order alone (``placed``: it was placed in the
     batch's transaction, and placed again after the rollback); the order if it is done."""
     try:
-        fill_waiting()
+        done = fill_waiting()
         commit()
     except Exception:
         rollback()
         if placed is not None:
             order_id = _place(placed, try_till=False)[0]
             commit()
-        _fill_alone(order_id)
+        done = _fill_alone(order_id)
+    if order_id in done:  # (this request's order was in the batch: its outcome is known)
+        return _Outcome(**done[order_id])
     outcome = _outcome(order_id)
     return outcome if outcome.status != "waiting" else None
 
 
-def fill_waiting(only: int | None = None) -> None:
+def fill_waiting(only: int | None = None) -> dict[int, dict]:
     """Fill the orders waiting (the oldest ``BATCH``; ``only``: that one) in this
-    transaction: each filled or refused as it would be alone, after the ones before it."""
+    transaction: each filled or refused as it would be alone, after the ones before it.
+    Returns each order's outcome (status, sale ids, refusal)."""
     query = WAITING if only is None else WAITING.where(ORDERS.c.id == only)
     rows = db.session.connection().execute(query).all()
     if not rows:
-        return
+        return {}
     now = clock.now()
     cutoff = now - timedelta(seconds=WAIT_SECONDS)
     expired = _refused(Refused("Its buyer stopped waiting for it.", code="expired"))
@@ -214,6 +217,7 @@ def fill_waiting(only: int | None = None) -> None:
     db.session.connection().execute(DONE, outcomes)
     if _on_postgresql():  # with the commit: their requests wake
         announce({order_id: outcome["sale_ids"] for order_id, outcome in done.items()})
+    return done
 
 
 def _fill(rows: list[Row]) -> dict[int, dict]:
@@ -232,13 +236,14 @@ def _fill(rows: list[Row]) -> dict[int, dict]:
     return done
 
 
-def _fill_alone(order_id: int) -> None:
+def _fill_alone(order_id: int) -> dict[int, dict]:
     """After a batch failed: this order alone (the till only batches orders: the rows'
     locks are what keep a purchase right, and an order's own row that it is filled once);
     if that fails too, the order is withdrawn (nothing bought) and the error raised."""
     try:
-        fill_waiting(only=order_id)
+        done = fill_waiting(only=order_id)
         commit()
+        return done
     except Exception:
         rollback()
         _withdraw(order_id)
