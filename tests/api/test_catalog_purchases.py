@@ -13,11 +13,13 @@ from sqlalchemy import func, select, update
 from billing.models import Transfer
 from exchange import clock
 from exchange.buying.models import Sale
+from exchange.buying.register import consumer_hashes
 from exchange.catalog.listing import sweep_catalog
 from exchange.catalog.models import CatalogListing
 from exchange.delivery.leads.domain import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from exchange.delivery.leads.settings import put_setting
 from exchange.extensions import db
+from exchange.leads.models import Lead
 from tests.advertiser_endpoint import Answer, Endpoint
 from tests.api.test_exchange_flow import solar_lead, submit
 from tests.exchange_factories import make_seller, make_vertical
@@ -90,6 +92,36 @@ def test_a_buyer_buys_one_slot_at_the_price_shown_and_its_money_is_reserved(clie
     assert (stored.payout_minor, stored.seller_id) == (800, seller.id)  # 20 % margin
     assert balance(client, key, "available")["available_minor"] == 5000 - FLOOR
     assert (listing(lead_id).sold, listing(lead_id).listed) == (1, True)
+
+
+def test_the_sale_is_stored_as_it_was_made(client, listed, frozen_clock):
+    """Its time to the microsecond, its review deadline, its buyer, seller and consumer: on
+    PostgreSQL the sales are written from a JSON array, and nothing may be lost on the way."""
+    vertical, seller, lead_id = listed
+    buyer = make_user("advertiser")
+    fund(buyer, 5000)
+    bought_at = listing(lead_id).captured_at + timedelta(hours=1, microseconds=123_456)
+    frozen_clock.set(bought_at)
+
+    response = buy(client, make_key(buyer), lead_id)
+
+    assert response.status_code == 201, response.get_json()
+    stored = sales_of(lead_id)[0]
+    lead = db.session.get(Lead, lead_id)
+    assert stored.id == response.get_json()["id"]
+    assert (stored.created_at, stored.review_deadline) == (
+        bought_at,
+        bought_at + timedelta(seconds=vertical.review_window_seconds),
+    )
+    assert (stored.buyer_id, stored.seller_id, stored.vertical_id, stored.currency) == (
+        buyer.id,
+        seller.id,
+        vertical.id,
+        vertical.currency,
+    )
+    assert (stored.exclusive, stored.buy_order_id, stored.auction_id) == (False, None, None)
+    assert (stored.phone_hash, stored.email_hash) == consumer_hashes(lead.phone_key, lead.email_key)
+    assert stored.phone_hash and stored.email_hash
 
 
 def test_an_exclusive_purchase_takes_every_slot_and_closes_the_listing(client, listed):
