@@ -22,7 +22,6 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
-from exchange import logs
 from exchange.config import BaseConfig
 from exchange.extensions import db
 
@@ -190,8 +189,7 @@ def _forget_executions(job) -> None:
 def _run_in_process(request: JobRequest) -> None:
     """Run the job now, in its own unit of work, after the caller's commit."""
     try:
-        with logs.job_context(request.job_id, request.queue):
-            job_function(request.func)(*request.args)
+        job_function(request.func)(*request.args)
     except Exception:
         db.session.rollback()
         discard_pending()  # jobs the failed job asked for must not leave with the next commit

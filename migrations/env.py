@@ -10,8 +10,7 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-# (the app's loggers stay on: a process that migrates in-process, as the tests do, keeps its logs)
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+fileConfig(config.config_file_name)
 logger = logging.getLogger("alembic.env")
 
 
