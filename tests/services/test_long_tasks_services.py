@@ -29,7 +29,8 @@ TIMEOUT = 4  # a tasks job's timeout: a dead worker's task counts as stuck 9 s a
 
 def market(app, pending: int = 0, stored: int = 0):
     """An advertiser and a webmaster; ``pending`` leads validated in-process (the app has no
-    REDIS_URL), ``stored`` leads written straight to the table."""
+    REDIS_URL), ``stored`` leads written straight to the table. ``app`` is built by
+    ``setup_app``: its leads go in faster than the intake limit's 50 a second allows."""
     with app.app_context():
         advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
         fund(advertiser, (pending + 1) * RATE)
@@ -54,6 +55,12 @@ def market(app, pending: int = 0, stored: int = 0):
         )  # fmt: skip
         db.session.commit()
         return advertiser.id, key, ids
+
+
+def setup_app(live_app_factory):
+    """The app that makes the market: rate limits off, they are not what these tests are about
+    (on a fast machine 50 leads fell in one second and the 51st was refused with a 429)."""
+    return live_app_factory(RATELIMIT_ENABLED=False)
 
 
 def poll(app, key: str, task_id: int, until_state: str = "done", seconds: float = 120) -> list[int]:
@@ -86,7 +93,7 @@ def decisions_per_lead(app, lead_ids: list[int]) -> dict[int, int]:
 def test_a_worker_runs_an_export_and_an_import_while_the_progress_moves(
     live_app_factory, live_database_url, redis_url, tmp_path
 ):
-    setup = live_app_factory()
+    setup = setup_app(live_app_factory)
     advertiser_id, key, lead_ids = market(setup, pending=40, stored=6000)
     app = live_app_factory(REDIS_URL=redis_url)
     worker = start_worker(process_env(live_database_url, str(tmp_path / "w"), redis_url), "tasks")
@@ -123,7 +130,7 @@ def test_a_worker_runs_an_export_and_an_import_while_the_progress_moves(
 def test_an_import_whose_worker_is_killed_is_run_again_and_decides_each_lead_once(
     live_app_factory, live_database_url, redis_url, tmp_path
 ):
-    setup = live_app_factory()
+    setup = setup_app(live_app_factory)
     advertiser_id, key, lead_ids = market(setup, pending=60)
     app = live_app_factory(REDIS_URL=redis_url, TASK_JOB_TIMEOUT_SECONDS=TIMEOUT)
     env = process_env(live_database_url, str(tmp_path / "w"), redis_url)
@@ -179,7 +186,7 @@ def test_an_import_whose_worker_is_killed_is_run_again_and_decides_each_lead_onc
 def test_an_import_stopped_by_its_timeout_goes_on_in_rqs_retry_and_decides_each_lead_once(
     live_app_factory, live_database_url, redis_url, tmp_path
 ):
-    setup = live_app_factory()
+    setup = setup_app(live_app_factory)
     advertiser_id, key, lead_ids = market(setup, pending=60)
     app = live_app_factory(REDIS_URL=redis_url, TASK_JOB_TIMEOUT_SECONDS=2, JOB_RETRY_INTERVALS=(1, 1))
     rows = "".join(f"{lead_id},{'approve' if n % 2 else 'reject'}\n" for n, lead_id in enumerate(lead_ids))
