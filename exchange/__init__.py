@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.extensions import api, csrf
     from exchange.forms.vertical import bp as vertical_forms
     from exchange.forms.views import bp as hosted_forms
+    from exchange.health import bp as health
     from exchange.leads.api import blp as leads_api
     from exchange.leads.bulk.api import blp as leads_bulk_api
     from exchange.longjobs.api import blp as long_tasks_api
@@ -187,6 +188,7 @@ def _register_blueprints(app: Flask) -> None:
         vertical_forms,
         conversion_postback,
         stripe_webhooks,
+        health,
     ):
         app.register_blueprint(blueprint)
     if app.config["EXCHANGE_ENV"] != "production":

@@ -105,6 +105,11 @@ class BaseConfig:
     LIMIT_HOSTED_FORM_PER_ADDRESS = "10 per minute;60 per hour"
     LIMIT_CLICKS_PER_ADDRESS = "600 per minute"
     RATELIMIT_ENABLED = True
+    # GET /readyz (exchange/health.py, docs/operations.md): failing when no scheduler (rq cron)
+    # has beaten its heart for so long (it beats at least once a minute), or when so many
+    # clicks wait in the buffer for the flusher. Also from the environment.
+    READY_SCHEDULER_STALE_SECONDS = 180
+    READY_CLICK_BUFFER_MAX = 100_000
     API_TITLE = "Lead exchange API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
@@ -152,6 +157,7 @@ PRODUCTION_REQUIRES = {
 
 WEBMASTER_APPROVAL_MODES = ("moderator", "auto")
 LIMIT_NAMES = tuple(name for name in dir(BaseConfig) if name.startswith("LIMIT_"))
+READY_NUMBERS = ("READY_SCHEDULER_STALE_SECONDS", "READY_CLICK_BUFFER_MAX")
 AUCTION_NUMBERS = (
     "AUCTION_DEADLINE_MS",
     "AUCTION_PING_TIMEOUT_MS",
@@ -208,6 +214,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             config[name] = os.environ[name]
     if os.environ.get("RATELIMIT_ENABLED"):
         config["RATELIMIT_ENABLED"] = os.environ["RATELIMIT_ENABLED"].lower() not in ("0", "false", "no")
+    for name in READY_NUMBERS:
+        if os.environ.get(name):
+            config[name] = max(1, int(os.environ[name]))
     for name in AUCTION_NUMBERS:  # the auctioneer's, tuned per machine
         if os.environ.get(name):
             config[name] = max(1, int(os.environ[name]))
