@@ -3,7 +3,6 @@ blueprints, error handlers and commands. Nothing else happens at import."""
 
 from __future__ import annotations
 
-import logging
 import os
 
 from flask import Flask
@@ -46,9 +45,9 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def _configure_logging(app: Flask) -> None:
-    if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from exchange import logs
+
+    logs.init_app(app)
 
 
 def _register_extensions(app: Flask) -> None:

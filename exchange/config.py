@@ -110,6 +110,9 @@ class BaseConfig:
     # clicks wait in the buffer for the flusher. Also from the environment.
     READY_SCHEDULER_STALE_SECONDS = 180
     READY_CLICK_BUFFER_MAX = 100_000
+    # Log lines as "text" or "json" (one JSON object a line, for a log shipper; production's
+    # default). Also from the environment (LOG_FORMAT=text).
+    LOG_FORMAT = "text"
     API_TITLE = "Lead exchange API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
@@ -141,6 +144,7 @@ class TestingConfig(BaseConfig):
 
 class ProductionConfig(BaseConfig):
     SESSION_COOKIE_SECURE = True
+    LOG_FORMAT = "json"
     POSTBACK_ALLOW_PRIVATE_ADDRESSES = False
     DELIVERY_ALLOW_PRIVATE_ADDRESSES = False
     AUCTION_ALLOW_PRIVATE_ADDRESSES = False
@@ -156,6 +160,7 @@ PRODUCTION_REQUIRES = {
 }
 
 WEBMASTER_APPROVAL_MODES = ("moderator", "auto")
+LOG_FORMATS = ("text", "json")
 LIMIT_NAMES = tuple(name for name in dir(BaseConfig) if name.startswith("LIMIT_"))
 READY_NUMBERS = ("READY_SCHEDULER_STALE_SECONDS", "READY_CLICK_BUFFER_MAX")
 AUCTION_NUMBERS = (
@@ -214,6 +219,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             config[name] = os.environ[name]
     if os.environ.get("RATELIMIT_ENABLED"):
         config["RATELIMIT_ENABLED"] = os.environ["RATELIMIT_ENABLED"].lower() not in ("0", "false", "no")
+    if os.environ.get("LOG_FORMAT"):
+        config["LOG_FORMAT"] = os.environ["LOG_FORMAT"]
     for name in READY_NUMBERS:
         if os.environ.get(name):
             config[name] = max(1, int(os.environ[name]))
@@ -226,6 +233,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             f"WEBMASTER_APPROVAL must be one of {', '.join(WEBMASTER_APPROVAL_MODES)}, "
             f"not {config['WEBMASTER_APPROVAL']!r}"
         )
+    if config["LOG_FORMAT"] not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {config['LOG_FORMAT']!r}")
     if mode == "production":
         _refuse_unsafe_production(config)
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"] or "memory://")

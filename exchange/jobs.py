@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
+from exchange import logs
 from exchange.config import BaseConfig
 from exchange.extensions import db
 
@@ -189,7 +190,8 @@ def _forget_executions(job) -> None:
 def _run_in_process(request: JobRequest) -> None:
     """Run the job now, in its own unit of work, after the caller's commit."""
     try:
-        job_function(request.func)(*request.args)
+        with logs.job_context(request.job_id, request.queue):
+            job_function(request.func)(*request.args)
     except Exception:
         db.session.rollback()
         discard_pending()  # jobs the failed job asked for must not leave with the next commit

@@ -1,0 +1,43 @@
+"""A real rq worker in production (docs/operations.md, "Logs"): every line it writes is a
+JSON object, and a line logged inside a job carries the job's id and queue."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import redis
+from rq import Queue
+
+from tests.conftest import BACKEND
+from tests.http_harness import process_env
+from tests.services.logging_job import LINE
+from tests.services.workers import start_worker, stop, wait_until
+
+
+@pytest.fixture(autouse=True)
+def _on_services():
+    assert BACKEND == "services", "a real rq worker on Redis (tests/services)"
+
+
+def test_a_workers_lines_are_json_and_a_jobs_line_carries_its_id_and_queue(
+    live_database_url, redis_url, tmp_path
+):
+    connection = redis.Redis.from_url(redis_url)
+    job = Queue("periodic", connection=connection).enqueue(
+        "tests.services.logging_job.log_a_line", job_id="log-a-line-1"
+    )
+    env = {
+        **process_env(live_database_url, str(tmp_path / "worker"), redis_url),
+        "EXCHANGE_ENV": "production",
+        "SECRET_KEY": "w" * 40,
+    }
+    env.pop("LOG_FORMAT", None)
+    worker = start_worker(env, "periodic")
+    wait_until(lambda: job.get_status(refresh=True) == "finished", "the job ran")
+    stderr = stop(worker)
+
+    lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]  # each one JSON
+    (inside,) = [line for line in lines if line["message"] == LINE]
+    assert (inside["job_id"], inside["queue"], inside["level"]) == ("log-a-line-1", "periodic", "WARNING")
+    assert any(line["logger"].startswith("rq.") for line in lines)  # rq's own lines, as JSON too
