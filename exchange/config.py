@@ -110,6 +110,15 @@ class BaseConfig:
     # clicks wait in the buffer for the flusher. Also from the environment.
     READY_SCHEDULER_STALE_SECONDS = 180
     READY_CLICK_BUFFER_MAX = 100_000
+    # Each process's pool of PostgreSQL connections (docs/operations.md, "PostgreSQL"): its
+    # size, how many more it may open at a peak, how long a request waits for one, and
+    # whether a connection is tested before each use (a round trip per transaction;
+    # production's default, so that a restarted server or a failover costs no request an
+    # error). Also from the environment. SQLite keeps one file and its own pool.
+    DATABASE_POOL_SIZE = 5
+    DATABASE_MAX_OVERFLOW = 10
+    DATABASE_POOL_TIMEOUT = 30
+    DATABASE_POOL_PRE_PING = False
     # Log lines as "text" or "json" (one JSON object a line, for a log shipper; production's
     # default). Also from the environment (LOG_FORMAT=text).
     LOG_FORMAT = "text"
@@ -145,6 +154,7 @@ class TestingConfig(BaseConfig):
 class ProductionConfig(BaseConfig):
     SESSION_COOKIE_SECURE = True
     LOG_FORMAT = "json"
+    DATABASE_POOL_PRE_PING = True
     POSTBACK_ALLOW_PRIVATE_ADDRESSES = False
     DELIVERY_ALLOW_PRIVATE_ADDRESSES = False
     AUCTION_ALLOW_PRIVATE_ADDRESSES = False
@@ -163,6 +173,11 @@ WEBMASTER_APPROVAL_MODES = ("moderator", "auto")
 LOG_FORMATS = ("text", "json")
 LIMIT_NAMES = tuple(name for name in dir(BaseConfig) if name.startswith("LIMIT_"))
 READY_NUMBERS = ("READY_SCHEDULER_STALE_SECONDS", "READY_CLICK_BUFFER_MAX")
+POOL_NUMBERS = {
+    "DATABASE_POOL_SIZE": 1,
+    "DATABASE_MAX_OVERFLOW": 0,
+    "DATABASE_POOL_TIMEOUT": 1,
+}  # and their least
 AUCTION_NUMBERS = (
     "AUCTION_DEADLINE_MS",
     "AUCTION_PING_TIMEOUT_MS",
@@ -218,12 +233,21 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         if os.environ.get(name):
             config[name] = os.environ[name]
     if os.environ.get("RATELIMIT_ENABLED"):
-        config["RATELIMIT_ENABLED"] = os.environ["RATELIMIT_ENABLED"].lower() not in ("0", "false", "no")
+        config["RATELIMIT_ENABLED"] = _is_on(os.environ["RATELIMIT_ENABLED"])
     if os.environ.get("LOG_FORMAT"):
         config["LOG_FORMAT"] = os.environ["LOG_FORMAT"]
     for name in READY_NUMBERS:
         if os.environ.get(name):
             config[name] = max(1, int(os.environ[name]))
+    for name, least in POOL_NUMBERS.items():
+        if os.environ.get(name):
+            config[name] = max(least, int(os.environ[name]))
+    if os.environ.get("DATABASE_POOL_PRE_PING"):
+        config["DATABASE_POOL_PRE_PING"] = os.environ["DATABASE_POOL_PRE_PING"].lower() not in (
+            "0",
+            "false",
+            "no",
+        )
     for name in AUCTION_NUMBERS:  # the auctioneer's, tuned per machine
         if os.environ.get(name):
             config[name] = max(1, int(os.environ[name]))
@@ -241,6 +265,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     _check_limits(config)
     database_url = config["SQLALCHEMY_DATABASE_URI"] or _sqlite_url(instance_path)
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(config)
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _instance_secret(instance_path)
     return config
@@ -272,6 +297,25 @@ def _check_limits(config: dict) -> None:
             raise ConfigError(
                 f"{name} must be windows like '5 per minute;20 per hour', not {config[name]!r}"
             ) from None
+
+
+def _is_on(value: str) -> bool:
+    return value.lower() not in ("0", "false", "no")
+
+
+def _engine_options(config: dict) -> dict:
+    """The pool settings, for a server database; options given whole (a tool's, a test's)
+    win over them."""
+    given = config["SQLALCHEMY_ENGINE_OPTIONS"]
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return dict(given)
+    pool = {
+        "pool_size": config["DATABASE_POOL_SIZE"],
+        "max_overflow": config["DATABASE_MAX_OVERFLOW"],
+        "pool_timeout": config["DATABASE_POOL_TIMEOUT"],
+        "pool_pre_ping": config["DATABASE_POOL_PRE_PING"],
+    }
+    return {**pool, **given}
 
 
 def normalise_database_url(url: str) -> str:

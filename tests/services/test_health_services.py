@@ -172,6 +172,34 @@ def test_readyz_fails_while_postgresql_is_down_and_recovers(app, tmp_path):
     assert again.status_code == 200
 
 
+@pytest.mark.parametrize("pre_ping", [True, False], ids=["pre-ping", "no-pre-ping"])
+def test_a_restarted_database_costs_no_request_an_error_when_connections_are_tested(app, tmp_path, pre_ping):
+    """Production tests each pooled connection before use (``DATABASE_POOL_PRE_PING``):
+    after the server went away and came back, the first request gets a new connection.
+    Without it, the first request meets the dead one (and fails)."""
+    server = make_url(TEST_DATABASE_URL)
+    proxy = TcpProxy(server.port or 5432).start()
+    database = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(host="127.0.0.1", port=proxy.port)
+    through_proxy = _build_app(
+        database.render_as_string(hide_password=False),
+        str(tmp_path / "instance"),
+        DATABASE_POOL_PRE_PING=pre_ping,
+    )
+    client = through_proxy.test_client()
+    try:
+        up = client.get("/readyz")
+        proxy.stop()  # a restart: every open connection is gone
+        proxy.start()
+        first = client.get("/readyz")
+    finally:
+        proxy.stop()
+        with through_proxy.app_context():
+            db.engine.dispose()
+
+    assert up.status_code == 200
+    assert first.status_code == (200 if pre_ping else 503)
+
+
 def _until(condition, what: str, seconds: float = 20.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from exchange.config import AUCTION_NUMBERS, ConfigError, load_config, normalise_database_url
+from exchange.config import AUCTION_NUMBERS, POOL_NUMBERS, ConfigError, load_config, normalise_database_url
 
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    for name in ("EXCHANGE_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "FLASK_DEBUG", *AUCTION_NUMBERS):
+    for name in (
+        "EXCHANGE_ENV",
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "FLASK_DEBUG",
+        "DATABASE_POOL_PRE_PING",
+        *AUCTION_NUMBERS,
+        *POOL_NUMBERS,
+    ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -138,3 +147,40 @@ def test_the_auctioneers_numbers_are_read_from_the_environment(clean_env, tmp_pa
     assert config["AUCTION_DEADLINE_MS"] == 1, "never zero"
     assert config["AUCTION_DB_THREADS"] == 3 != defaults["AUCTION_DB_THREADS"]
     assert config["AUCTION_PING_TIMEOUT_MS"] == defaults["AUCTION_PING_TIMEOUT_MS"]
+
+
+def test_production_tests_each_pooled_connection_and_sizes_its_pool_from_the_environment(clean_env, tmp_path):
+    production_env(clean_env)
+    defaults = load_config(str(tmp_path))["SQLALCHEMY_ENGINE_OPTIONS"]
+    clean_env.setenv("DATABASE_POOL_SIZE", "20")
+    clean_env.setenv("DATABASE_MAX_OVERFLOW", "0")
+    clean_env.setenv("DATABASE_POOL_TIMEOUT", "5")
+    clean_env.setenv("DATABASE_POOL_PRE_PING", "false")
+    tuned = load_config(str(tmp_path))["SQLALCHEMY_ENGINE_OPTIONS"]
+
+    assert defaults == {
+        "pool_size": 5,
+        "max_overflow": 10,
+        "pool_timeout": 30,
+        "pool_pre_ping": True,
+        "hide_parameters": True,
+    }
+    assert tuned == {
+        "pool_size": 20,
+        "max_overflow": 0,
+        "pool_timeout": 5,
+        "pool_pre_ping": False,
+        "hide_parameters": True,
+    }
+
+
+def test_sqlite_gets_no_pool_settings_and_options_given_whole_win(clean_env, tmp_path):
+    embedded = load_config(str(tmp_path))["SQLALCHEMY_ENGINE_OPTIONS"]
+    clean_env.setenv("DATABASE_URL", "postgresql://u@db/exchange")
+    given = load_config(str(tmp_path), {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 2}})[
+        "SQLALCHEMY_ENGINE_OPTIONS"
+    ]
+
+    assert embedded == {"hide_parameters": True}
+    assert given["pool_size"] == 2
+    assert given["pool_pre_ping"] is False  # development's default
