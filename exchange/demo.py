@@ -66,6 +66,13 @@ def credentials_path() -> Path:
 
 
 def seed() -> str:
+    """The demo's data; its jobs run in this process as they are asked for, with Redis too
+    (each step needs the leads the one before validated)."""
+    with jobs.in_process():
+        return _seed()
+
+
+def _seed() -> str:
     if db.session.scalar(select(func.count()).select_from(User)):
         path = credentials_path()
         saved = path.read_text() if path.exists() else "(the demo credentials file is missing)\n"

@@ -15,7 +15,9 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -34,6 +36,7 @@ QUEUES = ("validation", "delivery", "postbacks", "billing", "periodic", "tasks")
 # auctioneer, ``flask exchange auctioneer``, runs many at once; docs/exchange.md).
 DATABASE_QUEUES = ("auctions",)
 _PENDING_KEY = "exchange.pending_jobs"
+_IN_PROCESS: ContextVar[bool] = ContextVar("jobs_in_process", default=False)
 
 
 @dataclass(frozen=True)
@@ -73,9 +76,21 @@ def discard_pending() -> None:
     db.session.info.pop(_PENDING_KEY, None)
 
 
+@contextmanager
+def in_process() -> Iterator[None]:
+    """Inside, every job runs in this process right after the commit that asked for it, as
+    without ``REDIS_URL``: for work whose next step needs what the jobs before it did (the
+    demo's seed validates each lead before deciding it)."""
+    token = _IN_PROCESS.set(True)
+    try:
+        yield
+    finally:
+        _IN_PROCESS.reset(token)
+
+
 def dispatch(request: JobRequest) -> None:
     redis_url = current_app.config.get("REDIS_URL")
-    if not redis_url:
+    if not redis_url or _IN_PROCESS.get():
         _run_in_process(request)
         return
     if request.queue in DATABASE_QUEUES:
