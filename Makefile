@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 AUCTIONEERS ?= $(shell nproc 2>/dev/null || echo 2)
 export FLASK_APP := wsgi.py
 
-.PHONY: run test worker flusher scheduler bench lint clean
+.PHONY: run test up worker flusher scheduler bench lint clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ run: $(BIN)/.installed
 ## test: set up and run the whole suite (fast suite, then the services suite when reachable)
 test: $(BIN)/.installed
 	bash scripts/run-tests.sh
+
+## up: the whole distributed stack on this machine (Procfile, by honcho): migrate, then web, workers, flusher, scheduler, auctioneer (needs EXCHANGE_ENV, SECRET_KEY, DATABASE_URL, REDIS_URL, or a .env)
+up: $(BIN)/.installed
+	$(BIN)/flask db upgrade
+	$(BIN)/honcho start
 
 ## worker: an rq worker on every queue (needs REDIS_URL and DATABASE_URL)
 worker: $(BIN)/.installed
