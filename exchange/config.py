@@ -173,11 +173,8 @@ WEBMASTER_APPROVAL_MODES = ("moderator", "auto")
 LOG_FORMATS = ("text", "json")
 LIMIT_NAMES = tuple(name for name in dir(BaseConfig) if name.startswith("LIMIT_"))
 READY_NUMBERS = ("READY_SCHEDULER_STALE_SECONDS", "READY_CLICK_BUFFER_MAX")
-POOL_NUMBERS = {
-    "DATABASE_POOL_SIZE": 1,
-    "DATABASE_MAX_OVERFLOW": 0,
-    "DATABASE_POOL_TIMEOUT": 1,
-}  # and their least
+# the pool's numbers read from the environment, each with the least it may be
+POOL_NUMBERS = {"DATABASE_POOL_SIZE": 1, "DATABASE_MAX_OVERFLOW": 0, "DATABASE_POOL_TIMEOUT": 1}
 AUCTION_NUMBERS = (
     "AUCTION_DEADLINE_MS",
     "AUCTION_PING_TIMEOUT_MS",
@@ -243,11 +240,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         if os.environ.get(name):
             config[name] = max(least, int(os.environ[name]))
     if os.environ.get("DATABASE_POOL_PRE_PING"):
-        config["DATABASE_POOL_PRE_PING"] = os.environ["DATABASE_POOL_PRE_PING"].lower() not in (
-            "0",
-            "false",
-            "no",
-        )
+        config["DATABASE_POOL_PRE_PING"] = _is_on(os.environ["DATABASE_POOL_PRE_PING"])
     for name in AUCTION_NUMBERS:  # the auctioneer's, tuned per machine
         if os.environ.get(name):
             config[name] = max(1, int(os.environ[name]))
