@@ -83,9 +83,13 @@ def _current_job() -> tuple[str | None, str] | None:
     return (job.id, job.origin) if job is not None else None
 
 
+def request_id_from(given: str) -> str:
+    """The caller's id when it is a plain token, else a new one."""
+    return given if _PLAIN_TOKEN.fullmatch(given) else uuid.uuid4().hex
+
+
 def _take_request_id() -> None:
-    given = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = given if _PLAIN_TOKEN.fullmatch(given) else uuid.uuid4().hex
+    g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER, ""))
 
 
 def _return_request_id(response: Response) -> Response:

@@ -24,10 +24,11 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 from markupsafe import escape
 from werkzeug.urls import iri_to_uri
 
+from exchange.logs import REQUEST_ID_HEADER, request_id_from
 from exchange.security_headers import security_headers
 from exchange.tracking.click_limit import ClickLimit
 from exchange.tracking.links import link_target
@@ -104,9 +105,11 @@ class ClickFastPath:
                 return self._error_response(environ, error)(environ, start_response)
         if outcome is None:
             return self.wsgi_app(environ, start_response)  # an unknown link: Flask's 404 page
+        # the request's id, returned as the app returns it (exchange/logs.py)
+        request_id = (REQUEST_ID_HEADER, request_id_from(environ.get("HTTP_X_REQUEST_ID", "")))
         location = outcome.redirect_to
         if location is None:
-            start_response("200 OK", [*_PLAIN_HEADERS, *self.security, ("Vary", "Cookie")])
+            start_response("200 OK", [*_PLAIN_HEADERS, *self.security, request_id, ("Vary", "Cookie")])
             return [_PLAIN_PAGE]
         page = _REDIRECT_PAGE.format(escape(location)).encode()
         start_response(
@@ -117,6 +120,7 @@ class ClickFastPath:
                 ("Location", as_uri(location)),
                 ("Cache-Control", "no-store"),
                 *self.security,
+                request_id,
                 ("Vary", "Cookie"),
             ],
         )
@@ -133,6 +137,7 @@ class ClickFastPath:
         """What Flask answers when the view raises ``error``: its error handlers, which log it."""
         app = self.app
         with app.request_context(environ):
+            g.request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID", ""))
             try:
                 return app.finalize_request(app.handle_user_exception(error))
             except Exception as unhandled:

@@ -18,6 +18,7 @@ from exchange.tracking.models import Click
 from tests.factories import make_join, make_offer, make_user
 
 CLICK_ID = re.compile(r"[A-Za-z0-9_-]{31}\.[A-Za-z0-9_-]{16}")
+REQUEST_ID = re.compile(r"[0-9a-f]{32}")  # made by the app when the caller sends none
 HOSTILE = 'x&cid=forged#frag "<b>"\r\nSet-Cookie: a=b ü'
 
 
@@ -47,9 +48,13 @@ def link(**offer_overrides) -> str:
 
 
 def answer(response) -> tuple:
-    """A response with its click id blanked: the one thing two clicks do not share."""
+    """A response with its click id and its request id blanked: the things two clicks do
+    not share (the request id is there, made as the app makes it)."""
     blank = lambda text: CLICK_ID.sub("<click id>", text)  # noqa: E731
-    headers = [(name, blank(value)) for name, value in response.headers.items()]
+    headers = [
+        (name, "<request id>" if name == "X-Request-ID" and REQUEST_ID.fullmatch(value) else blank(value))
+        for name, value in response.headers.items()
+    ]
     return response.status, headers, blank(response.get_data(as_text=True))
 
 
@@ -202,3 +207,15 @@ def test_behind_a_proxy_the_fast_path_records_the_forwarded_visitor(live_app_fac
     assert response.headers["Location"].startswith("https://back.example.net/t?c=")
     with app.app_context():
         assert (last_click().ip, last_click().country) == ("193.99.144.80", "DE")
+
+
+def test_a_click_returns_the_callers_request_id_as_every_answer_does(client, ctx):
+    """docs/operations.md, "Logs": the fast path answers X-Request-ID as the app does."""
+    token = link()
+
+    given = client.get(f"/c/{token}", headers={"X-Request-ID": "edge-9.1"})
+    made = client.get(f"/c/{token}")
+
+    assert given.status_code == made.status_code == 302
+    assert given.headers["X-Request-ID"] == "edge-9.1"
+    assert REQUEST_ID.fullmatch(made.headers["X-Request-ID"])
