@@ -3,7 +3,10 @@
 Every record made while a request is served carries the request's id, and every record
 made while a job runs carries the job's id and queue, whichever logger made it (the
 app's, SQLAlchemy's, rq's): a record factory adds them, so a handler or a test reads them
-as attributes (``request_id``, ``job_id``, ``queue``). The request id is the caller's
+as attributes (``request_id``, ``job``, ``job_queue``; JSON lines name them ``job_id`` and
+``queue``). The attributes' names are not the ones rq passes as ``extra`` (``job_id``,
+``queue``): a record may not be given an attribute its factory already set, and rq's
+error line for a failed job would raise instead of being logged. The request id is the caller's
 ``X-Request-ID`` when it is a plain token (a proxy's or a load balancer's, so one id
 follows the request through them), else a new one; the response returns it in the same
 header. Log lines say what happened to which ids (lead 42, key 7), never a consumer's
@@ -25,7 +28,14 @@ from rq import get_current_job
 
 REQUEST_ID_HEADER = "X-Request-ID"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(job_id)s %(queue)s"
+JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(job)s %(job_queue)s"
+JSON_NAMES = {
+    "asctime": "time",
+    "levelname": "level",
+    "name": "logger",
+    "job": "job_id",
+    "job_queue": "queue",
+}
 _PLAIN_TOKEN = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # what a caller's id may be (no log injection)
 _in_process_job: ContextVar[tuple[str | None, str] | None] = ContextVar("in_process_job", default=None)
 
@@ -53,8 +63,7 @@ def job_context(job_id: str | None, queue: str) -> Iterator[None]:
 def _handler(log_format: str) -> logging.Handler:
     handler = logging.StreamHandler()
     if log_format == "json":
-        renamed = {"asctime": "time", "levelname": "level", "name": "logger"}
-        handler.setFormatter(JsonFormatter(JSON_FIELDS, rename_fields=renamed))
+        handler.setFormatter(JsonFormatter(JSON_FIELDS, rename_fields=JSON_NAMES))
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     return handler
@@ -69,7 +78,7 @@ def _add_ids_to_records() -> None:
     def record_with_ids(*args, **kwargs) -> logging.LogRecord:
         record = make_record(*args, **kwargs)
         record.request_id = g.get("request_id") if has_request_context() else None
-        record.job_id, record.queue = _current_job() or (None, None)
+        record.job, record.job_queue = _current_job() or (None, None)
         return record
 
     record_with_ids.adds_ids = True  # type: ignore[attr-defined]

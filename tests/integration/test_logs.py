@@ -16,6 +16,7 @@ from pathlib import Path
 
 from exchange.extensions import db
 from exchange.jobs import JobRequest, _run_in_process
+from exchange.logs import job_context
 from tests.conftest import _build_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,8 +62,19 @@ def test_every_line_of_an_in_process_job_carries_its_id_and_queue(ctx, caplog):
     )
 
     (line,) = [record for record in caplog.records if record.name == "tests.logs"]
-    assert (line.job_id, line.queue) == ("sweep-leads", "periodic")
-    assert (outside.job_id, outside.queue) == (None, None)  # the job's ids end with it
+    assert (line.job, line.job_queue) == ("sweep-leads", "periodic")
+    assert (outside.job, outside.job_queue) == (None, None)  # the job's ids end with it
+
+
+def test_a_line_given_extra_fields_named_like_the_jobs_ids_is_logged(ctx, caplog):
+    """rq logs a failed job with ``extra={"job_id": …, "queue": …}``: those names are free."""
+    with caplog.at_level(logging.ERROR, logger="tests.logs"), job_context("validate-lead-7", "validation"):
+        logging.getLogger("tests.logs").error(
+            "failed", extra={"job_id": "validate-lead-7", "queue": "validation"}
+        )
+
+    (line,) = [record for record in caplog.records if record.name == "tests.logs"]
+    assert (line.job_id, line.queue, line.job, line.job_queue) == ("validate-lead-7", "validation") * 2
 
 
 def test_production_writes_json_lines_with_the_request_id(tmp_path):

@@ -7,3 +7,7 @@ LINE = "a line from inside the job"
 
 def log_a_line() -> None:
     logging.getLogger("tests.job").warning(LINE)
+
+
+def fail() -> None:
+    raise RuntimeError("this job fails on purpose")
