@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 AUCTIONEERS ?= $(shell nproc 2>/dev/null || echo 2)
 export FLASK_APP := wsgi.py
+# `make up`: where the stack's processes keep their metrics' counts (emptied at each start)
+METRICS_DIR ?= instance/metrics
 
 .PHONY: run test up worker flusher scheduler bench lint clean
 
@@ -26,7 +28,8 @@ test: $(BIN)/.installed
 ## up: the whole distributed stack on this machine (Procfile, by honcho): migrate, then web, workers, flusher, scheduler, auctioneer (needs EXCHANGE_ENV, SECRET_KEY, DATABASE_URL, REDIS_URL, or a .env)
 up: $(BIN)/.installed
 	$(BIN)/flask db upgrade
-	$(BIN)/honcho start
+	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
+	PROMETHEUS_MULTIPROC_DIR=$(abspath $(METRICS_DIR)) $(BIN)/honcho start
 
 ## worker: an rq worker on every queue (needs REDIS_URL and DATABASE_URL)
 worker: $(BIN)/.installed

@@ -13,6 +13,7 @@ then hold the counters as written).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
 from sqlalchemy import event, insert, select
@@ -34,6 +35,7 @@ from billing.models import Account, Transfer
 from exchange import clock
 from exchange.db import update_each
 from exchange.extensions import db
+from exchange.metrics import LEDGER_TRANSFERS, count_on_commit
 
 COUNTERS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
 TRANSFER_COLUMNS = (
@@ -238,6 +240,9 @@ class LockedBook:
         connection = db.session.connection()
         if self.unwritten:
             connection.execute(INSERT_TRANSFERS, [_columns(row) for row in self.unwritten])
+            credited = Counter((row.kind, self.refs[row.credit_account_id]) for row in self.unwritten)
+            for (kind, ref), count in credited.items():
+                count_on_commit(LEDGER_TRANSFERS, (kind, f"{ref.owner}:{ref.purpose}"), count)
         if self.changed:
             rows = [
                 {"key": account_id, **{f"new_{c}": getattr(balance, c) for c in COUNTERS}}

@@ -34,3 +34,13 @@ max_requests_jitter = 1_000
 accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
 errorlog = "-"
+
+
+def child_exit(server, worker):
+    """A worker that exits leaves its metrics' files behind for the others to sum (counters
+    keep counting across restarts); prometheus-client is told it is gone (docs/operations.md,
+    "Metrics")."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -23,6 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.wsgi_app = ClickFastPath(app, app.wsgi_app)  # inside ProxyFix: clicks see the visitor's IP
     _trust_proxies(app)
     _configure_logging(app)
+    _count_requests(app)
     _register_extensions(app)
     _register_blueprints(app)
     _register_template_filters(app)
@@ -48,6 +49,12 @@ def _configure_logging(app: Flask) -> None:
     from exchange import logs
 
     logs.init_app(app)
+
+
+def _count_requests(app: Flask) -> None:
+    from exchange import metrics
+
+    metrics.init_app(app)
 
 
 def _register_extensions(app: Flask) -> None:
@@ -114,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.leads.bulk.api import blp as leads_bulk_api
     from exchange.longjobs.api import blp as long_tasks_api
     from exchange.longjobs.views import bp as task_pages
+    from exchange.metrics_endpoint import bp as metrics_endpoint
     from exchange.moderation.audit.api import blp as moderation_audit_api
     from exchange.moderation.fraud_review.api import blp as fraud_review_api
     from exchange.moderation.partners.api import blp as partners_api
@@ -188,6 +196,7 @@ def _register_blueprints(app: Flask) -> None:
         conversion_postback,
         stripe_webhooks,
         health,
+        metrics_endpoint,
     ):
         app.register_blueprint(blueprint)
     if app.config["EXCHANGE_ENV"] != "production":

@@ -108,6 +108,10 @@ class BaseConfig:
     # GET /readyz (exchange/health.py, docs/operations.md): failing when no scheduler (rq cron)
     # has beaten its heart for so long (it beats at least once a minute), or when so many
     # clicks wait in the buffer for the flusher. Also from the environment.
+    # GET /metrics (docs/operations.md, "Metrics"): off unless asked for; with a token, a
+    # scrape must carry it (Authorization: Bearer). METRICS_ENABLED also times every request.
+    METRICS_ENABLED = False
+    METRICS_TOKEN: str | None = None
     READY_SCHEDULER_STALE_SECONDS = 180
     READY_CLICK_BUFFER_MAX = 100_000
     # Each process's pool of PostgreSQL connections (docs/operations.md, "PostgreSQL"): its
@@ -231,6 +235,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             config[name] = os.environ[name]
     if os.environ.get("RATELIMIT_ENABLED"):
         config["RATELIMIT_ENABLED"] = _is_on(os.environ["RATELIMIT_ENABLED"])
+    if os.environ.get("METRICS_ENABLED"):
+        config["METRICS_ENABLED"] = _is_on(os.environ["METRICS_ENABLED"])
+    if os.environ.get("METRICS_TOKEN"):
+        config["METRICS_TOKEN"] = os.environ["METRICS_TOKEN"]
     if os.environ.get("LOG_FORMAT"):
         config["LOG_FORMAT"] = os.environ["LOG_FORMAT"]
     for name in READY_NUMBERS:

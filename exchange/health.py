@@ -49,7 +49,7 @@ def readyz() -> ResponseReturnValue:
 def _checks(app: Flask) -> dict[str, Callable[[], bool]]:
     checks: dict[str, Callable[[], bool]] = {"database": _database_answers, "migrations": _migrations_at_head}
     if redis_url := app.config["REDIS_URL"]:
-        redis = _redis(redis_url)
+        redis = redis_for_probes(redis_url)
         checks["redis"] = redis.ping
         checks["scheduler"] = lambda: _scheduler_beats(redis, app.config["READY_SCHEDULER_STALE_SECONDS"])
         checks["click_buffer"] = lambda: redis.llen(BUFFER_KEY) < app.config["READY_CLICK_BUFFER_MAX"]
@@ -89,6 +89,7 @@ def _scheduler_beats(redis: Redis, stale_seconds: float) -> bool:
 
 
 @functools.cache
-def _redis(url: str) -> Redis:
+def redis_for_probes(url: str) -> Redis:
+    """A client that answers fast or fails (readiness probes, metrics scrapes)."""
     timeout = REDIS_TIMEOUT_SECONDS
     return Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)

@@ -24,7 +24,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
-from exchange import logs
+from exchange import logs, metrics
 from exchange.config import BaseConfig
 from exchange.extensions import db
 
@@ -239,10 +239,11 @@ def job(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any) -> Any:
         if has_app_context():
-            return func(*args)
+            with metrics.timed_job(func.__name__):
+                return func(*args)
         if _worker_app is None:
             raise RuntimeError("no application for jobs: run them with python -m exchange.worker")
-        with _worker_app.app_context():
+        with _worker_app.app_context(), metrics.timed_job(func.__name__):
             try:
                 return func(*args)
             finally:

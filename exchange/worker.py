@@ -22,7 +22,7 @@ import os
 
 from rq import SimpleWorker, Worker
 
-from exchange import create_app, jobs
+from exchange import create_app, jobs, metrics
 
 
 @functools.cache
@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     url = os.environ.get("REDIS_URL")
     if not url:
         raise SystemExit("REDIS_URL is not set: without it jobs run in-process, no worker is needed")
+    metrics.serve_on_metrics_port()
     worker_class = ForkingAppWorker if args.fork else AppWorker
     worker = worker_class(args.queues, connection=jobs.redis_connection(url))
     worker.work(burst=args.burst, with_scheduler=True)

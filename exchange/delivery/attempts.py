@@ -19,6 +19,7 @@ from exchange.delivery.sender import SendResult
 from exchange.errors import NotFound
 from exchange.extensions import db
 from exchange.leads.models import Lead
+from exchange.metrics import OUTBOUND_CALLS, OUTBOUND_SECONDS, count_on_commit
 
 # How long a claimed delivery is left alone by other jobs and the sweep while it is being sent
 # (longer than any request's timeout); a worker that dies mid-send is retried after it.
@@ -74,7 +75,16 @@ def record(
         if outcome.state == domain.DELIVERED:
             delivery.delivered_at = now
     db.session.flush()
+    kind = model.__tablename__
+    count_on_commit(
+        OUTBOUND_CALLS, (kind, "ok" if domain.is_success(result.status_code) else _failure(result))
+    )
+    OUTBOUND_SECONDS.labels(kind).observe(result.latency_ms / 1000)
     return delivery.state
+
+
+def _failure(result: SendResult) -> str:
+    return "no_answer" if result.status_code is None else "refused"
 
 
 def due(column: Any, limit: int = 1000) -> list[int]:

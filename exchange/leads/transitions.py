@@ -28,7 +28,10 @@ from exchange.delivery.postbacks.services import schedule_postbacks
 from exchange.extensions import db
 from exchange.leads.domain import PENDING, next_state
 from exchange.leads.models import Lead, LeadEvent
+from exchange.metrics import LEAD_TRANSITIONS, count_on_commit
 from exchange.reports.changes import mark
+
+SUBMITTED_FROM = "new"  # a submitted lead's transition to its first status, in the metrics
 
 
 def move(lead: Lead, action: str, actor: Actor, reason: str | None = None, **changes: Any) -> bool:
@@ -45,6 +48,7 @@ def move(lead: Lead, action: str, actor: Actor, reason: str | None = None, **cha
         db.session.refresh(lead)
         return False
     event = _event(lead.id, action, expected, target, actor, reason)
+    count_on_commit(LEAD_TRANSITIONS, (expected, target))
     db.session.add(event)
     db.session.flush()
     db.session.refresh(lead)
@@ -73,6 +77,7 @@ def apply_moves(moves: list[Move], actor: Actor) -> None:
             setattr(lead, name, value)
         lead.status, lead.updated_at = target, now
         announced.append((lead, _event(lead.id, planned.action, expected, target, actor, planned.reason)))
+        count_on_commit(LEAD_TRANSITIONS, (expected, target))
     db.session.add_all(event for _, event in announced)
     db.session.flush()
     mark((lead.created_at, lead.offer_id) for lead, _ in announced)
@@ -81,6 +86,7 @@ def apply_moves(moves: list[Move], actor: Actor) -> None:
 
 def record_submission(lead: Lead, actor: Actor) -> None:
     event = _event(lead.id, "submit", None, lead.status, actor, None)
+    count_on_commit(LEAD_TRANSITIONS, (SUBMITTED_FROM, lead.status))
     db.session.add(event)
     db.session.flush()
     mark([(lead.created_at, lead.offer_id)])

@@ -27,6 +27,7 @@ from sqlalchemy import JSON, TextClause, bindparam, select, text, update
 from exchange.db import commit
 from exchange.extensions import db
 from exchange.leads.models import Lead
+from exchange.metrics import CLICKS_STORED, count_on_commit
 from exchange.reports.changes import mark, mark_records
 from exchange.tracking.models import SUB_KEYS, Click
 
@@ -159,16 +160,17 @@ def _insert(records: list[dict]) -> None:
     for record in records:
         by_names.setdefault(tuple(record), []).append(record)
     for names, group in by_names.items():
-        _insert_group(names, group)
+        count_on_commit(CLICKS_STORED, amount=_insert_group(names, group))
 
 
-def _insert_group(names: tuple[str, ...], records: list[dict]) -> None:
+def _insert_group(names: tuple[str, ...], records: list[dict]) -> int:
+    """The rows inserted (a click already stored, by a flush that crashed before its
+    acknowledgement, is not inserted again)."""
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(_insert_from_json(names), {"rows": json.dumps(records)})
-        return
+        return db.session.execute(_insert_from_json(names), {"rows": json.dumps(records)}).rowcount
     for record in records:
         record["created_at"] = datetime.fromisoformat(record["created_at"])
-    db.session.execute(_insert_each(names), records)
+    return db.session.execute(_insert_each(names), records).rowcount
 
 
 # SQLAlchemy compiles its dialects' ``INSERT .. ON CONFLICT`` again for every

@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from exchange.jobs import redis_connection
+from exchange.metrics import serve_on_metrics_port
 from exchange.tracking import buffer
 
 clicks_cli = AppGroup("clicks", help="The click buffer (with REDIS_URL).")
@@ -29,6 +30,7 @@ def flush_command(loop: bool, interval: float, name: str) -> None:
     if loop:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stopping.append(True))
+        serve_on_metrics_port()
         click.echo(f"flusher {name} running", nl=True)
         sys.stdout.flush()
         while not stopping:

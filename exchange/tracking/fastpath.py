@@ -20,6 +20,7 @@ taken from X-Forwarded-For when ``PROXY_HOPS`` is set. Hooks added with
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
@@ -29,10 +30,13 @@ from markupsafe import escape
 from werkzeug.urls import iri_to_uri
 
 from exchange.logs import REQUEST_ID_HEADER, request_id_from
+from exchange.metrics import observe_request
 from exchange.security_headers import security_headers
 from exchange.tracking.click_limit import ClickLimit
 from exchange.tracking.links import link_target
 from exchange.tracking.views import NOT_TAKING_TRAFFIC, visit_link
+
+CLICK_ENDPOINT = "tracking.click"  # the route's endpoint: its requests are counted as one
 
 # Link tokens are URL-safe base64 (``secrets.token_urlsafe``); others take Flask's path.
 _CLICK_PATH = re.compile(r"/c/([A-Za-z0-9_-]{1,64})")
@@ -86,13 +90,16 @@ class ClickFastPath:
         self.security = security_headers(app)  # what the app's after_request adds to the route's
         enabled = app.config["RATELIMIT_ENABLED"]
         self.limit = ClickLimit(app.config["LIMIT_CLICKS_PER_ADDRESS"]) if enabled else None
+        self.counted = app.config["METRICS_ENABLED"]  # Flask's hooks do not see these answers
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         match = _CLICK_PATH.fullmatch(environ.get("PATH_INFO") or "")
         if match is None or environ.get("REQUEST_METHOD") != "GET":
             return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
         wait = self.limit and self.limit.retry_after(environ.get("REMOTE_ADDR") or "")
         if wait:
+            self._observe(429, started)
             return self._too_many(wait, start_response)
         app = self.app
         outcome = None
@@ -110,6 +117,7 @@ class ClickFastPath:
         location = outcome.redirect_to
         if location is None:
             start_response("200 OK", [*_PLAIN_HEADERS, *self.security, request_id, ("Vary", "Cookie")])
+            self._observe(200, started)
             return [_PLAIN_PAGE]
         page = _REDIRECT_PAGE.format(escape(location)).encode()
         start_response(
@@ -124,7 +132,12 @@ class ClickFastPath:
                 ("Vary", "Cookie"),
             ],
         )
+        self._observe(302, started)
         return [page]
+
+    def _observe(self, status: int, started: float) -> None:
+        if self.counted:
+            observe_request(CLICK_ENDPOINT, "GET", status, time.perf_counter() - started)
 
     def _too_many(self, wait: int, start_response: Callable) -> list[bytes]:
         """Over ``LIMIT_CLICKS_PER_ADDRESS``: a 429, no click recorded, no redirect."""

@@ -27,6 +27,7 @@ from sqlalchemy import exists, select
 
 from exchange import clock
 from exchange.extensions import db
+from exchange.metrics import CLICKS_STORED, count_on_commit
 from exchange.offers.domain import fill_landing_url, pick_landing
 from exchange.reports.changes import mark
 from exchange.text import storable
@@ -139,6 +140,7 @@ def _store(record: dict) -> bool:
     record["is_unique"] = not _seen_recently(record)
     db.session.add(Click(**record))
     db.session.flush()
+    count_on_commit(CLICKS_STORED)
     mark([(record["created_at"], record["offer_id"])])  # the reports' bucket (offers only), same transaction
     return True
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Request, abort, current_app, redirect, request
 
 from exchange.db import commit
+from exchange.metrics import CLICKS_ANSWERED
 from exchange.tracking.links import LinkTarget, link_target
 from exchange.tracking.services import SUB_KEYS, ClickOutcome, record_click
 
@@ -42,6 +43,7 @@ def visit_link(target: LinkTarget, visit: Request) -> ClickOutcome:
     outcome = record_click(target, subs, visit.remote_addr, visit.headers.get("User-Agent"), params)
     if outcome.written:
         commit()  # direct-insert mode; with a buffer nothing was written
+    CLICKS_ANSWERED.inc()
     return outcome
 
 
