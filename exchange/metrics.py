@@ -33,7 +33,7 @@ from prometheus_client import (
     start_http_server,
 )
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 _PENDING = "metrics_on_commit"  # session.info: the increments waiting for the commit
 _SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -103,9 +103,12 @@ def _count_committed(session: Session) -> None:
         (counter.labels(*labels) if labels else counter).inc(amount)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_uncommitted(session: Session, transaction: SessionTransaction) -> None:
+    """The outermost transaction ended: after a commit its counts are applied already; after
+    a rollback or a close they go."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 @contextmanager
