@@ -7,18 +7,22 @@ cron entry's and the first word of its log lines, and one step failing does not 
 others. ``flask exchange sweep`` (and ``sweep()``) runs every step once, in this order.
 
 On real services ``rq cron exchange.rq_cron_config`` enqueues each job on its
-own interval (``make scheduler``); in the embedded demo a timer thread runs
-the same jobs in-process, all of them every SWEEP_INTERVAL_SECONDS.
+own interval (``make scheduler``), wrapped in ``run_periodic``: a run takes a lease in
+Redis for (almost) its interval, so that two schedulers running at once (a second one
+started by mistake, or on another machine for safety) do not double any job: the run
+that finds the lease taken does nothing. In the embedded demo a timer thread runs the
+same jobs in-process, all of them every SWEEP_INTERVAL_SECONDS.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask
+from flask import Flask, current_app
 
 from billing.payouts.jobs import payouts_job
 from billing.topups.jobs import requeue_stripe_events, requeue_stripe_events_job
@@ -27,7 +31,7 @@ from exchange.catalog.listing import sweep_catalog
 from exchange.delivery.leads.jobs import requeue_due_deliveries, requeue_due_deliveries_job
 from exchange.delivery.postbacks.jobs import requeue_due_postbacks, requeue_due_postbacks_job
 from exchange.disputes.jobs import escalate_overdue_disputes, escalate_overdue_disputes_job
-from exchange.jobs import summary
+from exchange.jobs import job, job_function, redis_connection, summary
 from exchange.leads.jobs import sweep_leads_job
 from exchange.leads.sweep import sweep_leads
 from exchange.longjobs.jobs import sweep_tasks, sweep_tasks_job
@@ -111,8 +115,35 @@ def sweep() -> SweepReport:
 def register_with_rq_cron() -> None:
     from rq import cron
 
-    for name, job, queue, seconds in PERIODIC_JOBS:
-        cron.register(job, queue, interval=seconds, name=name)
+    for name, func, queue, seconds in PERIODIC_JOBS:
+        cron.register(run_periodic, queue, args=(name, job_path(func), seconds), interval=seconds, name=name)
+
+
+def job_path(func: Callable[..., object]) -> str:
+    return f"{func.__module__}.{func.__qualname__}"
+
+
+LEASE_KEY = "exchange:periodic:lease:{}"
+
+
+def lease_seconds(interval: float) -> float:
+    """How long a run keeps others of the same job away: its interval, less a margin for the
+    scheduler's and the queue's jitter (so that the next run of the same scheduler is not
+    refused). Runs of one job are at least this far apart, however many schedulers enqueue it."""
+    return interval - min(1.0, interval / 10)
+
+
+@job
+def run_periodic(name: str, path: str, interval: float) -> str:
+    """The periodic job ``name`` (the function at ``path``), unless a run of it started less
+    than ``lease_seconds(interval)`` ago (enqueued by another scheduler)."""
+
+    redis = redis_connection(current_app.config["REDIS_URL"])
+    lease = lease_seconds(interval)
+    if not redis.set(LEASE_KEY.format(name), os.getpid(), nx=True, px=int(lease * 1000)):
+        log.info("%s: skipped, it ran less than %ss ago (another scheduler's turn)", name, lease)
+        return "skipped"
+    return job_function(path)()
 
 
 class SweepTimer:

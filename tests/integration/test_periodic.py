@@ -7,8 +7,9 @@ import time
 
 from exchange import jobs
 from exchange.extensions import db
+from exchange.jobs import job_function
 from exchange.leads.models import Lead
-from exchange.periodic import PERIODIC_JOBS, start_sweep_timer
+from exchange.periodic import PERIODIC_JOBS, job_path, run_periodic, start_sweep_timer
 from tests.factories import fund, lead_fields, make_join, make_offer, make_user
 from tests.integration.helpers import submit_and_validate
 
@@ -47,8 +48,15 @@ def test_rq_cron_config_registers_every_periodic_job_on_its_queue():
     import exchange.rq_cron_config as config
 
     importlib.reload(config)
-    registered = {(job["name"], job["queue_name"], job["interval"]) for job in cron._job_data_registry}
-    assert registered == {(name, queue, seconds) for name, _job, queue, seconds in PERIODIC_JOBS}
+    registered = {
+        (job["name"], job["queue_name"], job["interval"], job["func"], job["args"])
+        for job in cron._job_data_registry
+    }
+    assert registered == {
+        (name, queue, seconds, run_periodic, (name, job_path(func), seconds))
+        for name, func, queue, seconds in PERIODIC_JOBS
+    }
+    assert all(job_function(job_path(func)) is func for _name, func, _queue, _seconds in PERIODIC_JOBS)
     assert all(queue in jobs.QUEUES for _name, _job, queue, _seconds in PERIODIC_JOBS)
     cron._job_data_registry.clear()
 
