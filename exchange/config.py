@@ -33,8 +33,10 @@ class BaseConfig:
     PAYOUT_MINIMUM_MINOR = {"default": 1000}
     # A Stripe Connect payout still `requested` after this long has its job queued again.
     PAYOUT_STUCK_SECONDS = 300
-    # A lead still `received` after this long is enqueued again by the sweep.
-    STUCK_RECEIVED_SECONDS = 300
+    # A lead still `received` after this long, whose validation job is neither waiting nor
+    # running on a live worker, is enqueued again by the sweep (its leads' step runs every
+    # 20 s): a lead held by a worker that died is validated within a minute (docs/queue.md).
+    STUCK_RECEIVED_SECONDS = 30
     # On rq workers a validation job decides its lead and up to this many received leads in all,
     # in one transaction (docs/queue.md); in-process jobs decide one lead.
     VALIDATION_BATCH_SIZE = 50
@@ -42,6 +44,9 @@ class BaseConfig:
     # retries after it raised; also from the environment (JOB_RETRY_INTERVALS="10,60,300").
     JOB_TIMEOUT_SECONDS = 180
     JOB_RETRY_INTERVALS = (10, 60, 300)
+    # Validation jobs take well under a second (a batch of 50 leads): a shorter timeout lets
+    # the sweep see the job of a worker that died as abandoned sooner (its lead waits less).
+    VALIDATION_JOB_TIMEOUT_SECONDS = 30
     # Jobs on the `tasks` queue (long exports and imports, docs/tasks.md) have their own timeout;
     # a finished task's file (an export's CSV, an import's upload) is deleted after so many days.
     TASK_JOB_TIMEOUT_SECONDS = 1800
@@ -222,8 +227,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         config["WEBMASTER_APPROVAL"] = os.environ["WEBMASTER_APPROVAL"]
     if os.environ.get("JOB_TIMEOUT_SECONDS"):
         config["JOB_TIMEOUT_SECONDS"] = max(1, int(os.environ["JOB_TIMEOUT_SECONDS"]))
-    if os.environ.get("TASK_JOB_TIMEOUT_SECONDS"):
-        config["TASK_JOB_TIMEOUT_SECONDS"] = max(1, int(os.environ["TASK_JOB_TIMEOUT_SECONDS"]))
+    for name in ("TASK_JOB_TIMEOUT_SECONDS", "VALIDATION_JOB_TIMEOUT_SECONDS"):
+        if os.environ.get(name):
+            config[name] = max(1, int(os.environ[name]))
     if os.environ.get("JOB_RETRY_INTERVALS"):
         config["JOB_RETRY_INTERVALS"] = tuple(
             int(part) for part in os.environ["JOB_RETRY_INTERVALS"].split(",")

@@ -108,7 +108,8 @@ WAITING = ("queued", "scheduled", "deferred")  # the job will still run: queuing
 JOB_TIMEOUT_SECONDS = BaseConfig.JOB_TIMEOUT_SECONDS
 RETRY_INTERVALS_SECONDS = BaseConfig.JOB_RETRY_INTERVALS
 ABANDONED_GRACE_SECONDS = 5
-QUEUE_TIMEOUT_SETTINGS = {"tasks": "TASK_JOB_TIMEOUT_SECONDS"}  # the queues whose jobs run longer
+# The queues whose jobs have a timeout of their own: longer (tasks), shorter (validation).
+QUEUE_TIMEOUT_SETTINGS = {"tasks": "TASK_JOB_TIMEOUT_SECONDS", "validation": "VALIDATION_JOB_TIMEOUT_SECONDS"}
 
 
 def _enqueue_rq(redis_url: str, request: JobRequest) -> None:

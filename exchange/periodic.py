@@ -44,6 +44,7 @@ from exchange.selling.sweep import sweep_exchange
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 60
+STUCK_LEADS_SECONDS = 20  # the steps that find leads a dead worker held: within a minute in all
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,12 @@ class SweepStep:
     name: str  # stable: its periodic job's name and the first word of its log lines
     run: Callable[[], dict[str, int]]  # does the due work, commits, and counts what it did
     job: Callable[[], str]  # the same as an rq job (its counts as text)
+    seconds: int = SWEEP_SECONDS  # between two runs, on rq cron
 
 
 SWEEP_STEPS = (
     # review windows that ended, holds that ended, waiting leads funded, stuck leads queued again
-    SweepStep("sweep-leads", sweep_leads, sweep_leads_job),
+    SweepStep("sweep-leads", sweep_leads, sweep_leads_job, STUCK_LEADS_SECONDS),
     # postbacks and lead deliveries whose retry is due, or whose job was lost
     SweepStep("sweep-postbacks", requeue_due_postbacks, requeue_due_postbacks_job),
     SweepStep("sweep-deliveries", requeue_due_deliveries, requeue_due_deliveries_job),
@@ -67,7 +69,7 @@ SWEEP_STEPS = (
     SweepStep("sweep-tasks", sweep_tasks, sweep_tasks_job),
     # the exchange: sales approved at their review deadline, holds released, stuck exchange
     # leads judged again, auctions nobody holds started again
-    SweepStep("sweep-exchange", sweep_exchange, sweep_exchange_job),
+    SweepStep("sweep-exchange", sweep_exchange, sweep_exchange_job, STUCK_LEADS_SECONDS),
     # sellers' and buyers' records per vertical counted again (at most every
     # QUALITY_EVERY_SECONDS): the multipliers on sellers' prices, the buyers' tie ranks
     SweepStep("rate-quality", rate_quality_now, rate_quality_job),
@@ -81,7 +83,7 @@ SWEEP_STEPS = (
 
 PERIODIC_JOBS = (
     # (stable name, job, queue, seconds between runs)
-    *((step.name, step.job, "periodic", SWEEP_SECONDS) for step in SWEEP_STEPS),
+    *((step.name, step.job, "periodic", step.seconds) for step in SWEEP_STEPS),
     # scheduled payouts due today; Stripe Connect payouts whose job was lost
     ("payouts", payouts_job, "billing", 300),
     # report rollups: fold the changes of clicks and leads (docs/reports.md)

@@ -62,7 +62,7 @@ def test_rq_cron_config_registers_every_periodic_job_on_its_queue():
 
 
 def test_every_sweep_step_is_its_own_periodic_job_with_a_stable_name():
-    from exchange.periodic import SWEEP_SECONDS, SWEEP_STEPS
+    from exchange.periodic import STUCK_LEADS_SECONDS, SWEEP_SECONDS, SWEEP_STEPS
 
     names = [step.name for step in SWEEP_STEPS]
     assert names == [
@@ -79,7 +79,10 @@ def test_every_sweep_step_is_its_own_periodic_job_with_a_stable_name():
     ]
     scheduled = {name: (job, queue, seconds) for name, job, queue, seconds in PERIODIC_JOBS}
     for step in SWEEP_STEPS:
-        assert scheduled[step.name] == (step.job, "periodic", SWEEP_SECONDS)
+        assert scheduled[step.name] == (step.job, "periodic", step.seconds)
+        assert step.seconds == (
+            STUCK_LEADS_SECONDS if step.name in ("sweep-leads", "sweep-exchange") else SWEEP_SECONDS
+        )
         assert step.job.__module__.endswith(".jobs")  # contributed by its feature's jobs.py
 
 
@@ -116,3 +119,19 @@ def test_a_sweep_with_nothing_due_runs_every_step_and_counts_nothing(ctx):
     assert report == dict.fromkeys(counts, 0)
     assert str(report) == " ".join(f"{name}=0" for name in counts)
     assert report.funded == 0
+
+
+def test_a_lead_held_by_a_dead_worker_is_queued_again_within_a_minute_by_the_defaults():
+    """The bound the defaults give (docs/queue.md): the dead worker's validation job is seen
+    abandoned after its timeout and a grace, the lead is stuck after STUCK_RECEIVED_SECONDS,
+    and the leads' sweep step runs every STUCK_LEADS_SECONDS; then a live worker decides it
+    in well under a second. tests/services/test_queue_reliability.py kills a worker
+    mid-batch and shows the sweep doing it (on shorter settings)."""
+    from exchange.config import BaseConfig
+    from exchange.periodic import STUCK_LEADS_SECONDS
+
+    seen_dead = BaseConfig.VALIDATION_JOB_TIMEOUT_SECONDS + jobs.ABANDONED_GRACE_SECONDS
+    worst = max(seen_dead, BaseConfig.STUCK_RECEIVED_SECONDS) + STUCK_LEADS_SECONDS
+
+    assert jobs.QUEUE_TIMEOUT_SETTINGS["validation"] == "VALIDATION_JOB_TIMEOUT_SECONDS"
+    assert worst <= 59

@@ -204,10 +204,10 @@ def test_a_waiting_lead_is_funded_at_the_price_fixed_when_it_was_validated(book,
     assert available(advertiser_available(advertiser.id, "USD")) == 10_000 - 1500
 
 
-def test_the_sweep_leaves_a_fresh_received_lead_for_its_job(market, frozen_clock):
+def test_the_sweep_leaves_a_fresh_received_lead_for_its_job(market, frozen_clock, app):
     _advertiser, webmaster, offer = market
     lead_id = submit(webmaster, offer, lead_fields(1))
-    frozen_clock.advance(seconds=299)
+    frozen_clock.advance(seconds=app.config["STUCK_RECEIVED_SECONDS"] - 1)
 
     report = sweep()
 

@@ -35,7 +35,9 @@ def queue_app(live_app_factory, redis_url):
     of 5 s lets a dead worker's job be recognised within seconds, yet gives a batch
     held on a lock time enough to be seen started on a loaded machine (at 1 s, rq
     stopped it first, and it ran again and finished: CI of 2026-12-06)."""
-    return live_app_factory(REDIS_URL=redis_url, STUCK_RECEIVED_SECONDS=0, JOB_TIMEOUT_SECONDS=5)
+    return live_app_factory(
+        REDIS_URL=redis_url, STUCK_RECEIVED_SECONDS=0, JOB_TIMEOUT_SECONDS=5, VALIDATION_JOB_TIMEOUT_SECONDS=5
+    )
 
 
 def worker_env(live_database_url, redis_url, tmp_path, batch_size: int = SIZE) -> dict:
