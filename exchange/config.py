@@ -53,6 +53,11 @@ class BaseConfig:
     TASK_RESULT_DAYS = 7
     # How long each process may reuse a tracking link's target (0: read it every click).
     LINK_CACHE_SECONDS = 5.0
+    # One run of a sweep step does at most so many items of each kind of work, and starts no
+    # new item after so many seconds (far inside JOB_TIMEOUT_SECONDS): the rest waits for the
+    # next run, however large the backlog (exchange/db.py, StepBudget).
+    SWEEP_BATCH_SIZE = 1000
+    SWEEP_STEP_SECONDS = 60
     # Seconds between two runs of the periodic sweep in the demo server.
     SWEEP_INTERVAL_SECONDS = 30
     # Webmaster postbacks: how long to wait for the tracker, and whether a tracker may sit on

@@ -9,11 +9,12 @@ job never runs before the rows it needs are visible.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import Table, Update, bindparam, event, select, update
+from sqlalchemy import Select, Table, Update, bindparam, event, select, update
 from sqlalchemy.engine import Engine
 
 from exchange.errors import Conflict
@@ -77,6 +78,33 @@ def in_own_transaction(step: Callable[[Key], object], key: Key) -> int:
             raise
         log.exception("periodic step failed for %s", key)
         return 0
+
+
+class StepBudget:
+    """What one run of a sweep step may do, however large the backlog: at most ``batch`` items
+    of each kind of work (``limit``), and no new item once ``seconds`` have passed (``each``;
+    the first item always runs, so every run makes progress). What is left waits for the next
+    run; each item is its own transaction, so stopping between two loses nothing. A step's
+    run therefore ends well inside its job's timeout (SWEEP_STEP_SECONDS < JOB_TIMEOUT_SECONDS)."""
+
+    def __init__(self, batch: int, seconds: float) -> None:
+        self.batch = batch
+        self.ends_at = time.monotonic() + seconds
+        self.cut_short = False
+
+    @classmethod
+    def from_config(cls) -> StepBudget:
+        return cls(current_app.config["SWEEP_BATCH_SIZE"], current_app.config["SWEEP_STEP_SECONDS"])
+
+    def limit(self, query: Select) -> Select:
+        return query.limit(self.batch)
+
+    def each(self, keys: Iterable[Key]) -> Iterator[Key]:
+        for number, key in enumerate(keys):
+            if number and time.monotonic() > self.ends_at:
+                self.cut_short = True
+                return
+            yield key
 
 
 def requeue_each(keys: Iterable[Key], enqueue: Callable[[Key], None]) -> int:

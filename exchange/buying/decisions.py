@@ -86,12 +86,12 @@ def release_sale_hold(sale_id: int) -> bool:
     return True
 
 
-def due_for_approval() -> list[int]:
+def due_for_approval(limit: int | None = None) -> list[int]:
     query = select(Sale.id).where(Sale.status == "pending", Sale.review_deadline <= clock.now())
-    return list(db.session.scalars(query.order_by(Sale.id)))
+    return list(db.session.scalars(query.order_by(Sale.id).limit(limit)))
 
 
-def due_for_release() -> list[int]:
+def due_for_release(limit: int | None = None) -> list[int]:
     """Approved sales whose hold has ended, but for those with a return awaiting a decision."""
     disputed = select(Dispute.sale_id).where(Dispute.sale_id.is_not(None), Dispute.status.in_(OPEN))
     query = select(Sale.id).where(
@@ -100,4 +100,4 @@ def due_for_release() -> list[int]:
         Sale.hold_until <= clock.now(),
         Sale.id.not_in(disputed),
     )
-    return list(db.session.scalars(query.order_by(Sale.id)))
+    return list(db.session.scalars(query.order_by(Sale.id).limit(limit)))

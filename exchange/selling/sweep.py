@@ -5,6 +5,7 @@ them itself)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from flask import current_app
@@ -14,12 +15,14 @@ from exchange import clock
 from exchange.auctions.models import Auction
 from exchange.auctions.services import OPEN, RUN_JOB
 from exchange.buying.decisions import approve_sale, due_for_approval, due_for_release, release_sale_hold
-from exchange.db import in_own_transaction, requeue_each
+from exchange.db import StepBudget, in_own_transaction, requeue_each
 from exchange.extensions import db
-from exchange.jobs import enqueue_after_commit
+from exchange.jobs import enqueue_after_commit, summary
 from exchange.leads.domain import RECEIVED
 from exchange.leads.models import Lead
 from exchange.selling.intake import enqueue_exchange_validation
+
+log = logging.getLogger(__name__)
 
 
 def sweep_exchange() -> dict[str, int]:
@@ -29,24 +32,33 @@ def sweep_exchange() -> dict[str, int]:
         "exchange_leads_requeued": 0,
         "auctions_restarted": 0,
     }
-    for sale_id in due_for_approval():
+    budget = StepBudget.from_config()
+    for sale_id in budget.each(due_for_approval(budget.batch)):
         counts["sales_approved"] += in_own_transaction(_approve_at_deadline, sale_id)
-    for sale_id in due_for_release():
+    for sale_id in budget.each(due_for_release(budget.batch)):
         counts["sale_holds_released"] += in_own_transaction(release_sale_hold, sale_id)
     stuck_since = clock.now() - timedelta(seconds=current_app.config["STUCK_RECEIVED_SECONDS"])
     stuck = db.session.scalars(
-        select(Lead.id).where(
-            Lead.status == RECEIVED, Lead.vertical_id.is_not(None), Lead.updated_at <= stuck_since
+        budget.limit(
+            select(Lead.id)
+            .where(Lead.status == RECEIVED, Lead.vertical_id.is_not(None), Lead.updated_at <= stuck_since)
+            .order_by(Lead.id)
         )
     ).all()
     counts["exchange_leads_requeued"] = requeue_each(stuck, enqueue_exchange_validation)
     now = clock.now()
     orphans = db.session.scalars(
-        select(Auction.id).where(
-            Auction.status.in_(OPEN), or_(Auction.claimed_until.is_(None), Auction.claimed_until < now)
+        budget.limit(
+            select(Auction.id)
+            .where(
+                Auction.status.in_(OPEN), or_(Auction.claimed_until.is_(None), Auction.claimed_until < now)
+            )
+            .order_by(Auction.id)
         )
     ).all()
     counts["auctions_restarted"] = requeue_each(orphans, _restart)
+    if budget.cut_short:
+        log.info("sweep-exchange: out of time after %s; the rest waits for the next run", summary(counts))
     return counts
 
 
