@@ -6,7 +6,8 @@ writes the batch with one INSERT executed for all its rows, commits, and only
 then deletes its processing list. A flusher that dies mid-batch finds its processing
 list on restart and writes it again; rows already written are skipped
 (``ON CONFLICT (click_id) DO NOTHING``), so nothing is lost and nothing is
-written twice. Run one flusher per name (``flask clicks flush --loop``).
+written twice. One flusher runs per name, and the batch of a flusher that died is taken
+over by another (exchange/tracking/flushers.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from exchange.reports.changes import mark, mark_records
 from exchange.tracking.models import SUB_KEYS, Click
 
 BUFFER_KEY = "exchange:clicks:buffer"
+PROCESSING_KEY = "exchange:clicks:processing:{}"  # a flusher's batch in hand, by its name
 UNIQUE_SECONDS = 24 * 3600
 BATCH_SIZE = 1000
 LINGER_SECONDS = 0.2  # as long as the flusher sleeps when the buffer is empty
@@ -113,7 +115,7 @@ def drain_once(
     than on the clicks (and took that time from the web workers)."""
     if linger and 0 < redis.llen(BUFFER_KEY) < batch_size:
         time.sleep(linger)
-    processing = f"exchange:clicks:processing:{name}"
+    processing = PROCESSING_KEY.format(name)
     items = redis.eval(_TAKE, 2, BUFFER_KEY, processing, batch_size)
     if not items:
         return 0
