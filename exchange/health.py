@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from redis import Redis
@@ -72,13 +73,25 @@ def _database_answers() -> bool:
 
 
 def _migrations_at_head() -> bool:
+    """The schema is at this release's head, or past it: a revision this release does not
+    know was applied by a newer release's ``flask db upgrade``, and the old processes keep
+    serving until they are replaced (migrations add before the code that needs them and
+    remove only after the code that used them is gone: docs/operations.md, "Deploying")."""
     applied = set(db.session.execute(text("SELECT version_num FROM alembic_version")).scalars())
-    return applied == _heads(current_app.extensions["migrate"].directory)
+    script = _script(current_app.extensions["migrate"].directory)
+    return applied == set(script.get_heads()) or not all(_known(script, revision) for revision in applied)
+
+
+def _known(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:  # alembic's word for a revision it has no file for
+        return False
 
 
 @functools.cache
-def _heads(directory: str) -> frozenset[str]:
-    return frozenset(ScriptDirectory(os.path.abspath(directory)).get_heads())
+def _script(directory: str) -> ScriptDirectory:
+    return ScriptDirectory(os.path.abspath(directory))
 
 
 def _scheduler_beats(redis: Redis, stale_seconds: float) -> bool:

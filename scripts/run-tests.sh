@@ -41,6 +41,11 @@ if [ -z "$reason" ]; then
   EXCHANGE_TEST_BACKEND=services run_pytest tests/integration tests/api tests/e2e tests/services \
     --junitxml=test-output/services.xml || fail "services suite"
   echo "services suite: ran against PostgreSQL and Redis"
+  # The soak with faults (bench/soak.py, docs/operations.md): in CI, or when SOAK_SECONDS asks.
+  if [ "${CI:-}" = "true" ] || [ -n "${SOAK_SECONDS:-}" ]; then
+    echo "== soak with faults (${SOAK_SECONDS:-180} s)"
+    "$BIN/python" bench/soak.py --seconds "${SOAK_SECONDS:-180}" || fail "soak"
+  fi
 else
   echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
   echo "!! The services suite (PostgreSQL, Redis, rq workers) did NOT run."

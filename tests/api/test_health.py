@@ -48,6 +48,20 @@ def test_readyz_fails_while_the_schema_is_behind_the_migrations_and_recovers(cli
     assert again.status_code == 200
 
 
+def test_readyz_stays_ok_when_a_newer_release_has_migrated_the_database(client, db_session):
+    """During a deploy the new release migrates first; the old processes keep serving (their
+    schema's additions are there) until they are replaced, instead of all leaving rotation."""
+    head = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    db.session.execute(text("UPDATE alembic_version SET version_num = '9999_from_a_newer_release'"))
+    commit()
+    ahead = client.get("/readyz")
+    db.session.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
+    commit()
+
+    assert ahead.status_code == 200
+    assert ahead.get_json()["checks"]["migrations"] == "ok"
+
+
 def test_without_its_database_a_process_is_healthy_but_not_ready(tmp_path):
     """An unreachable database fails readiness (take the process out of rotation) but not
     health (do not restart it), and the answer says which check failed, never why."""
