@@ -41,7 +41,8 @@ class Stack:
             Process("witness", [python, "-m", "exchange.worker"]),
             Process("flusher", [*flask, "clicks", "flush", "--loop", "--name", "a", "--lease", "3"]),
             Process("flusher", [*flask, "clicks", "flush", "--loop", "--name", "b", "--lease", "3"]),
-            Process("scheduler", [python, "-m", "rq.cli", "cron", "exchange.rq_cron_config", "--url", redis_url]),
+            Process("scheduler", [python, "-m", "rq.cli", "cron", "exchange.rq_cron_config",
+                                  "--url", redis_url]),
         ]  # fmt: skip
 
     def start(self, process: Process) -> None:

@@ -39,17 +39,20 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import _soak_db as soak_db  # noqa: E402
 from bench._stack import Stack  # noqa: E402
 from bench.clicks import free_port, fresh_database  # noqa: E402
+from exchange import create_app  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 MAX_GROWTH_PCT = 20
-ADVERTISERS, WEBMASTERS = 2, 4
+SERIAL = itertools.count()  # every click's sub1 and every lead's consumer, unique in the run
 
 
 def main() -> None:
@@ -72,7 +75,9 @@ def main() -> None:
         "RATELIMIT_ENABLED": "0",
     }
     (logs / "metrics").mkdir()
-    world = prepare(env)
+    os.environ.update(env)  # this process reads the database as the stack's processes do
+    app = create_app()
+    world = soak_db.prepare(app)
     port = free_port()
     stack = Stack(env, logs, port, REDIS_URL)
     stack.start_all()
@@ -89,11 +94,11 @@ def main() -> None:
         chaos.stop()
         load.stop()
         stack.start_all()  # whatever the chaos left down
-        drained = drain(env)
+        drained = drain(app)
         memory_after = stack.memory()
     finally:
         stack.stop_all()
-    found = count(env, load)
+    found = soak_db.count(app, load.clicks, load.leads, load.decided, load.payouts)
     ledger = subprocess.run([sys.executable, "-m", "flask", "billing", "check"], cwd=ROOT, env=env,
                             capture_output=True, text=True)  # fmt: skip
     growth = rss_growth_pct(memory_before, memory_after)
@@ -105,45 +110,24 @@ def main() -> None:
         f"doubled={found['doubled']} ledger={'ok' if ledger.returncode == 0 else 'failed'} "
         f"rss_growth_pct={growth:.1f}"
     )
-    failed = found["lost"] or found["doubled"] or ledger.returncode or growth > MAX_GROWTH_PCT or not drained
+    idle = not (
+        load.clicks and load.leads and load.decided and kills
+    )  # a soak that drove nothing proves nothing
+    killed = Counter(process.kind for process in stack.processes for _ in range(process.kills))
+    print("soak: killed " + " ".join(f"{kind}={killed[kind]}" for kind in Chaos.KINDS))
+    failed = (
+        found["lost"]
+        or found["doubled"]
+        or ledger.returncode
+        or growth > MAX_GROWTH_PCT
+        or not drained
+        or idle
+    )
     if failed:
-        print(f"soak: FAILED ({found['details']}; drained={drained}); logs in {logs}\n{ledger.stdout}")
+        print(f"soak: FAILED ({found['details']}; drained={drained}; idle={idle}); logs in {logs}")
+        print(ledger.stdout)
         raise SystemExit(1)
     shutil.rmtree(logs, ignore_errors=True)
-
-
-def prepare(env: dict) -> dict:
-    """Migrate; flush Redis db 13; advertisers (funded, an offer each with a one-second hold),
-    webmasters who joined both offers, an admin; their keys and the tracking tokens."""
-    script = f"""
-import json
-import redis
-from flask_migrate import upgrade
-from exchange import create_app
-from tests.factories import fund, make_join, make_key, make_offer, make_user
-app = create_app()
-with app.app_context():
-    upgrade()
-    redis.Redis.from_url(app.config["REDIS_URL"]).flushdb()
-    advertisers, offers = [], []
-    for _ in range({ADVERTISERS}):
-        advertiser = make_user("advertiser")
-        fund(advertiser, 50_000_000)
-        offers.append(make_offer(advertiser, hold_seconds=1, return_window_seconds=0, duplicate_window_seconds=0))
-        advertisers.append({{"id": advertiser.id, "key": make_key(advertiser)}})
-    webmasters = []
-    for _ in range({WEBMASTERS}):
-        webmaster = make_user("webmaster")
-        joined = [make_join(webmaster, offer) for offer in offers]
-        webmasters.append({{"key": make_key(webmaster), "tokens": [j.token for j in joined]}})
-    admin = make_key(make_user("admin"))
-    print(json.dumps({{"advertisers": advertisers, "webmasters": webmasters, "admin": admin,
-                      "offers": [offer.id for offer in offers]}}))
-"""
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(done.stderr)
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 class Client:
@@ -186,24 +170,30 @@ def wait_until_answering(port: int) -> None:
 
 def capacity(port: int, world: dict, seconds: float = 5.0) -> dict[str, float]:
     """What this client gets through, as fast as it can with 8 threads: clicks/s, leads/s."""
-    measured = {}
-    for kind in ("clicks", "leads"):
-        load = Load(port, world, {"clicks": 0, "leads": 0})
-        done, stop_at = [], time.monotonic() + seconds
-        step = load.click if kind == "clicks" else load.submit_lead
-
-        def hammer() -> None:
-            while time.monotonic() < stop_at:
-                done.append(step())
-
-        threads = [threading.Thread(target=hammer) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        measured[kind] = sum(done) / seconds
-    print(f"soak: capacity clicks_per_s={measured['clicks']:.0f} leads_per_s={measured['leads']:.0f}; half of it")
+    load = Load(port, world, {"clicks": 0, "leads": 0})
+    measured = {
+        "clicks": _as_fast_as_possible(load.click, seconds),
+        "leads": _as_fast_as_possible(load.submit_lead, seconds),
+    }
+    clicks, leads = measured["clicks"], measured["leads"]
+    print(f"soak: capacity clicks_per_s={clicks:.0f} leads_per_s={leads:.0f}; half of it")
     return measured
+
+
+def _as_fast_as_possible(step, seconds: float, threads: int = 8) -> float:
+    """``step`` (1 when answered, else 0) from ``threads`` threads for ``seconds``: answers/s."""
+    done, stop_at = [], time.monotonic() + seconds
+
+    def hammer() -> None:
+        while time.monotonic() < stop_at:
+            done.append(step())
+
+    running = [threading.Thread(target=hammer) for _ in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join()
+    return sum(done) / seconds
 
 
 class Load:
@@ -212,7 +202,6 @@ class Load:
 
     def __init__(self, port: int, world: dict, rates: dict[str, float]) -> None:
         self.client, self.world, self.rates = Client(port), world, rates
-        self.serial = itertools.count()
         self.lock = threading.Lock()
         self.clicks: set[str] = set()  # sub1 of every click answered 302
         self.leads: dict[str, int] = {}  # Idempotency-Key -> id, of every lead answered 202
@@ -249,7 +238,7 @@ class Load:
         self._paced(self.rates["leads"] / 4, self.submit_lead)
 
     def click(self) -> int:
-        sub = f"s{next(self.serial)}"
+        sub = f"s{next(SERIAL)}"
         token = random.choice(random.choice(self.world["webmasters"])["tokens"])
         status, _ = self.client.call("GET", f"/c/{token}?sub1={sub}")
         if status == 302:
@@ -258,7 +247,7 @@ class Load:
         return status == 302
 
     def submit_lead(self) -> int:
-        n = next(self.serial)
+        n = next(SERIAL)
         webmaster = random.choice(self.world["webmasters"])
         body = {
             "offer_id": random.choice(self.world["offers"]),
@@ -266,7 +255,9 @@ class Load:
                        "email": f"soak{n}@example.com", "country": "US"},
         }  # fmt: skip
         key = f"soak-lead-{n}"
-        answer = self._until_answered("POST", "/api/v1/leads", webmaster["key"], body, {"Idempotency-Key": key})
+        answer = self._until_answered(
+            "POST", "/api/v1/leads", webmaster["key"], body, {"Idempotency-Key": key}
+        )
         if answer and answer[0] == 202:
             with self.lock:
                 self.leads[key] = answer[1]["id"]
@@ -298,7 +289,7 @@ class Load:
     def _top_up(self) -> None:
         while not self.stopping.wait(5):
             for advertiser in self.world["advertisers"]:
-                reference = f"soak-topup-{next(self.serial)}"
+                reference = f"soak-topup-{next(SERIAL)}"
                 body = {"advertiser_id": advertiser["id"], "currency": "USD", "amount_minor": 50_000,
                         "reference": reference}  # fmt: skip
                 answer = self._until_answered("POST", "/api/v1/admin/credits", self.world["admin"], body)
@@ -313,17 +304,20 @@ class Load:
                 available = rows[0]["available_minor"] if rows else 0
                 if available < 2000:
                     continue
-                key = f"soak-payout-{next(self.serial)}"
+                key = f"soak-payout-{next(SERIAL)}"
                 body = {"currency": "USD", "amount_minor": available // 2}
-                paid = self._until_answered("POST", "/api/v1/payouts", webmaster["key"], body, {"Idempotency-Key": key})
+                paid = self._until_answered(
+                    "POST", "/api/v1/payouts", webmaster["key"], body, {"Idempotency-Key": key}
+                )
                 if paid and paid[0] == 201:
                     with self.lock:
                         self.payouts[key] = paid[1]["id"]
 
 
 class Chaos:
-    """Every ``every`` seconds or so, SIGKILL one process of a kind picked at random, and start
-    it again one to three seconds later (gunicorn starts its own workers)."""
+    """Every ``every`` seconds or so, SIGKILL one process, and start it again one to three
+    seconds later (gunicorn starts its own workers). The kinds come in a shuffled round, so
+    that each is hit once every four kills; the victim within its kind is random."""
 
     KINDS = ("worker", "flusher", "web", "scheduler")
 
@@ -340,8 +334,11 @@ class Chaos:
         self.thread.join(timeout=60)
 
     def _loop(self) -> None:
+        rounds = itertools.chain.from_iterable(
+            random.sample(self.KINDS, len(self.KINDS)) for _ in itertools.count()
+        )
         while not self.stopping.wait(self.every * random.uniform(0.5, 1.5)):
-            kind = random.choice(self.KINDS)
+            kind = next(rounds)
             if kind == "web":
                 self.stack.kill_a_web_worker()
                 continue
@@ -351,82 +348,15 @@ class Chaos:
             self.stack.start(victim)
 
 
-def drain(env: dict, seconds: float = 300) -> bool:
-    """Until no click waits in Redis, no job waits in a queue, no lead is still received and
-    no payout job is due (True), or ``seconds`` pass (False)."""
-    script = """
-import redis
-from rq import Queue
-from sqlalchemy import text
-from exchange import create_app, jobs
-from exchange.extensions import db
-app = create_app()
-with app.app_context():
-    r = redis.Redis.from_url(app.config["REDIS_URL"])
-    waiting = r.llen("exchange:clicks:buffer") + sum(r.llen(k) for k in r.scan_iter("exchange:clicks:processing:*"))
-    waiting += sum(Queue(name, connection=r).count for name in jobs.QUEUES if name != "auctions")
-    waiting += db.session.execute(text("SELECT count(*) FROM leads WHERE status = 'received'")).scalar()
-    print(waiting)
-"""
+def drain(app, seconds: float = 300) -> bool:
+    """Until nothing waits (True: no click to flush, no job queued, no lead to validate), or
+    ``seconds`` pass (False)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
-        if done.returncode == 0 and done.stdout.strip().splitlines()[-1] == "0":
+        if soak_db.waiting(app) == 0:
             return True
         time.sleep(2)
     return False
-
-
-def count(env: dict, load: Load) -> dict:
-    """What the database holds of what was answered: lost and doubled, by kind."""
-    answered = {
-        "clicks": sorted(load.clicks),
-        "leads": load.leads,
-        "decided": {str(lead): action for lead, action in load.decided.items()},
-        "payouts": load.payouts,
-    }
-    script = """
-import json, sys
-from sqlalchemy import text
-from exchange import create_app
-from exchange.extensions import db
-answered = json.load(sys.stdin)
-app = create_app()
-with app.app_context():
-    q = lambda sql, **p: db.session.execute(text(sql), p).all()
-    stored_clicks = dict(q("SELECT sub1, count(*) FROM clicks GROUP BY sub1"))
-    leads = dict(q("SELECT idempotency_key, count(*) FROM leads WHERE idempotency_key IS NOT NULL GROUP BY 1"))
-    statuses = dict(q("SELECT id, status FROM leads"))
-    decisions = dict(q("SELECT lead_id, count(*) FROM lead_events WHERE from_status = 'received' GROUP BY 1"))
-    by_advertiser = dict(q("SELECT lead_id, count(*) FROM lead_events WHERE action IN ('approve', 'reject')"
-                           " AND actor_kind = 'api_key' GROUP BY 1"))
-    payouts = dict(q("SELECT idempotency_key, count(*) FROM payouts WHERE idempotency_key IS NOT NULL GROUP BY 1"))
-    lost = {
-        "clicks": sum(1 for sub in answered["clicks"] if sub not in stored_clicks),
-        "leads": sum(1 for key in answered["leads"] if key not in leads),
-        "undecided": sum(1 for i in answered["leads"].values() if statuses.get(i) in (None, "received")),
-        "decisions": sum(1 for i in answered["decided"] if by_advertiser.get(int(i), 0) == 0),
-        "payouts": sum(1 for key in answered["payouts"] if key not in payouts),
-    }
-    doubled = {
-        "clicks": sum(n - 1 for n in stored_clicks.values()),
-        "leads": sum(n - 1 for n in leads.values()),
-        "validations": sum(n - 1 for n in decisions.values()),
-        "decisions": sum(n - 1 for n in by_advertiser.values()),
-        "payouts": sum(n - 1 for n in payouts.values()),
-    }
-    print(json.dumps({
-        "clicks_stored": sum(1 for sub in answered["clicks"] if sub in stored_clicks),
-        "leads_decided": sum(1 for i in answered["leads"].values() if statuses.get(i) not in (None, "received")),
-        "lost": sum(lost.values()), "doubled": sum(doubled.values()),
-        "details": f"lost {lost}, doubled {doubled}",
-    }))
-"""
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, input=json.dumps(answered),
-                          capture_output=True, text=True)  # fmt: skip
-    if done.returncode:
-        raise SystemExit(done.stderr)
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def rss_growth_pct(before: dict[int, int], after: dict[int, int]) -> float:
