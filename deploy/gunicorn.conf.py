@@ -36,6 +36,35 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-i
 errorlog = "-"
 
 
+def _log_format() -> str:
+    """The app's rule (exchange/config.py): LOG_FORMAT, else JSON in production, which is
+    what the app is under gunicorn unless EXCHANGE_ENV says otherwise (wsgi.py)."""
+    production = (os.environ.get("EXCHANGE_ENV") or "production") == "production"
+    return os.environ.get("LOG_FORMAT") or ("json" if production else "text")
+
+
+if _log_format() == "json":  # gunicorn's own lines (workers booted, timeouts, each access) as JSON too
+    _json = {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+    }
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": _json},
+        "handlers": {
+            "error": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+            "access": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
+        },
+        "loggers": {
+            "gunicorn.error": {"handlers": ["error"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        },
+        "root": {"level": "INFO", "handlers": []},  # the app's own handler goes there (exchange/logs.py)
+    }
+
+
 def child_exit(server, worker):
     """A worker that exits leaves its metrics' files behind for the others to sum (counters
     keep counting across restarts); prometheus-client is told it is gone (docs/operations.md,

@@ -73,6 +73,16 @@ def test_the_procfile_brings_the_whole_stack_up_ready_and_sigterm_stops_it(redis
     assert migrated == 1
     assert stopped is not None
     assert leftovers == [], f"processes left running after SIGTERM: {leftovers}"
+    web_lines = _lines_of("web", tmp_path / "honcho.log")
+    assert any(line["logger"] == "gunicorn.error" for line in web_lines)  # its own lines: JSON
+    assert any(line["logger"] == "gunicorn.access" and "/readyz" in line["message"] for line in web_lines)
+
+
+def _lines_of(process: str, log_path) -> list[dict]:
+    """The lines honcho prefixed with ``process`` (``12:00:01 web.1 | …``), each one JSON
+    (a line that is not fails the test)."""
+    prefixed = [line.split(" | ", 1) for line in log_path.read_text().splitlines() if " | " in line]
+    return [json.loads(text) for prefix, text in prefixed if prefix.split()[-1].startswith(f"{process}.")]
 
 
 def free_port() -> int:
