@@ -115,13 +115,13 @@ class BaseConfig:
     LIMIT_HOSTED_FORM_PER_ADDRESS = "10 per minute;60 per hour"
     LIMIT_CLICKS_PER_ADDRESS = "600 per minute"
     RATELIMIT_ENABLED = True
-    # GET /readyz (exchange/health.py, docs/operations.md): failing when no scheduler (rq cron)
-    # has beaten its heart for so long (it beats at least once a minute), or when so many
-    # clicks wait in the buffer for the flusher. Also from the environment.
     # GET /metrics (docs/operations.md, "Metrics"): off unless asked for; with a token, a
     # scrape must carry it (Authorization: Bearer). METRICS_ENABLED also times every request.
     METRICS_ENABLED = False
     METRICS_TOKEN: str | None = None
+    # GET /readyz (exchange/health.py, docs/operations.md): failing when no scheduler (rq cron)
+    # has beaten its heart for so long (it beats at least once a minute), or when so many
+    # clicks wait in the buffer for the flusher. Also from the environment.
     READY_SCHEDULER_STALE_SECONDS = 180
     READY_CLICK_BUFFER_MAX = 100_000
     # Each process's pool of PostgreSQL connections (docs/operations.md, "PostgreSQL"): its
