@@ -488,7 +488,7 @@ def test_an_import_whose_owner_was_closed_meanwhile_decides_nothing(client, ctx,
 
 
 def test_tasks_jobs_have_their_own_timeout_and_are_stuck_only_past_it(app, client, ctx):
-    assert (job_timeout("tasks"), job_timeout("validation")) == (
+    assert (job_timeout("tasks"), job_timeout("delivery")) == (
         app.config["TASK_JOB_TIMEOUT_SECONDS"],
         app.config["JOB_TIMEOUT_SECONDS"],
     )
