@@ -14,7 +14,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -74,12 +73,12 @@ class StateCollector(Collector):
         except Exception as error:  # a scrape reports what it can
             log.warning("metrics: %s not read: %s", source, type(error).__name__)
             return []
-        finally:
-            if source == "database":
-                db.session.rollback()
 
     def _leads(self) -> Iterator[GaugeMetricFamily]:
-        oldest = db.session.scalar(select(func.min(Lead.created_at)).where(Lead.status == RECEIVED))
+        try:
+            oldest = db.session.scalar(select(func.min(Lead.created_at)).where(Lead.status == RECEIVED))
+        finally:
+            db.session.rollback()
         yield GaugeMetricFamily(
             "exchange_oldest_received_lead_age_seconds",
             "Age of the oldest lead not yet validated (0 when none waits).",
@@ -128,7 +127,7 @@ class StateCollector(Collector):
             yield GaugeMetricFamily(
                 "exchange_scheduler_heartbeat_age_seconds",
                 "Seconds since a scheduler (rq cron) last beat its heart; absent when none ever ran.",
-                value=max(time.time() - freshest[0][1], 0.0),
+                value=_age(datetime.fromtimestamp(freshest[0][1], UTC)),
             )
 
 

@@ -10,10 +10,12 @@ import sys
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, timedelta
 
 import pytest
 import redis
 from rq import Queue
+from rq.job import Job
 
 from exchange.extensions import db
 from exchange.health import SCHEDULERS_KEY
@@ -36,7 +38,7 @@ def gauge(samples: dict, name: str, **labels: str) -> float:
 
 
 def test_each_queues_depth_oldest_job_and_failed_jobs_are_read_at_the_scrape(
-    live_app_factory, live_database_url, redis_url, tmp_path
+    live_app_factory, live_database_url, redis_url, tmp_path, frozen_clock
 ):
     app = live_app_factory(REDIS_URL=redis_url, METRICS_ENABLED=True)
     connection = redis.Redis.from_url(redis_url)
@@ -47,13 +49,14 @@ def test_each_queues_depth_oldest_job_and_failed_jobs_are_read_at_the_scrape(
     burst = run_worker_burst(process_env(live_database_url, str(tmp_path / "w"), redis_url), "periodic")
     assert burst.returncode == 0, burst.stderr
     assert failing.get_status(refresh=True) == "failed"
-    time.sleep(1.1)
+    enqueued = Job.fetch("waiting-0", connection=connection).enqueued_at  # the oldest, as rq keeps it
+    frozen_clock.set(enqueued.astimezone(UTC).replace(tzinfo=None) + timedelta(seconds=42))
 
     with app.app_context():
         samples = scrape(app.test_client())
 
     assert gauge(samples, "exchange_queue_jobs", queue="tasks") == 3
-    assert 1.0 <= gauge(samples, "exchange_queue_oldest_job_age_seconds", queue="tasks") < 60
+    assert gauge(samples, "exchange_queue_oldest_job_age_seconds", queue="tasks") == 42
     assert gauge(samples, "exchange_queue_jobs", queue="validation") == 0
     assert gauge(samples, "exchange_queue_oldest_job_age_seconds", queue="validation") == 0
     assert gauge(samples, "exchange_queue_failed_jobs", queue="periodic") == 1
@@ -86,16 +89,19 @@ def test_the_click_buffers_length_and_oldest_click_then_the_flush_counts_them_st
     assert grew(waiting, flushed, "exchange_clicks_stored_total") == 2
 
 
-def test_the_schedulers_heartbeat_age_is_shown_and_absent_when_none_ever_ran(live_app_factory, redis_url):
+def test_the_schedulers_heartbeat_age_is_shown_and_absent_when_none_ever_ran(
+    live_app_factory, redis_url, frozen_clock
+):
     app = live_app_factory(REDIS_URL=redis_url, METRICS_ENABLED=True)
     connection = redis.Redis.from_url(redis_url)
+    now = frozen_clock.now.replace(tzinfo=UTC).timestamp()
     with app.app_context():
         none_ran = scrape(app.test_client())
-        connection.zadd(SCHEDULERS_KEY, {"old": time.time() - 500, "fresh": time.time() - 42})
+        connection.zadd(SCHEDULERS_KEY, {"old": now - 500, "fresh": now - 42})
         beating = scrape(app.test_client())
 
     assert ("exchange_scheduler_heartbeat_age_seconds", frozenset()) not in none_ran
-    assert 42 <= gauge(beating, "exchange_scheduler_heartbeat_age_seconds") < 50
+    assert gauge(beating, "exchange_scheduler_heartbeat_age_seconds") == 42  # the freshest one's
 
 
 # One process of the app: GET /healthz ``n`` times (its numbers go to PROMETHEUS_MULTIPROC_DIR).
