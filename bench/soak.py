@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import itertools
-import json
 import os
 import random
 import shutil
@@ -49,6 +48,7 @@ from bench import _soak_db as soak_db  # noqa: E402
 from bench._stack import Stack  # noqa: E402
 from bench.clicks import free_port, fresh_database  # noqa: E402
 from exchange import create_app  # noqa: E402
+from tests.http_harness import call  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 MAX_GROWTH_PCT = 20
@@ -131,32 +131,19 @@ def main() -> None:
 
 
 class Client:
-    """One HTTP request on a new connection each time: a worker killed under it costs that
-    request only. Answers (status, parsed JSON or None), or (0, None) on a network error."""
+    """One request on a new connection each time (tests/http_harness.py's ``call``): a worker
+    killed under it costs that request only. Answers (status, body), or (0, None) when the
+    stack did not answer."""
 
     def __init__(self, port: int) -> None:
         self.port = port
 
     def call(self, method: str, path: str, key: str | None = None, body=None, headers=None):
-        sent = dict(headers or {})
-        if key:
-            sent["Authorization"] = f"Bearer {key}"
-        payload = None
-        if body is not None:
-            payload, sent["Content-Type"] = json.dumps(body), "application/json"
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
         try:
-            connection.request(method, path, body=payload, headers=sent)
-            answer = connection.getresponse()
-            data = answer.read()
-        except (OSError, http.client.HTTPException):
+            reply = call(self.port, method, path, key, body, headers)
+        except (OSError, http.client.HTTPException, ValueError):
             return 0, None
-        finally:
-            connection.close()
-        try:
-            return answer.status, json.loads(data) if data else None
-        except ValueError:
-            return answer.status, None
+        return reply.status, reply.body
 
 
 def wait_until_answering(port: int) -> None:
@@ -300,7 +287,11 @@ class Load:
         while not self.stopping.wait(7):
             for webmaster in self.world["webmasters"]:
                 answer = self._until_answered("GET", "/api/v1/balance", webmaster["key"])
-                rows = [r for r in (answer[1] or []) if r["purpose"] == "available"] if answer else []
+                rows = (
+                    [r for r in answer[1] if r["purpose"] == "available"]
+                    if answer and answer[0] == 200
+                    else []
+                )
                 available = rows[0]["available_minor"] if rows else 0
                 if available < 2000:
                     continue

@@ -42,9 +42,16 @@ class Reply:
     body: object
 
 
-def call(port: int, method: str, path: str, key: str | None = None, body: object = None) -> Reply:
+def call(
+    port: int,
+    method: str,
+    path: str,
+    key: str | None = None,
+    body: object = None,
+    headers: dict | None = None,
+) -> Reply:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Accept": "application/json"}
+    headers = {"Accept": "application/json", **(headers or {})}
     payload = None
     if key:
         headers["Authorization"] = f"Bearer {key}"

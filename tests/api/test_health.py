@@ -34,13 +34,19 @@ def test_readyz_is_ok_when_the_database_answers_at_the_migrations_head(client):
     assert "Set-Cookie" not in answer.headers
 
 
-def test_readyz_fails_while_the_schema_is_behind_the_migrations_and_recovers(client, db_session):
+def readiness_at(client, version: str):
+    """``/readyz``'s answer while the database says it is at ``version``; then back at its head."""
     head = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-    db.session.execute(text("UPDATE alembic_version SET version_num = '0027'"))
+    db.session.execute(text("UPDATE alembic_version SET version_num = :version"), {"version": version})
     commit()
-    behind = client.get("/readyz")
+    answer = client.get("/readyz")
     db.session.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
     commit()
+    return answer
+
+
+def test_readyz_fails_while_the_schema_is_behind_the_migrations_and_recovers(client, db_session):
+    behind = readiness_at(client, "0027")
     again = client.get("/readyz")
 
     assert behind.status_code == 503
@@ -51,12 +57,7 @@ def test_readyz_fails_while_the_schema_is_behind_the_migrations_and_recovers(cli
 def test_readyz_stays_ok_when_a_newer_release_has_migrated_the_database(client, db_session):
     """During a deploy the new release migrates first; the old processes keep serving (their
     schema's additions are there) until they are replaced, instead of all leaving rotation."""
-    head = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-    db.session.execute(text("UPDATE alembic_version SET version_num = '9999_from_a_newer_release'"))
-    commit()
-    ahead = client.get("/readyz")
-    db.session.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
-    commit()
+    ahead = readiness_at(client, "9999_from_a_newer_release")
 
     assert ahead.status_code == 200
     assert ahead.get_json()["checks"]["migrations"] == "ok"

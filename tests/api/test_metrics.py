@@ -41,9 +41,14 @@ def scrape(client, headers: dict | None = None) -> Samples:
     answer = client.get("/metrics", headers=headers or {})
     assert answer.status_code == 200, answer.data
     assert answer.content_type.startswith("text/plain; version=")
+    return samples_of(answer.get_data(as_text=True))
+
+
+def samples_of(text: str) -> Samples:
+    """Each sample of a Prometheus text answer, by name and labels."""
     return {
         (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(answer.get_data(as_text=True))
+        for family in text_string_to_metric_families(text)
         for sample in family.samples
     }
 
@@ -112,40 +117,48 @@ def test_a_click_answered_by_the_fast_path_is_counted_answered_stored_and_as_a_r
     assert grew(before, after, "exchange_http_requests_total", **click) == 1
 
 
-def test_a_submitted_leads_transitions_are_counted(metrics_app):
-    client = metrics_app.test_client()
-    with metrics_app.app_context():
-        advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
-        offer = make_offer(advertiser)
-        fund(advertiser, 100_000)
-        make_join(webmaster, offer)
-        key, body = make_key(webmaster), {"offer_id": offer.id, "fields": lead_fields()}
-    before = scrape(client)
-    answer = client.post("/api/v1/leads", json=body, headers=auth(key))
-    after = scrape(client)
-
-    assert answer.status_code == 202, answer.get_json()
-    decided = answer.get_json()["status"]  # validated in-process before the answer
-    assert (
-        grew(before, after, "exchange_lead_transitions_total", from_status="new", to_status="received") == 1
-    )
-    assert (
-        grew(before, after, "exchange_lead_transitions_total", from_status="received", to_status=decided) == 1
-    )
-
-
-def test_a_transition_rolled_back_is_not_counted(metrics_app):
-    client = metrics_app.test_client()
-    with metrics_app.app_context():
+def seller(app, postbacks_to: str | None = None) -> tuple[int, str]:
+    """A funded offer and a webmaster who joined it (with a postback URL, if given): the
+    offer's id and the webmaster's key."""
+    with app.app_context():
         advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
         offer = make_offer(advertiser)
         fund(advertiser, 100_000)
         make_join(webmaster, offer)
         key = make_key(webmaster)
-        answer = client.post(
-            "/api/v1/leads", json={"offer_id": offer.id, "fields": lead_fields()}, headers=auth(key)
-        )
-        lead = db.session.get(Lead, answer.get_json()["id"])
+        if postbacks_to:
+            url = {"url_template": postbacks_to}
+            assert (
+                app.test_client().put("/api/v1/postback-url", json=url, headers=auth(key)).status_code == 200
+            )
+        return offer.id, key
+
+
+def submit(client, offer_id: int, key: str):
+    answer = client.post(
+        "/api/v1/leads", json={"offer_id": offer_id, "fields": lead_fields()}, headers=auth(key)
+    )
+    assert answer.status_code == 202, answer.get_json()
+    return answer.get_json()
+
+
+def test_a_submitted_leads_transitions_are_counted(metrics_app):
+    client = metrics_app.test_client()
+    offer_id, key = seller(metrics_app)
+    before = scrape(client)
+    decided = submit(client, offer_id, key)["status"]  # validated in-process before the answer
+    after = scrape(client)
+
+    transitions = "exchange_lead_transitions_total"
+    assert grew(before, after, transitions, from_status="new", to_status="received") == 1
+    assert grew(before, after, transitions, from_status="received", to_status=decided) == 1
+
+
+def test_a_transition_rolled_back_is_not_counted(metrics_app):
+    client = metrics_app.test_client()
+    offer_id, key = seller(metrics_app)
+    with metrics_app.app_context():
+        lead = db.session.get(Lead, submit(client, offer_id, key)["id"])
         assert lead.status == "pending", lead.status
         before = scrape(client)
         assert move(lead, "approve", Actor.system("test"))
@@ -175,22 +188,13 @@ def test_ledger_transfers_are_counted_by_kind_when_committed(metrics_app):
 
 def test_outbound_calls_are_counted_by_kind_and_outcome_and_timed(metrics_app):
     client = metrics_app.test_client()
-    with Tracker([200]) as tracker, metrics_app.app_context():
-        advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
-        offer = make_offer(advertiser)
-        fund(advertiser, 100_000)
-        make_join(webmaster, offer)
-        key = make_key(webmaster)
-        url = {"url_template": tracker.base + "/pb?s={status}"}
-        assert client.put("/api/v1/postback-url", json=url, headers=auth(key)).status_code == 200
+    with Tracker([200]) as tracker:
+        offer_id, key = seller(metrics_app, postbacks_to=tracker.base + "/pb?s={status}")
         before = scrape(client)
-        answer = client.post(
-            "/api/v1/leads", json={"offer_id": offer.id, "fields": lead_fields()}, headers=auth(key)
-        )
+        submit(client, offer_id, key)
         after = scrape(client)
         sent = len(tracker.requests)
 
-    assert answer.status_code == 202
     assert sent == 2  # received, then the lead's decision
     postbacks = {"kind": "postback_deliveries"}
     assert grew(before, after, "exchange_outbound_calls_total", outcome="ok", **postbacks) == sent
@@ -201,16 +205,10 @@ def test_an_unanswered_outbound_call_is_counted_as_such(metrics_app):
     client = metrics_app.test_client()
     with Tracker([200]) as tracker:
         closed = tracker.base  # nothing listens there once the tracker has stopped
-    with metrics_app.app_context():
-        advertiser, webmaster = make_user("advertiser"), make_user("webmaster")
-        offer = make_offer(advertiser)
-        fund(advertiser, 100_000)
-        make_join(webmaster, offer)
-        key = make_key(webmaster)
-        client.put("/api/v1/postback-url", json={"url_template": closed + "/pb"}, headers=auth(key))
-        before = scrape(client)
-        client.post("/api/v1/leads", json={"offer_id": offer.id, "fields": lead_fields()}, headers=auth(key))
-        after = scrape(client)
+    offer_id, key = seller(metrics_app, postbacks_to=closed + "/pb")
+    before = scrape(client)
+    submit(client, offer_id, key)
+    after = scrape(client)
 
     postbacks = {"kind": "postback_deliveries"}
     assert grew(before, after, "exchange_outbound_calls_total", outcome="no_answer", **postbacks) == 2

@@ -20,6 +20,17 @@ def _on_services():
     assert BACKEND == "services", "a real rq worker on Redis (tests/services)"
 
 
+def production_env(database_url: str, redis_url: str, tmp_path) -> dict:
+    """A worker in production, logging as production does by default (JSON lines)."""
+    env = {
+        **process_env(database_url, str(tmp_path / "worker"), redis_url),
+        "EXCHANGE_ENV": "production",
+        "SECRET_KEY": "w" * 40,
+    }
+    env.pop("LOG_FORMAT", None)
+    return env
+
+
 def test_a_workers_lines_are_json_and_a_jobs_line_carries_its_id_and_queue(
     live_database_url, redis_url, tmp_path
 ):
@@ -27,13 +38,7 @@ def test_a_workers_lines_are_json_and_a_jobs_line_carries_its_id_and_queue(
     job = Queue("periodic", connection=connection).enqueue(
         "tests.services.logging_job.log_a_line", job_id="log-a-line-1"
     )
-    env = {
-        **process_env(live_database_url, str(tmp_path / "worker"), redis_url),
-        "EXCHANGE_ENV": "production",
-        "SECRET_KEY": "w" * 40,
-    }
-    env.pop("LOG_FORMAT", None)
-    worker = start_worker(env, "periodic")
+    worker = start_worker(production_env(live_database_url, redis_url, tmp_path), "periodic")
     wait_until(lambda: job.get_status(refresh=True) == "finished", "the job ran")
     stderr = stop(worker)
 
@@ -51,13 +56,7 @@ def test_a_failed_jobs_line_is_logged_with_its_id_and_the_job_is_failed(
     job was left "started" for good, its retry never scheduled)."""
     connection = redis.Redis.from_url(redis_url)
     job = Queue("periodic", connection=connection).enqueue("tests.services.logging_job.fail", job_id="fail-1")
-    env = {
-        **process_env(live_database_url, str(tmp_path / "worker"), redis_url),
-        "EXCHANGE_ENV": "production",
-        "SECRET_KEY": "w" * 40,
-    }
-    env.pop("LOG_FORMAT", None)
-    worker = start_worker(env, "periodic")
+    worker = start_worker(production_env(live_database_url, redis_url, tmp_path), "periodic")
     wait_until(lambda: job.get_status(refresh=True) == "failed", "the job failed")
     stderr = stop(worker)
 
