@@ -6,6 +6,9 @@ AUCTIONEERS ?= $(shell nproc 2>/dev/null || echo 2)
 export FLASK_APP := wsgi.py
 # `make up`: where the stack's processes keep their metrics' counts (emptied at each start)
 METRICS_DIR ?= instance/metrics
+# `make run`: where the demo server listens (`make run PORT=8000`, `make run HOST=0.0.0.0`)
+HOST ?= 127.0.0.1
+PORT ?= 5000
 
 .PHONY: run test up worker flusher scheduler bench lint clean
 
@@ -15,11 +18,11 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## run: set everything up (venv, database, demo data) and serve http://127.0.0.1:5000
+## run: set everything up (venv, database, demo data) and serve http://$(HOST):$(PORT) (default 127.0.0.1:5000)
 run: $(BIN)/.installed
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed > /dev/null
-	$(BIN)/flask demo serve
+	$(BIN)/flask demo serve --host "$(HOST)" --port "$(PORT)"
 
 ## test: set up and run the whole suite (fast suite, then the services suite when reachable)
 test: $(BIN)/.installed

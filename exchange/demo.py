@@ -52,6 +52,8 @@ PEOPLE = (  # (who, role, email, name)
     ("admin", "admin", "admin@demo.test", "Ada Admin"),
     ("buyer", "advertiser", "buyer@demo.test", "Sunny Installers (exchange buyer)"),
 )
+# A webmaster who signed up and waits for a moderator's approval (no key: it sends nothing yet).
+NEWCOMER = ("newcomer", "webmaster", "newcomer@demo.test", "New Traffic Co (pending webmaster)")
 PASSWORD = "demo-password"  # a demo database only; never a real account
 CONTACT_FIELDS = [
     {"name": "name", "type": "string", "required": True},
@@ -184,9 +186,8 @@ def _disputes(users: dict[str, User], rejected_id: int, approved_id: int) -> Non
     open_dispute(
         advertiser, as_advertiser, approved_id, "did_not_request", "The person says she never asked."
     )
-    create_user(
-        "newcomer@demo.test", "New Traffic Co (pending webmaster)", "webmaster", PASSWORD, status="pending"
-    )
+    _, role, email, name = NEWCOMER
+    create_user(email, name, role, PASSWORD, status="pending")
     commit()
 
 
@@ -210,6 +211,8 @@ def _offer(name: str, currency: str, rate: int | None, payout: int | None, count
 def _credentials_text(keys: dict[str, str]) -> str:
     lines = [f"Demo logins (password for all: {PASSWORD}):"]
     lines += [f"  {who:<10} {email}" for who, _, email, _ in PEOPLE]
+    who, _, email, _ = NEWCOMER
+    lines.append(f"  {who:<10} {email}  (waits for a moderator's approval: approve it as moderator)")
     lines.append("Demo API keys (send as 'Authorization: Bearer <key>'):")
     lines += [f"  {who:<10} {keys[who]}" for who, _, _, _ in PEOPLE]
     return "\n".join(lines) + "\n"
