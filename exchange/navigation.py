@@ -125,6 +125,7 @@ TREES: dict[str, tuple[Section, ...]] = {
             ("webmaster_portal.offer_postback",),
         ),
         Section("Money", (Page("Payouts", "webmaster_portal.payouts"), STATEMENTS)),
+        Section("API keys", (Page("API keys", "webmaster_portal.keys"),)),
     ),
     "moderator": tuple(
         Section(page.label, (page,), MODERATION_OWNS if page.endpoint == "moderator_portal.home" else ())

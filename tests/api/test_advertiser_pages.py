@@ -14,7 +14,6 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
-from exchange.accounts.models import ApiKey
 from exchange.disputes.models import Dispute
 from exchange.extensions import db
 from exchange.leads.models import Lead
@@ -24,7 +23,7 @@ from exchange.reports.jobs import fold_job
 from tests.advertiser_endpoint import Answer, Endpoint
 from tests.api.test_disputes import FUNDS, PAYOUT, RATE, Market
 from tests.api.test_web_portal import login, request
-from tests.factories import auth, make_click, make_key, make_offer, make_user
+from tests.factories import make_click, make_offer, make_user
 
 pytestmark = pytest.mark.usefixtures("billing_check")
 
@@ -453,31 +452,6 @@ def test_a_test_lead_is_sent_and_the_attempt_log_lists_real_deliveries(app, clie
     assert re.search(rf">{lead_id}</a></td><td>1</td>\s*<td>200</td>", log)
     test_row = re.search(r'<tr class="test".*?</tr>', log, re.S).group(0)
     assert "<td>503</td>" in test_row and "HTTP 503" in test_row
-
-
-# -- billing and keys -----------------------------------------------------------------------------
-
-
-def test_keys_are_created_shown_once_and_revoked(app, client, ctx):
-    advertiser, rival = make_user("advertiser"), make_user("advertiser")
-    make_key(rival)
-    signed_in(app, client, advertiser)
-
-    created = post(app, client, "/advertiser/keys", {"name": "CRM"})
-    secret = re.search(r'id="new-key">([^<]+)<', created.get_data(as_text=True)).group(1)
-    assert created.headers["Cache-Control"] == "no-store"
-    assert client.get("/api/v1/offers", headers=auth(secret)).status_code == 200
-    key = db.session.scalars(select(ApiKey).where(ApiKey.user_id == advertiser.id)).one()
-    assert secret not in page(app, client, "/advertiser/keys")
-
-    assert post(app, client, f"/advertiser/keys/{key.id}/revoke").status_code == 303
-    db.session.expire_all()
-    assert client.get("/api/v1/offers", headers=auth(secret)).status_code == 401
-    (theirs,) = db.session.scalars(select(ApiKey).where(ApiKey.user_id == rival.id)).all()
-    post(app, client, f"/advertiser/keys/{theirs.id}/revoke")
-    assert "Not done: No such API key." in page(app, client, "/advertiser/keys")
-    db.session.expire_all()
-    assert db.session.get(ApiKey, theirs.id).revoked_at is None
 
 
 # -- CSRF and roles -------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ ROUTES = [
     ("webmaster", "GET", "/webmaster/offers/{id}"),
     ("webmaster", "POST", "/webmaster/offers/{id}/join"),
     ("webmaster", "POST", "/webmaster/leads/{id}/appeal"),
+    ("webmaster", "POST", "/webmaster/keys/{id}/revoke"),
     ("webmaster", "GET", "/webmaster/disputes/{id}"),
     ("webmaster", "POST", "/webmaster/disputes/{id}/answer"),
     ("webmaster", "POST", "/webmaster/disputes/{id}/messages"),

@@ -1,6 +1,6 @@
 """The webmaster's pages, one blueprint (``webmaster_portal``, in ``common.py``): the dashboard in
 ``home.py``; the catalog and offer pages, leads with appeals, postback settings, payouts, disputes,
-reports and its leads in the exchange's catalog (``listings.py``) in a module each. Pages only
+API keys, reports and its leads in the exchange's catalog (``listings.py``) in a module each. Pages only
 translate: they call the same services as the API and commit once; a refused action is said on
 the page."""
 
@@ -8,6 +8,7 @@ from webmasters.views import (  # noqa: F401  (their routes are on bp)
     disputes,
     exchange,
     home,
+    keys,
     leads,
     listings,
     offers,
