@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from advertisers.views.common import bp
 from advertisers.views.dashboard import dashboard_of
+from advertisers.views.first_steps import first_steps_of
 from billing.services import balances_of
 from billing.topups import gateway as stripe_gateway
 from billing.topups.models import Topup
@@ -37,12 +38,14 @@ def home():
     leads = db.session.scalars(
         select(Lead).where(Lead.advertiser_id == current_user.id).order_by(Lead.id.desc()).limit(20)
     ).all()
+    balances = balances_of(current_user.id)
     return render_template(
         "advertiser.html",
+        first_steps=first_steps_of(current_user.id, any(b.available_minor > 0 for b in balances)),
         offers=offers_visible_to(current_user),
         leads=leads,
         **dashboard_of(current_user),
-        balances=balances_of(current_user.id),
+        balances=balances,
         disputes=disputes_of(current_user.id),
         notifications=latest_for(current_user.id),
     )

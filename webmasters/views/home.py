@@ -12,6 +12,7 @@ from exchange.offers.api import offer_view, participation_view
 from exchange.offers.services import participations_of
 from webmasters.views.common import bp
 from webmasters.views.dashboard import PERIOD_DAYS, dashboard_of
+from webmasters.views.first_steps import first_steps_of
 
 __all__ = ["bp"]
 
@@ -22,6 +23,7 @@ def home():
     participations = participations_of(current_user.id)
     return render_template(
         "webmaster.html",
+        first_steps=first_steps_of(current_user.id),
         stats=dashboard_of(current_user),
         period_days=PERIOD_DAYS,
         links=[(offer_view(current_user, p.offer), participation_view(p)) for p in participations],
