@@ -1,82 +1,45 @@
 """The advertiser's dashboard figures: clicks, leads by status, the approval rate, spend
 and EPC, and approved and rejected leads per day, from the report rollups (never a scan of
 the raw clicks and leads); what it was charged and returned (the billing page), from the
-ledger."""
+ledger, as the invoices count them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
-
-from billing.domain import POST_PENDING
-from billing.models import Account, Transfer
 from billing.statements.schemas import this_month
 from exchange import clock
 from exchange.accounts.models import User
-from exchange.extensions import db
 from exchange.leads.domain import OFFER_STATES as STATES
 from exchange.reports.domain import epc_text, ratio
 from exchange.reports.query import changes_waiting, report
+from exchange.statements.invoices import Spend, spend_between
 
 CHART_DAYS = 30
 FIRST_DAY = date(2000, 1, 1)  # "all time" for the rollups' daily rows
 
 
 @dataclass(frozen=True)
-class Spend:
-    """One currency's lead charges posted from the available account, less returns."""
+class SpendFigures:
+    """One currency's charges less returns, this month and of all time, counted as the
+    invoices count them (``spend_between``): this month's equal this month's invoice, all
+    time's the sum of every invoice."""
 
     currency: str
-    charged_month_minor: int
-    returned_month_minor: int
-    charged_all_minor: int
-    returned_all_minor: int
-
-    @property
-    def net_month_minor(self) -> int:
-        return self.charged_month_minor - self.returned_month_minor
-
-    @property
-    def net_all_minor(self) -> int:
-        return self.charged_all_minor - self.returned_all_minor
+    month: Spend
+    all_time: Spend
 
 
-def spend_of(advertiser_id: int) -> list[Spend]:
-    """Charges are the posted resolutions of lead reservations debiting the advertiser's
-    available account; returns are the lead transfers crediting it back."""
-    month_start = this_month().start
-    accounts = select(Account.id).where(Account.owner_id == advertiser_id, Account.purpose == "available")
-    charged = _sums(
-        Transfer.debit_account_id.in_(accounts), Transfer.kind == POST_PENDING, month_start=month_start
-    )
-    returned = _sums(
-        Transfer.credit_account_id.in_(accounts), Transfer.id.like("lead:%:return:%"), month_start=month_start
-    )
-    currencies = sorted(set(charged) | set(returned))
+def spend_of(advertiser_id: int) -> list[SpendFigures]:
+    now = clock.now()
+    month = spend_between(advertiser_id, this_month().start, now)
+    all_time = spend_between(advertiser_id, None, now)
     return [
-        Spend(
-            currency=currency,
-            charged_month_minor=charged.get(currency, (0, 0))[0],
-            returned_month_minor=returned.get(currency, (0, 0))[0],
-            charged_all_minor=charged.get(currency, (0, 0))[1],
-            returned_all_minor=returned.get(currency, (0, 0))[1],
-        )
-        for currency in currencies
+        SpendFigures(currency, month.get(currency, Spend(currency, 0, 0)), spent)
+        for currency, spent in all_time.items()
     ]
-
-
-def _sums(*conditions, month_start: datetime) -> dict[str, tuple[int, int]]:
-    """Per currency: (this month's total, the total of all time) of lead transfers."""
-    this_month_amount = func.sum(Transfer.amount_minor).filter(Transfer.created_at >= month_start)
-    rows = db.session.execute(
-        select(Transfer.currency, this_month_amount, func.sum(Transfer.amount_minor))
-        .where(Transfer.lead_id.is_not(None), *conditions)
-        .group_by(Transfer.currency)
-    )
-    return {currency: (int(month or 0), int(total or 0)) for currency, month, total in rows}
 
 
 def dashboard_of(advertiser: User) -> dict:

@@ -1,11 +1,12 @@
 """Advertiser invoices: a month's charges per offer, less the month's returns, and the
-month's exchange purchases per vertical (docs/money.md).
+month's exchange purchases per vertical, less theirs (docs/money.md). What a charge and a
+return are is said here once: the dashboards' spend (``spend_between``) counts the same.
 
 An invoice is computed, not stored: the charges are the approved leads'
-posted legs (``lead:N:approve:*``, which sum to the lead's rate) debited from
-the advertiser's available account in the month, the returns the
-``lead:N:return:*`` legs credited back to it in the month. A lead approved in
-one month and returned in the next is charged on the first invoice and
+posted legs (``lead:N:approve:*``, which sum to the lead's rate; ``sale:N:approve:*``
+for a sale) debited from the advertiser's available account in the month, the returns
+the ``lead:N:return:*`` and ``sale:N:return:*`` legs credited back to it in the month. A
+lead approved in one month and returned in the next is charged on the first invoice and
 credited on the second. Top-ups received in the month are listed beside.
 """
 
@@ -30,6 +31,7 @@ from exchange.verticals.models import Vertical
 CHARGES = (POST_PENDING, "lead:%:approve:%")
 RETURNS = (POSTED, "lead:%:return:%")
 SALE_CHARGES = (POST_PENDING, "sale:%:approve:%")  # an exchange sale is charged at its approval
+SALE_RETURNS = (POSTED, "sale:%:return:%")  # a return upheld after the approval: money back
 
 
 @dataclass
@@ -46,14 +48,21 @@ class OfferCharges:
         return self.charged_minor - self.returned_minor
 
 
-@dataclass(frozen=True)
+@dataclass
 class VerticalCharges:
-    """Exchange leads bought on one vertical (a rejected sale is voided, never charged)."""
+    """Exchange leads bought on one vertical (a rejected sale is voided, never charged),
+    and those returned after their approval."""
 
     vertical_id: int
     vertical_name: str
-    leads_charged: int
-    charged_minor: int
+    leads_charged: int = 0
+    charged_minor: int = 0
+    leads_returned: int = 0
+    returned_minor: int = 0
+
+    @property
+    def net_minor(self) -> int:
+        return self.charged_minor - self.returned_minor
 
 
 @dataclass(frozen=True)
@@ -81,7 +90,7 @@ class Invoice:
 
     @property
     def leads_returned(self) -> int:
-        return sum(row.leads_returned for row in self.offers)
+        return sum(row.leads_returned for row in [*self.offers, *self.exchange])
 
     @property
     def charged_minor(self) -> int:
@@ -89,7 +98,7 @@ class Invoice:
 
     @property
     def returned_minor(self) -> int:
-        return sum(row.returned_minor for row in self.offers)
+        return sum(row.returned_minor for row in [*self.offers, *self.exchange])
 
     @property
     def total_minor(self) -> int:
@@ -191,8 +200,57 @@ def _legs(
 
 def _vertical_rows(account_id: int, month: Month) -> list[VerticalCharges]:
     # a buyer buys a consumer once: a sale's lead counts once
-    legs = _legs(account_id, month, *SALE_CHARGES, debit=True, by=(Vertical, Lead.vertical_id))
-    return [VerticalCharges(*row) for row in legs]
+    by = (Vertical, Lead.vertical_id)
+    rows: dict[int, VerticalCharges] = {}
+    for vertical_id, name, leads, amount in _legs(account_id, month, *SALE_CHARGES, debit=True, by=by):
+        row = rows.setdefault(vertical_id, VerticalCharges(vertical_id, name))
+        row.leads_charged, row.charged_minor = leads, amount
+    for vertical_id, name, leads, amount in _legs(account_id, month, *SALE_RETURNS, debit=False, by=by):
+        row = rows.setdefault(vertical_id, VerticalCharges(vertical_id, name))
+        row.leads_returned, row.returned_minor = leads, amount
+    return [rows[vertical_id] for vertical_id in sorted(rows)]
+
+
+@dataclass(frozen=True)
+class Spend:
+    """One currency's charges and returns over a period, as the invoices count them."""
+
+    currency: str
+    charged_minor: int
+    returned_minor: int
+
+    @property
+    def net_minor(self) -> int:
+        return self.charged_minor - self.returned_minor
+
+
+def spend_between(advertiser_id: int, start: datetime | None, end: datetime) -> dict[str, Spend]:
+    """Per currency, what the advertiser was charged from ``start`` (None: ever) to ``end``
+    and what was returned to it: the invoices of the months in between, added up."""
+    accounts = select(Account.id).where(Account.owner_id == advertiser_id, Account.purpose == "available")
+    sums: dict[str, list[int]] = {}
+    for (kind, pattern), debit, index in (
+        (CHARGES, True, 0),
+        (SALE_CHARGES, True, 0),
+        (RETURNS, False, 1),
+        (SALE_RETURNS, False, 1),
+    ):
+        side = Transfer.debit_account_id if debit else Transfer.credit_account_id
+        query = (
+            select(Transfer.currency, func.sum(Transfer.amount_minor))
+            .where(
+                side.in_(accounts),
+                Transfer.kind == kind,
+                Transfer.id.like(pattern),
+                Transfer.created_at < end,
+            )
+            .group_by(Transfer.currency)
+        )
+        if start is not None:
+            query = query.where(Transfer.created_at >= start)
+        for currency, amount in db.session.execute(query):
+            sums.setdefault(currency, [0, 0])[index] += int(amount)
+    return {currency: Spend(currency, *sums[currency]) for currency in sorted(sums)}
 
 
 def _topups(account_id: int, month: Month) -> list[TopupLine]:

@@ -4,7 +4,8 @@
 Computed from the posted margin legs on ``platform:revenue:<CUR>``: each
 approved lead's ``lead:N:approve:margin`` and each approved exchange sale's
 ``sale:N:approve:margin`` (credited) less each returned lead's
-``lead:N:return:margin`` (debited back), dated when they were posted and
+``lead:N:return:margin`` and each returned sale's ``sale:N:return:margin`` (debited
+back), dated when they were posted and
 joined to their leads. These are the only transfers that change the revenue
 account's posted balance, so the report's net total over a range is that
 balance's change over the range. Leads without a margin have no margin legs
@@ -98,7 +99,7 @@ class _Legs:
         self.is_return = and_(
             Transfer.debit_account_id == account_id,
             Transfer.kind == POSTED,
-            Transfer.id.like("lead:%:return:margin"),
+            or_(Transfer.id.like("lead:%:return:margin"), Transfer.id.like("sale:%:return:margin")),
         )
         self.where = (
             or_(self.is_margin, self.is_return),

@@ -66,6 +66,9 @@ class VerticalChargesSchema(Schema):
     vertical_name = fields.String()
     leads_charged = fields.Integer()
     charged_minor = fields.Integer()
+    leads_returned = fields.Integer(metadata={"description": "Sales returned after their approval."})
+    returned_minor = fields.Integer()
+    net_minor = fields.Integer()
 
 
 class TopupLineSchema(Schema):

@@ -176,6 +176,9 @@ def test_the_buyers_invoice_charges_its_approved_purchases_by_vertical(app, clie
             "vertical_name": vertical.name,
             "leads_charged": 1,
             "charged_minor": 2000,
+            "leads_returned": 0,
+            "returned_minor": 0,
+            "net_minor": 2000,
         }
     ]
     assert (approved["leads_charged"], approved["charged_minor"], approved["total_minor"]) == (1, 2000, 2000)
