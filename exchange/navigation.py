@@ -34,16 +34,6 @@ class Section:
         return endpoint in self.owns or any(page.endpoint == endpoint for page in self.pages)
 
 
-@dataclass(frozen=True)
-class Step:
-    """One of the first steps a dashboard shows a newcomer: a page to go to, and why."""
-
-    label: str
-    endpoint: str
-    explanation: str
-    done: bool = False
-
-
 STATEMENTS = Page("Statements", "statement_pages.statement")
 TASKS = Page("Tasks", "tasks.tasks")  # exports and imports running as jobs, with their progress
 MODERATION_PAGES = (

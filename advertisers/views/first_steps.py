@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import exists, or_, select
 
+from exchange.accounts.first_steps import Step
 from exchange.buying.models import BuyOrder, Sale
 from exchange.extensions import db
-from exchange.navigation import Step
 from exchange.offers.models import Offer
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import exists, or_, select
 
+from exchange.accounts.first_steps import Step
 from exchange.accounts.models import ApiKey
 from exchange.extensions import db
-from exchange.navigation import Step
 from exchange.offers.models import Participation
 from exchange.verticals.models import VerticalSeller
 
