@@ -133,6 +133,17 @@ class BaseConfig:
     DATABASE_MAX_OVERFLOW = 10
     DATABASE_POOL_TIMEOUT = 30
     DATABASE_POOL_PRE_PING = False
+    # Mail to people (exchange/mail.py, docs/operations.md "Mail"): "file" writes each mail
+    # to MAIL_FILE_DIR (default instance/mail) and logs it; "smtp" sends it through
+    # MAIL_SMTP_HOST (production's default). Also from the environment.
+    MAIL_BACKEND = "file"
+    MAIL_FROM = "Lead exchange <no-reply@localhost>"
+    MAIL_FILE_DIR: str | None = None
+    MAIL_SMTP_HOST = "localhost"
+    MAIL_SMTP_PORT = 587
+    MAIL_SMTP_SECURITY = "starttls"
+    MAIL_SMTP_USER: str | None = None
+    MAIL_SMTP_PASSWORD: str | None = None
     # Log lines as "text" or "json" (one JSON object a line, for a log shipper; production's
     # default). Also from the environment (LOG_FORMAT=text).
     LOG_FORMAT = "text"
@@ -167,6 +178,7 @@ class TestingConfig(BaseConfig):
 
 class ProductionConfig(BaseConfig):
     SESSION_COOKIE_SECURE = True
+    MAIL_BACKEND = "smtp"
     LOG_FORMAT = "json"
     DATABASE_POOL_PRE_PING = True
     POSTBACK_ALLOW_PRIVATE_ADDRESSES = False
@@ -185,6 +197,16 @@ PRODUCTION_REQUIRES = {
 
 WEBMASTER_APPROVAL_MODES = ("moderator", "auto")
 LOG_FORMATS = ("text", "json")
+MAIL_SETTINGS = tuple(name for name in dir(BaseConfig) if name.startswith("MAIL_"))
+MAIL_BACKENDS = ("file", "smtp")
+MAIL_SECURITIES = ("starttls", "ssl", "none")
+# settings that must be one of a few words
+ONE_OF = {
+    "WEBMASTER_APPROVAL": WEBMASTER_APPROVAL_MODES,
+    "LOG_FORMAT": LOG_FORMATS,
+    "MAIL_BACKEND": MAIL_BACKENDS,
+    "MAIL_SMTP_SECURITY": MAIL_SECURITIES,
+}
 LIMIT_NAMES = tuple(name for name in dir(BaseConfig) if name.startswith("LIMIT_"))
 READY_NUMBERS = ("READY_SCHEDULER_STALE_SECONDS", "READY_CLICK_BUFFER_MAX")
 # the pool's numbers read from the environment, each with the least it may be
@@ -252,6 +274,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         config["METRICS_TOKEN"] = os.environ["METRICS_TOKEN"]
     if os.environ.get("LOG_FORMAT"):
         config["LOG_FORMAT"] = os.environ["LOG_FORMAT"]
+    for name in MAIL_SETTINGS:
+        if os.environ.get(name):
+            config[name] = os.environ[name]
     for name in READY_NUMBERS:
         if os.environ.get(name):
             config[name] = max(1, int(os.environ[name]))
@@ -264,13 +289,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         if os.environ.get(name):
             config[name] = max(1, int(os.environ[name]))
     config.update(overrides)
-    if config["WEBMASTER_APPROVAL"] not in WEBMASTER_APPROVAL_MODES:
-        raise ConfigError(
-            f"WEBMASTER_APPROVAL must be one of {', '.join(WEBMASTER_APPROVAL_MODES)}, "
-            f"not {config['WEBMASTER_APPROVAL']!r}"
-        )
-    if config["LOG_FORMAT"] not in LOG_FORMATS:
-        raise ConfigError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {config['LOG_FORMAT']!r}")
+    for name, choices in ONE_OF.items():
+        if config[name] not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {config[name]!r}")
     if mode == "production":
         _refuse_unsafe_production(config)
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"] or "memory://")
