@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -56,7 +55,9 @@ def _failed(response: Response) -> bool:
 
 def _sign_in_again_later(_breached: RequestLimit) -> Response:
     """The sign-in page again, saying for how long (429 and ``Retry-After`` are added)."""
-    minutes = math.ceil((longest_wait() or 60) / 60)
+    # to the nearest minute: a window that ends in 60.4 s (ceiled to 61) is "1 minute", as
+    # Retry-After says a moment later, not "2 minutes"
+    minutes = max(1, round((longest_wait() or 60) / 60))
     flash(f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''}.")
     return Response(render_template("login.html"), status=429)
 

@@ -31,7 +31,7 @@ CONTENT_TYPES = {".css": {"text/css"}, ".js": {"text/javascript", "application/j
 # Each role's sections in the header, in order (exchange/navigation.py draws them).
 SECTIONS = {
     "advertiser": ["Dashboard", "Offers", "Leads", "Exchange", "Delivery", "Money", "API keys"],
-    "webmaster": ["Dashboard", "Offers", "Leads", "Exchange", "Postbacks", "Money"],
+    "webmaster": ["Dashboard", "Offers", "Leads", "Exchange", "Postbacks", "Money", "API keys"],
     "moderator": ["Dispute queue", "Partners", "Fraud review", "Reputation", "Audit log", "Lead events"],
     "admin": ["Administration", "Reports", "Exchange", "Moderation"],
 }
