@@ -103,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     from billing.statements.views import bp as statement_pages
     from billing.topups.api import blp as topups_api
     from billing.topups.api import webhooks as stripe_webhooks
+    from exchange.accounts import self_service_views  # noqa: F401  (its pages are on accounts' bp)
     from exchange.accounts.api import blp as keys_api
     from exchange.accounts.auth import api_per_key
     from exchange.accounts.views import bp as accounts_views

@@ -109,6 +109,8 @@ class BaseConfig:
     # when REDIS_URL is set, else in memory (RATELIMIT_STORAGE_URI overrides both).
     LIMIT_SIGN_IN_PER_ACCOUNT = "5 per minute;10 per 15 minutes;20 per hour"
     LIMIT_SIGN_IN_PER_ADDRESS = "30 per minute;200 per hour"
+    LIMIT_SIGN_UP_PER_ADDRESS = "5 per hour;20 per day"
+    LIMIT_MAIL_LINKS_PER_ADDRESS = "5 per 15 minutes;20 per day"
     LIMIT_API_PER_KEY = "100 per second;3000 per minute"
     LIMIT_LEAD_INTAKE_PER_WEBMASTER = "50 per second;1500 per minute"
     LIMIT_POSTBACKS_PER_TOKEN = "50 per second;1500 per minute"

@@ -26,6 +26,8 @@ from exchange.extensions import limiter
 LIMITS = {
     "LIMIT_SIGN_IN_PER_ACCOUNT": "failed sign-ins per account (email)",
     "LIMIT_SIGN_IN_PER_ADDRESS": "failed sign-ins per IP address",
+    "LIMIT_SIGN_UP_PER_ADDRESS": "sign-ups per IP address",
+    "LIMIT_MAIL_LINKS_PER_ADDRESS": "confirmation and password links asked for per IP address",
     "LIMIT_API_PER_KEY": "API requests per API key",
     "LIMIT_LEAD_INTAKE_PER_WEBMASTER": "leads, pings and posts submitted per webmaster",
     "LIMIT_POSTBACKS_PER_TOKEN": "conversion postbacks per postback token",

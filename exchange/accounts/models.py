@@ -28,7 +28,16 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    name: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(120))  # the display name: a person or a handle
+    company_name: Mapped[str | None] = mapped_column(String(200))
+    # How its pages are shown: times in this zone (IANA name), in this language (None: the
+    # browser's Accept-Language).
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    locale: Mapped[str | None] = mapped_column(String(8))
+    # Self-service sign-up (docs/accounts.md): None until the address is confirmed by the
+    # link mailed to it; set at creation for users an administrator or a command makes.
+    email_confirmed_at: Mapped[datetime | None]
+    terms_accepted_at: Mapped[datetime | None]
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active_user: Mapped[bool] = mapped_column(default=True)

@@ -16,9 +16,19 @@ from exchange.errors import Conflict, Invalid, NotFound, Unauthorized
 from exchange.extensions import db
 
 
-def create_user(email: str, name: str, role: str, password: str, *, status: str | None = None) -> User:
+def create_user(
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    *,
+    status: str | None = None,
+    company_name: str | None = None,
+    confirmed: bool = True,
+) -> User:
     """``status`` None: a webmaster starts pending when WEBMASTER_APPROVAL is "moderator"
-    (a moderator approves it, docs/moderation.md), active when it is "auto"; others active."""
+    (a moderator approves it, docs/moderation.md), active when it is "auto"; others active.
+    ``confirmed`` False: its address waits for the link mailed to it (self-service sign-up)."""
     email = email.strip().lower()
     problems = {}
     if role not in ROLES:
@@ -42,6 +52,8 @@ def create_user(email: str, name: str, role: str, password: str, *, status: str 
         role=role,
         password_hash=generate_password_hash(password),
         status=status,
+        company_name=company_name or None,
+        email_confirmed_at=clock.now() if confirmed else None,
     )
     db.session.add(user)
     db.session.flush()

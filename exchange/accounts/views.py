@@ -73,6 +73,9 @@ _sign_in = {"methods": ["POST"], "deduct_when": _failed, "on_breach": _sign_in_a
 def login():
     if request.method == "POST":
         user = authenticate_password(request.form.get("email", ""), request.form.get("password", ""))
+        if user is not None and user.email_confirmed_at is None:
+            flash(f"Confirm your address first: open the link we mailed to {user.email}.")
+            return render_template("login.html", unconfirmed=True), 403
         if user is not None:
             session_token_of(user)
             commit()
