@@ -134,7 +134,7 @@ def top_up_by_card(page, site: Site, stripe_server) -> None:
     localstripe's API (what real Stripe.js does inside confirmCardPayment), then the page
     confirms and localstripe's 3-D Secure modal is answered."""
     page.goto(site.base_url + "/advertiser/")
-    page.get_by_role("link", name="Top up").first.click()
+    page.get_by_role("link", name="Top up", exact=True).first.click()
     page.wait_for_url("**/advertiser/topup")
     page.get_by_label("Amount").fill("120.00")
     page.get_by_label("Currency").select_option("USD")

@@ -65,7 +65,7 @@ def open_card_step(page, site: Site, amount: str, currency: str) -> str:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/advertiser/")
-    page.get_by_role("link", name="Top up").click()
+    page.get_by_role("link", name="Top up", exact=True).click()
     page.wait_for_url("**/advertiser/topup")
     page.get_by_label("Amount").fill(amount)
     page.get_by_label("Currency").select_option(currency)
