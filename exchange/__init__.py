@@ -118,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.forms.vertical import bp as vertical_forms
     from exchange.forms.views import bp as hosted_forms
     from exchange.health import bp as health
+    from exchange.help import bp as help_pages
     from exchange.leads.api import blp as leads_api
     from exchange.leads.bulk.api import blp as leads_bulk_api
     from exchange.longjobs.api import blp as long_tasks_api
@@ -197,6 +198,7 @@ def _register_blueprints(app: Flask) -> None:
         conversion_postback,
         stripe_webhooks,
         health,
+        help_pages,
         metrics_endpoint,
     ):
         app.register_blueprint(blueprint)
@@ -212,9 +214,12 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_filters(app: Flask) -> None:
     from exchange.money import format_bps, format_minor
+    from exchange.words import explanation, word
 
     app.add_template_filter(format_minor, "minor")
     app.add_template_filter(format_bps, "bps")
+    app.add_template_global(word)  # codes as words for people (exchange/words.py)
+    app.add_template_global(explanation)
 
     @app.template_filter("when")
     def when(value) -> str:

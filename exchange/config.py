@@ -135,7 +135,7 @@ class BaseConfig:
     DATABASE_MAX_OVERFLOW = 10
     DATABASE_POOL_TIMEOUT = 30
     DATABASE_POOL_PRE_PING = False
-    # Mail to people (exchange/mail.py, docs/operations.md "Mail"): "file" writes each mail
+    # Mail to people (exchange/mail/, docs/operations.md "Mail"): "file" writes each mail
     # to MAIL_FILE_DIR (default instance/mail) and logs it; "smtp" sends it through
     # MAIL_SMTP_HOST (production's default). Also from the environment.
     MAIL_BACKEND = "file"

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from exchange.domain_errors import DomainError
+from exchange.words import explanations
 
 APPEAL = "appeal"
 RETURN = "return"
@@ -45,29 +46,10 @@ OUTCOMES = (UPHELD, OVERTURNED)
 # Who decided: a moderator, the counterparty conceding, or an offer's automatic return rule.
 DECIDED_BY = ("moderator", "party", "rule")
 
-APPEAL_REASONS = {
-    "contact_valid": "The phone or email reaches the person who filled in the form.",
-    "consent_recorded": "The person asked to be contacted; the consent is on record.",
-    "not_duplicate": "The lead is not a duplicate of one the advertiser already had.",
-    "meets_terms": "The lead meets the offer's terms (country, fields, traffic source).",
-    "other": "Another reason, explained in the statement.",
-}
-RETURN_REASONS = {
-    "invalid_contact": "The phone or email does not reach the person (wrong, disconnected, fake).",
-    "did_not_request": "The person says they never asked to be contacted.",
-    "duplicate": "The advertiser already had this person from another source.",
-    "out_of_area": "The person is outside the area the offer serves.",
-    "underage": "The person is under the offer's minimum age.",
-    "fraud": "The lead was generated or filled in by a bot or by someone other than the person.",
-    "other": "Another reason, explained in the statement.",
-}
-SALE_RETURN_REASONS = {
-    "wrong_number": "The phone does not reach the consumer (wrong, disconnected, fake).",
-    "duplicate": "The buyer already had this consumer from another source.",
-    "not_the_consumer": "The person reached says they did not fill in the form.",
-    "no_consent": "The consumer did not agree to be contacted, or the consent is missing.",
-    "outside_filters": "The lead is outside the buyer's filters (area, age, fields) it bought with.",
-}
+# the reasons each kind may give, with their explanations (their words: exchange.words)
+APPEAL_REASONS = explanations("appeal_reason")
+RETURN_REASONS = explanations("return_reason")
+SALE_RETURN_REASONS = explanations("sale_return_reason")
 # Reasons that condemn the lead itself, not only this sale: a slot returned for one of them
 # is never sold again. A duplicate or a lead outside one buyer's filters may suit another.
 CONDEMNING = frozenset({"wrong_number", "not_the_consumer", "no_consent"})

@@ -31,6 +31,7 @@ from exchange.moderation.audit import services as audit
 from exchange.moderation.partners.services import require_good_standing
 from exchange.notifications.services import notify
 from exchange.offers.models import Offer
+from exchange.words import word
 
 RULE = Actor.system("automatic return rule")
 
@@ -123,7 +124,8 @@ def _notify_counterparty(dispute: Dispute) -> None:
     notify(
         party_id(dispute, COUNTERPARTY[dispute.kind]),
         f"dispute_opened_{dispute.kind}",
-        f"A {KIND_NAMES[dispute.kind]} was opened on lead {dispute.lead_id} ({dispute.reason}); "
+        f"New {KIND_NAMES[dispute.kind]} on lead {dispute.lead_id}: "
+        f"{word(f'{dispute.kind}_reason', dispute.reason).lower()}; "
         f"answer by {dispute.answer_due_at:%Y-%m-%d %H:%M} UTC.",
         dispute_id=dispute.id,
         lead_id=dispute.lead_id,

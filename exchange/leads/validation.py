@@ -33,6 +33,7 @@ from exchange.moderation.fraud_review.domain import hold_reason, needs_fraud_rev
 from exchange.offers.funding import enqueue_alignment, free_balance, threshold_of
 from exchange.offers.models import Offer
 from exchange.offers.prices import LeadPricing, price_lead
+from exchange.words import word
 
 VALIDATOR = Actor.system("validation")
 
@@ -116,7 +117,7 @@ def judge(lead: Lead, batch: Batch) -> Verdict:
         "phone_type": facts.phone.type if facts.phone else None,
     }
     if codes:
-        return Verdict(lead, offer, codes, ", ".join(codes), quality)
+        return Verdict(lead, offer, codes, ", ".join(word("reason", code) for code in codes), quality)
     batch.count_accepted(lead)
     return Verdict(lead, offer, quality=quality, pricing=pricing)
 

@@ -35,6 +35,7 @@ from exchange.tracking import clickids
 from exchange.tracking.models import Click
 from exchange.tracking.services import click_by_id, click_key
 from exchange.verticals.models import Vertical
+from exchange.words import word
 
 VALIDATOR = Actor.system("validation")
 
@@ -70,7 +71,7 @@ def validate_exchange_lead(
             lead,
             "reject_invalid",
             VALIDATOR,
-            ", ".join(codes),
+            ", ".join(word("reason", code) for code in codes),
             reason_codes=codes,
             rejected_at=clock.now(),
             **quality,

@@ -96,8 +96,11 @@ def test_the_thread_shows_the_lead_the_claim_the_deadline_and_the_messages_oldes
 
     assert f"<h1>Appeal {dispute_id} on lead {lead_id}</h1>" in body
     assert f'href="/advertiser/leads/{lead_id}">{lead_id}</a>' in body and "rejected" in body
-    assert "contact_valid</code>: The phone or email reaches the person" in body
-    assert 'id="dispute-status">awaiting answer<' in body
+    assert "The contact is real: The phone or email reaches the person" in body
+    assert (
+        'id="dispute-status"><abbr title="The other party has until the deadline to concede or contest." '
+        'data-code="awaiting_answer">Waiting for an answer</abbr><'
+    ) in body
     assert re.search(r'class="time-left">2 d 23 h<', body)
     authors = re.findall(r'class="dispute-message"><header><strong>([^<]+)</strong>', body)
     assert authors == ["The webmaster", "A moderator"]
@@ -411,7 +414,7 @@ def test_the_lead_pages_the_leads_lists_and_the_dashboards_link_to_the_thread(ap
     assert link in page(app, client, "/advertiser/")
     inbox = page(app, client, "/advertiser/leads")
     assert inbox.count("/advertiser/disputes/") == 1
-    assert f"appeal {dispute_id}: awaiting answer" in inbox
+    assert f"Appeal {dispute_id}: waiting for an answer" in inbox
     assert "/advertiser/disputes/" not in page(app, client, f"/advertiser/leads/{undisputed}")
 
     signed_in(app, client, market.webmaster)

@@ -25,7 +25,10 @@ def test_both_parties_see_the_decided_appeal_and_the_message_on_their_pages(app,
         title = page.split("<title>", 1)[1].split("</title>", 1)[0]
         assert title == f"{path.strip('/').capitalize()} · Lead exchange"
         body = page.split("<body", 1)[1]
-        assert f"<td>{dispute['id']}</td><td>{lead_id}</td><td>appeal</td>" in body
-        assert "<td>overturned</td>" in page
+        assert (
+            f"<td>{dispute['id']}</td><td>{lead_id}</td><td><abbr" in body
+            and 'data-code="appeal">Appeal</abbr>' in body
+        )
+        assert 'data-code="overturned">Overturned</abbr></td>' in page
     assert "you won" in pages["/webmaster/"].split("<body", 1)[1]
     assert "you lost" in pages["/advertiser/"].split("<body", 1)[1]

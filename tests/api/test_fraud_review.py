@@ -125,7 +125,7 @@ def test_a_flagged_lead_waits_in_review_with_its_prices_fixed_and_nothing_reserv
     last = db.session.scalars(
         select(LeadEvent).where(LeadEvent.lead_id == lead_id).order_by(LeadEvent.id.desc())
     )
-    assert last.first().reason == "flagged for fraud review: click_too_fast"
+    assert last.first().reason == "flagged for fraud review: Too fast after the click"
     assert transfers_of(lead_id) == 0
     assert market.available() == FUNDS  # nothing reserved
     assert balance(market.client, market.wm_key, "hold")["pending_in_minor"] == 0

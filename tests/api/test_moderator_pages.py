@@ -46,7 +46,7 @@ def test_the_queue_lists_escalated_disputes_oldest_first_with_the_time_left(app,
 
     body = page(app, client, "/moderator/")
 
-    rows = re.findall(r"<tr><td>(\d+)</td><td>appeal</td>", body)
+    rows = re.findall(r'<tr><td>(\d+)</td><td><abbr [^>]*data-code="appeal">', body)
     assert [int(row) for row in rows[:2]] == [first, second]
     assert re.findall(r'class="time-left">([^<]+)<', body) == ["1 d 19 h", "2 d 0 h"]
 

@@ -312,6 +312,6 @@ def test_counts_live_in_redis_when_there_is_redis_and_in_memory_otherwise(tmp_pa
 def test_the_tests_run_with_the_limits_users_get():
     """The rest of the suite (every journey, the browser's included) meets the real limits."""
     names = [name for name in dir(BaseConfig) if name.startswith("LIMIT_")]
-    assert len(names) == 7
+    assert len(names) == 9
     assert all(getattr(TestingConfig, name) == getattr(BaseConfig, name) for name in names)
     assert TestingConfig.RATELIMIT_ENABLED

@@ -89,8 +89,8 @@ class Layout(HTMLParser):
 
     @property
     def nav(self) -> list[tuple[str, str, str | None]]:
-        """The header's nav: the role's sections."""
-        return self.navs.get("Main", [])
+        """The header's nav: the role's sections (not the link to the account's settings)."""
+        return [link for link in self.navs.get("Main", []) if link[1] != "/account"]
 
     def loaded_from_elsewhere(self) -> list[str]:
         return [url for url in self.loads if not _local(url)]

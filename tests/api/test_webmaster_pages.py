@@ -261,7 +261,8 @@ def test_the_leads_page_shows_statuses_reasons_and_filters(app, client, ctx):
 
     assert re.findall(r"<tr><td>(\d+)</td>", body) == [str(pending), str(rejected)]
     meaning = "The advertiser rejected the lead during its review window."
-    assert f'<abbr title="{meaning}">advertiser_rejected</abbr>' in body
+    words = "Rejected by the advertiser"
+    assert f'<abbr title="{meaning}" data-code="advertiser_rejected">{words}</abbr>' in body
     assert "<dt><code>advertiser_rejected</code></dt>" in body
     assert re.findall(r"<tr><td>(\d+)</td>", only_rejected) == [str(rejected)]
     assert "1 of 1 (2 in all)" in body

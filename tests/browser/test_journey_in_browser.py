@@ -226,20 +226,20 @@ def test_each_role_goes_through_its_journey_in_the_browser(site, tabs, stripe_se
     assert lead_row.count() == 1
     lead_cells = cells(lead_row)
     lead_id = int(lead_cells[1])
-    assert lead_cells[2:4] == [str(offer_id), "pending"], lead_cells
+    assert lead_cells[2:4] == [str(offer_id), "Pending review"], lead_cells
     assert lead_cells[6] == "15.00 USD"
     lead_row.get_by_role("link", name=str(lead_id)).click()
-    advertiser.get_by_role("heading", name=f"Lead {lead_id}: pending").wait_for()
+    advertiser.get_by_role("heading", name=f"Lead {lead_id}: Pending review").wait_for()
     assert "fb-campaign-7" in advertiser.get_by_role("table", name="Fields").inner_text()
     advertiser.get_by_label("Why reject (the webmaster sees it)").fill("Nobody answered the phone.")
     advertiser.get_by_role("button", name="Reject").click()
-    advertiser.get_by_role("heading", name=f"Lead {lead_id}: rejected").wait_for()
+    advertiser.get_by_role("heading", name=f"Lead {lead_id}: Rejected").wait_for()
 
     # 4. The webmaster: the lead rejected, appealed with a reason and a statement.
     webmaster.goto(site.base_url + "/webmaster/leads")
     row = webmaster.locator("#leads tbody tr").filter(has_text=str(lead_id)).first
-    assert cells(row)[2] == "rejected"
-    assert "advertiser_rejected" in cells(row)[3]
+    assert cells(row)[2] == "Rejected"
+    assert "Rejected by the advertiser" in cells(row)[3]
     row.locator("summary").click()
     row.get_by_label("Reason").select_option("contact_valid")
     row.get_by_label("Your statement").fill("She answered our call the same day.")
@@ -257,20 +257,20 @@ def test_each_role_goes_through_its_journey_in_the_browser(site, tabs, stripe_se
     advertiser.get_by_label("Your statement", exact=False).fill("The number was disconnected.")
     advertiser.get_by_role("button", name="Contest").click()
     advertiser.get_by_text("You contested", exact=False).wait_for()
-    assert advertiser.locator("#dispute-status").inner_text().startswith("escalated")
+    assert advertiser.locator("#dispute-status").inner_text().startswith("With the moderators")
     advertiser.goto(site.base_url + f"/advertiser/leads/{lead_id}")
     disputes = advertiser.get_by_role("table", name="Disputes on this lead")
     assert cells(disputes.locator("tbody tr").first)[:4] == [
         str(dispute_id),
-        "appeal",
-        "contact_valid",
-        "escalated",
+        "Appeal",
+        "The contact is real",
+        "With the moderators",
     ]
 
     # 6. The moderator: the queue, the evidence, an overturn with its reason.
     sign_in(moderator, site, "moderator", "/moderator/")
     queued = moderator.get_by_role("table", name=re.compile("Escalated disputes")).locator("tbody tr")
-    assert cells(queued.first)[:3] == [str(dispute_id), "appeal", str(lead_id)]
+    assert cells(queued.first)[:3] == [str(dispute_id), "Appeal", str(lead_id)]
     queued.first.get_by_role("link", name="Evidence and decision").click()
     moderator.get_by_role("heading", name=f"Appeal {dispute_id} on lead {lead_id}").wait_for()
     assert moderator.get_by_text("She answered our call the same day.").first.is_visible()
@@ -290,14 +290,14 @@ def test_each_role_goes_through_its_journey_in_the_browser(site, tabs, stripe_se
     assert webmaster.get_by_text("The number was disconnected.").is_visible()
 
     advertiser.goto(site.base_url + f"/advertiser/leads/{lead_id}")
-    advertiser.get_by_role("heading", name=f"Lead {lead_id}: approved").wait_for()
+    advertiser.get_by_role("heading", name=f"Lead {lead_id}: Approved").wait_for()
     advertiser.goto(site.base_url + "/advertiser/")
     assert cells(available_row(advertiser))[3] == "105.00 USD"  # 120.00 - 15.00
 
     moderator.goto(site.base_url + "/moderator/")
     moderator.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
     moderator.wait_for_url("**/moderator/audit")
-    entry = moderator.locator("tbody tr").filter(has_text="decide_dispute")
+    entry = moderator.locator("tbody tr").filter(has_text="Decided a dispute")
     assert f"dispute {dispute_id}" in entry.first.inner_text()
 
     # And in the database: the balances, and no invariant of the ledger broken.

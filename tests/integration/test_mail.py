@@ -1,4 +1,4 @@
-"""The mail sender (exchange/mail.py): in the embedded mode each mail is a file under the
+"""The mail sender (exchange/mail/): in the embedded mode each mail is a file under the
 instance folder and a log line; in production it goes to an SMTP server — here a real one
 on 127.0.0.1 that keeps what it is given; and a mail is sent only once what it tells
 is committed."""

@@ -60,7 +60,8 @@ def test_flag_codes_are_distinct_and_sorted():
 
 def test_the_hold_reason_names_the_flags():
     assert (
-        hold_reason([VELOCITY, COMPLETE, TOO_FAST]) == "flagged for fraud review: click_too_fast, ip_velocity"
+        hold_reason([VELOCITY, COMPLETE, TOO_FAST])
+        == "flagged for fraud review: Too fast after the click, Too many from one IP"
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from exchange.leads.checks import FLAG, REJECT
+from exchange.words import word
 
 FRAUD_REVIEW_REJECTED = "fraud_review_rejected"  # the code a moderator's rejection adds
 
@@ -31,7 +32,7 @@ def needs_fraud_review(fraud_review: bool, findings: Iterable[Mapping]) -> bool:
 
 def hold_reason(findings: Iterable[Mapping]) -> str:
     """The reason recorded on the move to review: the flags, by code."""
-    return "flagged for fraud review: " + ", ".join(flag_codes(findings))
+    return "flagged for fraud review: " + ", ".join(word("finding", code) for code in flag_codes(findings))
 
 
 def rejection_codes_after_review(reason_codes: Iterable[str], findings: Iterable[Mapping]) -> list[str]:

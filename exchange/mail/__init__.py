@@ -27,7 +27,7 @@ from pathlib import Path
 from flask import current_app
 
 from exchange import clock
-from exchange.jobs import enqueue_after_commit, job
+from exchange.jobs import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +43,7 @@ class Mail:
 
 def send_after_commit(mail: Mail) -> None:
     """Send ``mail`` once the current transaction commits (never if it rolls back)."""
-    enqueue_after_commit("exchange.mail.send_job", mail.to, mail.subject, mail.body, queue="delivery")
-
-
-@job
-def send_job(to: str, subject: str, body: str) -> str:
-    """One mail sent (retried by the queue when the server refuses or cannot be reached)."""
-    return send(Mail(to, subject, body))
+    enqueue_after_commit("exchange.mail.jobs.send_job", mail.to, mail.subject, mail.body, queue="delivery")
 
 
 def send(mail: Mail) -> str:
