@@ -20,6 +20,7 @@ from exchange.leads.models import Lead
 from exchange.offers.models import Offer
 from exchange.offers.services import participations_of
 from exchange.reports.jobs import fold_job
+from exchange.words import word
 from tests.advertiser_endpoint import Answer, Endpoint
 from tests.api.test_disputes import FUNDS, PAYOUT, RATE, Market
 from tests.api.test_web_portal import login, request
@@ -237,13 +238,13 @@ def test_a_lead_page_shows_fields_findings_events_and_the_decision_buttons(app, 
 
     body = page(app, client, f"/advertiser/leads/{lead_id}")
 
-    assert f"Lead {lead_id}: pending" in body
+    assert f"Lead {lead_id}: <abbr" in body and 'data-code="pending">Pending review</abbr></h1>' in body
     lead = db.session.get(Lead, lead_id)
     assert f"<td>{lead.fields['email']}</td>" in body
     assert "<caption>Score:" in body and "<caption>Events</caption>" in body
     for finding in lead.findings:
-        assert f"<td>{finding['code']}</td>" in body
-    assert "<td>accept</td>" in body  # validation's event
+        assert f'data-code="{finding["code"]}">{word("finding", finding["code"])}</abbr></td>' in body
+    assert 'data-code="accept">Accepted</abbr></td>' in body  # validation's event
     assert f'action="/advertiser/leads/{lead_id}/approve"' in body
     assert "Ask to return" not in body
 
@@ -288,7 +289,11 @@ def test_asking_to_return_on_the_lead_page_opens_a_return_dispute(app, client, c
 
     assert response.status_code == 303
     body = page(app, client, f"/advertiser/leads/{lead_id}")
-    assert "return asked" in body and "<td>return</td><td>duplicate</td>" in body
+    assert (
+        "return asked" in body
+        and 'data-code="return">Return</abbr></td><td><abbr' in body
+        and 'data-code="duplicate">Duplicate' in body
+    )
     assert 'action="/advertiser/leads/{lead_id}/return"' not in body  # one return per lead
 
 
