@@ -125,7 +125,12 @@ def test_the_csv_export_has_the_advertisers_columns_and_defuses_formulas(client,
     assert (row["sub1"], row["sub2"], row["sub3"]) == ("'@SUM(1+1)", "'-2+3", "plain")
     assert row["field_phone"].startswith("'+1")  # E.164 starts with +: quoted too
     assert row["rate_minor"] == "1500" and row["status"] == "pending" and row["webmaster_id"]
+    assert (row["status_text"], row["reasons_text"]) == ("Pending review", "")
     assert rows[1]["decision_note"] == "'+cmd|' /C calc'!A0"
+    assert (rows[1]["reason_codes"], rows[1]["reasons_text"]) == (
+        "advertiser_rejected",
+        "Rejected by the advertiser",
+    )
     assert not any(value.startswith(("=", "+", "-", "@")) for r in rows for value in r.values())
 
     pending = market.get("/api/v1/leads/export.csv?status=pending").get_data(as_text=True)

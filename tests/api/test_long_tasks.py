@@ -122,7 +122,8 @@ def test_a_leads_export_task_gives_the_streamed_exports_rows_and_counts_up_to_th
         streamed = market.api("GET", "/api/v1/leads/export.csv", query_string=params)
         assert download.data == streamed.data
         lines = download.data.decode().splitlines()
-        assert len(lines) == expected + 1 and lines[0].startswith("id,status,reason_codes")
+        assert len(lines) == expected + 1
+        assert lines[0].startswith("id,status,status_text,reason_codes,reasons_text")
         assert "'=cmd" in download.data.decode() and ",=cmd" not in download.data.decode()
 
 

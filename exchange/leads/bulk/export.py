@@ -1,4 +1,5 @@
-"""The leads' CSV: each role's columns (an advertiser's lead fields after them), cells a
+"""The leads' CSV: each role's columns (an advertiser's lead fields after them; each code's
+words in a ``*_text`` column beside it, for the person who reads the file), cells a
 spreadsheet cannot run as formulas, written line by line. Used by the streamed export
 (bulk/api.py) and by the export that runs as a task (exchange/longjobs/exports.py)."""
 
@@ -6,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,19 +18,33 @@ from exchange.accounts.models import User
 from exchange.extensions import db
 from exchange.leads.models import Lead
 from exchange.offers.models import Offer
+from exchange.words import word
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 WEBMASTER_COLUMNS = (
-    "id", "status", "reason_codes", "offer_id", "sub1", "sub2", "sub3", "sub4", "sub5",
+    "id", "status", "status_text", "reason_codes", "reasons_text", "offer_id",
+    "sub1", "sub2", "sub3", "sub4", "sub5",
     "currency", "payout_minor", "txid", "sale_amount_minor", "created_at", "hold_until",
 )  # fmt: skip
 ADVERTISER_COLUMNS = (
-    "id", "status", "reason_codes", "offer_id", "webmaster_id", "sub1", "sub2", "sub3", "sub4", "sub5",
+    "id", "status", "status_text", "reason_codes", "reasons_text", "offer_id", "webmaster_id",
+    "sub1", "sub2", "sub3", "sub4", "sub5",
     "currency", "rate_minor", "payout_minor", "score", "temperature", "txid", "sale_amount_minor",
     "created_at", "review_deadline", "approved_at", "decision_note",
 )  # fmt: skip
+
+# For the person reading the file: the words of the codes beside them (exchange/words.py);
+# a lead reinstated on appeal says so, as on the pages.
+TEXT_COLUMNS: dict[str, Callable[[Lead], str]] = {
+    "status_text": lambda lead: word("lead_status", lead.status),
+    "reasons_text": lambda lead: (
+        word("lead_action", "reinstate")
+        if lead.reinstated_at and lead.status != "rejected"
+        else "; ".join(word("reason", code) for code in lead.reason_codes or ())
+    ),
+}
 
 
 def safe_cell(value: object) -> str:
@@ -87,7 +102,11 @@ class LeadCsvLayout:
 
     def row(self, lead: Lead) -> list:
         fields = lead.fields or {}
-        return [getattr(lead, column) for column in self.columns] + [fields.get(n) for n in self.field_names]
+        cells = [
+            TEXT_COLUMNS[column](lead) if column in TEXT_COLUMNS else getattr(lead, column)
+            for column in self.columns
+        ]
+        return cells + [fields.get(name) for name in self.field_names]
 
 
 def lead_csv_layout(user: User, offer_id: int | None) -> LeadCsvLayout:
