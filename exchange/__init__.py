@@ -220,6 +220,10 @@ def _register_template_filters(app: Flask) -> None:
     app.add_template_filter(format_bps, "bps")
     app.add_template_global(word)  # codes as words for people (exchange/words.py)
     app.add_template_global(explanation)
+    from exchange.page_names import offer_name, user_name, vertical_name
+
+    for name_of in (user_name, offer_name, vertical_name):  # names in place of ids
+        app.add_template_global(name_of)
 
     @app.template_filter("when")
     def when(value) -> str:

@@ -61,7 +61,9 @@ def test_the_evidence_page_shows_the_lead_the_thread_and_both_records(app, clien
     assert f"Appeal {dispute_id} on lead {lead_id}" in body
     assert "The person answered our call." in body and "We disagree." in body  # both sides
     assert "Validation findings" in body and "Person" in body  # the lead's fields
-    assert f"Webmaster {market.webmaster.id}" in body and f"Advertiser {market.advertiser.id}" in body
+    # each party by its name, its id beside it
+    assert f"{market.webmaster.name} <small>(webmaster #{market.webmaster.id})</small>" in body
+    assert f"{market.advertiser.name} <small>(advertiser #{market.advertiser.id})</small>" in body
     assert 'name="decision" value="overturn"' in body
 
 
