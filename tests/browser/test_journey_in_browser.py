@@ -226,7 +226,7 @@ def test_each_role_goes_through_its_journey_in_the_browser(site, tabs, stripe_se
     assert lead_row.count() == 1
     lead_cells = cells(lead_row)
     lead_id = int(lead_cells[1])
-    assert lead_cells[2:4] == [str(offer_id), "Pending review"], lead_cells
+    assert lead_cells[2:4] == [OFFER_NAME, "Pending review"], lead_cells  # the offer by its name
     assert lead_cells[6] == "15.00 USD"
     lead_row.get_by_role("link", name=str(lead_id)).click()
     advertiser.get_by_role("heading", name=f"Lead {lead_id}: Pending review").wait_for()
