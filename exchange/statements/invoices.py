@@ -35,26 +35,12 @@ SALE_RETURNS = (POSTED, "sale:%:return:%")  # a return upheld after the approval
 
 
 @dataclass
-class OfferCharges:
-    offer_id: int
-    offer_name: str
-    leads_charged: int = 0
-    charged_minor: int = 0
-    leads_returned: int = 0
-    returned_minor: int = 0
+class Charges:
+    """What one offer's leads (or one vertical's, bought on the exchange: a rejected sale is
+    voided, never charged) were charged in the month, and returned after approval."""
 
-    @property
-    def net_minor(self) -> int:
-        return self.charged_minor - self.returned_minor
-
-
-@dataclass
-class VerticalCharges:
-    """Exchange leads bought on one vertical (a rejected sale is voided, never charged),
-    and those returned after their approval."""
-
-    vertical_id: int
-    vertical_name: str
+    id: int
+    name: str
     leads_charged: int = 0
     charged_minor: int = 0
     leads_returned: int = 0
@@ -80,9 +66,9 @@ class Invoice:
     month: Month
     currency: str
     final: bool  # the month is over: the invoice will not change
-    offers: list[OfferCharges] = field(default_factory=list)
+    offers: list[Charges] = field(default_factory=list)
     topups: list[TopupLine] = field(default_factory=list)
-    exchange: list[VerticalCharges] = field(default_factory=list)
+    exchange: list[Charges] = field(default_factory=list)
 
     @property
     def leads_charged(self) -> int:
@@ -157,15 +143,8 @@ def invoice_by_number(number: str, *, viewer: User) -> Invoice:
     return invoice_for(advertiser, month, currency)
 
 
-def _offer_rows(account_id: int, month: Month) -> list[OfferCharges]:
-    rows: dict[int, OfferCharges] = {}
-    for offer_id, name, leads, amount in _legs(account_id, month, *CHARGES, debit=True):
-        row = rows.setdefault(offer_id, OfferCharges(offer_id, name))
-        row.leads_charged, row.charged_minor = leads, amount
-    for offer_id, name, leads, amount in _legs(account_id, month, *RETURNS, debit=False):
-        row = rows.setdefault(offer_id, OfferCharges(offer_id, name))
-        row.leads_returned, row.returned_minor = leads, amount
-    return [rows[offer_id] for offer_id in sorted(rows)]
+def _offer_rows(account_id: int, month: Month) -> list[Charges]:
+    return _charge_rows(account_id, month, CHARGES, RETURNS, by=(Offer, Lead.offer_id))
 
 
 def _legs(
@@ -198,17 +177,24 @@ def _legs(
     return [(row_id, name, leads, int(amount)) for row_id, name, leads, amount in db.session.execute(query)]
 
 
-def _vertical_rows(account_id: int, month: Month) -> list[VerticalCharges]:
+def _vertical_rows(account_id: int, month: Month) -> list[Charges]:
     # a buyer buys a consumer once: a sale's lead counts once
     by = (Vertical, Lead.vertical_id)
-    rows: dict[int, VerticalCharges] = {}
-    for vertical_id, name, leads, amount in _legs(account_id, month, *SALE_CHARGES, debit=True, by=by):
-        row = rows.setdefault(vertical_id, VerticalCharges(vertical_id, name))
+    return _charge_rows(account_id, month, SALE_CHARGES, SALE_RETURNS, by=by)
+
+
+def _charge_rows(
+    account_id: int, month: Month, charges: tuple, returns: tuple, *, by: tuple
+) -> list[Charges]:
+    """One row per offer (or vertical) with the month's charges and returns on the account."""
+    rows: dict[int, Charges] = {}
+    for row_id, name, leads, amount in _legs(account_id, month, *charges, debit=True, by=by):
+        row = rows.setdefault(row_id, Charges(row_id, name))
         row.leads_charged, row.charged_minor = leads, amount
-    for vertical_id, name, leads, amount in _legs(account_id, month, *SALE_RETURNS, debit=False, by=by):
-        row = rows.setdefault(vertical_id, VerticalCharges(vertical_id, name))
+    for row_id, name, leads, amount in _legs(account_id, month, *returns, debit=False, by=by):
+        row = rows.setdefault(row_id, Charges(row_id, name))
         row.leads_returned, row.returned_minor = leads, amount
-    return [rows[vertical_id] for vertical_id in sorted(rows)]
+    return [rows[row_id] for row_id in sorted(rows)]
 
 
 @dataclass(frozen=True)

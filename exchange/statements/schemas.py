@@ -52,8 +52,8 @@ class RevenueQuerySchema(Schema):
 
 
 class OfferChargesSchema(Schema):
-    offer_id = fields.Integer()
-    offer_name = fields.String()
+    offer_id = fields.Integer(attribute="id")
+    offer_name = fields.String(attribute="name")
     leads_charged = fields.Integer()
     charged_minor = fields.Integer()
     leads_returned = fields.Integer()
@@ -62,8 +62,8 @@ class OfferChargesSchema(Schema):
 
 
 class VerticalChargesSchema(Schema):
-    vertical_id = fields.Integer()
-    vertical_name = fields.String()
+    vertical_id = fields.Integer(attribute="id")
+    vertical_name = fields.String(attribute="name")
     leads_charged = fields.Integer()
     charged_minor = fields.Integer()
     leads_returned = fields.Integer(metadata={"description": "Sales returned after their approval."})
