@@ -44,6 +44,15 @@ class MailServer:
         )
         return AuthResult(success=given == self.login)
 
+    def app_config(self) -> dict:
+        """The settings that send an app's mail here."""
+        return {
+            "MAIL_BACKEND": "smtp",
+            "MAIL_SMTP_HOST": "127.0.0.1",
+            "MAIL_SMTP_PORT": self.port,
+            "MAIL_SMTP_SECURITY": "none",  # loopback only
+        }
+
     def wait_for(self, count: int = 1, seconds: float = 10.0) -> list[EmailMessage]:
         deadline = time.monotonic() + seconds
         while len(self.mails) < count and time.monotonic() < deadline:

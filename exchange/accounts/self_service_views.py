@@ -3,6 +3,7 @@ passwords, and a signed-in user's settings. On the accounts blueprint."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from zoneinfo import available_timezones
 
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -59,21 +60,24 @@ def confirm_email_link(token: str):
 @limit("LIMIT_MAIL_LINKS_PER_ADDRESS", client_address, **_per_address)
 def confirm_again():
     """Another confirmation link, to an address that waits for one."""
-    if request.method == "GET":
-        return render_template("ask_link.html", purpose="confirm")
-    self_service.send_confirmation_again(request.form.get("email", ""))
-    commit()
-    return render_template("check_mail.html", address=request.form.get("email", "").strip().lower())
+    return _ask_for_link("confirm", self_service.send_confirmation_again)
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limit("LIMIT_MAIL_LINKS_PER_ADDRESS", client_address, **_per_address)
 def forgot_password():
+    return _ask_for_link("reset", self_service.ask_for_password_reset)
+
+
+def _ask_for_link(purpose: str, send: Callable[[str], None]):
+    """The form asking for a link, or, posted, the link sent (if the address may have one)
+    and the same answer whatever the address."""
     if request.method == "GET":
-        return render_template("ask_link.html", purpose="reset")
-    self_service.ask_for_password_reset(request.form.get("email", ""))
+        return render_template("ask_link.html", purpose=purpose)
+    email = request.form.get("email", "")
+    send(email)
     commit()
-    return render_template("check_mail.html", address=request.form.get("email", "").strip().lower())
+    return render_template("check_mail.html", address=email.strip().lower())
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])

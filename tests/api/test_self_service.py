@@ -33,12 +33,7 @@ FORM = {
 def mailbox(app, monkeypatch):
     """The app's mail goes to a real SMTP server on 127.0.0.1 for this test."""
     with MailServer() as server:
-        for name, value in {
-            "MAIL_BACKEND": "smtp",
-            "MAIL_SMTP_HOST": "127.0.0.1",
-            "MAIL_SMTP_PORT": server.port,
-            "MAIL_SMTP_SECURITY": "none",
-        }.items():
+        for name, value in server.app_config().items():
             monkeypatch.setitem(app.config, name, value)
         yield server
 

@@ -24,10 +24,7 @@ def site(live_app_factory):
             WTF_CSRF_ENABLED=True,
             SERVER_NAME=None,  # the mailed links name the host the sign-up was asked on
             WEBMASTER_APPROVAL="auto",  # the journey is the newcomer's own: no moderator in it
-            MAIL_BACKEND="smtp",
-            MAIL_SMTP_HOST="127.0.0.1",
-            MAIL_SMTP_PORT=mailbox.port,
-            MAIL_SMTP_SECURITY="none",
+            **mailbox.app_config(),
         )
         with app.app_context():
             advertiser = make_user("advertiser")

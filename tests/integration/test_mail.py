@@ -33,13 +33,7 @@ def test_the_file_backend_writes_each_mail_and_logs_where(live_app_factory, tmp_
 
 def test_the_smtp_backend_hands_the_mail_to_the_server(live_app_factory):
     with MailServer() as server:
-        app = live_app_factory(
-            MAIL_BACKEND="smtp",
-            MAIL_SMTP_HOST="127.0.0.1",
-            MAIL_SMTP_PORT=server.port,
-            MAIL_SMTP_SECURITY="none",
-            MAIL_FROM="Exchange <no-reply@exchange.test>",
-        )
+        app = live_app_factory(**server.app_config(), MAIL_FROM="Exchange <no-reply@exchange.test>")
         with app.app_context():
             send(MAIL)
 
@@ -54,15 +48,10 @@ def test_the_smtp_backend_hands_the_mail_to_the_server(live_app_factory):
 
 def test_the_smtp_backend_signs_in_when_given_a_user(live_app_factory):
     with MailServer(login=("mailer", "s3cret")) as server:
-        settings = {
-            "MAIL_SMTP_HOST": "127.0.0.1",
-            "MAIL_SMTP_PORT": server.port,
-            "MAIL_SMTP_SECURITY": "none",
-        }
         signed_in = live_app_factory(
-            MAIL_BACKEND="smtp", MAIL_SMTP_USER="mailer", MAIL_SMTP_PASSWORD="s3cret", **settings
+            **server.app_config(), MAIL_SMTP_USER="mailer", MAIL_SMTP_PASSWORD="s3cret"
         )
-        anonymous = live_app_factory(MAIL_BACKEND="smtp", **settings)
+        anonymous = live_app_factory(**server.app_config())
         with signed_in.app_context():
             send(MAIL)
         with anonymous.app_context(), pytest.raises(Exception, match="Authentication required"):
@@ -73,12 +62,7 @@ def test_the_smtp_backend_signs_in_when_given_a_user(live_app_factory):
 
 def test_a_mail_is_sent_after_the_commit_and_never_after_a_rollback(live_app_factory):
     with MailServer() as server:
-        app = live_app_factory(
-            MAIL_BACKEND="smtp",
-            MAIL_SMTP_HOST="127.0.0.1",
-            MAIL_SMTP_PORT=server.port,
-            MAIL_SMTP_SECURITY="none",
-        )
+        app = live_app_factory(**server.app_config())
         with app.app_context():
             send_after_commit(Mail("rolled@example.test", "Never", "rolled back"))
             rollback()
@@ -95,7 +79,16 @@ def test_an_unknown_mail_setting_is_refused_at_start(tmp_path, name, value):
         load_config(str(tmp_path), {name: value})
 
 
-def test_production_sends_over_smtp_by_default(tmp_path):
-    from exchange.config import ProductionConfig
+def test_production_sends_over_smtp_and_the_embedded_mode_writes_files(tmp_path, monkeypatch):
+    for name in ("MAIL_BACKEND", "EXCHANGE_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    services = {
+        "SECRET_KEY": "k" * 64,
+        "SQLALCHEMY_DATABASE_URI": "postgresql://db/x",
+        "REDIS_URL": "redis://r/0",
+    }
 
-    assert ProductionConfig.MAIL_BACKEND == "smtp"
+    production = load_config(str(tmp_path), {"EXCHANGE_ENV": "production", **services})
+
+    assert production["MAIL_BACKEND"] == "smtp"
+    assert load_config(str(tmp_path))["MAIL_BACKEND"] == "file"
